@@ -1,0 +1,109 @@
+/**
+ * The example host application: a minimal user table with token authentication, the plugin at
+ * /api/dm, and Swagger UI at /docs. It is what a newcomer runs (`npm start`) and what the tests use.
+ */
+import { randomBytes } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import sensible from '@fastify/sensible'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import directMessages, { type DirectMessagesOptions } from '../src/index.js'
+import type { ExamplePrisma, ExampleUser } from './database.js'
+
+export interface ExampleAppOptions {
+  prisma: ExamplePrisma
+  /** `allowedRecipients` of the plugin (from DM_ALLOWED_RECIPIENTS in the server). */
+  allowedRecipients?: number[] | null
+  /** Fastify's logger option. */
+  logger?: FastifyServerOptions['logger']
+  /** Extra plugin options, for tests. */
+  directMessages?: Partial<DirectMessagesOptions>
+}
+
+const AUTHORIZATION = /^(?:Token|Bearer)\s+([A-Za-z0-9_-]{1,128})$/i
+
+const CreateUserBody = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 150, pattern: '^[\\w.@+-]+$', description: 'Letters, digits and @.+-_ only' }),
+  first_name: Type.Optional(Type.String({ maxLength: 150 })),
+  last_name: Type.Optional(Type.String({ maxLength: 150 }))
+})
+
+const CreatedUser = Type.Object({
+  id: Type.Integer(),
+  username: Type.String(),
+  first_name: Type.String(),
+  last_name: Type.String(),
+  token: Type.String({ description: 'Send as `Authorization: Token <token>` (or `Bearer <token>`)' })
+})
+
+const ErrorBody = Type.Object({ statusCode: Type.Integer(), code: Type.Optional(Type.String()), error: Type.String(), message: Type.String() })
+
+export async function buildApp (options: ExampleAppOptions): Promise<FastifyInstance> {
+  const { prisma } = options
+  const app = Fastify({ logger: options.logger ?? false }).withTypeProvider<TypeBoxTypeProvider>()
+
+  await app.register(sensible)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'fastify-directmessages example',
+        description: 'Direct messages between users. Create a user with POST /users, then authorise with its token.',
+        version: '0.1.0'
+      },
+      components: {
+        securitySchemes: {
+          token: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`Token <token>` or `Bearer <token>`' }
+        }
+      },
+      security: [{ token: [] }]
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  async function userFromRequest (authorization: string | undefined): Promise<ExampleUser | null> {
+    const token = authorization === undefined ? undefined : AUTHORIZATION.exec(authorization)?.[1]
+    return token === undefined ? null : await prisma.user.findUnique({ where: { token } })
+  }
+
+  await app.register(directMessages, {
+    prefix: '/api/dm',
+    prisma,
+    getUserId: async (request) => (await userFromRequest(request.headers.authorization))?.id,
+    allowedRecipients: options.allowedRecipients ?? null,
+    ...options.directMessages
+  })
+
+  app.post('/users', {
+    schema: {
+      tags: ['users'],
+      summary: 'Create a user',
+      description: 'Creates a demo user and answers its API token.',
+      security: [],
+      body: CreateUserBody,
+      response: { 201: CreatedUser, 400: ErrorBody, 409: ErrorBody }
+    }
+  }, async (request, reply) => {
+    const { username, first_name: firstName = '', last_name: lastName = '' } = request.body
+    try {
+      const user = await prisma.user.create({ data: { username, firstName, lastName, token: randomBytes(24).toString('base64url') } })
+      return reply.code(201).send({ id: user.id, username: user.username, first_name: user.firstName, last_name: user.lastName, token: user.token })
+    } catch (err) {
+      if ((err as { code?: string }).code === 'P2002') throw app.httpErrors.conflict(`The username "${username}" is taken`)
+      throw err
+    }
+  })
+
+  return app
+}
+
+/** Parses DM_ALLOWED_RECIPIENTS ("1,2,3"); empty or unset: no restriction. */
+export function parseAllowedRecipients (value: string | undefined): number[] | null {
+  if (value === undefined || value.trim() === '') return null
+  return value.split(',').map((part) => {
+    const id = Number(part.trim())
+    if (!Number.isSafeInteger(id) || id < 1) throw new Error(`DM_ALLOWED_RECIPIENTS must be a comma-separated list of user ids, got "${value}"`)
+    return id
+  })
+}

@@ -1,0 +1,100 @@
+/**
+ * The example application's database: SQLite by default (a file, nothing to install), PostgreSQL
+ * when DATABASE_URL is a postgresql:// URL. Each provider has its own generated Prisma client
+ * (see prisma/), built with a driver adapter.
+ */
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import type { PrismaClientLike } from '../src/index.js'
+
+export const DEFAULT_DATABASE_URL = 'file:./dev.db'
+
+export type Provider = 'sqlite' | 'postgresql'
+
+/** A user of the example application. */
+export interface ExampleUser {
+  id: number
+  username: string
+  firstName: string
+  lastName: string
+  token: string
+}
+
+/** The part of the generated Prisma client the example application uses itself. */
+export interface ExamplePrisma extends PrismaClientLike {
+  user: {
+    create(args: { data: Omit<ExampleUser, 'id'> }): PromiseLike<ExampleUser>
+    findUnique(args: { where: { token: string } }): PromiseLike<ExampleUser | null>
+    findMany(args: object): PromiseLike<unknown[]>
+  }
+  $disconnect(): Promise<void>
+  /** Query events: only emitted by a client created with `{ logQueries: true }`. */
+  $on(event: 'query', listener: (event: { query: string, params: string }) => void): void
+}
+
+export interface CreatePrismaOptions {
+  /** Emit a `query` event for every statement (tests read them). */
+  logQueries?: boolean
+}
+
+export function providerOf (databaseUrl: string): Provider {
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) return 'postgresql'
+  if (databaseUrl.startsWith('file:')) return 'sqlite'
+  throw new Error(`DATABASE_URL must be a file: (SQLite) or postgresql:// URL, got "${databaseUrl}"`)
+}
+
+/** A Prisma client for the database at `databaseUrl`. */
+export async function createPrisma (databaseUrl: string, { logQueries = false }: CreatePrismaOptions = {}): Promise<ExamplePrisma> {
+  const log = logQueries ? [{ emit: 'event' as const, level: 'query' as const }] : []
+  if (providerOf(databaseUrl) === 'postgresql') {
+    const { PrismaPg } = await import('@prisma/adapter-pg')
+    const { PrismaClient } = await import('./generated/postgresql/index.js')
+    const client: ExamplePrisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), log })
+    return client
+  }
+  const { PrismaBetterSQLite3 } = await import('@prisma/adapter-better-sqlite3')
+  const { PrismaClient } = await import('./generated/sqlite/index.js')
+  const client: ExamplePrisma = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: databaseUrl }), log })
+  return client
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+/**
+ * Brings the database at `databaseUrl` to the latest migration with `prisma migrate deploy`
+ * (creating the PostgreSQL database first when it does not exist).
+ */
+export async function migrate (databaseUrl: string): Promise<void> {
+  const provider = providerOf(databaseUrl)
+  if (provider === 'postgresql') await createDatabaseIfMissing(databaseUrl)
+  const cli = createRequire(import.meta.url).resolve('prisma/build/index.js')
+  const output: Buffer[] = []
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'migrate', 'deploy', '--config', `prisma/${provider}.config.ts`], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: databaseUrl, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    child.stdout.on('data', (chunk: Buffer) => output.push(chunk))
+    child.stderr.on('data', (chunk: Buffer) => output.push(chunk))
+    child.on('error', reject)
+    child.on('close', resolve)
+  })
+  if (code !== 0) throw new Error(`prisma migrate deploy failed:\n${Buffer.concat(output).toString()}`)
+}
+
+async function createDatabaseIfMissing (databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl)
+  const name = decodeURIComponent(url.pathname.slice(1))
+  url.pathname = '/postgres'
+  const admin = new pg.Client({ connectionString: url.toString() })
+  await admin.connect()
+  try {
+    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
+    if (found.rowCount === 0) await admin.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`)
+  } finally {
+    await admin.end()
+  }
+}

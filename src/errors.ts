@@ -1,0 +1,32 @@
+/**
+ * Every error the plugin answers over HTTP, in one place, each with a stable `code` and its status.
+ * Fastify's error handler serialises them as `{ statusCode, code, error, message }`.
+ */
+import createError from '@fastify/error'
+
+/** 401: the route needs a user and `getUserId` answered none. */
+export const Unauthorized = createError('FST_DM_UNAUTHORIZED', 'Authentication credentials were not provided or are invalid', 401)
+
+/** 404: the partner user of a route does not exist. */
+export const UserNotFound = createError<'FST_DM_USER_NOT_FOUND', 404, [string | number]>('FST_DM_USER_NOT_FOUND', 'User %s does not exist', 404)
+
+/** 404: the message does not exist, or the caller is not one of its participants. */
+export const MessageNotFound = createError('FST_DM_MESSAGE_NOT_FOUND', 'Message not found', 404)
+
+/** 400: `content` is empty or only white space. */
+export const EmptyContent = createError('FST_DM_EMPTY_CONTENT', 'content must not be empty', 400)
+
+/** 400: `content` is longer than the `maxContentLength` option. */
+export const ContentTooLong = createError<'FST_DM_CONTENT_TOO_LONG', 400, [number]>('FST_DM_CONTENT_TOO_LONG', 'content must not be longer than %s characters', 400)
+
+/** 400: a user tried to message themselves. */
+export const SelfMessage = createError('FST_DM_SELF_MESSAGE', 'You cannot send a message to yourself', 400)
+
+/** 400: the messaging policy (`allowedRecipients`) does not let this sender message this recipient. */
+export const RecipientNotAllowed = createError('FST_DM_RECIPIENT_NOT_ALLOWED', 'You are not allowed to send messages to this user', 400)
+
+/** 400: the `cursor` query parameter is malformed, tampered with, or belongs to another list. */
+export const InvalidCursor = createError('FST_DM_INVALID_CURSOR', 'Invalid cursor', 400)
+
+/** Thrown by `register` when an option is wrong; the message names the option. */
+export const InvalidOption = createError<'FST_DM_INVALID_OPTION', number, [string]>('FST_DM_INVALID_OPTION', 'fastify-directmessages: %s', 500)

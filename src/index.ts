@@ -1,0 +1,50 @@
+/**
+ * fastify-directmessages: private one-to-one messaging between the users of a Fastify application,
+ * stored through the application's own Prisma client.
+ *
+ * @example
+ * ```ts
+ * await app.register(directMessages, {
+ *   prefix: '/api/dm',
+ *   prisma,
+ *   getUserId: (request) => request.user?.id
+ * })
+ * app.directMessages.on('messageSent', ({ message, from, to }) => { ... })
+ * ```
+ */
+import fp from 'fastify-plugin'
+import type { FastifyPluginAsync } from 'fastify'
+import { EventHub } from './events.js'
+import { resolveOptions, type DirectMessagesOptions } from './options.js'
+import { routes } from './routes.js'
+import { Service, type DirectMessagesService } from './service.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The direct-messages service and event hub (see {@link DirectMessagesService}). */
+    directMessages: DirectMessagesService
+  }
+}
+
+const plugin: FastifyPluginAsync<DirectMessagesOptions> = async (fastify, opts) => {
+  const options = resolveOptions(opts)
+  if (fastify.hasDecorator('directMessages')) {
+    throw new Error('fastify-directmessages has already been registered on this instance')
+  }
+  const service = new Service(options, new EventHub(fastify.log))
+  fastify.decorate('directMessages', service)
+  // The routes live in their own encapsulated context: their hooks and validator stay there.
+  await fastify.register(routes, { prefix: options.prefix, options, service })
+}
+
+/** The plugin. Register it with {@link DirectMessagesOptions}. */
+const directMessages = fp(plugin, { fastify: '5.x', name: 'fastify-directmessages' })
+
+export default directMessages
+export { directMessages }
+export type { DirectMessagesOptions, PrismaClientLike, RawSqlClient, UserFieldsOption } from './options.js'
+export type { ConversationRequest, DirectMessagesService } from './service.js'
+export { PAGE_SIZE } from './service.js'
+export type { DirectMessageEvents, EventName, Listener, MessageEvent } from './events.js'
+export type { Message, Page, PageRequest, Partner, UnreadConversation, UserId } from './types.js'
+export * as errors from './errors.js'

@@ -1,0 +1,156 @@
+/**
+ * The plugin's options: their types, defaults, and validation. Options are normalised once, when
+ * the plugin is registered; a wrong option fails `register` with a message naming it.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { InvalidOption } from './errors.js'
+import type { UserId } from './types.js'
+
+/** The part of the host's PrismaClient the plugin queries its own tables through. */
+export interface RawSqlClient {
+  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>
+  $executeRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<number>
+}
+
+/**
+ * The host's PrismaClient, as the plugin sees it: raw parameterised queries, interactive
+ * transactions, and (looked up by name, see `userModel`) the host's user model delegate.
+ */
+export interface PrismaClientLike extends RawSqlClient {
+  $transaction<R>(fn: (tx: RawSqlClient) => Promise<R>): Promise<R>
+}
+
+/** Which fields of the host's user model give the partner object's names; `null`: no such field. */
+export interface UserFieldsOption {
+  /** Field for `username` (default `"username"`). */
+  username?: string | null
+  /** Field for `first_name` (default `"firstName"`). */
+  firstName?: string | null
+  /** Field for `last_name` (default `"lastName"`). */
+  lastName?: string | null
+}
+
+/** Options of `fastify.register(directMessages, options)`. */
+export interface DirectMessagesOptions {
+  /** The host's PrismaClient; its schema holds the plugin's models (see the README snippet). */
+  prisma: PrismaClientLike
+  /** Who is calling: a user id, or null/undefined for an anonymous caller (answered 401). */
+  getUserId: (request: FastifyRequest) => UserId | null | undefined | Promise<UserId | null | undefined>
+  /** Path prefix of the routes, e.g. `"/api/dm"` (default: none). */
+  prefix?: string
+  /** Runs before `getUserId` on every route, e.g. a JWT verification; may answer the request itself. */
+  authenticate?: (request: FastifyRequest, reply: FastifyReply) => unknown
+  /** Messaging allowlist: null or empty = anyone may message anyone (see the README). */
+  allowedRecipients?: readonly UserId[] | null
+  /** Longest accepted `content`, in characters (default 10,000). */
+  maxContentLength?: number
+  /** Name of the host's user model delegate on the Prisma client (default `"user"`). */
+  userModel?: string
+  /** Fields of the host's user model giving the partner's names. */
+  userFields?: UserFieldsOption
+  /**
+   * Key that signs pagination cursors. Cursors are always bound to the user and the list they came
+   * from; set a secret shared by all instances to make them unforgeable as well.
+   */
+  cursorSecret?: string
+  /** Largest accepted request body on the send routes, in bytes (default: enough for `maxContentLength`). */
+  bodyLimit?: number
+}
+
+/** The options after validation, with every default applied. */
+export interface ResolvedOptions {
+  prisma: PrismaClientLike
+  getUserId: DirectMessagesOptions['getUserId']
+  prefix: string
+  authenticate: NonNullable<DirectMessagesOptions['authenticate']> | null
+  allowedRecipients: ReadonlySet<UserId> | null
+  maxContentLength: number
+  userModel: string
+  userFields: { username: string | null, firstName: string | null, lastName: string | null }
+  cursorSecret: string
+  bodyLimit: number
+}
+
+/** The default pagination key: cursors are still bound to user and list, but forgeable. */
+const DEFAULT_CURSOR_SECRET = 'fastify-directmessages'
+const DEFAULT_MAX_CONTENT_LENGTH = 10_000
+const MAX_USER_ID = 2_147_483_647
+
+export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined): ResolvedOptions {
+  if (opts === null || typeof opts !== 'object') throw new InvalidOption('options must be an object')
+  const { prisma, getUserId } = opts
+  if (prisma === null || typeof prisma !== 'object' ||
+      typeof prisma.$queryRaw !== 'function' || typeof prisma.$transaction !== 'function') {
+    throw new InvalidOption('option "prisma" must be a PrismaClient')
+  }
+  if (typeof getUserId !== 'function') throw new InvalidOption('option "getUserId" must be a function (request) => userId')
+  if (opts.authenticate !== undefined && typeof opts.authenticate !== 'function') {
+    throw new InvalidOption('option "authenticate" must be a function (request, reply)')
+  }
+
+  const prefix = opts.prefix ?? ''
+  if (typeof prefix !== 'string' || (prefix !== '' && !prefix.startsWith('/'))) {
+    throw new InvalidOption('option "prefix" must be a path starting with "/"')
+  }
+
+  const maxContentLength = opts.maxContentLength ?? DEFAULT_MAX_CONTENT_LENGTH
+  if (!Number.isSafeInteger(maxContentLength) || maxContentLength < 1) {
+    throw new InvalidOption('option "maxContentLength" must be a positive integer')
+  }
+  // JSON may spell each character as a 6-byte \u escape; leave room for the rest of the object.
+  const bodyLimit = opts.bodyLimit ?? maxContentLength * 6 + 1024
+  if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 1) throw new InvalidOption('option "bodyLimit" must be a positive integer')
+
+  const userModel = opts.userModel ?? 'user'
+  if (typeof userModel !== 'string' || userModel === '') throw new InvalidOption('option "userModel" must be a non-empty string')
+  const delegate = (prisma as unknown as Record<string, { findMany?: unknown } | undefined>)[userModel]
+  if (typeof delegate?.findMany !== 'function') {
+    throw new InvalidOption(`option "userModel": the Prisma client has no model "${userModel}"`)
+  }
+
+  const cursorSecret = opts.cursorSecret ?? DEFAULT_CURSOR_SECRET
+  if (typeof cursorSecret !== 'string' || cursorSecret === '') throw new InvalidOption('option "cursorSecret" must be a non-empty string')
+
+  return {
+    prisma,
+    getUserId,
+    prefix: prefix.endsWith('/') ? prefix.slice(0, -1) : prefix,
+    authenticate: opts.authenticate ?? null,
+    allowedRecipients: resolveAllowedRecipients(opts.allowedRecipients),
+    maxContentLength,
+    userModel,
+    userFields: resolveUserFields(opts.userFields),
+    cursorSecret,
+    bodyLimit
+  }
+}
+
+function resolveAllowedRecipients (value: unknown): ReadonlySet<UserId> | null {
+  if (value === undefined || value === null) return null
+  if (!Array.isArray(value)) throw new InvalidOption('option "allowedRecipients" must be an array of user ids or null')
+  for (const id of value) {
+    if (!isUserId(id)) throw new InvalidOption(`option "allowedRecipients" holds ${JSON.stringify(id)}, which is not a user id`)
+  }
+  return value.length === 0 ? null : new Set(value as UserId[])
+}
+
+function resolveUserFields (value: unknown): ResolvedOptions['userFields'] {
+  const fields = { username: 'username', firstName: 'firstName', lastName: 'lastName' } as ResolvedOptions['userFields']
+  if (value === undefined) return fields
+  if (value === null || typeof value !== 'object') throw new InvalidOption('option "userFields" must be an object')
+  for (const [key, field] of Object.entries(value)) {
+    if (!(key in fields)) throw new InvalidOption(`option "userFields" has an unknown key "${key}"; expected username, firstName or lastName`)
+    if (field !== null && (typeof field !== 'string' || field === '')) {
+      throw new InvalidOption(`option "userFields.${key}" must be a field name or null`)
+    }
+    fields[key as keyof typeof fields] = field as string | null
+  }
+  return fields
+}
+
+/** Whether a value is a user id the plugin accepts: a positive 32-bit integer. */
+export function isUserId (value: unknown): value is UserId {
+  return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_USER_ID
+}
+
+export { MAX_USER_ID }

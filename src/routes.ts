@@ -1,0 +1,123 @@
+/**
+ * HTTP only: authenticate, validate, call the service, shape the response. No SQL here.
+ */
+import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Ajv } from 'ajv'
+import { Unauthorized } from './errors.js'
+import type { ResolvedOptions } from './options.js'
+import { isUserId } from './options.js'
+import { routeSchemas, type MessageBody, type PartnerBody } from './schemas.js'
+import type { DirectMessagesService } from './service.js'
+import type { Message, Page, Partner, UserId } from './types.js'
+
+export interface RoutesOptions {
+  options: ResolvedOptions
+  service: DirectMessagesService
+}
+
+/** The authenticated caller of each request, set by the preValidation hook. */
+const callers = new WeakMap<FastifyRequest, UserId>()
+
+function caller (request: FastifyRequest): UserId {
+  const id = callers.get(request)
+  /* c8 ignore next -- the hook runs before every handler of this plugin */
+  if (id === undefined) throw new Unauthorized()
+  return id
+}
+
+export async function routes (instance: FastifyInstance, { options, service }: RoutesOptions): Promise<void> {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
+  const schemas = routeSchemas(options.maxContentLength)
+
+  // Query strings and path parameters arrive as text and are coerced to their types; bodies are
+  // JSON and are not: `{"content": 123}` is a 400, not the message "123".
+  const coercing = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false })
+  const exact = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: true, allErrors: false })
+  fastify.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact : coercing).compile(schema))
+
+  fastify.addHook('preValidation', async (request, reply) => {
+    if (options.authenticate !== null) {
+      await options.authenticate(request, reply)
+      if (reply.sent) return
+    }
+    const id = await options.getUserId(request)
+    if (id === null || id === undefined) throw new Unauthorized()
+    /* c8 ignore next -- a host bug, not a client's: answer 401 rather than query with it */
+    if (!isUserId(id)) throw new Unauthorized()
+    callers.set(request, id)
+  })
+
+  // Paths answer with and without the trailing slash; the OpenAPI document lists the slash form.
+  const config = fastify.initialConfig as { ignoreTrailingSlash?: boolean, routerOptions?: { ignoreTrailingSlash?: boolean } }
+  const routerIgnoresSlash = config.ignoreTrailingSlash === true || config.routerOptions?.ignoreTrailingSlash === true
+  function both<S extends { schema: object }> (url: string, register: (url: string, opts: S) => void, opts: S): void {
+    register(url, opts)
+    if (!routerIgnoresSlash) register(url.slice(0, -1), { ...opts, schema: { ...opts.schema, hide: true } })
+  }
+  const sendOptions: Pick<RouteShorthandOptions, 'bodyLimit'> = { bodyLimit: options.bodyLimit }
+
+  both('/unread/', (url, opts) => fastify.get(url, opts, async (request) => {
+    const me = caller(request)
+    return { id: me, count: await service.unreadCount(me) }
+  }), { schema: schemas.unread })
+
+  both('/conversations/', (url, opts) => fastify.get(url, opts, async (request) => {
+    const me = caller(request)
+    const page = await service.conversations(me, { cursor: request.query.cursor })
+    return envelope(request, page, toPartnerResponse)
+  }), { schema: schemas.conversations })
+
+  both('/conversations/unread/', (url, opts) => fastify.get(url, opts, async (request) => {
+    const entries = await service.unreadConversations(caller(request))
+    return entries.map((entry) => ({ partner_id: entry.partnerId, partner_username: entry.partnerUsername, unread_count: entry.unreadCount }))
+  }), { schema: schemas.unreadConversations })
+
+  both('/conversations/:id/', (url, opts) => fastify.get(url, opts, async (request) => {
+    const me = caller(request)
+    const page = await service.conversation(me, request.params.id, { cursor: request.query.cursor })
+    return envelope(request, page, (message) => toMessageResponse(message, me))
+  }), { schema: schemas.conversation })
+
+  both('/conversations/:id/', (url, opts) => fastify.post(url, opts, async (request, reply) => {
+    const me = caller(request)
+    await service.send(me, request.params.id, request.body.content)
+    const page = await service.conversation(me, request.params.id)
+    return reply.code(201).send(envelope(request, page, (message) => toMessageResponse(message, me)))
+  }), { schema: schemas.replyInConversation, ...sendOptions })
+
+  both('/send/:id/', (url, opts) => fastify.post(url, opts, async (request, reply) => {
+    const me = caller(request)
+    const message = await service.send(me, request.params.id, request.body.content)
+    return reply.code(201).send(toMessageResponse(message, me))
+  }), { schema: schemas.send, ...sendOptions })
+
+  both('/messages/:id/', (url, opts) => fastify.delete(url, opts, async (request, reply) => {
+    await service.deleteMessage(caller(request), request.params.id)
+    return reply.code(204).send(null)
+  }), { schema: schemas.deleteMessage })
+}
+
+/** The contract's message object, seen by `me`. */
+export function toMessageResponse (message: Message, me: UserId): MessageBody {
+  return {
+    id: message.id,
+    sender: message.senderId,
+    recipient: message.recipientId,
+    direction: message.recipientId === me ? 'in' : 'out',
+    sent_at: message.sentAt.toISOString(),
+    read_at: message.readAt === null ? null : message.readAt.toISOString(),
+    content: message.content
+  }
+}
+
+function toPartnerResponse (partner: Partner): PartnerBody {
+  return { id: partner.id, username: partner.username, first_name: partner.firstName, last_name: partner.lastName }
+}
+
+/** The pagination envelope, with absolute `next`/`previous` URLs on the path that was requested. */
+function envelope<T, R> (request: FastifyRequest, page: Page<T>, present: (item: T) => R): { next: string | null, previous: string | null, results: R[] } {
+  const base = `${request.protocol}://${request.host}${request.url.split('?', 1)[0] as string}`
+  const link = (cursor: string | null): string | null => cursor === null ? null : `${base}?cursor=${encodeURIComponent(cursor)}`
+  return { next: link(page.next), previous: link(page.previous), results: page.items.map(present) }
+}

@@ -1,0 +1,135 @@
+/**
+ * TypeBox schemas of the HTTP contract: they validate requests, serialise responses, type the
+ * route handlers and generate the OpenAPI document, from this one definition.
+ */
+import { Type, type Static } from '@sinclair/typebox'
+import { MAX_USER_ID } from './options.js'
+
+const TAGS = ['direct messages']
+
+export const ErrorResponse = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.Optional(Type.String()),
+  error: Type.String(),
+  message: Type.String()
+}, { title: 'Error', description: 'An error, with a message saying what was wrong' })
+
+export const UserIdParams = Type.Object({
+  id: Type.Integer({ minimum: 1, maximum: MAX_USER_ID, description: 'The partner user id' })
+})
+
+export const MessageIdParams = Type.Object({
+  id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The message id' })
+})
+
+export const PageQuery = Type.Object({
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Opaque cursor from a `next` or `previous` link' }))
+})
+
+export function sendBody (maxContentLength: number) {
+  return Type.Object({
+    content: Type.String({ maxLength: maxContentLength, description: 'The message text, stored exactly as given; not empty or only white space' })
+  })
+}
+
+export const MessageResponse = Type.Object({
+  id: Type.Integer(),
+  sender: Type.Integer({ description: 'Sender user id' }),
+  recipient: Type.Integer({ description: 'Recipient user id' }),
+  direction: Type.Union([Type.Literal('in'), Type.Literal('out')], { description: '`in`: the caller received it; `out`: the caller sent it' }),
+  sent_at: Type.String({ format: 'date-time' }),
+  read_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the recipient read it; null while unread' }),
+  content: Type.String()
+}, { title: 'Message' })
+export type MessageBody = Static<typeof MessageResponse>
+
+export const PartnerResponse = Type.Object({
+  id: Type.Integer(),
+  username: Type.String(),
+  first_name: Type.String(),
+  last_name: Type.String()
+}, { title: 'Partner' })
+export type PartnerBody = Static<typeof PartnerResponse>
+
+const PageLinks = {
+  next: Type.Union([Type.String({ format: 'uri' }), Type.Null()], { description: 'Absolute URL of the next (older) page; null at the end' }),
+  previous: Type.Union([Type.String({ format: 'uri' }), Type.Null()], { description: 'Absolute URL of the previous (newer) page; null on the first page' })
+}
+
+export const MessagePageResponse = Type.Object({ ...PageLinks, results: Type.Array(MessageResponse) }, { title: 'MessagePage' })
+export const PartnerPageResponse = Type.Object({ ...PageLinks, results: Type.Array(PartnerResponse) }, { title: 'PartnerPage' })
+
+export const UnreadResponse = Type.Object({
+  id: Type.Integer({ description: 'The caller\'s user id' }),
+  count: Type.Integer({ description: 'Unread messages addressed to the caller and not deleted by them' })
+}, { title: 'UnreadCount' })
+
+export const UnreadConversationsResponse = Type.Array(Type.Object({
+  partner_id: Type.Integer(),
+  partner_username: Type.String(),
+  unread_count: Type.Integer({ minimum: 1 })
+}, { title: 'UnreadConversation' }))
+
+const errors = {
+  401: { ...ErrorResponse, description: 'No authenticated user' }
+}
+const badRequest = { 400: { ...ErrorResponse, description: 'Malformed id, cursor or body' } }
+const notFound = { 404: { ...ErrorResponse, description: 'The user does not exist' } }
+
+function describe (summary: string, description: string) {
+  return { tags: TAGS, summary, description }
+}
+
+/** The route schemas, built once per registration (the body limit is an option). */
+export function routeSchemas (maxContentLength: number) {
+  const body = sendBody(maxContentLength)
+  const sendErrors = {
+    ...errors,
+    400: { ...ErrorResponse, description: 'Malformed id or body, empty or too long content, messaging yourself, or a recipient you may not message' },
+    ...notFound,
+    413: { ...ErrorResponse, description: 'The request body is over the size limit' }
+  }
+  return {
+    unread: {
+      ...describe('Unread message count', 'The caller\'s id and the number of unread messages addressed to them that they have not deleted.'),
+      response: { 200: UnreadResponse, ...errors }
+    },
+    conversations: {
+      ...describe('Conversation partners', 'The users the caller has conversations with, most recent activity first, 50 per page. A conversation whose every message the caller deleted is not listed.'),
+      querystring: PageQuery,
+      response: { 200: PartnerPageResponse, ...badRequest, ...errors }
+    },
+    unreadConversations: {
+      ...describe('Unread counts per conversation', 'One entry per partner with unread messages for the caller, most recent activity first.'),
+      response: { 200: UnreadConversationsResponse, ...errors }
+    },
+    conversation: {
+      ...describe('Messages of a conversation', 'The messages between the caller and user `id`, newest first, 50 per page. Marks every unread message of this conversation addressed to the caller as read (not only those on the page).'),
+      params: UserIdParams,
+      querystring: PageQuery,
+      response: { 200: MessagePageResponse, ...badRequest, ...errors, ...notFound }
+    },
+    replyInConversation: {
+      ...describe('Send a message in a conversation', 'Sends `content` to user `id`, then answers the first page of the conversation, as GET does.'),
+      params: UserIdParams,
+      body,
+      response: { 201: MessagePageResponse, ...sendErrors }
+    },
+    send: {
+      ...describe('Send a message', 'Sends `content` to user `id` and answers the stored message.'),
+      params: UserIdParams,
+      body,
+      response: { 201: MessageResponse, ...sendErrors }
+    },
+    deleteMessage: {
+      ...describe('Delete a message for yourself', 'Hides the message for the caller only; the other participant still sees it. Deleting again is fine.'),
+      params: MessageIdParams,
+      response: {
+        204: Type.Null({ description: 'Deleted' }),
+        ...badRequest,
+        ...errors,
+        404: { ...ErrorResponse, description: 'No such message among the caller\'s' }
+      }
+    }
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * Domain rules: who may message whom, what a valid message is, which writes share a transaction,
+ * and which events leave after the transaction has committed. Reachable from the host's code as
+ * `fastify.directMessages`; the HTTP routes are a thin layer over it.
+ */
+import { CursorCodec, type Direction } from './cursor.js'
+import {
+  ContentTooLong, EmptyContent, MessageNotFound, RecipientNotAllowed, SelfMessage, UserNotFound
+} from './errors.js'
+import type { EventHub, EventName, Listener, MessageEvent } from './events.js'
+import type { ResolvedOptions } from './options.js'
+import { Store } from './store.js'
+import type { Message, Page, PageRequest, Partner, UnreadConversation, UserId } from './types.js'
+
+/** Items per page of every paginated list. */
+export const PAGE_SIZE = 50
+
+/** Options of {@link DirectMessagesService.conversation}. */
+export interface ConversationRequest extends PageRequest {
+  /** Mark the conversation's unread inbound messages read before reading the page (default true). */
+  markRead?: boolean
+}
+
+/**
+ * The programmatic API, decorated on the Fastify instance as `fastify.directMessages`.
+ * Every method takes the acting user's id first and enforces the same rules as the HTTP routes.
+ */
+export interface DirectMessagesService {
+  /** Sends `content` from `senderId` to `recipientId`; answers the stored message. */
+  send(senderId: UserId, recipientId: UserId, content: string): Promise<Message>
+  /** A page of the conversation of `userId` with `partnerId`, newest first (marks it read by default). */
+  conversation(userId: UserId, partnerId: UserId, request?: ConversationRequest): Promise<Page<Message>>
+  /** A page of `userId`'s conversation partners, most recent activity first. */
+  conversations(userId: UserId, request?: PageRequest): Promise<Page<Partner>>
+  /** Marks read every unread message from `partnerId` to `userId`; answers the messages that changed. */
+  markConversationRead(userId: UserId, partnerId: UserId): Promise<Message[]>
+  /** Hides message `messageId` for `userId` only; already hidden is fine; not theirs: MessageNotFound. */
+  deleteMessage(userId: UserId, messageId: number): Promise<void>
+  /** Unread messages addressed to `userId` that they have not hidden. */
+  unreadCount(userId: UserId): Promise<number>
+  /** Unread counts per conversation partner, only partners with unread messages, most recent first. */
+  unreadConversations(userId: UserId): Promise<UnreadConversation[]>
+  /** Listens to `messageSent` / `messageRead`, delivered after commit. */
+  on<E extends EventName>(event: E, listener: Listener<E>): void
+  /** Stops listening. */
+  off<E extends EventName>(event: E, listener: Listener<E>): void
+}
+
+interface Keyed { key: number }
+
+export class Service implements DirectMessagesService {
+  readonly #store: Store
+  readonly #events: EventHub
+  readonly #cursors: CursorCodec
+  readonly #options: ResolvedOptions
+
+  constructor (options: ResolvedOptions, events: EventHub) {
+    this.#options = options
+    this.#store = new Store(options)
+    this.#events = events
+    this.#cursors = new CursorCodec(options.cursorSecret)
+  }
+
+  async send (senderId: UserId, recipientId: UserId, content: string): Promise<Message> {
+    this.#checkContent(content)
+    if (senderId === recipientId) throw new SelfMessage()
+    await this.#checkAllowed(senderId, recipientId)
+    let message: Message
+    try {
+      message = await this.#store.transaction((tx) => this.#store.insertMessage(tx, senderId, recipientId, content, new Date()))
+    } catch (err) {
+      if (isForeignKeyViolation(err) && !(await this.#store.userExists(recipientId))) throw new UserNotFound(recipientId)
+      throw err
+    }
+    this.#events.emit('messageSent', [{ message, from: senderId, to: recipientId }])
+    return message
+  }
+
+  async conversation (userId: UserId, partnerId: UserId, request: ConversationRequest = {}): Promise<Page<Message>> {
+    const scope = `${userId}|messages|${partnerId}`
+    const position = this.#position(scope, request.cursor)
+    if (request.markRead !== false) await this.markConversationRead(userId, partnerId)
+    const rows = await this.#store.messagePage(userId, partnerId, position.direction, position.key, PAGE_SIZE + 1)
+    if (rows.length === 0 && userId !== partnerId && !(await this.#store.userExists(partnerId))) {
+      throw new UserNotFound(partnerId)
+    }
+    return this.#page(scope, position, rows, (message) => ({ key: message.id }))
+  }
+
+  async conversations (userId: UserId, request: PageRequest = {}): Promise<Page<Partner>> {
+    const scope = `${userId}|conversations`
+    const position = this.#position(scope, request.cursor)
+    const rows = await this.#store.conversationPage(userId, position.direction, position.key, PAGE_SIZE + 1)
+    const page = this.#page(scope, position, rows, (entry) => ({ key: entry.lastMessageId }))
+    const partners = await this.#store.partners(page.items.map((entry) => entry.partnerId))
+    return {
+      ...page,
+      // A partner deleted meanwhile (rows cascade away) simply drops out of the page.
+      items: page.items.flatMap((entry) => partners.get(entry.partnerId) ?? [])
+    }
+  }
+
+  async markConversationRead (userId: UserId, partnerId: UserId): Promise<Message[]> {
+    // The owner's conversation row says whether anything is unread: usually nothing is, and then
+    // reading a conversation costs no write at all.
+    if (await this.#store.conversationUnreadCount(userId, partnerId) === 0) return []
+    const changed = await this.#store.transaction((tx) => this.#store.markConversationRead(tx, userId, partnerId, new Date()))
+    if (this.#events.listens('messageRead')) {
+      this.#events.emit('messageRead', changed.map((message): MessageEvent => ({ message, from: message.senderId, to: message.recipientId })))
+    }
+    return changed
+  }
+
+  async deleteMessage (userId: UserId, messageId: number): Promise<void> {
+    const result = await this.#store.transaction((tx) => this.#store.hideMessage(tx, userId, messageId))
+    if (result.outcome === 'not-found') throw new MessageNotFound()
+  }
+
+  unreadCount (userId: UserId): Promise<number> {
+    return this.#store.unreadCount(userId)
+  }
+
+  async unreadConversations (userId: UserId): Promise<UnreadConversation[]> {
+    const entries = await this.#store.unreadConversations(userId)
+    const partners = await this.#store.partners(entries.map((entry) => entry.partnerId))
+    return entries.flatMap((entry) => {
+      const partner = partners.get(entry.partnerId)
+      return partner === undefined ? [] : [{ partnerId: entry.partnerId, partnerUsername: partner.username, unreadCount: entry.unreadCount }]
+    })
+  }
+
+  on<E extends EventName>(event: E, listener: Listener<E>): void {
+    this.#events.on(event, listener)
+  }
+
+  off<E extends EventName>(event: E, listener: Listener<E>): void {
+    this.#events.off(event, listener)
+  }
+
+  #checkContent (content: unknown): asserts content is string {
+    if (typeof content !== 'string' || content.trim() === '') throw new EmptyContent()
+    const max = this.#options.maxContentLength
+    // Length in characters (code points), as the route schema counts it.
+    if (content.length > max && countCodePoints(content) > max) throw new ContentTooLong(max)
+  }
+
+  async #checkAllowed (senderId: UserId, recipientId: UserId): Promise<void> {
+    const allowed = this.#options.allowedRecipients
+    if (allowed === null || allowed.has(senderId) || allowed.has(recipientId)) return
+    // Refused either way; an unknown recipient is still a 404, as on every route taking a user id.
+    if (!(await this.#store.userExists(recipientId))) throw new UserNotFound(recipientId)
+    throw new RecipientNotAllowed()
+  }
+
+  #position (scope: string, cursor: string | undefined): { direction: Direction, key: number, first: boolean } {
+    if (cursor === undefined) return { direction: 'older', key: Store.NEWEST, first: true }
+    return { ...this.#cursors.decode(scope, cursor), first: false }
+  }
+
+  /**
+   * Turns `PAGE_SIZE + 1` rows read in the page's direction into a newest-first page with cursors.
+   * The extra row only tells whether more items lie beyond the page in that direction.
+   */
+  #page<T>(scope: string, position: { direction: Direction, key: number, first: boolean }, rows: T[], keyOf: (item: T) => Keyed): Page<T> {
+    const more = rows.length > PAGE_SIZE
+    const items = rows.slice(0, PAGE_SIZE)
+    if (position.direction === 'newer') items.reverse()
+    const newest = items[0]
+    const oldest = items[items.length - 1]
+    const cursor = (direction: Direction, key: number): string => this.#cursors.encode(scope, { direction, key })
+    if (position.direction === 'older') {
+      return {
+        items,
+        next: more && oldest !== undefined ? cursor('older', keyOf(oldest).key) : null,
+        previous: position.first ? null : cursor('newer', newest === undefined ? position.key - 1 : keyOf(newest).key)
+      }
+    }
+    return {
+      items,
+      next: cursor('older', oldest === undefined ? position.key + 1 : keyOf(oldest).key),
+      previous: more && newest !== undefined ? cursor('newer', keyOf(newest).key) : null
+    }
+  }
+}
+
+function countCodePoints (text: string): number {
+  let count = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    // A high surrogate followed by a low one is a single character.
+    if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) i++
+    }
+    count++
+  }
+  return count
+}
+
+/** A foreign-key violation as Prisma reports it for raw queries, on either provider. */
+function isForeignKeyViolation (err: unknown): boolean {
+  const seen = new Set<unknown>()
+  let current: unknown = err
+  while (typeof current === 'object' && current !== null && !seen.has(current)) {
+    seen.add(current)
+    const e = current as { code?: unknown, kind?: unknown, originalCode?: unknown, message?: unknown, meta?: unknown, cause?: unknown }
+    if (e.code === 'P2003' || e.kind === 'ForeignKeyConstraintViolation' || e.originalCode === '23503' ||
+        e.originalCode === 'SQLITE_CONSTRAINT_FOREIGNKEY') return true
+    current = e.cause ?? e.meta
+  }
+  return false
+}

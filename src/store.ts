@@ -1,0 +1,259 @@
+/**
+ * All database access, and the only file that knows table and column names.
+ *
+ * The plugin's own tables are queried with parameterised raw SQL through the host's Prisma client
+ * (tagged templates: every value is a bound parameter, never spliced into the text). The same
+ * statements run on SQLite and PostgreSQL. The host's user model is read through its Prisma model
+ * delegate, since only the host knows its table.
+ *
+ * Tables (see prisma/models.prisma):
+ * - dm_message: one row per message, with the conversation key (user_low_id, user_high_id);
+ * - dm_conversation: one row per participant of a conversation (owner_id, partner_id) holding the
+ *   owner's newest visible message and unread count, written in the same transaction as the
+ *   messages, so that lists and counts never scan a user's history.
+ */
+import type { PrismaClientLike, RawSqlClient, ResolvedOptions } from './options.js'
+import type { Message, Partner, UserId } from './types.js'
+
+/** The newest-first sentinel: larger than any message id the plugin hands out (2^53 - 1). */
+const NEWEST = Number.MAX_SAFE_INTEGER
+
+interface MessageRow {
+  id: bigint | number
+  sender_id: number
+  recipient_id: number
+  content: string
+  sent_at: Date
+  read_at: Date | null
+}
+
+interface ConversationRow {
+  partner_id: number
+  last_message_id: bigint | number
+  unread_count: number
+}
+
+/** A conversation row of the owner's list, keyed by its last visible message id. */
+export interface ConversationEntry {
+  partnerId: UserId
+  lastMessageId: number
+  unreadCount: number
+}
+
+/** What deleting a message for one participant changed. */
+export type HideResult =
+  | { outcome: 'hidden', message: Message }
+  | { outcome: 'already-hidden' }
+  | { outcome: 'not-found' }
+
+function toMessage (row: MessageRow): Message {
+  return {
+    id: Number(row.id),
+    senderId: Number(row.sender_id),
+    recipientId: Number(row.recipient_id),
+    content: row.content,
+    sentAt: row.sent_at,
+    readAt: row.read_at
+  }
+}
+
+function pair (a: UserId, b: UserId): [low: UserId, high: UserId] {
+  return a < b ? [a, b] : [b, a]
+}
+
+interface UserDelegate {
+  findMany(args: { where: { id: { in: UserId[] } }, select: Record<string, true> }): PromiseLike<Array<Record<string, unknown>>>
+}
+
+export class Store {
+  readonly #db: PrismaClientLike
+  readonly #users: UserDelegate
+  readonly #userSelect: Record<string, true>
+  readonly #userFields: ResolvedOptions['userFields']
+
+  constructor (options: ResolvedOptions) {
+    this.#db = options.prisma
+    this.#users = (options.prisma as unknown as Record<string, UserDelegate>)[options.userModel] as UserDelegate
+    this.#userFields = options.userFields
+    this.#userSelect = { id: true }
+    for (const field of Object.values(options.userFields)) if (field !== null) this.#userSelect[field] = true
+  }
+
+  /** Runs `fn` in one database transaction. */
+  transaction<R>(fn: (tx: RawSqlClient) => Promise<R>): Promise<R> {
+    return this.#db.$transaction(fn)
+  }
+
+  /**
+   * Stores a message and brings both participants' conversation rows up to date: the newest
+   * message id (never moved backwards by a concurrent older send) and the recipient's unread count.
+   * Rows are written in owner-id order so that concurrent sends in both directions cannot deadlock.
+   */
+  async insertMessage (tx: RawSqlClient, senderId: UserId, recipientId: UserId, content: string, sentAt: Date): Promise<Message> {
+    const [low, high] = pair(senderId, recipientId)
+    const rows = await tx.$queryRaw<MessageRow[]>`
+      INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at)
+      VALUES (${senderId}, ${recipientId}, ${low}, ${high}, ${content}, ${sentAt})
+      RETURNING id, sender_id, recipient_id, content, sent_at, read_at`
+    const message = toMessage(rows[0] as MessageRow)
+    const lowUnread = low === recipientId ? 1 : 0
+    await tx.$executeRaw`
+      INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
+      VALUES (${low}, ${high}, ${message.id}, ${lowUnread}), (${high}, ${low}, ${message.id}, ${1 - lowUnread})
+      ON CONFLICT (owner_id, partner_id) DO UPDATE SET
+        last_message_id = CASE
+          WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < excluded.last_message_id
+          THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
+        unread_count = dm_conversation.unread_count + excluded.unread_count`
+    return message
+  }
+
+  /** One page of the messages between `owner` and `partner` that `owner` has not hidden. */
+  async messagePage (owner: UserId, partner: UserId, direction: 'older' | 'newer', key: number, limit: number): Promise<Message[]> {
+    const [low, high] = pair(owner, partner)
+    const rows = direction === 'older'
+      ? await this.#db.$queryRaw<MessageRow[]>`
+          SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
+          WHERE user_low_id = ${low} AND user_high_id = ${high} AND id < ${key}
+            AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
+          ORDER BY id DESC LIMIT ${limit}`
+      : await this.#db.$queryRaw<MessageRow[]>`
+          SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
+          WHERE user_low_id = ${low} AND user_high_id = ${high} AND id > ${key}
+            AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
+          ORDER BY id ASC LIMIT ${limit}`
+    return rows.map(toMessage)
+  }
+
+  /** One page of `owner`'s conversations that still show a message, keyed by that message's id. */
+  async conversationPage (owner: UserId, direction: 'older' | 'newer', key: number, limit: number): Promise<ConversationEntry[]> {
+    const rows = direction === 'older'
+      ? await this.#db.$queryRaw<ConversationRow[]>`
+          SELECT partner_id, last_message_id, unread_count FROM dm_conversation
+          WHERE owner_id = ${owner} AND last_message_id < ${key}
+          ORDER BY last_message_id DESC LIMIT ${limit}`
+      : await this.#db.$queryRaw<ConversationRow[]>`
+          SELECT partner_id, last_message_id, unread_count FROM dm_conversation
+          WHERE owner_id = ${owner} AND last_message_id > ${key}
+          ORDER BY last_message_id ASC LIMIT ${limit}`
+    return rows.map((row) => ({
+      partnerId: Number(row.partner_id),
+      lastMessageId: Number(row.last_message_id),
+      unreadCount: Number(row.unread_count)
+    }))
+  }
+
+  /** Unread messages addressed to `owner` that `owner` has not hidden. */
+  async unreadCount (owner: UserId): Promise<number> {
+    const rows = await this.#db.$queryRaw<Array<{ count: bigint | number | null }>>`
+      SELECT SUM(unread_count) AS count FROM dm_conversation WHERE owner_id = ${owner} AND unread_count > 0`
+    return Number(rows[0]?.count ?? 0)
+  }
+
+  /** `owner`'s conversations with unread messages, most recent first. */
+  async unreadConversations (owner: UserId): Promise<ConversationEntry[]> {
+    const rows = await this.#db.$queryRaw<ConversationRow[]>`
+      SELECT partner_id, last_message_id, unread_count FROM dm_conversation
+      WHERE owner_id = ${owner} AND unread_count > 0
+      ORDER BY last_message_id DESC`
+    return rows.map((row) => ({
+      partnerId: Number(row.partner_id),
+      lastMessageId: Number(row.last_message_id),
+      unreadCount: Number(row.unread_count)
+    }))
+  }
+
+  /** `owner`'s unread count in the conversation with `partner` (0 when there is none). */
+  async conversationUnreadCount (owner: UserId, partner: UserId): Promise<number> {
+    const rows = await this.#db.$queryRaw<Array<{ unread_count: number }>>`
+      SELECT unread_count FROM dm_conversation WHERE owner_id = ${owner} AND partner_id = ${partner}`
+    return Number(rows[0]?.unread_count ?? 0)
+  }
+
+  /**
+   * Marks read every message from `partner` to `owner` that is unread and not hidden by `owner`,
+   * in two statements whatever their number, and answers the messages that changed.
+   */
+  async markConversationRead (tx: RawSqlClient, owner: UserId, partner: UserId, readAt: Date): Promise<Message[]> {
+    const rows = await tx.$queryRaw<MessageRow[]>`
+      UPDATE dm_message SET read_at = ${readAt}
+      WHERE recipient_id = ${owner} AND sender_id = ${partner} AND read_at IS NULL AND deleted_by_recipient = false
+      RETURNING id, sender_id, recipient_id, content, sent_at, read_at`
+    if (rows.length > 0) {
+      await tx.$executeRaw`
+        UPDATE dm_conversation SET unread_count = unread_count - ${rows.length}
+        WHERE owner_id = ${owner} AND partner_id = ${partner}`
+    }
+    return rows.map(toMessage).sort((a, b) => a.id - b.id)
+  }
+
+  /**
+   * Hides message `id` for `owner`, if `owner` is one of its participants, and brings `owner`'s
+   * conversation row up to date: one less unread message when it was an unread inbound one, and
+   * the next newest visible message when it was the newest.
+   */
+  async hideMessage (tx: RawSqlClient, owner: UserId, id: number): Promise<HideResult> {
+    let rows = await tx.$queryRaw<MessageRow[]>`
+      UPDATE dm_message SET deleted_by_sender = true
+      WHERE id = ${id} AND sender_id = ${owner} AND deleted_by_sender = false
+      RETURNING id, sender_id, recipient_id, content, sent_at, read_at`
+    if (rows.length === 0) {
+      rows = await tx.$queryRaw<MessageRow[]>`
+        UPDATE dm_message SET deleted_by_recipient = true
+        WHERE id = ${id} AND recipient_id = ${owner} AND deleted_by_recipient = false
+        RETURNING id, sender_id, recipient_id, content, sent_at, read_at`
+    }
+    if (rows.length === 0) {
+      const mine = await tx.$queryRaw<unknown[]>`
+        SELECT id FROM dm_message WHERE id = ${id} AND (sender_id = ${owner} OR recipient_id = ${owner})`
+      return { outcome: mine.length > 0 ? 'already-hidden' : 'not-found' }
+    }
+    const message = toMessage(rows[0] as MessageRow)
+    const partner = message.senderId === owner ? message.recipientId : message.senderId
+    const [low, high] = pair(owner, partner)
+    const unreadDelta = message.recipientId === owner && message.readAt === null ? 1 : 0
+    await tx.$executeRaw`
+      UPDATE dm_conversation SET
+        unread_count = unread_count - ${unreadDelta},
+        last_message_id = CASE WHEN last_message_id = ${id} THEN (
+          SELECT id FROM dm_message
+          WHERE user_low_id = ${low} AND user_high_id = ${high} AND id < ${id}
+            AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
+          ORDER BY id DESC LIMIT 1
+        ) ELSE last_message_id END
+      WHERE owner_id = ${owner} AND partner_id = ${partner}`
+    return { outcome: 'hidden', message }
+  }
+
+  /** The display fields of the given users, keyed by id; unknown ids are absent. */
+  async partners (ids: readonly UserId[]): Promise<Map<UserId, Partner>> {
+    const found = new Map<UserId, Partner>()
+    if (ids.length === 0) return found
+    const users = await this.#users.findMany({ where: { id: { in: [...new Set(ids)] } }, select: this.#userSelect })
+    const { username, firstName, lastName } = this.#userFields
+    for (const user of users) {
+      const id = Number(user.id)
+      found.set(id, {
+        id,
+        username: field(user, username),
+        firstName: field(user, firstName),
+        lastName: field(user, lastName)
+      })
+    }
+    return found
+  }
+
+  /** Whether the host has a user with this id. */
+  async userExists (id: UserId): Promise<boolean> {
+    const users = await this.#users.findMany({ where: { id: { in: [id] } }, select: { id: true } })
+    return users.length > 0
+  }
+
+  static readonly NEWEST = NEWEST
+}
+
+function field (user: Record<string, unknown>, name: string | null): string {
+  if (name === null) return ''
+  const value = user[name]
+  return value === null || value === undefined ? '' : String(value)
+}

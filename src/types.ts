@@ -1,0 +1,43 @@
+/** Public domain types: what the service (`fastify.directMessages`) takes and answers. */
+
+/** A user id of the host application (its `User.id`). */
+export type UserId = number
+
+/** A stored message. */
+export interface Message {
+  id: number
+  senderId: UserId
+  recipientId: UserId
+  /** The text exactly as it was sent. */
+  content: string
+  sentAt: Date
+  /** When the recipient read it; null while unread. */
+  readAt: Date | null
+}
+
+/** A conversation partner, with the display fields read from the host's user model. */
+export interface Partner {
+  id: UserId
+  username: string
+  firstName: string
+  lastName: string
+}
+
+/** An entry of the per-conversation unread counts. */
+export interface UnreadConversation {
+  partnerId: UserId
+  partnerUsername: string
+  unreadCount: number
+}
+
+/** One page of a cursor-paginated list; `next`/`previous` are opaque cursors, null at the ends. */
+export interface Page<T> {
+  items: T[]
+  next: string | null
+  previous: string | null
+}
+
+/** Where to start a page: an opaque cursor from a previous page, or nothing for the first page. */
+export interface PageRequest {
+  cursor?: string | undefined
+}
