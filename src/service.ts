@@ -197,16 +197,17 @@ function countCodePoints (text: string): number {
   return count
 }
 
-/** A foreign-key violation as Prisma reports it for raw queries, on either provider. */
-function isForeignKeyViolation (err: unknown): boolean {
-  const seen = new Set<unknown>()
-  let current: unknown = err
-  while (typeof current === 'object' && current !== null && !seen.has(current)) {
-    seen.add(current)
-    const e = current as { code?: unknown, kind?: unknown, originalCode?: unknown, message?: unknown, meta?: unknown, cause?: unknown }
-    if (e.code === 'P2003' || e.kind === 'ForeignKeyConstraintViolation' || e.originalCode === '23503' ||
-        e.originalCode === 'SQLITE_CONSTRAINT_FOREIGNKEY') return true
-    current = e.cause ?? e.meta
-  }
-  return false
+/** Codes under which Prisma and the drivers report a foreign-key violation. */
+const FOREIGN_KEY_CODES = new Set(['P2003', '23503', 'SQLITE_CONSTRAINT_FOREIGNKEY'])
+
+/**
+ * A foreign-key violation as Prisma reports it, on either provider: P2003 from model queries,
+ * P2010 with the driver adapter's error in `meta` from raw ones.
+ */
+function isForeignKeyViolation (err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 4) return false
+  const e = err as { code?: unknown, kind?: unknown, originalCode?: unknown, meta?: unknown, cause?: unknown, driverAdapterError?: unknown }
+  if (FOREIGN_KEY_CODES.has(String(e.code)) || FOREIGN_KEY_CODES.has(String(e.originalCode)) ||
+      e.kind === 'ForeignKeyConstraintViolation') return true
+  return [e.meta, e.cause, e.driverAdapterError].some((inner) => isForeignKeyViolation(inner, depth + 1))
 }

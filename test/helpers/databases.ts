@@ -1,0 +1,138 @@
+/**
+ * Real databases for the tests: a fresh SQLite file, and a fresh PostgreSQL database on the server
+ * at DM_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres), each migrated with
+ * the project's committed migrations. PostgreSQL is skipped, visibly, only when it is unreachable
+ * outside CI; on CI (CI=true) an unreachable server fails the run.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
+import pg from 'pg'
+import type { Test } from 'tap'
+import { createPrisma, type ExamplePrisma, type Provider } from '../../examples/database.js'
+
+export const PG_ADMIN_URL = process.env.DM_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+export interface TestDatabase {
+  provider: Provider
+  url: string
+  prisma: ExamplePrisma
+  /** Runs SQL directly on the database, bypassing the plugin (for seeding and inspection). */
+  sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>
+  close(): Promise<void>
+}
+
+/** The migration SQL of a provider, oldest first. */
+export function migrationScripts (provider: Provider): string[] {
+  const dir = join(root, 'prisma', provider, 'migrations')
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort()
+    .map((name) => readFileSync(join(dir, name, 'migration.sql'), 'utf8'))
+}
+
+let pgReachable: Promise<boolean> | undefined
+export function postgresReachable (): Promise<boolean> {
+  pgReachable ??= (async () => {
+    const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 })
+    try {
+      await client.connect()
+      await client.end()
+      return true
+    } catch {
+      return false
+    }
+  })()
+  return pgReachable
+}
+
+let counter = 0
+function uniqueName (label: string): string {
+  return `dm_test_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${process.pid}_${++counter}`
+}
+
+export interface OpenOptions {
+  /** Emit Prisma query events (see ExamplePrisma.$on). */
+  logQueries?: boolean
+}
+
+export async function openDatabase (provider: Provider, label: string, options: OpenOptions = {}): Promise<TestDatabase> {
+  return provider === 'sqlite' ? await openSqlite(options) : await openPostgres(label, options)
+}
+
+async function openSqlite (options: OpenOptions): Promise<TestDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), 'dm-test-'))
+  const file = join(dir, 'test.db')
+  const direct = new Database(file)
+  for (const script of migrationScripts('sqlite')) direct.exec(script)
+  const url = `file:${file}`
+  const prisma = await createPrisma(url, options)
+  return {
+    provider: 'sqlite',
+    url,
+    prisma,
+    async sql<T>(text: string, params: unknown[] = []) {
+      const statement = direct.prepare(text)
+      return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as T[]
+    },
+    async close () {
+      await prisma.$disconnect()
+      direct.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+async function openPostgres (label: string, options: OpenOptions): Promise<TestDatabase> {
+  const name = uniqueName(label)
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL })
+  await admin.connect()
+  await admin.query(`DROP DATABASE IF EXISTS ${name}`)
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  const url = new URL(PG_ADMIN_URL)
+  url.pathname = `/${name}`
+  const direct = new pg.Pool({ connectionString: url.toString(), max: 2 })
+  for (const script of migrationScripts('postgresql')) await direct.query(script)
+  const prisma = await createPrisma(url.toString(), options)
+  return {
+    provider: 'postgresql',
+    url: url.toString(),
+    prisma,
+    async sql<T>(text: string, params: unknown[] = []) {
+      return (await direct.query(text, params)).rows as T[]
+    },
+    async close () {
+      await prisma.$disconnect()
+      await direct.end()
+      const cleanup = new pg.Client({ connectionString: PG_ADMIN_URL })
+      await cleanup.connect()
+      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await cleanup.end()
+    }
+  }
+}
+
+/**
+ * Runs `fn` as a subtest once per provider, each with its own fresh database. PostgreSQL is
+ * mandatory on CI; elsewhere an unreachable server shows as a skipped subtest, not a pass.
+ */
+export function forEachDatabase (t: Test, label: string, fn: (t: Test, db: TestDatabase) => Promise<void>, options: OpenOptions = {}): void {
+  for (const provider of ['sqlite', 'postgresql'] as const) {
+    t.test(`${label} [${provider}]`, async (t) => {
+      if (provider === 'postgresql' && !(await postgresReachable())) {
+        if (process.env.CI === 'true') throw new Error(`PostgreSQL at ${PG_ADMIN_URL} is unreachable; on CI the PostgreSQL tests must run`)
+        const reason = `PostgreSQL at ${PG_ADMIN_URL} is unreachable (set DM_TEST_PG_URL)`
+        t.test(label, { skip: reason }, async () => {})
+        return
+      }
+      const db = await openDatabase(provider, label, options)
+      t.teardown(() => db.close())
+      await fn(t, db)
+    })
+  }
+}
