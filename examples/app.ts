@@ -41,7 +41,11 @@ const ErrorBody = Type.Object({ statusCode: Type.Integer(), code: Type.Optional(
 
 export async function buildApp (options: ExampleAppOptions): Promise<FastifyInstance> {
   const { prisma } = options
-  const app = Fastify({ logger: options.logger ?? false }).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // The example's own routes take JSON bodies only: a number is not a username.
+    ajv: { customOptions: { coerceTypes: false } }
+  }).withTypeProvider<TypeBoxTypeProvider>()
 
   await app.register(sensible)
   await app.register(swagger, {

@@ -1,0 +1,44 @@
+// `npm run prisma:migration -- <name>`: writes, for each provider, the migration that takes the
+// models as committed (git HEAD) to the models in the working tree, computed by
+// `prisma migrate diff` between the two schemas (no database or shadow database needed).
+// Review the SQL it writes; hand-written guards (CHECK constraints) go in by hand.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { prismaDir, providers, schemaFor } from './prisma-schemas.mjs'
+
+const name = process.argv[2]
+if (!name || !/^[a-z0-9_]+$/.test(name)) {
+  console.error('usage: npm run prisma:migration -- <name_in_snake_case>')
+  process.exit(2)
+}
+const git = (path) => execFileSync('git', ['show', `HEAD:prisma/${path}`], { encoding: 'utf8' })
+const cli = createRequire(import.meta.url).resolve('prisma/build/index.js')
+const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14)
+const work = mkdtempSync(join(tmpdir(), 'dm-migration-'))
+try {
+  for (const provider of Object.keys(providers)) {
+    const before = join(work, `${provider}-before.prisma`)
+    const after = join(work, `${provider}-after.prisma`)
+    writeFileSync(before, schemaFor(provider, git('models.prisma'), git('example-user.prisma')))
+    writeFileSync(after, schemaFor(provider, readFileSync(join(prismaDir, 'models.prisma'), 'utf8')))
+    const diff = spawnSync(process.execPath, [cli, 'migrate', 'diff', '--config', join(prismaDir, `${provider}.config.ts`),
+      '--from-schema-datamodel', before, '--to-schema-datamodel', after, '--script'], {
+      encoding: 'utf8',
+      env: { ...process.env, CHECKPOINT_DISABLE: '1', DATABASE_URL: provider === 'sqlite' ? 'file:./dev.db' : (process.env.DM_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres') }
+    })
+    if (diff.status !== 0) throw new Error(`prisma migrate diff (${provider}) failed:\n${diff.stderr}`)
+    if (/^-- This is an empty migration\./m.test(diff.stdout) || diff.stdout.trim() === '') {
+      console.log(`${provider}: no change`)
+      continue
+    }
+    const dir = join(prismaDir, provider, 'migrations', `${stamp}_${name}`)
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'migration.sql'), diff.stdout)
+    console.log(`${provider}: wrote ${dir}/migration.sql`)
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true })
+}

@@ -1,0 +1,133 @@
+// The example application of SPEC §6: its own routes in-process, and the real server started the
+// way `npm start` starts it (migrations, HOST/PORT, DATABASE_URL, DM_ALLOWED_RECIPIENTS, SIGTERM).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import t, { type Test } from 'tap'
+import { parseAllowedRecipients } from '../examples/app.js'
+import { forEachDatabase, PG_ADMIN_URL, postgresReachable } from './helpers/databases.js'
+import { createUser, startApp } from './helpers/app.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+forEachDatabase(t, 'example routes', async (t, db) => {
+  const app = await startApp(db)
+  t.teardown(() => app.close())
+
+  const res = await app.inject({ method: 'POST', url: '/users', payload: { username: 'jane', first_name: 'Jane', last_name: 'Doe' } })
+  t.equal(res.statusCode, 201)
+  const jane = res.json()
+  t.same(Object.keys(jane).sort(), ['first_name', 'id', 'last_name', 'token', 'username'])
+  t.match(jane, { id: Number, username: 'jane', first_name: 'Jane', last_name: 'Doe', token: /^[A-Za-z0-9_-]{20,}$/ })
+
+  const minimal = await app.inject({ method: 'POST', url: '/users', payload: { username: 'bo' } })
+  t.match(minimal.json(), { username: 'bo', first_name: '', last_name: '' }, 'names are optional')
+
+  const taken = await app.inject({ method: 'POST', url: '/users', payload: { username: 'jane' } })
+  t.equal(taken.statusCode, 409)
+  t.match(taken.json(), { statusCode: 409, message: /taken/ })
+
+  for (const payload of [{}, { username: '' }, { username: 'has space' }, { username: 'x'.repeat(151) }, { username: 7 }]) {
+    t.equal((await app.inject({ method: 'POST', url: '/users', payload })).statusCode, 400, JSON.stringify(payload))
+  }
+
+  for (const scheme of ['Token', 'Bearer', 'token', 'bearer']) {
+    const me = await app.inject({ method: 'GET', url: '/api/dm/unread/', headers: { authorization: `${scheme} ${jane.token as string}` } })
+    t.same(me.json(), { id: jane.id, count: 0 }, `${scheme} <token>`)
+  }
+  t.equal((await app.inject({ method: 'GET', url: '/api/dm/unread/', headers: { authorization: `Token ${jane.token as string}x` } })).statusCode, 401, 'a wrong token')
+
+  const allowApp = await startApp(db, { allowedRecipients: [jane.id] })
+  t.teardown(() => allowApp.close())
+  const carl = await createUser(allowApp, 'carl')
+  const dora = await createUser(allowApp, 'dora')
+  t.equal((await allowApp.inject({ method: 'POST', url: `/api/dm/send/${dora.id}/`, headers: carl.headers, payload: { content: 'hi' } })).statusCode, 400, 'allowedRecipients reaches the plugin')
+  t.equal((await allowApp.inject({ method: 'POST', url: `/api/dm/send/${jane.id as number}/`, headers: carl.headers, payload: { content: 'hi' } })).statusCode, 201)
+})
+
+t.test('DM_ALLOWED_RECIPIENTS parsing', async (t) => {
+  t.equal(parseAllowedRecipients(undefined), null)
+  t.equal(parseAllowedRecipients(' '), null)
+  t.same(parseAllowedRecipients('1,2, 3'), [1, 2, 3])
+  t.throws(() => parseAllowedRecipients('1,x'), /DM_ALLOWED_RECIPIENTS/)
+  t.throws(() => parseAllowedRecipients('0'), /DM_ALLOWED_RECIPIENTS/)
+})
+
+/** Starts `tsx examples/server.ts` (what `npm start` runs) and resolves with its base URL. */
+function startServer (env: Record<string, string>): Promise<{ child: ChildProcess, base: string, exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), 'examples/server.ts'], {
+    cwd: root, env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  return new Promise((resolve, reject) => {
+    let output = ''
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not start:\n${output}`)) }, 60_000)
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString()
+      const listening = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
+      if (listening !== null) {
+        clearTimeout(timer)
+        resolve({ child, base: listening[1] as string, exited })
+      }
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    exited.then((code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${output}`)) }, reject)
+  })
+}
+
+async function exercise (t: Test, base: string): Promise<void> {
+  const post = async (path: string, body: unknown, token?: string): Promise<Response> => await fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Token ${token}` }) },
+    body: JSON.stringify(body)
+  })
+  const a = await (await post('/users', { username: 'ann' })).json() as { id: number, token: string }
+  const b = await (await post('/users', { username: 'ben' })).json() as { id: number, token: string }
+  const c = await (await post('/users', { username: 'cat' })).json() as { id: number, token: string }
+  t.equal((await post(`/api/dm/send/${b.id}/`, { content: 'hello ben' }, a.token)).status, 400, 'DM_ALLOWED_RECIPIENTS: ann may not message ben')
+  t.equal((await post(`/api/dm/send/${c.id}/`, { content: 'hello cat' }, a.token)).status, 201, 'but may message cat')
+  const unread = await (await fetch(`${base}/api/dm/unread/`, { headers: { authorization: `Bearer ${c.token}` } })).json()
+  t.same(unread, { id: c.id, count: 1 })
+  const docs = await fetch(`${base}/docs/json`)
+  t.equal(docs.status, 200)
+  t.ok(((await docs.json()) as { paths: object }).paths, 'the OpenAPI document is served')
+}
+
+t.test('the server migrates a new SQLite database, serves, and exits 0 on SIGTERM', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dm-server-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  // The third user (cat) is the only allowed recipient.
+  const { child, base, exited } = await startServer({ DATABASE_URL: `file:${join(dir, 'example.db')}`, DM_ALLOWED_RECIPIENTS: '3' })
+  await exercise(t, base)
+  child.kill('SIGTERM')
+  t.equal(await exited, 0, 'exits 0')
+})
+
+t.test('a postgresql:// DATABASE_URL uses PostgreSQL, creating and migrating the database', async (t) => {
+  if (!(await postgresReachable())) {
+    if (process.env.CI === 'true') throw new Error(`PostgreSQL at ${PG_ADMIN_URL} is unreachable; on CI the PostgreSQL tests must run`)
+    t.test('PostgreSQL', { skip: `PostgreSQL at ${PG_ADMIN_URL} is unreachable` }, async () => {})
+    return
+  }
+  const name = `dm_test_example_server_${process.pid}`
+  const url = Object.assign(new URL(PG_ADMIN_URL), { pathname: `/${name}` }).toString()
+  t.teardown(async () => {
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL })
+    await admin.connect()
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await admin.end()
+  })
+  const { child, base, exited } = await startServer({ DATABASE_URL: url, DM_ALLOWED_RECIPIENTS: '3' })
+  await exercise(t, base)
+  const check = new pg.Client({ connectionString: url })
+  await check.connect()
+  const stored = await check.query('SELECT content FROM dm_message')
+  await check.end()
+  t.same(stored.rows, [{ content: 'hello cat' }], 'the message is in PostgreSQL')
+  child.kill('SIGTERM')
+  t.equal(await exited, 0, 'exits 0')
+})

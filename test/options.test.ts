@@ -1,0 +1,152 @@
+// Option validation and how the plugin sits in a host: a wrong option fails `register` with a
+// message naming it; the prefix, trailing slashes, authenticate and getUserId work as documented.
+import Fastify, { type FastifyInstance } from 'fastify'
+import t from 'tap'
+import directMessages, { type DirectMessagesOptions } from '../src/index.js'
+import { openDatabase, type TestDatabase } from './helpers/databases.js'
+
+async function host (db: TestDatabase, options: Partial<DirectMessagesOptions>, fastifyOptions: object = {}): Promise<FastifyInstance> {
+  const app = Fastify(fastifyOptions)
+  await app.register(directMessages, {
+    prisma: db.prisma,
+    // Callers say who they are in a header: enough for these tests.
+    getUserId: (request) => request.headers['x-user'] === undefined ? null : Number(request.headers['x-user']),
+    ...options
+  })
+  await app.ready()
+  return app
+}
+
+t.test('options', async (t) => {
+  const db = await openDatabase('sqlite', 'options')
+  t.teardown(() => db.close())
+  const alice = await db.prisma.user.create({ data: { username: 'alice', firstName: 'Alice', lastName: 'A', token: 'a' } })
+  const bob = await db.prisma.user.create({ data: { username: 'bob', firstName: 'Bob', lastName: 'B', token: 'b' } })
+
+  await t.test('a wrong option fails register with a message naming it', async (t) => {
+    const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+      ['no prisma', { prisma: undefined }, /"prisma"/],
+      ['prisma is not a client', { prisma: {} }, /"prisma"/],
+      ['no getUserId', { getUserId: undefined }, /"getUserId"/],
+      ['getUserId not a function', { getUserId: 'id' }, /"getUserId"/],
+      ['authenticate not a function', { authenticate: true }, /"authenticate"/],
+      ['prefix without a leading slash', { prefix: 'api' }, /"prefix"/],
+      ['maxContentLength zero', { maxContentLength: 0 }, /"maxContentLength"/],
+      ['maxContentLength fractional', { maxContentLength: 1.5 }, /"maxContentLength"/],
+      ['bodyLimit negative', { bodyLimit: -1 }, /"bodyLimit"/],
+      ['allowedRecipients not a list', { allowedRecipients: 1 }, /"allowedRecipients"/],
+      ['allowedRecipients with a non-id', { allowedRecipients: [1, 'two'] }, /"allowedRecipients"/],
+      ['allowedRecipients with zero', { allowedRecipients: [0] }, /"allowedRecipients"/],
+      ['userModel unknown', { userModel: 'account' }, /"userModel".*account/],
+      ['userFields not an object', { userFields: 'username' }, /"userFields"/],
+      ['userFields unknown key', { userFields: { nickname: 'nick' } }, /"userFields".*nickname/],
+      ['userFields empty name', { userFields: { username: '' } }, /"userFields.username"/],
+      ['cursorSecret empty', { cursorSecret: '' }, /"cursorSecret"/]
+    ]
+    for (const [name, options, message] of cases) {
+      const app = Fastify()
+      await t.rejects(async () => {
+        await app.register(directMessages, { prisma: db.prisma, getUserId: () => 1, ...options } as DirectMessagesOptions)
+      }, { code: 'FST_DM_INVALID_OPTION', message }, name)
+      await app.close().catch(() => {})
+    }
+  })
+
+  await t.test('registering twice on one instance fails', async (t) => {
+    const app = Fastify()
+    await app.register(directMessages, { prisma: db.prisma, getUserId: () => 1 })
+    await t.rejects(async () => {
+      await app.register(directMessages, { prisma: db.prisma, getUserId: () => 1, prefix: '/other' })
+    }, /already been registered/)
+    await app.close().catch(() => {})
+  })
+
+  await t.test('the prefix is honoured, with or without its own trailing slash', async (t) => {
+    for (const prefix of ['/dm', '/dm/']) {
+      const app = await host(db, { prefix })
+      t.equal((await app.inject({ method: 'GET', url: '/dm/unread/', headers: { 'x-user': String(alice.id) } })).statusCode, 200, `${prefix} /dm/unread/`)
+      t.equal((await app.inject({ method: 'GET', url: '/unread/', headers: { 'x-user': String(alice.id) } })).statusCode, 404, `${prefix} nothing at the root`)
+      await app.close()
+    }
+    const app = await host(db, {})
+    t.same((await app.inject({ method: 'GET', url: '/unread/', headers: { 'x-user': String(alice.id) } })).json(), { id: alice.id, count: 0 }, 'no prefix: at the root')
+    await app.close()
+  })
+
+  await t.test('a host route is not affected by the plugin\'s authentication hook', async (t) => {
+    const app = Fastify()
+    await app.register(directMessages, { prisma: db.prisma, getUserId: () => null, prefix: '/dm' })
+    app.get('/public', async () => ({ ok: true }))
+    t.equal((await app.inject({ method: 'GET', url: '/public' })).statusCode, 200)
+    t.equal((await app.inject({ method: 'GET', url: '/dm/unread/' })).statusCode, 401)
+    await app.close()
+  })
+
+  await t.test('a host with ignoreTrailingSlash still answers both forms', async (t) => {
+    for (const fastifyOptions of [{ ignoreTrailingSlash: true }, { routerOptions: { ignoreTrailingSlash: true } }]) {
+      const app = await host(db, { prefix: '/dm' }, fastifyOptions)
+      for (const url of ['/dm/unread/', '/dm/unread']) {
+        t.equal((await app.inject({ method: 'GET', url, headers: { 'x-user': String(alice.id) } })).statusCode, 200, `${JSON.stringify(fastifyOptions)} ${url}`)
+      }
+      await app.close()
+    }
+  })
+
+  await t.test('authenticate runs first, may answer the request itself, and its errors are answered', async (t) => {
+    const seen: string[] = []
+    const app = await host(db, {
+      authenticate: async (request, reply) => {
+        seen.push('authenticate')
+        if (request.headers['x-block'] === 'reply') return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'blocked' })
+        if (request.headers['x-block'] === 'throw') throw Object.assign(new Error('token expired'), { statusCode: 401 })
+      },
+      getUserId: (request) => { seen.push('getUserId'); return Number(request.headers['x-user']) || null }
+    })
+    t.equal((await app.inject({ method: 'GET', url: '/unread/', headers: { 'x-user': String(alice.id) } })).statusCode, 200)
+    t.same(seen, ['authenticate', 'getUserId'], 'in that order')
+    const replied = await app.inject({ method: 'GET', url: '/unread/', headers: { 'x-user': String(alice.id), 'x-block': 'reply' } })
+    t.equal(replied.statusCode, 403)
+    t.equal(replied.json().message, 'blocked')
+    const thrown = await app.inject({ method: 'GET', url: '/unread/', headers: { 'x-user': String(alice.id), 'x-block': 'throw' } })
+    t.equal(thrown.statusCode, 401)
+    t.equal(thrown.json().message, 'token expired')
+    await app.close()
+  })
+
+  await t.test('an anonymous caller is answered 401 before its input is validated', async (t) => {
+    const app = await host(db, {})
+    const res = await app.inject({ method: 'POST', url: '/send/abc/', payload: { content: 1 } })
+    t.equal(res.statusCode, 401)
+    await app.close()
+  })
+
+  await t.test('maxContentLength and userFields', async (t) => {
+    const app = await host(db, { maxContentLength: 5, userFields: { firstName: null, lastName: 'username' } })
+    const headers = { 'x-user': String(alice.id) }
+    t.equal((await app.inject({ method: 'POST', url: `/send/${bob.id}/`, headers, payload: { content: '12345' } })).statusCode, 201)
+    const long = await app.inject({ method: 'POST', url: `/send/${bob.id}/`, headers, payload: { content: '123456' } })
+    t.equal(long.statusCode, 400)
+    t.match(long.json().message, /content/)
+    await t.rejects(app.directMessages.send(alice.id, bob.id, '123456'), { statusCode: 400, code: 'FST_DM_CONTENT_TOO_LONG' }, 'the service enforces it too')
+    const page = (await app.inject({ method: 'GET', url: '/conversations/', headers: { 'x-user': String(bob.id) } })).json()
+    t.same(page.results, [{ id: alice.id, username: 'alice', first_name: '', last_name: 'alice' }], 'fields come from the configured names; null is empty')
+    await app.close()
+  })
+
+  await t.test('cursors signed with one secret are refused under another', async (t) => {
+    for (let i = 0; i < 51; i++) await db.prisma.user.create({ data: { username: `p${i}`, firstName: '', lastName: '', token: `p${i}` } })
+    const partners = await db.sql<{ id: number }>("SELECT id FROM app_user WHERE username LIKE 'p%'")
+    const first = await host(db, { cursorSecret: 'first secret' })
+    for (const { id } of partners) await first.directMessages.send(id, alice.id, 'hi')
+    const page = (await first.inject({ method: 'GET', url: '/conversations/', headers: { 'x-user': String(alice.id) } })).json()
+    t.type(page.next, 'string')
+    const cursor = new URL(page.next).searchParams.get('cursor') ?? ''
+    t.equal((await first.inject({ method: 'GET', url: `/conversations/?cursor=${encodeURIComponent(cursor)}`, headers: { 'x-user': String(alice.id) } })).statusCode, 200)
+    await first.close()
+    const second = await host(db, { cursorSecret: 'second secret' })
+    const refused = await second.inject({ method: 'GET', url: `/conversations/?cursor=${encodeURIComponent(cursor)}`, headers: { 'x-user': String(alice.id) } })
+    t.equal(refused.statusCode, 400)
+    t.equal(refused.json().message, 'Invalid cursor')
+    await second.close()
+  })
+})
