@@ -80,7 +80,10 @@ function describe (summary: string, description: string) {
   return { tags: TAGS, summary, description }
 }
 
-/** The route schemas, built once per registration (the body limit is an option). */
+/**
+ * The route schemas, built once per registration (the body limit is an option).
+ * @internal
+ */
 export function routeSchemas (maxContentLength: number) {
   const body = sendBody(maxContentLength)
   const sendErrors = {

@@ -1,0 +1,277 @@
+// Query plans on PostgreSQL over a realistic volume: a heavy user with tens of thousands of messages
+// across hundreds of partners, among background traffic. Every statement the plugin issues for the
+// heavy user's requests is EXPLAINed with its real parameters, and none may read dm_message with a
+// sequential scan. Also: message ids beyond 2^31 survive the round trip on PostgreSQL.
+import t, { type Test } from 'tap'
+import type { InjectOptions, LightMyRequestResponse } from 'fastify'
+import { openDatabase, PG_ADMIN_URL, postgresReachable, type TestDatabase } from './helpers/databases.js'
+import { as, getJson, pathOf, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from './helpers/app.js'
+
+/** The heavy user, and the partner with whom they have thousands of messages. */
+const HEAVY = 1
+const BIG_PARTNER = 2
+/** The heavy user's other partners are 3..401; background users are 402..1000. */
+const HEAVY_PARTNERS = 400
+const BACKGROUND_FIRST = 402
+const USERS = 1000
+const HEAVY_MESSAGES = 36_000
+const BACKGROUND_MESSAGES = 20_000
+/** Statements one request may issue, whatever the data volume (authentication included). */
+const MAX_STATEMENTS = 6
+
+interface PlanNode {
+  'Node Type': string
+  'Relation Name'?: string
+  'Index Name'?: string
+  Operation?: string
+  Plans?: PlanNode[]
+  [field: string]: unknown
+}
+
+interface Statement {
+  query: string
+  params: string
+}
+
+interface Explained {
+  res: LightMyRequestResponse
+  statements: Statement[]
+}
+
+function testUser (id: number): TestUser {
+  const token = `explain-token-${id}`
+  return { id, username: `user${id}`, token, headers: { authorization: `Token ${token}` } }
+}
+
+function oneLine (sql: string): string {
+  return sql.replace(/\s+/g, ' ').trim()
+}
+
+/** Statements on the plugin's own tables; not the host's user table, not transaction control. */
+function isPluginStatement (sql: string): boolean {
+  return /\bdm_(message|conversation)\b/.test(sql) && !/\bapp_user\b/.test(sql) && !/^\s*(BEGIN|COMMIT|ROLLBACK)\b/i.test(sql)
+}
+
+function flatten (node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(flatten)]
+}
+
+/** A plan tree as one line: `Limit [Index Scan on dm_message using dm_message_conversation_idx]`. */
+function render (node: PlanNode): string {
+  let text = node['Node Type']
+  if (node.Operation !== undefined) text += ` (${node.Operation})`
+  if (node['Relation Name'] !== undefined) text += ` on ${node['Relation Name']}`
+  if (node['Index Name'] !== undefined) text += ` using ${node['Index Name']}`
+  const children = node.Plans ?? []
+  return children.length === 0 ? text : `${text} [${children.map(render).join(', ')}]`
+}
+
+/** A plan node without its children, for a failure message. */
+function fieldsOf (node: PlanNode): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(node).filter(([key]) => key !== 'Plans'))
+}
+
+/**
+ * Seeds, with set-based SQL only, USERS users, HEAVY_MESSAGES messages of the heavy user (one in six
+ * with BIG_PARTNER, the rest spread over 399 other partners; half sent, half received; recent inbound
+ * ones unread; a few hidden by either side) interleaved with BACKGROUND_MESSAGES among the background
+ * users, and the conversation rows derived from those messages; then ANALYZE.
+ */
+async function seed (db: TestDatabase): Promise<void> {
+  await db.sql(`
+    INSERT INTO app_user (id, username, first_name, last_name, token)
+    SELECT g, 'user' || g, 'First' || g, 'Last' || g, 'explain-token-' || g FROM generate_series(1, ${USERS}) g`)
+  await db.sql(`SELECT setval(pg_get_serial_sequence('app_user', 'id'), ${USERS})`)
+  await db.sql(`
+    INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, read_at, deleted_by_sender, deleted_by_recipient)
+    SELECT s, r, LEAST(s, r), GREATEST(s, r), content, sent, CASE WHEN unread THEN NULL ELSE sent + interval '1 minute' END,
+           g % 101 = 0, g % 103 = 0
+    FROM (
+      SELECT g, g * 2.0 AS k, 'heavy ' || g AS content,
+             CASE WHEN g % 4 < 2 THEN ${HEAVY} ELSE p END AS s,
+             CASE WHEN g % 4 < 2 THEN p ELSE ${HEAVY} END AS r,
+             g > CASE WHEN g % 4 < 2 THEN ${HEAVY_MESSAGES * 5 / 6} ELSE ${HEAVY_MESSAGES * 2 / 3} END AS unread
+      FROM (
+        SELECT g, CASE WHEN g % 6 = 0 THEN ${BIG_PARTNER} ELSE ${BIG_PARTNER + 1} + (g * 7919) % ${HEAVY_PARTNERS - 1} END AS p
+        FROM generate_series(1, ${HEAVY_MESSAGES}) g
+      ) heavy
+      UNION ALL
+      SELECT g, g * ${(HEAVY_MESSAGES * 2) / BACKGROUND_MESSAGES}, 'background ' || g,
+             ${BACKGROUND_FIRST} + (g * 7919) % ${USERS - BACKGROUND_FIRST + 1},
+             ${BACKGROUND_FIRST} + ((g * 7919) % ${USERS - BACKGROUND_FIRST + 1} + 1 + (g * 6151) % ${USERS - BACKGROUND_FIRST}) % ${USERS - BACKGROUND_FIRST + 1},
+             g > ${BACKGROUND_MESSAGES * 4 / 5}
+      FROM generate_series(1, ${BACKGROUND_MESSAGES}) g
+    ) seed
+    CROSS JOIN LATERAL (SELECT timestamp '2026-01-01' + k * interval '1 second' AS sent) stamped
+    ORDER BY k`)
+  // One row per participant: the newest message the owner has not hidden, and the inbound
+  // messages the owner has neither read nor hidden.
+  await db.sql(`
+    INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
+    SELECT owner_id, partner_id, MAX(id) FILTER (WHERE NOT hidden),
+           COUNT(*) FILTER (WHERE inbound AND read_at IS NULL AND NOT hidden)
+    FROM (
+      SELECT sender_id AS owner_id, recipient_id AS partner_id, id, read_at, false AS inbound, deleted_by_sender AS hidden FROM dm_message
+      UNION ALL
+      SELECT recipient_id, sender_id, id, read_at, true, deleted_by_recipient FROM dm_message
+    ) sides
+    GROUP BY owner_id, partner_id`)
+  await db.sql('ANALYZE')
+}
+
+t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
+  if (!(await postgresReachable())) {
+    if (process.env.CI === 'true') throw new Error(`PostgreSQL at ${PG_ADMIN_URL} is unreachable; on CI the PostgreSQL tests must run`)
+    t.test('query plans', { skip: `PostgreSQL at ${PG_ADMIN_URL} is unreachable (set DM_TEST_PG_URL)` }, async () => {})
+    return
+  }
+  const db = await openDatabase('postgresql', 'explain', { logQueries: true })
+  t.teardown(() => db.close())
+  const started = Date.now()
+  await seed(db)
+  t.comment(`seeded in ${Date.now() - started} ms`)
+  const app = await startApp(db)
+  t.teardown(() => app.close())
+
+  let recording: Statement[] | null = null
+  db.prisma.$on('query', (event) => { recording?.push({ query: event.query, params: event.params }) })
+
+  const heavy = testUser(HEAVY)
+  const bigPartner = testUser(BIG_PARTNER)
+
+  /** Runs the request as `user`, then EXPLAINs each statement it issued on the plugin's tables. */
+  async function explained (t: Test, label: string, user: TestUser, options: InjectOptions, status: number): Promise<Explained> {
+    const statements: Statement[] = []
+    recording = statements
+    let res: LightMyRequestResponse
+    try {
+      res = await as(app, user, options)
+      await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      recording = null
+    }
+    t.equal(res.statusCode, status, `${label} answers ${status}`)
+    t.ok(statements.length <= MAX_STATEMENTS, `${label}: ${statements.length} statements in all (at most ${MAX_STATEMENTS})`,
+      { statements: statements.map((statement) => oneLine(statement.query)) })
+    const plugin = statements.filter((statement) => isPluginStatement(statement.query))
+    let count = 0
+    for (const [index, statement] of plugin.entries()) {
+      const sql = oneLine(statement.query)
+      const params = JSON.parse(statement.params) as unknown[]
+      const rows = await db.sql<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${statement.query}`, params)
+      const plan = rows[0]?.['QUERY PLAN'][0]?.Plan
+      if (plan === undefined) {
+        t.fail(`${label}: no plan for ${sql}`)
+        continue
+      }
+      count++
+      t.comment(`${label} #${index + 1}: ${sql.length > 90 ? `${sql.slice(0, 90)}…` : sql}\n    ${render(plan)}`)
+      const seqScans = flatten(plan).filter((node) => node['Node Type'] === 'Seq Scan' && node['Relation Name'] === 'dm_message')
+      t.equal(seqScans.length, 0, seqScans.length === 0
+        ? `${label}, statement ${index + 1}: no Seq Scan on dm_message`
+        : `${label}: Seq Scan on dm_message in "${sql}" (params ${statement.params}): ${JSON.stringify(fieldsOf(seqScans[0] as PlanNode))}`,
+      { sql, params, plan: render(plan) })
+    }
+    t.ok(plugin.length > 0 && count === plugin.length, `${label}: all ${count} statements on dm_message/dm_conversation explained`)
+    return { res, statements }
+  }
+
+  const issued = (statements: Statement[], pattern: RegExp): boolean => statements.some((statement) => pattern.test(oneLine(statement.query)))
+
+  await t.test('the seeded volume', async (t) => {
+    const [totals] = await db.sql<{ messages: number, heavy: number, partners: number, big: number, unread: number }>(`
+      SELECT COUNT(*)::int AS messages,
+             COUNT(*) FILTER (WHERE ${HEAVY} IN (sender_id, recipient_id))::int AS heavy,
+             COUNT(DISTINCT CASE WHEN sender_id = ${HEAVY} THEN recipient_id WHEN recipient_id = ${HEAVY} THEN sender_id END)::int AS partners,
+             COUNT(*) FILTER (WHERE user_low_id = ${HEAVY} AND user_high_id = ${BIG_PARTNER})::int AS big,
+             COUNT(*) FILTER (WHERE recipient_id = ${HEAVY} AND read_at IS NULL AND NOT deleted_by_recipient)::int AS unread
+      FROM dm_message`)
+    t.ok((totals?.messages ?? 0) >= 50_000, `${totals?.messages} messages`)
+    t.ok((totals?.heavy ?? 0) >= 30_000, `${totals?.heavy} of them the heavy user's`)
+    t.equal(totals?.partners, HEAVY_PARTNERS, 'across 400 partners')
+    t.ok((totals?.big ?? 0) >= 5000, `${totals?.big} with the big partner`)
+    t.ok((totals?.unread ?? 0) >= 5000, `${totals?.unread} unread by the heavy user`)
+    t.same(await getJson(app, heavy, '/api/dm/unread/'), { id: HEAVY, count: totals?.unread }, 'the conversation rows agree with the messages')
+  })
+
+  await t.test('GET /conversations/ pages', async (t) => {
+    const first = (await explained(t, 'GET /conversations/ (first page)', heavy, { method: 'GET', url: '/api/dm/conversations/' }, 200)).res
+    const page1 = first.json<PageJson<PartnerJson>>()
+    t.equal(page1.results.length, 50, 'a full first page')
+    if (page1.next === null) throw new Error('no next page')
+    const second = (await explained(t, 'GET /conversations/ (next page)', heavy, { method: 'GET', url: pathOf(page1.next) }, 200)).res
+    const page2 = second.json<PageJson<PartnerJson>>()
+    t.equal(page2.results.length, 50, 'a full second page')
+    if (page2.previous === null) throw new Error('no previous page')
+    const back = (await explained(t, 'GET /conversations/ (previous page)', heavy, { method: 'GET', url: pathOf(page2.previous) }, 200)).res
+    t.same(back.json<PageJson<PartnerJson>>().results.map((p) => p.id), page1.results.map((p) => p.id), 'previous leads back to the first page')
+  })
+
+  await t.test('GET /unread/', async (t) => {
+    const { res } = await explained(t, 'GET /unread/', heavy, { method: 'GET', url: '/api/dm/unread/' }, 200)
+    t.ok(res.json<{ count: number }>().count > 0, 'unread messages')
+  })
+
+  await t.test('GET /conversations/unread/', async (t) => {
+    const { res } = await explained(t, 'GET /conversations/unread/', heavy, { method: 'GET', url: '/api/dm/conversations/unread/' }, 200)
+    t.ok(res.json<unknown[]>().length > 100, 'many partners with unread messages')
+  })
+
+  await t.test(`GET /conversations/${BIG_PARTNER}/ pages, the first one marking read`, async (t) => {
+    const [before] = await db.sql<{ unread_count: number }>('SELECT unread_count FROM dm_conversation WHERE owner_id = $1 AND partner_id = $2', [HEAVY, BIG_PARTNER])
+    t.ok((before?.unread_count ?? 0) > 0, `${before?.unread_count} unread before`)
+    const url = `/api/dm/conversations/${BIG_PARTNER}/`
+    const first = await explained(t, `GET ${url} (first page, marks read)`, heavy, { method: 'GET', url }, 200)
+    t.ok(issued(first.statements, /^UPDATE dm_message SET read_at/), 'the messages were marked read')
+    t.ok(issued(first.statements, /^UPDATE dm_conversation SET unread_count/), 'and the conversation row')
+    const page1 = first.res.json<PageJson<MessageJson>>()
+    t.equal(page1.results.length, 50, 'a full first page')
+    if (page1.next === null) throw new Error('no next page')
+    const second = await explained(t, `GET ${url} (next page)`, heavy, { method: 'GET', url: pathOf(page1.next) }, 200)
+    const page2 = second.res.json<PageJson<MessageJson>>()
+    t.equal(page2.results.length, 50, 'a full second page')
+    t.ok((page2.results[0]?.id ?? Infinity) < (page1.results[49]?.id ?? 0), 'older messages')
+    if (page2.previous === null) throw new Error('no previous page')
+    const back = await explained(t, `GET ${url} (previous page)`, heavy, { method: 'GET', url: pathOf(page2.previous) }, 200)
+    t.same(back.res.json<PageJson<MessageJson>>().results.map((m) => m.id), page1.results.map((m) => m.id), 'previous leads back to the first page')
+  })
+
+  await t.test(`POST /send/${BIG_PARTNER}/ and DELETE /messages/<id>/`, async (t) => {
+    const sent = await explained(t, `POST /send/${BIG_PARTNER}/`, heavy, { method: 'POST', url: `/api/dm/send/${BIG_PARTNER}/`, payload: { content: 'the newest' } }, 201)
+    const message = sent.res.json<MessageJson>()
+    const own = await explained(t, 'DELETE /messages/<own newest>/', heavy, { method: 'DELETE', url: `/api/dm/messages/${message.id}/` }, 204)
+    t.ok(issued(own.statements, /^UPDATE dm_conversation SET .* last_message_id = CASE/), 'the conversation row moved to the next message')
+    const [conversation] = await db.sql<{ last_message_id: string }>('SELECT last_message_id FROM dm_conversation WHERE owner_id = $1 AND partner_id = $2', [HEAVY, BIG_PARTNER])
+    t.ok(Number(conversation?.last_message_id) < message.id, 'to an older message')
+
+    const [inbound] = await db.sql<{ id: string }>(
+      'SELECT MAX(id) AS id FROM dm_message WHERE sender_id = $1 AND recipient_id = $2 AND NOT deleted_by_recipient', [BIG_PARTNER, HEAVY])
+    const url = `/api/dm/messages/${inbound?.id}/`
+    const received = await explained(t, 'DELETE /messages/<inbound>/', heavy, { method: 'DELETE', url }, 204)
+    t.ok(issued(received.statements, /^UPDATE dm_message SET deleted_by_recipient/), 'hidden as the recipient')
+    const again = await explained(t, 'DELETE /messages/<inbound>/ again', heavy, { method: 'DELETE', url }, 204)
+    t.ok(issued(again.statements, /^SELECT id FROM dm_message WHERE id =/), 'already hidden')
+    t.equal((await as(app, bigPartner, { method: 'GET', url: `/api/dm/conversations/${HEAVY}/` })).json<PageJson<MessageJson>>().results[0]?.id,
+      message.id, 'the partner still sees the message the heavy user hid')
+  })
+
+  await t.test('message ids beyond 2^31', async (t) => {
+    await db.sql('SELECT setval(pg_get_serial_sequence(\'dm_message\', \'id\'), 3000000000)')
+    const alice = testUser(BACKGROUND_FIRST + 98)
+    const bob = testUser(BACKGROUND_FIRST + 99)
+    const res = await as(app, alice, { method: 'POST', url: `/api/dm/send/${bob.id}/`, payload: { content: 'beyond 2^31' } })
+    t.equal(res.statusCode, 201, 'POST /send/ answers 201')
+    const message = res.json<MessageJson>()
+    t.ok(message.id > 2 ** 31, `id ${message.id} > 2^31`)
+    t.equal(message.id, 3_000_000_001, 'the next value of the sequence')
+    t.same(await db.sql('SELECT id::text AS id FROM dm_message WHERE content = $1', ['beyond 2^31']), [{ id: '3000000001' }], 'stored as such')
+    const page = await getJson<PageJson<MessageJson>>(app, bob, `/api/dm/conversations/${alice.id}/`)
+    t.match(page.results[0], { id: message.id, sender: alice.id, content: 'beyond 2^31', direction: 'in' }, 'GET of the conversation answers it with that id')
+    const list = await getJson<PageJson<PartnerJson>>(app, bob, '/api/dm/conversations/')
+    t.equal(list.results[0]?.id, alice.id, 'the conversation list orders by it')
+    const deleted = await as(app, alice, { method: 'DELETE', url: `/api/dm/messages/${message.id}/` })
+    t.equal(deleted.statusCode, 204, 'DELETE answers 204')
+    const after = await getJson<PageJson<MessageJson>>(app, alice, `/api/dm/conversations/${bob.id}/`)
+    t.notOk(after.results.some((m) => m.id === message.id), 'hidden for the sender')
+  })
+})
