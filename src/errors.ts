@@ -16,6 +16,9 @@ export const MessageNotFound = createError('FST_DM_MESSAGE_NOT_FOUND', 'Message 
 /** 400: `content` is empty or only white space. */
 export const EmptyContent = createError('FST_DM_EMPTY_CONTENT', 'content must not be empty', 400)
 
+/** 400: `content` holds what no database stores as text (NUL characters, unpaired surrogates). */
+export const InvalidContent = createError('FST_DM_INVALID_CONTENT', 'content must be valid text: no NUL characters or unpaired surrogates', 400)
+
 /** 400: `content` is longer than the `maxContentLength` option. */
 export const ContentTooLong = createError<'FST_DM_CONTENT_TOO_LONG', 400, [number]>('FST_DM_CONTENT_TOO_LONG', 'content must not be longer than %s characters', 400)
 
@@ -27,6 +30,9 @@ export const RecipientNotAllowed = createError('FST_DM_RECIPIENT_NOT_ALLOWED', '
 
 /** 400: the `cursor` query parameter is malformed, tampered with, or belongs to another list. */
 export const InvalidCursor = createError('FST_DM_INVALID_CURSOR', 'Invalid cursor', 400)
+
+/** 500: an unexpected failure; the original error is logged, never answered. */
+export const InternalError = createError('FST_DM_INTERNAL', 'The request could not be completed', 500)
 
 /** Thrown by `register` when an option is wrong; the message names the option. */
 export const InvalidOption = createError<'FST_DM_INVALID_OPTION', number, [string]>('FST_DM_INVALID_OPTION', 'fastify-directmessages: %s', 500)

@@ -97,8 +97,9 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
   if (!Number.isSafeInteger(maxContentLength) || maxContentLength < 1) {
     throw new InvalidOption('option "maxContentLength" must be a positive integer')
   }
-  // JSON may spell each character as a 6-byte \u escape; leave room for the rest of the object.
-  const bodyLimit = opts.bodyLimit ?? maxContentLength * 6 + 1024
+  // JSON may spell a character as a 6-byte \u escape, or 12 bytes for one beyond the BMP (a
+  // surrogate pair); leave room for the rest of the object.
+  const bodyLimit = opts.bodyLimit ?? maxContentLength * 12 + 1024
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 1) throw new InvalidOption('option "bodyLimit" must be a positive integer')
 
   const userModel = opts.userModel ?? 'user'

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
-import { Unauthorized } from './errors.js'
+import { InternalError, Unauthorized } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import { isUserId } from './options.js'
 import { routeSchemas, type MessageBody, type PartnerBody } from './schemas.js'
@@ -34,7 +34,30 @@ export async function routes (instance: FastifyInstance, { options, service }: R
   // JSON and are not: `{"content": 123}` is a 400, not the message "123".
   const coercing = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false })
   const exact = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: true, allErrors: false })
-  fastify.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact : coercing).compile(schema))
+  fastify.setValidatorCompiler(({ schema, httpPart }) => {
+    if (httpPart === 'body') return exact.compile(schema)
+    const validate = coercing.compile(schema)
+    if (httpPart !== 'params') return validate
+    const validateParams = (params: Record<string, unknown>): boolean | { error: Error } => {
+      const idError = decimalIdError(params)
+      if (idError !== undefined) return idError
+      const valid = validate(params)
+      // Fastify reads the errors from the function it was given.
+      validateParams.errors = validate.errors
+      return valid
+    }
+    validateParams.errors = null as typeof validate.errors
+    return validateParams
+  })
+
+  // Unexpected failures (a database error, a bug) are answered as a plain 500: their messages can
+  // hold SQL, parameters and driver internals. The original is logged; the error then goes on to
+  // the host's error handler, as any error of a child context does.
+  fastify.setErrorHandler((error: Error & { statusCode?: number }, request) => {
+    if (error.statusCode !== undefined && error.statusCode < 500) throw error
+    request.log.error({ err: error }, 'directMessages request failed')
+    throw new InternalError()
+  })
 
   fastify.addHook('preValidation', async (request, reply) => {
     if (options.authenticate !== null) {
@@ -96,6 +119,17 @@ export async function routes (instance: FastifyInstance, { options, service }: R
     await service.deleteMessage(caller(request), request.params.id)
     return reply.code(204).send(null)
   }), { schema: schemas.deleteMessage })
+}
+
+/**
+ * Ids in paths must be plain decimal digits: a coercing validator would otherwise read `0x10`,
+ * `0b11` or `1e1` as numbers (and `1e400` as Infinity), and act on an id the client never wrote.
+ */
+const DECIMAL_ID = /^[1-9][0-9]{0,15}$/
+function decimalIdError (params: Record<string, unknown>): { error: Error } | undefined {
+  const id = params.id
+  if (typeof id === 'string' && !DECIMAL_ID.test(id)) return { error: new Error('params/id must be a positive integer written in decimal digits') }
+  return undefined
 }
 
 /** The contract's message object, seen by `me`. */

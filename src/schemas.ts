@@ -52,8 +52,9 @@ export const PartnerResponse = Type.Object({
 export type PartnerBody = Static<typeof PartnerResponse>
 
 const PageLinks = {
-  next: Type.Union([Type.String({ format: 'uri' }), Type.Null()], { description: 'Absolute URL of the next (older) page; null at the end' }),
-  previous: Type.Union([Type.String({ format: 'uri' }), Type.Null()], { description: 'Absolute URL of the previous (newer) page; null on the first page' })
+  // No `format: uri`: the serializer would check it, and the links carry the client's Host header.
+  next: Type.Union([Type.String(), Type.Null()], { description: 'Absolute URL of the next (older) page; null at the end' }),
+  previous: Type.Union([Type.String(), Type.Null()], { description: 'Absolute URL of the previous (newer) page; null on the first page' })
 }
 
 export const MessagePageResponse = Type.Object({ ...PageLinks, results: Type.Array(MessageResponse) }, { title: 'MessagePage' })

@@ -5,7 +5,7 @@
  */
 import { CursorCodec, type Direction } from './cursor.js'
 import {
-  ContentTooLong, EmptyContent, MessageNotFound, RecipientNotAllowed, SelfMessage, UserNotFound
+  ContentTooLong, EmptyContent, InvalidContent, MessageNotFound, RecipientNotAllowed, SelfMessage, UserNotFound
 } from './errors.js'
 import type { EventHub, EventName, Listener, MessageEvent } from './events.js'
 import type { ResolvedOptions } from './options.js'
@@ -139,6 +139,7 @@ export class Service implements DirectMessagesService {
 
   #checkContent (content: unknown): asserts content is string {
     if (typeof content !== 'string' || content.trim() === '') throw new EmptyContent()
+    if (INVALID_TEXT.test(content)) throw new InvalidContent()
     const max = this.#options.maxContentLength
     // Length in characters (code points), as the route schema counts it.
     if (content.length > max && countCodePoints(content) > max) throw new ContentTooLong(max)
@@ -182,6 +183,10 @@ export class Service implements DirectMessagesService {
     }
   }
 }
+
+/** A NUL character (PostgreSQL text cannot hold it) or a UTF-16 surrogate without its pair. */
+// eslint-disable-next-line no-control-regex -- matching the control character is the point
+const INVALID_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 function countCodePoints (text: string): number {
   let count = 0

@@ -113,6 +113,29 @@ t.test('options', async (t) => {
     await app.close()
   })
 
+  await t.test('an unexpected failure is a plain 500: logged, never its internals answered', async (t) => {
+    const lines: string[] = []
+    const app = Fastify({ logger: { level: 'error', stream: { write: (line: string) => { lines.push(line) } } } })
+    // The host's own error handler, set before the plugin as usual, still gets the error.
+    let hostHandlerSaw: unknown = null
+    app.setErrorHandler((error, _request, reply) => {
+      hostHandlerSaw = error
+      return reply.code((error as { statusCode?: number }).statusCode ?? 500).send({ statusCode: 500, error: 'Internal Server Error', message: (error as Error).message })
+    })
+    await app.register(directMessages, {
+      prisma: db.prisma,
+      getUserId: () => { throw new Error('connection to users.internal:5432 refused; SELECT secret FROM users') }
+    })
+    await app.ready()
+    const res = await app.inject({ method: 'GET', url: '/unread/' })
+    t.equal(res.statusCode, 500)
+    t.equal(res.json().message, 'The request could not be completed')
+    t.notMatch(res.body, /users\.internal|secret/, 'nothing of the original error is answered')
+    t.match(hostHandlerSaw, { code: 'FST_DM_INTERNAL' }, 'the host\'s error handler still receives the error')
+    t.ok(lines.some((line) => line.includes('users.internal:5432 refused')), 'the original is logged')
+    await app.close()
+  })
+
   await t.test('an anonymous caller is answered 401 before its input is validated', async (t) => {
     const app = await host(db, {})
     const res = await app.inject({ method: 'POST', url: '/send/abc/', payload: { content: 1 } })
