@@ -191,18 +191,20 @@ export class Store {
    * Hides message `id` for `owner`, if `owner` is one of its participants, and brings `owner`'s
    * conversation row up to date: one less unread message when it was an unread inbound one, and
    * the next newest visible message when it was the newest.
+   *
+   * Locks the message, then the conversation row (the order mark-read uses too). The next newest
+   * message is looked up in a statement of its own, issued once the row lock is held: a statement
+   * that waited for the lock would still read the snapshot taken before it waited, and could pick a
+   * message that a concurrent transaction hid meanwhile (PostgreSQL, READ COMMITTED).
    */
   async hideMessage (tx: RawSqlClient, owner: UserId, id: number): Promise<HideResult> {
-    let rows = await tx.$queryRaw<MessageRow[]>`
-      UPDATE dm_message SET deleted_by_sender = true
-      WHERE id = ${id} AND sender_id = ${owner} AND deleted_by_sender = false
+    const rows = await tx.$queryRaw<MessageRow[]>`
+      UPDATE dm_message SET
+        deleted_by_sender = (deleted_by_sender OR sender_id = ${owner}),
+        deleted_by_recipient = (deleted_by_recipient OR recipient_id = ${owner})
+      WHERE id = ${id}
+        AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
       RETURNING id, sender_id, recipient_id, content, sent_at, read_at`
-    if (rows.length === 0) {
-      rows = await tx.$queryRaw<MessageRow[]>`
-        UPDATE dm_message SET deleted_by_recipient = true
-        WHERE id = ${id} AND recipient_id = ${owner} AND deleted_by_recipient = false
-        RETURNING id, sender_id, recipient_id, content, sent_at, read_at`
-    }
     if (rows.length === 0) {
       const mine = await tx.$queryRaw<unknown[]>`
         SELECT id FROM dm_message WHERE id = ${id} AND (sender_id = ${owner} OR recipient_id = ${owner})`
@@ -210,18 +212,21 @@ export class Store {
     }
     const message = toMessage(rows[0] as MessageRow)
     const partner = message.senderId === owner ? message.recipientId : message.senderId
-    const [low, high] = pair(owner, partner)
     const unreadDelta = message.recipientId === owner && message.readAt === null ? 1 : 0
-    await tx.$executeRaw`
-      UPDATE dm_conversation SET
-        unread_count = unread_count - ${unreadDelta},
-        last_message_id = CASE WHEN last_message_id = ${id} THEN (
+    const conversation = await tx.$queryRaw<Array<{ last_message_id: bigint | number | null }>>`
+      UPDATE dm_conversation SET unread_count = unread_count - ${unreadDelta}
+      WHERE owner_id = ${owner} AND partner_id = ${partner}
+      RETURNING last_message_id`
+    if (Number(conversation[0]?.last_message_id) === id) {
+      const [low, high] = pair(owner, partner)
+      await tx.$executeRaw`
+        UPDATE dm_conversation SET last_message_id = (
           SELECT id FROM dm_message
           WHERE user_low_id = ${low} AND user_high_id = ${high} AND id < ${id}
             AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
-          ORDER BY id DESC LIMIT 1
-        ) ELSE last_message_id END
-      WHERE owner_id = ${owner} AND partner_id = ${partner}`
+          ORDER BY id DESC LIMIT 1)
+        WHERE owner_id = ${owner} AND partner_id = ${partner}`
+    }
     return { outcome: 'hidden', message }
   }
 

@@ -25,6 +25,12 @@ export interface TestDatabase {
   close(): Promise<void>
 }
 
+/** Runs SQL written with `?` placeholders on either database (PostgreSQL wants `$1`, `$2`, ...). */
+export function query<T = Record<string, unknown>> (db: TestDatabase, text: string, params: unknown[] = []): Promise<T[]> {
+  let n = 0
+  return db.sql<T>(db.provider === 'postgresql' ? text.replace(/\?/g, () => `$${++n}`) : text, params)
+}
+
 /** The migration SQL of a provider, oldest first. */
 export function migrationScripts (provider: Provider): string[] {
   const dir = join(root, 'prisma', provider, 'migrations')
@@ -97,6 +103,8 @@ async function openPostgres (label: string, options: OpenOptions): Promise<TestD
   const url = new URL(PG_ADMIN_URL)
   url.pathname = `/${name}`
   const direct = new pg.Pool({ connectionString: url.toString(), max: 2 })
+  // DROP DATABASE ... WITH (FORCE) at teardown ends connections the pool may not have closed yet.
+  direct.on('error', () => {})
   for (const script of migrationScripts('postgresql')) await direct.query(script)
   const prisma = await createPrisma(url.toString(), options)
   return {
