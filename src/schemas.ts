@@ -71,7 +71,7 @@ export const UnreadConversationsResponse = Type.Array(Type.Object({
   unread_count: Type.Integer({ minimum: 1 })
 }, { title: 'UnreadConversation' }))
 
-const errors = {
+const unauthorized = {
   401: { ...ErrorResponse, description: 'No authenticated user' }
 }
 const badRequest = { 400: { ...ErrorResponse, description: 'Malformed id, cursor or body' } }
@@ -88,7 +88,7 @@ function describe (summary: string, description: string) {
 export function routeSchemas (maxContentLength: number) {
   const body = sendBody(maxContentLength)
   const sendErrors = {
-    ...errors,
+    ...unauthorized,
     400: { ...ErrorResponse, description: 'Malformed id or body, empty or too long content, messaging yourself, or a recipient you may not message' },
     ...notFound,
     413: { ...ErrorResponse, description: 'The request body is over the size limit' }
@@ -96,22 +96,22 @@ export function routeSchemas (maxContentLength: number) {
   return {
     unread: {
       ...describe('Unread message count', 'The caller\'s id and the number of unread messages addressed to them that they have not deleted.'),
-      response: { 200: UnreadResponse, ...errors }
+      response: { 200: UnreadResponse, ...unauthorized }
     },
     conversations: {
       ...describe('Conversation partners', 'The users the caller has conversations with, most recent activity first, 50 per page. A conversation whose every message the caller deleted is not listed.'),
       querystring: PageQuery,
-      response: { 200: PartnerPageResponse, ...badRequest, ...errors }
+      response: { 200: PartnerPageResponse, ...badRequest, ...unauthorized }
     },
     unreadConversations: {
       ...describe('Unread counts per conversation', 'One entry per partner with unread messages for the caller, most recent activity first.'),
-      response: { 200: UnreadConversationsResponse, ...errors }
+      response: { 200: UnreadConversationsResponse, ...unauthorized }
     },
     conversation: {
       ...describe('Messages of a conversation', 'The messages between the caller and user `id`, newest first, 50 per page. Marks every unread message of this conversation addressed to the caller as read (not only those on the page).'),
       params: UserIdParams,
       querystring: PageQuery,
-      response: { 200: MessagePageResponse, ...badRequest, ...errors, ...notFound }
+      response: { 200: MessagePageResponse, ...badRequest, ...unauthorized, ...notFound }
     },
     replyInConversation: {
       ...describe('Send a message in a conversation', 'Sends `content` to user `id`, then answers the first page of the conversation, as GET does.'),
@@ -131,7 +131,7 @@ export function routeSchemas (maxContentLength: number) {
       response: {
         204: Type.Null({ description: 'Deleted' }),
         ...badRequest,
-        ...errors,
+        ...unauthorized,
         404: { ...ErrorResponse, description: 'No such message among the caller\'s' }
       }
     }
