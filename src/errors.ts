@@ -31,6 +31,12 @@ export const RecipientNotAllowed = createError('FST_DM_RECIPIENT_NOT_ALLOWED', '
 /** 400: the `cursor` query parameter is malformed, tampered with, or belongs to another list. */
 export const InvalidCursor = createError('FST_DM_INVALID_CURSOR', 'Invalid cursor', 400)
 
+/** 400: the Last-Event-ID header (or `last_event_id` parameter) is not a message id. */
+export const InvalidLastEventId = createError('FST_DM_INVALID_LAST_EVENT_ID', 'Last-Event-ID must be a message id (decimal digits)', 400)
+
+/** 503: real-time delivery is down (the event bus lost its connection); retry shortly. */
+export const StreamUnavailable = createError('FST_DM_STREAM_UNAVAILABLE', 'Real-time delivery is unavailable right now; retry shortly', 503)
+
 /** 500: an unexpected failure; the original error is logged, never answered. */
 export const InternalError = createError('FST_DM_INTERNAL', 'The request could not be completed', 500)
 

@@ -15,8 +15,10 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
 import { EventHub } from './events.js'
+import { Store } from './store.js'
+import { StreamHub } from './stream.js'
 import { resolveOptions, type DirectMessagesOptions } from './options.js'
-import { routes } from './routes.js'
+import { routes, toMessageResponse } from './routes.js'
 import { Service, type DirectMessagesService } from './service.js'
 
 declare module 'fastify' {
@@ -31,10 +33,23 @@ const plugin: FastifyPluginAsync<DirectMessagesOptions> = async (fastify, opts) 
   if (fastify.hasDecorator('directMessages')) {
     throw new Error('fastify-directmessages has already been registered on this instance')
   }
-  const service = new Service(options, new EventHub(fastify.log))
+  const store = new Store(options)
+  const hub = new StreamHub({
+    store,
+    bus: options.bus,
+    log: fastify.log,
+    streamBufferLimit: options.streamBufferLimit,
+    present: toMessageResponse
+  })
+  await hub.start()
+  // Streams never end by themselves: end them before Fastify waits for in-flight requests.
+  fastify.addHook('preClose', async () => { hub.closeAll() })
+  fastify.addHook('onClose', async () => { await hub.close() })
+
+  const service = new Service(options, store, new EventHub(fastify.log), (event) => hub.publish(event))
   fastify.decorate('directMessages', service)
   // The routes live in their own encapsulated context: their hooks and validator stay there.
-  await fastify.register(routes, { prefix: options.prefix, options, service })
+  await fastify.register(routes, { prefix: options.prefix, options, service, hub })
 }
 
 /** The plugin. Register it with {@link DirectMessagesOptions}. */
@@ -45,6 +60,8 @@ export { directMessages }
 export type { DirectMessagesOptions, PrismaClientLike, RawSqlClient, UserFieldsOption } from './options.js'
 export type { ConversationRequest, DirectMessagesService } from './service.js'
 export { PAGE_SIZE } from './service.js'
+export { memoryBus } from './bus.js'
+export type { BusEvent, BusHandlers, DirectMessagesBus } from './bus.js'
 export type { DirectMessageEvents, EventName, Listener, MessageEvent } from './events.js'
 export type { Message, Page, PageRequest, Partner, UnreadConversation, UserId } from './types.js'
 export * as errors from './errors.js'

@@ -3,6 +3,7 @@
  * the plugin is registered; a wrong option fails `register` with a message naming it.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { memoryBus, type DirectMessagesBus } from './bus.js'
 import { InvalidOption } from './errors.js'
 import type { UserId } from './types.js'
 
@@ -55,6 +56,18 @@ export interface DirectMessagesOptions {
   cursorSecret?: string
   /** Largest accepted request body on the send routes, in bytes (default: enough for `maxContentLength`). */
   bodyLimit?: number
+  /**
+   * Carries real-time events between the application's instances (default: `memoryBus()`, for a
+   * single instance). Use `postgresBus(...)` or `redisBus(...)` when running several.
+   */
+  bus?: DirectMessagesBus
+  /** Milliseconds between the heartbeat comments of an idle event stream (default 15,000). */
+  heartbeatInterval?: number
+  /**
+   * Bytes an event stream may have waiting for a client that does not read before the stream is
+   * closed (the client then resumes with Last-Event-ID). Default 1 MiB.
+   */
+  streamBufferLimit?: number
 }
 
 /** The options after validation, with every default applied. */
@@ -69,6 +82,9 @@ export interface ResolvedOptions {
   userFields: { username: string | null, firstName: string | null, lastName: string | null }
   cursorSecret: string
   bodyLimit: number
+  bus: DirectMessagesBus
+  heartbeatInterval: number
+  streamBufferLimit: number
 }
 
 /** The default pagination key: cursors are still bound to user and list, but forgeable. */
@@ -112,6 +128,15 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
   const cursorSecret = opts.cursorSecret ?? DEFAULT_CURSOR_SECRET
   if (typeof cursorSecret !== 'string' || cursorSecret === '') throw new InvalidOption('option "cursorSecret" must be a non-empty string')
 
+  const bus = opts.bus ?? memoryBus()
+  if (bus === null || typeof bus !== 'object' || typeof bus.start !== 'function' || typeof bus.publish !== 'function' || typeof bus.close !== 'function') {
+    throw new InvalidOption('option "bus" must be a bus: memoryBus(), postgresBus(...), redisBus(...) or an object with start, publish and close')
+  }
+  const heartbeatInterval = opts.heartbeatInterval ?? 15_000
+  if (!Number.isSafeInteger(heartbeatInterval) || heartbeatInterval < 1) throw new InvalidOption('option "heartbeatInterval" must be a positive integer (milliseconds)')
+  const streamBufferLimit = opts.streamBufferLimit ?? 1024 * 1024
+  if (!Number.isSafeInteger(streamBufferLimit) || streamBufferLimit < 1) throw new InvalidOption('option "streamBufferLimit" must be a positive integer (bytes)')
+
   return {
     prisma,
     getUserId,
@@ -122,7 +147,10 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
     userModel,
     userFields: resolveUserFields(opts.userFields),
     cursorSecret,
-    bodyLimit
+    bodyLimit,
+    bus,
+    heartbeatInterval,
+    streamBufferLimit
   }
 }
 

@@ -1,20 +1,29 @@
 /**
  * HTTP only: authenticate, validate, call the service, shape the response. No SQL here.
  */
-import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteShorthandOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
-import { InternalError, Unauthorized } from './errors.js'
+import sseModule, { type SSEPluginOptions } from '@fastify/sse'
+import { InternalError, InvalidLastEventId, StreamUnavailable, Unauthorized } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import { isUserId } from './options.js'
 import { routeSchemas, type MessageBody, type PartnerBody } from './schemas.js'
 import type { DirectMessagesService } from './service.js'
+import type { StreamHub } from './stream.js'
 import type { Message, Page, Partner, UserId } from './types.js'
 
 export interface RoutesOptions {
   options: ResolvedOptions
   service: DirectMessagesService
+  hub: StreamHub
 }
+
+/**
+ * @fastify/sse's module object is the plugin wrapped by fastify-plugin (its `default` and named
+ * exports are the bare function, whose hooks would stay in a context of their own).
+ */
+const sse = sseModule as unknown as FastifyPluginAsync<SSEPluginOptions>
 
 /** The authenticated caller of each request, set by the preValidation hook. */
 const callers = new WeakMap<FastifyRequest, UserId>()
@@ -26,7 +35,7 @@ function caller (request: FastifyRequest): UserId {
   return id
 }
 
-export async function routes (instance: FastifyInstance, { options, service }: RoutesOptions): Promise<void> {
+export async function routes (instance: FastifyInstance, { options, service, hub }: RoutesOptions): Promise<void> {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   const schemas = routeSchemas(options.maxContentLength)
 
@@ -53,8 +62,8 @@ export async function routes (instance: FastifyInstance, { options, service }: R
   // Unexpected failures (a database error, a bug) are answered as a plain 500: their messages can
   // hold SQL, parameters and driver internals. The original is logged; the error then goes on to
   // the host's error handler, as any error of a child context does.
-  fastify.setErrorHandler((error: Error & { statusCode?: number }, request) => {
-    if (error.statusCode !== undefined && error.statusCode < 500) throw error
+  fastify.setErrorHandler((error: Error & { statusCode?: number, code?: string }, request) => {
+    if ((error.statusCode !== undefined && error.statusCode < 500) || error instanceof StreamUnavailable) throw error
     request.log.error({ err: error }, 'directMessages request failed')
     throw new InternalError()
   })
@@ -114,6 +123,16 @@ export async function routes (instance: FastifyInstance, { options, service }: R
     const message = await service.send(me, request.params.id, request.body.content)
     return reply.code(201).send(toMessageResponse(message, me))
   }), { schema: schemas.send, ...sendOptions })
+
+  // Server-sent events, through @fastify/sse (unless the host registered it already).
+  if (!fastify.hasReplyDecorator('sse')) await fastify.register(sse, { heartbeatInterval: options.heartbeatInterval })
+  both('/events/', (url, opts) => fastify.get(url, { ...opts, sse: { kind: 'only' } }, async (request, reply) => {
+    const me = caller(request)
+    const header = request.headers['last-event-id']
+    const lastEventId = header ?? request.query.last_event_id
+    if (lastEventId !== undefined && (typeof lastEventId !== 'string' || !DECIMAL_ID.test(lastEventId))) throw new InvalidLastEventId()
+    await hub.open(me, reply.sse, reply.raw, lastEventId === undefined ? null : Number(lastEventId))
+  }), { schema: schemas.events })
 
   both('/messages/:id/', (url, opts) => fastify.delete(url, opts, async (request, reply) => {
     await service.deleteMessage(caller(request), request.params.id)

@@ -26,6 +26,10 @@ export const PageQuery = Type.Object({
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Opaque cursor from a `next` or `previous` link' }))
 })
 
+export const EventsQuery = Type.Object({
+  last_event_id: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'Resume after this message id, for clients that cannot send the Last-Event-ID header' }))
+})
+
 export function sendBody (maxContentLength: number) {
   return Type.Object({
     content: Type.String({ maxLength: maxContentLength, description: 'The message text, stored exactly as given; not empty or only white space' })
@@ -124,6 +128,27 @@ export function routeSchemas (maxContentLength: number) {
       params: UserIdParams,
       body,
       response: { 201: MessageResponse, ...sendErrors }
+    },
+    events: {
+      ...describe('Real-time event stream', [
+        'A `text/event-stream` of the caller\'s events, as they happen:',
+        '`message` (a message sent to or by the caller; data: the message object; SSE `id`: the message id),',
+        '`read` (the partner read messages the caller sent; data: `{partner, ids, read_at}`) and',
+        '`deleted` (the caller hid a message on another device; data: `{id}`).',
+        'Reconnecting with `Last-Event-ID` (or `?last_event_id=`) first replays every message missed since that id.',
+        'Comment lines keep idle streams alive.'
+      ].join(' ')),
+      querystring: EventsQuery,
+      response: {
+        200: {
+          description: 'The event stream',
+          content: { 'text/event-stream': { schema: { type: 'string' } } }
+        },
+        ...badRequest,
+        ...unauthorized,
+        406: { ...ErrorResponse, description: 'The client does not accept text/event-stream' },
+        503: { ...ErrorResponse, description: 'Real-time delivery is down (the event bus is reconnecting); retry shortly' }
+      }
     },
     deleteMessage: {
       ...describe('Delete a message for yourself', 'Hides the message for the caller only; the other participant still sees it. Deleting again is fine.'),

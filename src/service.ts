@@ -8,6 +8,7 @@ import {
   ContentTooLong, EmptyContent, InvalidContent, MessageNotFound, RecipientNotAllowed, SelfMessage, UserNotFound
 } from './errors.js'
 import type { EventHub, EventName, Listener, MessageEvent } from './events.js'
+import { MAX_IDS_PER_EVENT, type BusEvent } from './bus.js'
 import type { ResolvedOptions } from './options.js'
 import { Store } from './store.js'
 import type { Message, Page, PageRequest, Partner, UnreadConversation, UserId } from './types.js'
@@ -53,11 +54,16 @@ export class Service implements DirectMessagesService {
   readonly #events: EventHub
   readonly #cursors: CursorCodec
   readonly #options: ResolvedOptions
+  readonly #publish: (event: BusEvent) => void
 
-  constructor (options: ResolvedOptions, events: EventHub) {
+  /**
+   * @param publish sends an event to the streams of every instance (after commit, like `events`)
+   */
+  constructor (options: ResolvedOptions, store: Store, events: EventHub, publish: (event: BusEvent) => void) {
     this.#options = options
-    this.#store = new Store(options)
+    this.#store = store
     this.#events = events
+    this.#publish = publish
     this.#cursors = new CursorCodec(options.cursorSecret)
   }
 
@@ -73,6 +79,7 @@ export class Service implements DirectMessagesService {
       throw err
     }
     this.#events.emit('messageSent', [{ message, from: senderId, to: recipientId }])
+    this.#publish({ type: 'message', id: message.id, sender: senderId, recipient: recipientId })
     return message
   }
 
@@ -108,12 +115,20 @@ export class Service implements DirectMessagesService {
     if (this.#events.listens('messageRead')) {
       this.#events.emit('messageRead', changed.map((message): MessageEvent => ({ message, from: message.senderId, to: message.recipientId })))
     }
+    const readAt = changed[0]?.readAt?.toISOString()
+    if (readAt !== undefined) {
+      for (let i = 0; i < changed.length; i += MAX_IDS_PER_EVENT) {
+        const ids = changed.slice(i, i + MAX_IDS_PER_EVENT).map((message) => message.id)
+        this.#publish({ type: 'read', reader: userId, partner: partnerId, ids, readAt })
+      }
+    }
     return changed
   }
 
   async deleteMessage (userId: UserId, messageId: number): Promise<void> {
     const result = await this.#store.transaction((tx) => this.#store.hideMessage(tx, userId, messageId))
     if (result.outcome === 'not-found') throw new MessageNotFound()
+    if (result.outcome === 'hidden') this.#publish({ type: 'deleted', user: userId, id: messageId })
   }
 
   unreadCount (userId: UserId): Promise<number> {

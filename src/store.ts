@@ -27,6 +27,16 @@ interface MessageRow {
   read_at: Date | null
 }
 
+interface VisibilityRow extends MessageRow {
+  deleted_by_sender: boolean | number
+  deleted_by_recipient: boolean | number
+}
+
+/** A boolean column as either driver answers it (SQLite: 0/1). */
+function isTrue (value: boolean | number): boolean {
+  return value === true || value === 1
+}
+
 interface ConversationRow {
   partner_id: number
   last_message_id: bigint | number
@@ -228,6 +238,39 @@ export class Store {
         WHERE owner_id = ${owner} AND partner_id = ${partner}`
     }
     return { outcome: 'hidden', message }
+  }
+
+  /**
+   * Message `id` and whom it is hidden for: what an event stream needs to show a message it learnt
+   * of through the bus. Null when it no longer exists.
+   */
+  async messageById (id: number): Promise<(Message & { hiddenFor: UserId[] }) | null> {
+    const rows = await this.#db.$queryRaw<VisibilityRow[]>`
+      SELECT id, sender_id, recipient_id, content, sent_at, read_at, deleted_by_sender, deleted_by_recipient
+      FROM dm_message WHERE id = ${id}`
+    const row = rows[0]
+    if (row === undefined) return null
+    const message = toMessage(row)
+    const hiddenFor: UserId[] = []
+    if (isTrue(row.deleted_by_sender)) hiddenFor.push(message.senderId)
+    if (isTrue(row.deleted_by_recipient)) hiddenFor.push(message.recipientId)
+    return { ...message, hiddenFor }
+  }
+
+  /**
+   * `owner`'s messages (sent or received, not hidden by `owner`) with ids above `after`, oldest
+   * first, at most `limit`: what a stream resuming with Last-Event-ID missed. Two index range scans.
+   */
+  async messagesAfter (owner: UserId, after: number, limit: number): Promise<Message[]> {
+    const rows = await this.#db.$queryRaw<MessageRow[]>`
+      SELECT * FROM (
+        SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
+        WHERE sender_id = ${owner} AND id > ${after} AND deleted_by_sender = false
+        UNION ALL
+        SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
+        WHERE recipient_id = ${owner} AND id > ${after} AND deleted_by_recipient = false
+      ) mine ORDER BY id LIMIT ${limit}`
+    return rows.map(toMessage)
   }
 
   /** The display fields of the given users, keyed by id; unknown ids are absent. */

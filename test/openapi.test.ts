@@ -15,7 +15,8 @@ const CONTRACT: Array<[string, string, string[]]> = [
   ['get', '/api/dm/conversations/{id}/', ['200', '400', '401', '404']],
   ['post', '/api/dm/conversations/{id}/', ['201', '400', '401', '404', '413']],
   ['post', '/api/dm/send/{id}/', ['201', '400', '401', '404', '413']],
-  ['delete', '/api/dm/messages/{id}/', ['204', '400', '401', '404']]
+  ['delete', '/api/dm/messages/{id}/', ['204', '400', '401', '404']],
+  ['get', '/api/dm/events/', ['200', '400', '401', '406', '503']]
 ]
 
 t.test('OpenAPI document', async (t) => {
@@ -41,6 +42,7 @@ t.test('OpenAPI document', async (t) => {
   const pluginPaths = Object.keys(doc.paths).filter((path) => path.startsWith('/api/dm'))
   t.same(pluginPaths.sort(), [...new Set(CONTRACT.map(([, path]) => path))].sort(), 'the paths without the trailing slash are not listed twice')
   t.ok(doc.paths['/users']?.post, 'the example\'s POST /users is listed')
+  t.ok((doc.paths['/api/dm/events/']?.get?.responses['200'] as { content?: Record<string, unknown> } | undefined)?.content?.['text/event-stream'], 'the stream is documented as text/event-stream')
 
   const ui = await app.inject({ method: 'GET', url: '/docs' })
   t.ok(ui.statusCode === 200 || ui.statusCode === 302, 'Swagger UI is served at /docs')

@@ -1,0 +1,98 @@
+/**
+ * The bus carries real-time events between the instances of an application, behind one small
+ * interface (like @fastify/rate-limit's stores): the in-process bus for a single instance, and
+ * PostgreSQL LISTEN/NOTIFY or Redis pub/sub for several (see bus-postgres.ts, bus-redis.ts).
+ *
+ * Events carry ids, not message bodies: each instance reads what its own streams need from the
+ * database, and payloads stay far below PostgreSQL's 8000-byte NOTIFY limit.
+ */
+import type { UserId } from './types.js'
+
+/** Most message ids in one `read` event: keeps a payload under ~6 KB. */
+export const MAX_IDS_PER_EVENT = 400
+
+/** What crosses instances. */
+export type BusEvent =
+  /** Message `id` from `sender` to `recipient` was stored. */
+  | { type: 'message', id: number, sender: UserId, recipient: UserId }
+  /** `reader` read messages `ids` that `partner` had sent, at `readAt` (ISO 8601). */
+  | { type: 'read', reader: UserId, partner: UserId, ids: number[], readAt: string }
+  /** `user` hid message `id` for themselves. */
+  | { type: 'deleted', user: UserId, id: number }
+
+/** What a bus reports to the plugin once started. */
+export interface BusHandlers {
+  /** Every event published by any instance, this one included, exactly once per instance. */
+  deliver(event: BusEvent): void
+  /**
+   * The bus lost its connection: events published meanwhile may never arrive, so the plugin
+   * closes its streams (clients resume with Last-Event-ID) and refuses new ones until `up`.
+   */
+  down(error: Error): void
+  /** The bus is connected (again). */
+  up(): void
+}
+
+/** A transport of {@link BusEvent}s between instances. */
+export interface DirectMessagesBus {
+  /** A short name for logs and errors, e.g. `"postgres"`. */
+  readonly name: string
+  /** Connects and subscribes; resolves once events can flow. Reconnects by itself afterwards. */
+  start(handlers: BusHandlers): Promise<void>
+  /** Sends an event to every instance (this one included). Rejects when the bus is down. */
+  publish(event: BusEvent): Promise<void>
+  /** Unsubscribes and releases every connection and timer. */
+  close(): Promise<void>
+}
+
+/** The in-process bus: the default, for an application running as a single instance. */
+export function memoryBus (): DirectMessagesBus {
+  let handlers: BusHandlers | null = null
+  return {
+    name: 'memory',
+    async start (h) {
+      handlers = h
+      h.up()
+    },
+    async publish (event) {
+      // Asynchronous like the networked buses: delivery never runs inside the publisher's call.
+      const target = handlers
+      if (target !== null) queueMicrotask(() => target.deliver(event))
+    },
+    async close () {
+      handlers = null
+    }
+  }
+}
+
+/** Encodes an event for a text transport. */
+export function encodeEvent (event: BusEvent): string {
+  return JSON.stringify(event)
+}
+
+/** Decodes an event from a text transport; anything malformed answers null. */
+export function decodeEvent (text: string): BusEvent | null {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return null
+  }
+  if (typeof value !== 'object' || value === null) return null
+  const event = value as Record<string, unknown>
+  const isId = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) > 0
+  switch (event.type) {
+    case 'message':
+      return isId(event.id) && isId(event.sender) && isId(event.recipient)
+        ? { type: 'message', id: event.id, sender: event.sender, recipient: event.recipient }
+        : null
+    case 'read':
+      return isId(event.reader) && isId(event.partner) && Array.isArray(event.ids) && event.ids.every(isId) && typeof event.readAt === 'string'
+        ? { type: 'read', reader: event.reader, partner: event.partner, ids: event.ids as number[], readAt: event.readAt }
+        : null
+    case 'deleted':
+      return isId(event.user) && isId(event.id) ? { type: 'deleted', user: event.user, id: event.id } : null
+    default:
+      return null
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * A server-sent events client for tests, over a real HTTP connection (event streams do not end,
+ * so app.inject cannot read them): parses frames as they arrive and can stop reading entirely.
+ */
+import { request, type ClientRequest, type IncomingMessage } from 'node:http'
+
+export interface SseFrame {
+  id?: string
+  event: string
+  data: unknown
+}
+
+export interface SseStream {
+  status: number
+  headers: IncomingMessage['headers']
+  /** Frames received so far. */
+  frames: SseFrame[]
+  /** Comment lines received so far (heartbeats). */
+  comments: string[]
+  /** Resolves with the frames once `predicate` holds for them; rejects after `timeout` ms. */
+  until(predicate: (frames: SseFrame[]) => boolean, timeout?: number): Promise<SseFrame[]>
+  /** Resolves when the server ends the stream. */
+  ended: Promise<void>
+  /** Stops reading from the socket (a stalled client) without closing it. */
+  stall(): void
+  /** Reads again after `stall`. */
+  resume(): void
+  close(): void
+}
+
+export function openStream (base: string, path: string, headers: Record<string, string> = {}): Promise<SseStream> {
+  return new Promise((resolve, reject) => {
+    const req: ClientRequest = request(base + path, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
+      const frames: SseFrame[] = []
+      const comments: string[] = []
+      const waiters = new Set<() => void>()
+      let buffer = ''
+      let resolveEnded: () => void = () => {}
+      const ended = new Promise<void>((resolve) => { resolveEnded = resolve })
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        buffer += chunk
+        let end: number
+        while ((end = buffer.indexOf('\n\n')) !== -1) {
+          const block = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          const frame: SseFrame = { event: 'message', data: undefined }
+          const data: string[] = []
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) comments.push(line.slice(1).trim())
+            else if (line.startsWith('id:')) frame.id = line.slice(3).trim()
+            else if (line.startsWith('event:')) frame.event = line.slice(6).trim()
+            else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
+          }
+          if (data.length > 0) {
+            const text = data.join('\n')
+            try { frame.data = JSON.parse(text) } catch { frame.data = text }
+            frames.push(frame)
+          }
+        }
+        for (const waiter of waiters) waiter()
+      })
+      const finish = (): void => { resolveEnded(); for (const waiter of waiters) waiter() }
+      res.on('end', finish)
+      res.on('close', finish)
+      res.on('error', finish)
+      let done = false
+      ended.then(() => { done = true }, () => {})
+      resolve({
+        status: res.statusCode ?? 0,
+        headers: res.headers,
+        frames,
+        comments,
+        ended,
+        until (predicate, timeout = 5000) {
+          return new Promise((resolve, reject) => {
+            const check = (): void => {
+              if (predicate(frames)) { cleanup(); resolve(frames) } else if (done) { cleanup(); reject(new Error(`stream ended before the condition held; frames: ${JSON.stringify(frames)}`)) }
+            }
+            const timer = setTimeout(() => { cleanup(); reject(new Error(`timed out after ${timeout} ms; frames: ${JSON.stringify(frames)}`)) }, timeout)
+            const cleanup = (): void => { clearTimeout(timer); waiters.delete(check) }
+            waiters.add(check)
+            check()
+          })
+        },
+        stall () { res.pause(); res.socket.pause() },
+        resume () { res.socket.resume(); res.resume() },
+        close () { req.destroy(); res.destroy() }
+      })
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
