@@ -3,12 +3,12 @@
  * /api/dm, and Swagger UI at /docs. It is what a newcomer runs (`npm start`) and what the tests use.
  */
 import { randomBytes } from 'node:crypto'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import sensible from '@fastify/sensible'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import directMessages, { type DirectMessagesOptions } from '../src/index.js'
+import directMessages, { memoryBus, postgresBus, redisBus, type DirectMessagesBus, type DirectMessagesOptions } from '../src/index.js'
 import type { ExamplePrisma, ExampleUser } from './database.js'
 
 export interface ExampleAppOptions {
@@ -22,6 +22,7 @@ export interface ExampleAppOptions {
 }
 
 const AUTHORIZATION = /^(?:Token|Bearer)\s+([A-Za-z0-9_-]{1,128})$/i
+const TOKEN = /^[A-Za-z0-9_-]{1,128}$/
 
 const CreateUserBody = Type.Object({
   username: Type.String({ minLength: 1, maxLength: 150, pattern: '^[\\w.@+-]+$', description: 'Letters, digits and @.+-_ only' }),
@@ -66,15 +67,21 @@ export async function buildApp (options: ExampleAppOptions): Promise<FastifyInst
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
-  async function userFromRequest (authorization: string | undefined): Promise<ExampleUser | null> {
-    const token = authorization === undefined ? undefined : AUTHORIZATION.exec(authorization)?.[1]
+  async function userFromRequest (request: FastifyRequest): Promise<ExampleUser | null> {
+    const authorization = request.headers.authorization
+    let token = authorization === undefined ? undefined : AUTHORIZATION.exec(authorization)?.[1]
+    // Browsers' EventSource cannot send headers: the event stream also takes ?access_token=.
+    if (token === undefined && request.routeOptions.url?.includes('/events') === true) {
+      const query = (request.query as { access_token?: unknown }).access_token
+      if (typeof query === 'string' && TOKEN.test(query)) token = query
+    }
     return token === undefined ? null : await prisma.user.findUnique({ where: { token } })
   }
 
   await app.register(directMessages, {
     prefix: '/api/dm',
     prisma,
-    getUserId: async (request) => (await userFromRequest(request.headers.authorization))?.id,
+    getUserId: async (request) => (await userFromRequest(request))?.id,
     allowedRecipients: options.allowedRecipients ?? null,
     ...options.directMessages
   })
@@ -100,6 +107,24 @@ export async function buildApp (options: ExampleAppOptions): Promise<FastifyInst
   })
 
   return app
+}
+
+/**
+ * The bus named by DM_BUS: `memory` (default), `postgres` (LISTEN/NOTIFY on the PostgreSQL
+ * database at `databaseUrl`) or `redis` (at REDIS_URL, default redis://127.0.0.1:6379).
+ */
+export function busFromEnvironment (name: string | undefined, databaseUrl: string, redisUrl: string | undefined): DirectMessagesBus {
+  switch (name ?? 'memory') {
+    case 'memory':
+      return memoryBus()
+    case 'postgres':
+      if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('DM_BUS=postgres needs a postgresql:// DATABASE_URL')
+      return postgresBus({ connectionString: databaseUrl })
+    case 'redis':
+      return redisBus({ url: redisUrl ?? 'redis://127.0.0.1:6379' })
+    default:
+      throw new Error(`DM_BUS must be memory, postgres or redis, got "${name as string}"`)
+  }
 }
 
 /** Parses DM_ALLOWED_RECIPIENTS ("1,2,3"); empty or unset: no restriction. */

@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import t, { type Test } from 'tap'
-import { parseAllowedRecipients } from '../examples/app.js'
+import { busFromEnvironment, parseAllowedRecipients } from '../examples/app.js'
+import { openStream } from './helpers/sse.js'
 import { forEachDatabase, PG_ADMIN_URL, postgresReachable } from './helpers/databases.js'
 import { createUser, startApp } from './helpers/app.js'
 
@@ -54,6 +55,15 @@ t.test('DM_ALLOWED_RECIPIENTS parsing', async (t) => {
   t.same(parseAllowedRecipients('1,2, 3'), [1, 2, 3])
   t.throws(() => parseAllowedRecipients('1,x'), /DM_ALLOWED_RECIPIENTS/)
   t.throws(() => parseAllowedRecipients('0'), /DM_ALLOWED_RECIPIENTS/)
+})
+
+t.test('DM_BUS picks the bus', async (t) => {
+  t.equal(busFromEnvironment(undefined, 'file:./x.db', undefined).name, 'memory')
+  t.equal(busFromEnvironment('memory', 'file:./x.db', undefined).name, 'memory')
+  t.equal(busFromEnvironment('postgres', 'postgresql://h/db', undefined).name, 'postgres')
+  t.equal(busFromEnvironment('redis', 'file:./x.db', 'redis://127.0.0.1:6379').name, 'redis')
+  t.throws(() => busFromEnvironment('postgres', 'file:./x.db', undefined), /DM_BUS=postgres needs a postgresql/)
+  t.throws(() => busFromEnvironment('kafka', 'file:./x.db', undefined), /DM_BUS must be memory, postgres or redis/)
 })
 
 /** Starts `tsx examples/server.ts` (what `npm start` runs) and resolves with its base URL. */
@@ -128,6 +138,25 @@ t.test('a postgresql:// DATABASE_URL uses PostgreSQL, creating and migrating the
   const stored = await check.query('SELECT content FROM dm_message')
   await check.end()
   t.same(stored.rows, [{ content: 'hello cat' }], 'the message is in PostgreSQL')
+
+  // A second server on the same database with DM_BUS=postgres: the two deliver to each other.
   child.kill('SIGTERM')
   t.equal(await exited, 0, 'exits 0')
+  const one = await startServer({ DATABASE_URL: url, DM_BUS: 'postgres' })
+  const two = await startServer({ DATABASE_URL: url, DM_BUS: 'postgres' })
+  t.teardown(() => { one.child.kill('SIGKILL'); two.child.kill('SIGKILL') })
+  const dan = await (await fetch(`${one.base}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'dan' }) })).json() as { id: number, token: string }
+  const eve = await (await fetch(`${two.base}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'eve' }) })).json() as { id: number, token: string }
+  // The browser way: the token in the query string, as EventSource cannot send headers.
+  const stream = await openStream(two.base, `/api/dm/events/?access_token=${eve.token}`)
+  t.teardown(() => stream.close())
+  t.equal(stream.status, 200, 'the stream authenticates with ?access_token=')
+  const sent = await fetch(`${one.base}/api/dm/send/${eve.id}/`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Token ${dan.token}` }, body: JSON.stringify({ content: 'across servers' }) })
+  t.equal(sent.status, 201)
+  const frames = await stream.until((f) => f.some((frame) => frame.event === 'message'), 2000)
+  t.match(frames[0]?.data, { sender: dan.id, recipient: eve.id, content: 'across servers', direction: 'in' }, 'a stream on server two receives a message sent through server one')
+  stream.close()
+  one.child.kill('SIGTERM')
+  two.child.kill('SIGTERM')
+  t.same([await one.exited, await two.exited], [0, 0], 'both exit 0')
 })
