@@ -27,16 +27,6 @@ interface MessageRow {
   read_at: Date | null
 }
 
-interface VisibilityRow extends MessageRow {
-  deleted_by_sender: boolean | number
-  deleted_by_recipient: boolean | number
-}
-
-/** A boolean column as either driver answers it (SQLite: 0/1). */
-function isTrue (value: boolean | number): boolean {
-  return value === true || value === 1
-}
-
 interface ConversationRow {
   partner_id: number
   last_message_id: bigint | number
@@ -97,10 +87,17 @@ export class Store {
   /**
    * Stores a message and brings both participants' conversation rows up to date: the newest
    * message id (never moved backwards by a concurrent older send) and the recipient's unread count.
-   * Rows are written in owner-id order so that concurrent sends in both directions cannot deadlock.
+   *
+   * First it locks both participants' dm_user rows, so that the message id is drawn while no other
+   * transaction involving either user can commit: each user's messages get ids in commit order,
+   * which event streams rely on (see stream.ts). Rows are always locked in user-id order, so that
+   * concurrent sends in both directions cannot deadlock.
    */
   async insertMessage (tx: RawSqlClient, senderId: UserId, recipientId: UserId, content: string, sentAt: Date): Promise<Message> {
     const [low, high] = pair(senderId, recipientId)
+    await tx.$executeRaw`
+      INSERT INTO dm_user (user_id) VALUES (${low}), (${high})
+      ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id`
     const rows = await tx.$queryRaw<MessageRow[]>`
       INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at)
       VALUES (${senderId}, ${recipientId}, ${low}, ${high}, ${content}, ${sentAt})
@@ -240,26 +237,20 @@ export class Store {
     return { outcome: 'hidden', message }
   }
 
-  /**
-   * Message `id` and whom it is hidden for: what an event stream needs to show a message it learnt
-   * of through the bus. Null when it no longer exists.
-   */
-  async messageById (id: number): Promise<(Message & { hiddenFor: UserId[] }) | null> {
-    const rows = await this.#db.$queryRaw<VisibilityRow[]>`
-      SELECT id, sender_id, recipient_id, content, sent_at, read_at, deleted_by_sender, deleted_by_recipient
-      FROM dm_message WHERE id = ${id}`
-    const row = rows[0]
-    if (row === undefined) return null
-    const message = toMessage(row)
-    const hiddenFor: UserId[] = []
-    if (isTrue(row.deleted_by_sender)) hiddenFor.push(message.senderId)
-    if (isTrue(row.deleted_by_recipient)) hiddenFor.push(message.recipientId)
-    return { ...message, hiddenFor }
+  /** The id of the newest message `user` sent or received (hidden or not); 0 when none. */
+  async latestMessageId (user: UserId): Promise<number> {
+    const rows = await this.#db.$queryRaw<Array<{ id: bigint | number | null }>>`
+      SELECT MAX(id) AS id FROM (
+        SELECT MAX(id) AS id FROM dm_message WHERE sender_id = ${user}
+        UNION ALL
+        SELECT MAX(id) AS id FROM dm_message WHERE recipient_id = ${user}
+      ) latest`
+    return Number(rows[0]?.id ?? 0)
   }
 
   /**
    * `owner`'s messages (sent or received, not hidden by `owner`) with ids above `after`, oldest
-   * first, at most `limit`: what a stream resuming with Last-Event-ID missed. Two index range scans.
+   * first, at most `limit`: the tail an event stream has not shown yet. Two index range scans.
    */
   async messagesAfter (owner: UserId, after: number, limit: number): Promise<Message[]> {
     const rows = await this.#db.$queryRaw<MessageRow[]>`

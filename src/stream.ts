@@ -1,15 +1,21 @@
 /**
- * Server-sent event streams: this instance's open streams by user, fed by the bus.
+ * Server-sent event streams: this instance's open streams by user, woken by the bus.
  *
- * - `message` events (a message sent to or by the stream's user) carry the message id as their SSE
- *   `id:`; a client that reconnects with Last-Event-ID first receives, from the database, every
- *   message it missed, in order, then the live events (buffered meanwhile, without duplicates).
+ * The database is the source of truth of what a stream shows. A `message` event on the bus only
+ * says "user X has something new"; each of X's streams then reads X's messages after the last id
+ * it has sent, oldest first, and sends them with their id as the SSE `id:`. Since every send
+ * locks both participants' dm_user rows before drawing the message id (see Store.insertMessage),
+ * each user's messages get ids in commit order: once a stream has shown message N, no message
+ * below N can still appear. So, whatever order the bus delivers its events in, and across
+ * reconnections (Last-Event-ID starts the tail at that id), a stream shows every message exactly
+ * once, in order.
+ *
  * - `read` events tell a sender which of their messages the partner read; `deleted` events tell a
- *   user's other devices that they hid a message.
+ *   user's other devices that they hid a message. Neither is replayed on resume.
  * - A stream whose client does not read is closed once `streamBufferLimit` bytes wait in its send
  *   buffer: the server never buffers without limit, and the client resumes with Last-Event-ID.
- * - When the bus goes down, every stream is closed (events published meanwhile could be lost), and
- *   new streams are refused with 503 until it is back: a stream never silently stops delivering.
+ * - When the bus goes down, every stream is closed (wake-ups published meanwhile would be lost),
+ *   and new streams are refused with 503 until it is back: a stream never silently stops.
  */
 import type { FastifyBaseLogger, FastifyReply } from 'fastify'
 import type { BusEvent, DirectMessagesBus } from './bus.js'
@@ -17,10 +23,8 @@ import { StreamUnavailable } from './errors.js'
 import type { Store } from './store.js'
 import type { Message, UserId } from './types.js'
 
-/** How many missed messages one replay query reads. */
-const REPLAY_BATCH = 500
-/** Live frames kept for a stream while its backlog replays; beyond that it is closed (and resumes). */
-const MAX_PENDING = 1000
+/** How many messages one catch-up query reads. */
+const BATCH = 500
 
 /** One SSE frame, as @fastify/sse sends it. */
 interface Frame {
@@ -43,8 +47,11 @@ interface Connection {
   user: UserId
   sse: SseContext
   raw: FastifyReply['raw']
-  /** Live frames that arrived while the backlog was being replayed. */
-  pending: Frame[] | null
+  /** The id of the newest message this stream has shown (or started after). */
+  lastSentId: number
+  /** A catch-up is running; `again` asks it to read once more when it is done. */
+  running: boolean
+  again: boolean
 }
 
 export interface StreamHubOptions {
@@ -59,10 +66,9 @@ export interface StreamHubOptions {
 export class StreamHub {
   readonly #connections = new Map<UserId, Set<Connection>>()
   readonly #options: StreamHubOptions
+  readonly #catchUps = new Set<Promise<void>>()
   #available = false
   #closing = false
-  /** Deliveries run one after another, so that each stream sees events in bus order. */
-  #delivering: Promise<void> = Promise.resolve()
 
   constructor (options: StreamHubOptions) {
     this.#options = options
@@ -71,11 +77,7 @@ export class StreamHub {
   /** Starts the bus; resolves once it is connected. */
   async start (): Promise<void> {
     await this.#options.bus.start({
-      deliver: (event) => {
-        this.#delivering = this.#delivering.then(() => this.#deliver(event)).catch((err: unknown) => {
-          this.#options.log.error({ err, event }, 'directMessages: delivering a stream event failed')
-        })
-      },
+      deliver: (event) => this.#deliver(event),
       down: (error) => {
         this.#available = false
         this.#options.log.error({ err: error, bus: this.#options.bus.name }, 'directMessages: event bus down, closing event streams')
@@ -95,10 +97,14 @@ export class StreamHub {
     })
   }
 
-  /** Streams the user's events on `sse`, first replaying what they missed after `lastEventId`. */
+  /**
+   * Streams the user's events on `sse`: first every message after `lastEventId` (when given), then
+   * live. Without `lastEventId` the stream starts after the user's newest message.
+   */
   async open (user: UserId, sse: SseContext, raw: FastifyReply['raw'], lastEventId: number | null): Promise<void> {
     if (!this.#available || this.#closing) throw new StreamUnavailable()
-    const connection: Connection = { user, sse, raw, pending: lastEventId === null ? null : [] }
+    const lastSentId = lastEventId ?? await this.#options.store.latestMessageId(user)
+    const connection: Connection = { user, sse, raw, lastSentId, running: false, again: false }
     let mine = this.#connections.get(user)
     if (mine === undefined) this.#connections.set(user, mine = new Set())
     mine.add(connection)
@@ -107,7 +113,8 @@ export class StreamHub {
     // Commit the headers now (the client sees the stream open, the heartbeat starts).
     sse.sendHeaders(200)
     raw.write(': stream open\n\n')
-    if (lastEventId !== null) await this.#replay(connection, lastEventId)
+    // The replay, and anything that committed while the stream was being set up.
+    this.#wake(connection)
   }
 
   /** Ends every stream of this instance (shutdown, bus outage). */
@@ -118,98 +125,79 @@ export class StreamHub {
     this.#connections.clear()
   }
 
-  /** Ends the streams for good and stops the bus. */
+  /** Ends the streams for good, waits for running catch-ups, and stops the bus. */
   async close (): Promise<void> {
     this.#closing = true
     this.closeAll()
-    await this.#delivering
+    await Promise.allSettled([...this.#catchUps])
     await this.#options.bus.close()
   }
 
-  /** Open streams of this instance, for tests and metrics. */
-  get size (): number {
-    let count = 0
-    for (const connections of this.#connections.values()) count += connections.size
-    return count
-  }
-
-  async #replay (connection: Connection, lastEventId: number): Promise<void> {
-    let after = lastEventId
-    for (;;) {
-      const missed = await this.#options.store.messagesAfter(connection.user, after, REPLAY_BATCH)
-      for (const message of missed) {
-        if (!connection.sse.isConnected) return
-        // Awaited: a replay goes at the client's pace, however long the backlog.
-        await connection.sse.send(this.#messageFrame(message, connection.user))
-        after = message.id
-      }
-      if (missed.length < REPLAY_BATCH) break
-    }
-    const pending = connection.pending ?? []
-    connection.pending = null
-    for (const frame of pending) {
-      // Messages the replay already showed came in live meanwhile: skip them.
-      if (frame.event === 'message' && Number(frame.id) <= after) continue
-      this.#write(connection, frame)
-    }
-  }
-
-  async #deliver (event: BusEvent): Promise<void> {
+  #deliver (event: BusEvent): void {
     switch (event.type) {
-      case 'message': {
-        const targets = [...this.#of(event.sender), ...this.#of(event.recipient)]
-        if (targets.length === 0) return
-        const message = await this.#options.store.messageById(event.id)
-        if (message === null) return
-        for (const connection of targets) {
-          if (message.hiddenFor.includes(connection.user)) continue
-          this.#push(connection, this.#messageFrame(message, connection.user))
-        }
+      case 'message':
+        for (const connection of [...this.#of(event.sender), ...this.#of(event.recipient)]) this.#wake(connection)
         return
-      }
       case 'read':
         for (const connection of this.#of(event.partner)) {
-          this.#push(connection, { event: 'read', data: { partner: event.reader, ids: event.ids, read_at: event.readAt } })
+          this.#write(connection, { event: 'read', data: { partner: event.reader, ids: event.ids, read_at: event.readAt } })
         }
         return
       case 'deleted':
-        for (const connection of this.#of(event.user)) this.#push(connection, { event: 'deleted', data: { id: event.id } })
+        for (const connection of this.#of(event.user)) this.#write(connection, { event: 'deleted', data: { id: event.id } })
     }
   }
 
-  #messageFrame (message: Message, me: UserId): Frame {
-    return { id: String(message.id), event: 'message', data: this.#options.present(message, me) }
-  }
-
-  #push (connection: Connection, frame: Frame): void {
-    if (connection.pending === null) {
-      this.#write(connection, frame)
-    } else if (connection.pending.length < MAX_PENDING) {
-      connection.pending.push(frame)
-    } else {
-      this.#options.log.warn({ user: connection.user }, 'directMessages: closing an event stream whose replay falls behind')
-      this.#cut(connection)
-    }
-  }
-
-  /** Writes a live frame without waiting for the client; a client too far behind is cut off. */
-  #write (connection: Connection, frame: Frame): void {
-    if (!connection.sse.isConnected) return
-    if (connection.raw.writableLength > this.#options.streamBufferLimit) {
-      this.#options.log.warn({ user: connection.user, buffered: connection.raw.writableLength }, 'directMessages: closing an event stream whose client is not reading')
-      this.#cut(connection)
+  /** Makes the stream show what it has not shown yet; one catch-up at a time per stream. */
+  #wake (connection: Connection): void {
+    if (connection.running) {
+      connection.again = true
       return
     }
-    connection.sse.send(frame).catch(() => { /* the connection closed; its close callback cleans up */ })
+    connection.running = true
+    const catchUp = this.#catchUp(connection)
+      .catch((err: unknown) => {
+        // The stream can no longer promise completeness: end it, the client resumes.
+        this.#options.log.error({ err, user: connection.user }, 'directMessages: reading an event stream\'s messages failed')
+        connection.sse.close()
+      })
+      .finally(() => {
+        connection.running = false
+        this.#catchUps.delete(catchUp)
+        // A wake-up that came after the last read of the loop, before this ran.
+        if (connection.again && connection.sse.isConnected) this.#wake(connection)
+      })
+    this.#catchUps.add(catchUp)
+  }
+
+  async #catchUp (connection: Connection): Promise<void> {
+    do {
+      connection.again = false
+      const messages = await this.#options.store.messagesAfter(connection.user, connection.lastSentId, BATCH)
+      for (const message of messages) {
+        const frame: Frame = { id: String(message.id), event: 'message', data: this.#options.present(message, connection.user) }
+        if (!this.#write(connection, frame)) return
+        connection.lastSentId = message.id
+      }
+      if (messages.length === BATCH) connection.again = true
+    } while (connection.again && connection.sse.isConnected)
   }
 
   /**
-   * Ends a stream whose client is not keeping up, releasing its buffer at once: a graceful end
-   * would wait behind the very data the client is not reading.
+   * Writes a frame without waiting for the client; a client too far behind is cut off, its
+   * buffer released at once (a graceful end would wait behind the very data it is not reading).
+   * Answers whether the frame was written.
    */
-  #cut (connection: Connection): void {
-    connection.sse.close()
-    connection.raw.destroy()
+  #write (connection: Connection, frame: Frame): boolean {
+    if (!connection.sse.isConnected) return false
+    if (connection.raw.writableLength > this.#options.streamBufferLimit) {
+      this.#options.log.warn({ user: connection.user, buffered: connection.raw.writableLength }, 'directMessages: closing an event stream whose client is not reading')
+      connection.sse.close()
+      connection.raw.destroy()
+      return false
+    }
+    connection.sse.send(frame).catch(() => { /* the connection closed; its close callback cleans up */ })
+    return true
   }
 
   #of (user: UserId): Connection[] {

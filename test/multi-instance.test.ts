@@ -93,6 +93,30 @@ for (const kind of ['postgres', 'redis'] as const) {
       t.same(messages(frames).map((m) => m.id), [...missed.map((m) => m.id), live.id], 'each missed message once, in order, then live')
     })
 
+    await t.test('concurrent sends to one user through both instances: streamed in id order, each once; resume from any point misses nothing', async (t) => {
+      const stream = await openStream(b.base, '/api/dm/events/', carol.headers)
+      t.teardown(() => stream.close())
+      const before = (await db.sql<{ id: string }>('SELECT COALESCE(MAX(id), 0) AS id FROM dm_message'))[0]?.id
+      const senders = [alice, bob]
+      const results = await Promise.all(Array.from({ length: 60 }, async (_, i) => {
+        const via = i % 2 === 0 ? a.app : b.app
+        return await send(via, senders[i % 2] as typeof alice, carol, `burst ${i}`)
+      }))
+      const ids = results.map((m) => m.id).sort((x, y) => x - y)
+      const frames = await stream.until((f) => messages(f).length >= 60, 5000)
+      const streamed = messages(frames).map((m) => m.id)
+      t.same(streamed, ids, 'all 60, each once, in increasing id order')
+      t.ok(ids.every((id) => id > Number(before)), 'only the new ones')
+      for (const cut of [ids[9], ids[29], ids[58]] as number[]) {
+        const resumed = await openStream(a.base, '/api/dm/events/', { ...carol.headers, 'last-event-id': String(cut) })
+        const expected = ids.filter((id) => id > cut)
+        const replayed = messages(await resumed.until((f) => messages(f).length >= expected.length, 3000)).map((m) => m.id)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        resumed.close()
+        t.same(replayed, expected, `resuming after ${cut}: exactly the ${expected.length} after it`)
+      }
+    })
+
     if (kind === 'postgres') {
       await t.test('a bus outage closes the streams; new ones get 503 until the bus is back, then delivery resumes', async (t) => {
         const stream = await openStream(b.base, '/api/dm/events/', bob.headers)
