@@ -17,7 +17,7 @@ import { PG_ADMIN_URL, postgresReachable } from './helpers/databases.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cli = createRequire(import.meta.url).resolve('prisma/build/index.js')
-const CHECKS = ['dm_message_not_to_self', 'dm_message_pair', 'dm_conversation_not_with_self', 'dm_conversation_unread_not_negative']
+const CHECKS = ['dm_message_not_to_self', 'dm_message_pair', 'dm_conversation_not_with_self', 'dm_conversation_unread_not_negative', 'dm_block_not_self']
 
 /** The SQL that creates the schema's database from nothing, as the Prisma CLI writes it. */
 function schemaScript (provider: Provider, databaseUrl: string): string {
