@@ -19,6 +19,8 @@ export type BusEvent =
   | { type: 'read', reader: UserId, partner: UserId, ids: number[], readAt: string }
   /** `user` hid message `id` for themselves. */
   | { type: 'deleted', user: UserId, id: number }
+  /** `user` hid their whole conversation with `partner`. */
+  | { type: 'conversation-deleted', user: UserId, partner: UserId }
 
 /** What a bus reports to the plugin once started. */
 export interface BusHandlers {
@@ -92,6 +94,8 @@ export function decodeEvent (text: string): BusEvent | null {
         : null
     case 'deleted':
       return isId(event.user) && isId(event.id) ? { type: 'deleted', user: event.user, id: event.id } : null
+    case 'conversation-deleted':
+      return isId(event.user) && isId(event.partner) ? { type: 'conversation-deleted', user: event.user, partner: event.partner } : null
     default:
       return null
   }

@@ -28,6 +28,18 @@ export const SelfMessage = createError('FST_DM_SELF_MESSAGE', 'You cannot send a
 /** 400: the messaging policy (`allowedRecipients`) does not let this sender message this recipient. */
 export const RecipientNotAllowed = createError('FST_DM_RECIPIENT_NOT_ALLOWED', 'You are not allowed to send messages to this user', 400)
 
+/** 400: a user tried to block themselves. */
+export const SelfBlock = createError('FST_DM_SELF_BLOCK', 'You cannot block yourself', 400)
+
+/** 400: the sender blocks the recipient: unblock them first. */
+export const BlockedByYou = createError('FST_DM_BLOCKED_BY_YOU', 'You block this user; unblock them to send messages', 400)
+
+/** 409: an Idempotency-Key was used before for another recipient or content. */
+export const IdempotencyConflict = createError('FST_DM_IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was already used for a different message', 409)
+
+/** 400: a page size outside 1 to the maximum. */
+export const InvalidPageSize = createError<'FST_DM_INVALID_PAGE_SIZE', 400, [number]>('FST_DM_INVALID_PAGE_SIZE', 'page_size must be an integer from 1 to %s', 400)
+
 /** 400: the `cursor` query parameter is malformed, tampered with, or belongs to another list. */
 export const InvalidCursor = createError('FST_DM_INVALID_CURSOR', 'Invalid cursor', 400)
 

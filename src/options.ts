@@ -43,6 +43,12 @@ export interface DirectMessagesOptions {
   authenticate?: (request: FastifyRequest, reply: FastifyReply) => unknown
   /** Messaging allowlist: null or empty = anyone may message anyone (see the README). */
   allowedRecipients?: readonly UserId[] | null
+  /**
+   * The host's messaging policy, asked for every send after `allowedRecipients` and before blocks
+   * (all must allow it): `true` allows; `false` refuses with the usual 400; a string refuses with
+   * that message. `request` is absent for sends from the service API.
+   */
+  canMessage?: (senderId: UserId, recipientId: UserId, request: FastifyRequest | undefined) => boolean | string | Promise<boolean | string>
   /** Longest accepted `content`, in characters (default 10,000). */
   maxContentLength?: number
   /** Name of the host's user model delegate on the Prisma client (default `"user"`). */
@@ -77,6 +83,7 @@ export interface ResolvedOptions {
   prefix: string
   authenticate: NonNullable<DirectMessagesOptions['authenticate']> | null
   allowedRecipients: ReadonlySet<UserId> | null
+  canMessage: NonNullable<DirectMessagesOptions['canMessage']> | null
   maxContentLength: number
   userModel: string
   userFields: { username: string | null, firstName: string | null, lastName: string | null }
@@ -102,6 +109,9 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
   if (typeof getUserId !== 'function') throw new InvalidOption('option "getUserId" must be a function (request) => userId')
   if (opts.authenticate !== undefined && typeof opts.authenticate !== 'function') {
     throw new InvalidOption('option "authenticate" must be a function (request, reply)')
+  }
+  if (opts.canMessage !== undefined && typeof opts.canMessage !== 'function') {
+    throw new InvalidOption('option "canMessage" must be a function (senderId, recipientId, request) => boolean | string')
   }
 
   const prefix = opts.prefix ?? ''
@@ -143,6 +153,7 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
     prefix: prefix.endsWith('/') ? prefix.slice(0, -1) : prefix,
     authenticate: opts.authenticate ?? null,
     allowedRecipients: resolveAllowedRecipients(opts.allowedRecipients),
+    canMessage: opts.canMessage ?? null,
     maxContentLength,
     userModel,
     userFields: resolveUserFields(opts.userFields),

@@ -8,10 +8,10 @@ import sseModule, { type SSEPluginOptions } from '@fastify/sse'
 import { InternalError, InvalidLastEventId, StreamUnavailable, Unauthorized } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import { isUserId } from './options.js'
-import { routeSchemas, type MessageBody, type PartnerBody } from './schemas.js'
+import { routeSchemas, type ConversationBody, type MessageBody, type PartnerBody } from './schemas.js'
 import type { DirectMessagesService } from './service.js'
 import type { StreamHub } from './stream.js'
-import type { Message, Page, Partner, UserId } from './types.js'
+import type { ConversationSummary, Message, Page, Partner, UserId } from './types.js'
 
 export interface RoutesOptions {
   options: ResolvedOptions
@@ -96,8 +96,8 @@ export async function routes (instance: FastifyInstance, { options, service, hub
 
   both('/conversations/', (url, opts) => fastify.get(url, opts, async (request) => {
     const me = caller(request)
-    const page = await service.conversations(me, { cursor: request.query.cursor })
-    return envelope(request, page, toPartnerResponse)
+    const page = await service.conversations(me, { cursor: request.query.cursor, pageSize: request.query.page_size })
+    return envelope(request, page, (entry) => toConversationResponse(entry, me))
   }), { schema: schemas.conversations })
 
   both('/conversations/unread/', (url, opts) => fastify.get(url, opts, async (request) => {
@@ -107,22 +107,48 @@ export async function routes (instance: FastifyInstance, { options, service, hub
 
   both('/conversations/:id/', (url, opts) => fastify.get(url, opts, async (request) => {
     const me = caller(request)
-    const page = await service.conversation(me, request.params.id, { cursor: request.query.cursor })
+    const { cursor, page_size: pageSize, mark_read: markRead } = request.query
+    const page = await service.conversation(me, request.params.id, { cursor, pageSize, markRead })
     return envelope(request, page, (message) => toMessageResponse(message, me))
   }), { schema: schemas.conversation })
 
   both('/conversations/:id/', (url, opts) => fastify.post(url, opts, async (request, reply) => {
     const me = caller(request)
-    await service.send(me, request.params.id, request.body.content)
-    const page = await service.conversation(me, request.params.id)
+    await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request })
+    const page = await service.conversation(me, request.params.id, { pageSize: request.query.page_size })
     return reply.code(201).send(envelope(request, page, (message) => toMessageResponse(message, me)))
   }), { schema: schemas.replyInConversation, ...sendOptions })
 
+  both('/conversations/:id/', (url, opts) => fastify.delete(url, opts, async (request, reply) => {
+    await service.deleteConversation(caller(request), request.params.id)
+    return reply.code(204).send(null)
+  }), { schema: schemas.deleteConversation })
+
+  both('/conversations/:id/read/', (url, opts) => fastify.post(url, opts, async (request) => {
+    const changed = await service.markConversationRead(caller(request), request.params.id, { upTo: request.body?.up_to })
+    return { count: changed.length }
+  }), { schema: schemas.markRead })
+
   both('/send/:id/', (url, opts) => fastify.post(url, opts, async (request, reply) => {
     const me = caller(request)
-    const message = await service.send(me, request.params.id, request.body.content)
+    const message = await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request })
     return reply.code(201).send(toMessageResponse(message, me))
   }), { schema: schemas.send, ...sendOptions })
+
+  both('/blocks/', (url, opts) => fastify.get(url, opts, async (request) => {
+    const page = await service.blocks(caller(request), { cursor: request.query.cursor, pageSize: request.query.page_size })
+    return envelope(request, page, toPartnerResponse)
+  }), { schema: schemas.blocks })
+
+  both('/blocks/:id/', (url, opts) => fastify.post(url, opts, async (request, reply) => {
+    const blocked = await service.block(caller(request), request.params.id)
+    return reply.code(201).send(toPartnerResponse(blocked))
+  }), { schema: schemas.block })
+
+  both('/blocks/:id/', (url, opts) => fastify.delete(url, opts, async (request, reply) => {
+    await service.unblock(caller(request), request.params.id)
+    return reply.code(204).send(null)
+  }), { schema: schemas.unblock })
 
   // Server-sent events, through @fastify/sse (unless the host registered it already).
   if (!fastify.hasReplyDecorator('sse')) await fastify.register(sse, { heartbeatInterval: options.heartbeatInterval })
@@ -168,9 +194,22 @@ function toPartnerResponse (partner: Partner): PartnerBody {
   return { id: partner.id, username: partner.username, first_name: partner.firstName, last_name: partner.lastName }
 }
 
-/** The pagination envelope, with absolute `next`/`previous` URLs on the path that was requested. */
+function toConversationResponse (entry: ConversationSummary, me: UserId): ConversationBody {
+  return {
+    ...toPartnerResponse(entry),
+    unread_count: entry.unreadCount,
+    last_message: entry.lastMessage === null ? null : toMessageResponse(entry.lastMessage, me)
+  }
+}
+
+/**
+ * The pagination envelope, with absolute `next`/`previous` URLs on the path that was requested,
+ * keeping its `page_size`.
+ */
 function envelope<T, R> (request: FastifyRequest, page: Page<T>, present: (item: T) => R): { next: string | null, previous: string | null, results: R[] } {
   const base = `${request.protocol}://${request.host}${request.url.split('?', 1)[0] as string}`
-  const link = (cursor: string | null): string | null => cursor === null ? null : `${base}?cursor=${encodeURIComponent(cursor)}`
+  const pageSize = (request.query as { page_size?: number } | undefined)?.page_size
+  const size = pageSize === undefined ? '' : `&page_size=${pageSize}`
+  const link = (cursor: string | null): string | null => cursor === null ? null : `${base}?cursor=${encodeURIComponent(cursor)}${size}`
   return { next: link(page.next), previous: link(page.previous), results: page.items.map(present) }
 }

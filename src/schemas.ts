@@ -23,7 +23,30 @@ export const MessageIdParams = Type.Object({
 })
 
 export const PageQuery = Type.Object({
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Opaque cursor from a `next` or `previous` link' }))
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Opaque cursor from a `next` or `previous` link' })),
+  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Items per page (default 50)' }))
+})
+
+export const ConversationQuery = Type.Object({
+  ...PageQuery.properties,
+  mark_read: Type.Optional(Type.Boolean({ description: 'false: show the page without marking anything read (default true)' }))
+})
+
+/** POST /conversations/<id>/read/: an optional body. */
+export const ReadBody = Type.Union([
+  Type.Object({ up_to: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Mark read only messages up to this message id' })) }),
+  Type.Null()
+])
+
+export const ReadResponse = Type.Object({
+  count: Type.Integer({ description: 'How many messages this call marked read' })
+}, { title: 'MarkedRead' })
+
+export const SendHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({
+    pattern: '^[\\x21-\\x7E]{1,255}$',
+    description: 'Makes the send safe to retry: the same key from the same sender answers the message the first send created (201, same message) and creates nothing; another recipient or content is a 409. 1–255 visible ASCII characters.'
+  }))
 })
 
 export const EventsQuery = Type.Object({
@@ -64,6 +87,15 @@ const PageLinks = {
 export const MessagePageResponse = Type.Object({ ...PageLinks, results: Type.Array(MessageResponse) }, { title: 'MessagePage' })
 export const PartnerPageResponse = Type.Object({ ...PageLinks, results: Type.Array(PartnerResponse) }, { title: 'PartnerPage' })
 
+export const ConversationResponse = Type.Object({
+  ...PartnerResponse.properties,
+  unread_count: Type.Integer({ description: 'Unread messages from this partner' }),
+  last_message: Type.Union([MessageResponse, Type.Null()], { description: 'The newest message of the conversation the caller has not deleted' })
+}, { title: 'Conversation' })
+export type ConversationBody = Static<typeof ConversationResponse>
+
+export const ConversationPageResponse = Type.Object({ ...PageLinks, results: Type.Array(ConversationResponse) }, { title: 'ConversationPage' })
+
 export const UnreadResponse = Type.Object({
   id: Type.Integer({ description: 'The caller\'s user id' }),
   count: Type.Integer({ description: 'Unread messages addressed to the caller and not deleted by them' })
@@ -80,6 +112,7 @@ const unauthorized = {
 }
 const badRequest = { 400: { ...ErrorResponse, description: 'Malformed id, cursor or body' } }
 const notFound = { 404: { ...ErrorResponse, description: 'The user does not exist' } }
+const idempotencyConflict = { ...ErrorResponse, description: 'The Idempotency-Key was used before for another recipient or content' }
 
 function describe (summary: string, description: string) {
   return { tags: TAGS, summary, description }
@@ -103,38 +136,42 @@ export function routeSchemas (maxContentLength: number) {
       response: { 200: UnreadResponse, ...unauthorized }
     },
     conversations: {
-      ...describe('Conversation partners', 'The users the caller has conversations with, most recent activity first, 50 per page. A conversation whose every message the caller deleted is not listed.'),
+      ...describe('Conversation partners', 'The users the caller has conversations with, most recent activity first, 50 per page (`page_size` 1–100), each with the caller\'s unread count and the newest message. A conversation whose every message the caller deleted is not listed.'),
       querystring: PageQuery,
-      response: { 200: PartnerPageResponse, ...badRequest, ...unauthorized }
+      response: { 200: ConversationPageResponse, ...badRequest, ...unauthorized }
     },
     unreadConversations: {
       ...describe('Unread counts per conversation', 'One entry per partner with unread messages for the caller, most recent activity first.'),
       response: { 200: UnreadConversationsResponse, ...unauthorized }
     },
     conversation: {
-      ...describe('Messages of a conversation', 'The messages between the caller and user `id`, newest first, 50 per page. Marks every unread message of this conversation addressed to the caller as read (not only those on the page).'),
+      ...describe('Messages of a conversation', 'The messages between the caller and user `id`, newest first, 50 per page (`page_size` 1–100). Marks every unread message of this conversation addressed to the caller as read (not only those on the page), unless `mark_read=false`.'),
       params: UserIdParams,
-      querystring: PageQuery,
+      querystring: ConversationQuery,
       response: { 200: MessagePageResponse, ...badRequest, ...unauthorized, ...notFound }
     },
     replyInConversation: {
       ...describe('Send a message in a conversation', 'Sends `content` to user `id`, then answers the first page of the conversation, as GET does.'),
       params: UserIdParams,
+      querystring: PageQuery,
+      headers: SendHeaders,
       body,
-      response: { 201: MessagePageResponse, ...sendErrors }
+      response: { 201: MessagePageResponse, ...sendErrors, 409: idempotencyConflict }
     },
     send: {
       ...describe('Send a message', 'Sends `content` to user `id` and answers the stored message.'),
       params: UserIdParams,
+      headers: SendHeaders,
       body,
-      response: { 201: MessageResponse, ...sendErrors }
+      response: { 201: MessageResponse, ...sendErrors, 409: idempotencyConflict }
     },
     events: {
       ...describe('Real-time event stream', [
         'A `text/event-stream` of the caller\'s events, as they happen:',
         '`message` (a message sent to or by the caller; data: the message object; SSE `id`: the message id),',
         '`read` (the partner read messages the caller sent; data: `{partner, ids, read_at}`) and',
-        '`deleted` (the caller hid a message on another device; data: `{id}`).',
+        '`deleted` (the caller hid a message on another device; data: `{id}`),',
+        '`conversation_deleted` (the caller deleted a conversation on another device; data: `{partner}`).',
         'Reconnecting with `Last-Event-ID` (or `?last_event_id=`) first replays every message missed since that id.',
         'Comment lines keep idle streams alive.'
       ].join(' ')),
@@ -149,6 +186,37 @@ export function routeSchemas (maxContentLength: number) {
         406: { ...ErrorResponse, description: 'The client does not accept text/event-stream' },
         503: { ...ErrorResponse, description: 'Real-time delivery is down (the event bus is reconnecting); retry shortly' }
       }
+    },
+    markRead: {
+      ...describe('Mark a conversation read', 'Marks read the unread messages user `id` sent the caller (all of them, or those up to message `up_to`), and answers how many it marked.'),
+      params: UserIdParams,
+      body: ReadBody,
+      response: { 200: ReadResponse, ...badRequest, ...unauthorized, ...notFound }
+    },
+    deleteConversation: {
+      ...describe('Delete a conversation for yourself', 'Hides every current message of the conversation with user `id` for the caller; the partner keeps theirs. A later message brings the conversation back.'),
+      params: UserIdParams,
+      response: { 204: Type.Null({ description: 'Deleted' }), ...badRequest, ...unauthorized, ...notFound }
+    },
+    block: {
+      ...describe('Block a user', 'User `id` can no longer message the caller (their sends are refused with the same 400 as any refusal). History stays. Blocking again is fine.'),
+      params: UserIdParams,
+      response: {
+        201: PartnerResponse,
+        ...unauthorized,
+        400: { ...ErrorResponse, description: 'Malformed id, or blocking yourself' },
+        ...notFound
+      }
+    },
+    unblock: {
+      ...describe('Unblock a user', 'User `id` may message the caller again. Unblocking again is fine.'),
+      params: UserIdParams,
+      response: { 204: Type.Null({ description: 'Unblocked' }), ...badRequest, ...unauthorized, ...notFound }
+    },
+    blocks: {
+      ...describe('Blocked users', 'The users the caller blocks, most recent first, 50 per page (`page_size` 1–100).'),
+      querystring: PageQuery,
+      response: { 200: PartnerPageResponse, ...badRequest, ...unauthorized }
     },
     deleteMessage: {
       ...describe('Delete a message for yourself', 'Hides the message for the caller only; the other participant still sees it. Deleting again is fine.'),

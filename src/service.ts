@@ -3,23 +3,45 @@
  * and which events leave after the transaction has committed. Reachable from the host's code as
  * `fastify.directMessages`; the HTTP routes are a thin layer over it.
  */
+import type { FastifyRequest } from 'fastify'
 import { CursorCodec, type Direction } from './cursor.js'
 import {
-  ContentTooLong, EmptyContent, InvalidContent, MessageNotFound, RecipientNotAllowed, SelfMessage, UserNotFound
+  BlockedByYou, ContentTooLong, EmptyContent, IdempotencyConflict, InvalidContent, InvalidPageSize, MessageNotFound,
+  RecipientNotAllowed, SelfBlock, SelfMessage, UserNotFound
 } from './errors.js'
 import type { EventHub, EventName, Listener, MessageEvent } from './events.js'
 import { MAX_IDS_PER_EVENT, type BusEvent } from './bus.js'
 import type { ResolvedOptions } from './options.js'
 import { Store } from './store.js'
-import type { Message, Page, PageRequest, Partner, UnreadConversation, UserId } from './types.js'
+import type { ConversationSummary, Message, Page, PageRequest, Partner, UnreadConversation, UserId } from './types.js'
 
-/** Items per page of every paginated list. */
+/** Items per page of every paginated list, unless the request says otherwise. */
 export const PAGE_SIZE = 50
+/** The largest page a request may ask for. */
+export const MAX_PAGE_SIZE = 100
 
 /** Options of {@link DirectMessagesService.conversation}. */
 export interface ConversationRequest extends PageRequest {
   /** Mark the conversation's unread inbound messages read before reading the page (default true). */
   markRead?: boolean
+}
+
+/** Options of {@link DirectMessagesService.send}. */
+export interface SendOptions {
+  /**
+   * An idempotency key (1–255 visible ASCII characters): a second send with the same key from
+   * the same sender answers the message the first one created and creates nothing; with another
+   * recipient or content it fails with 409.
+   */
+  idempotencyKey?: string
+  /** The HTTP request the send comes from, handed to the `canMessage` option (absent otherwise). */
+  request?: FastifyRequest
+}
+
+/** Options of {@link DirectMessagesService.markConversationRead}. */
+export interface MarkReadOptions {
+  /** Mark only messages up to this message id. */
+  upTo?: number
 }
 
 /**
@@ -28,15 +50,23 @@ export interface ConversationRequest extends PageRequest {
  */
 export interface DirectMessagesService {
   /** Sends `content` from `senderId` to `recipientId`; answers the stored message. */
-  send(senderId: UserId, recipientId: UserId, content: string): Promise<Message>
+  send(senderId: UserId, recipientId: UserId, content: string, options?: SendOptions): Promise<Message>
   /** A page of the conversation of `userId` with `partnerId`, newest first (marks it read by default). */
   conversation(userId: UserId, partnerId: UserId, request?: ConversationRequest): Promise<Page<Message>>
-  /** A page of `userId`'s conversation partners, most recent activity first. */
-  conversations(userId: UserId, request?: PageRequest): Promise<Page<Partner>>
-  /** Marks read every unread message from `partnerId` to `userId`; answers the messages that changed. */
-  markConversationRead(userId: UserId, partnerId: UserId): Promise<Message[]>
+  /** A page of `userId`'s conversations, most recent activity first, with unread count and last message. */
+  conversations(userId: UserId, request?: PageRequest): Promise<Page<ConversationSummary>>
+  /** Marks read the unread messages from `partnerId` to `userId` (up to `upTo`); answers those that changed. */
+  markConversationRead(userId: UserId, partnerId: UserId, options?: MarkReadOptions): Promise<Message[]>
   /** Hides message `messageId` for `userId` only; already hidden is fine; not theirs: MessageNotFound. */
   deleteMessage(userId: UserId, messageId: number): Promise<void>
+  /** Hides every current message of the conversation with `partnerId` for `userId` only. */
+  deleteConversation(userId: UserId, partnerId: UserId): Promise<void>
+  /** `userId` blocks `targetId`: `targetId` can no longer message them. Blocking again is fine. Answers the blocked user. */
+  block(userId: UserId, targetId: UserId): Promise<Partner>
+  /** `userId` stops blocking `targetId`. Unblocking again is fine. */
+  unblock(userId: UserId, targetId: UserId): Promise<void>
+  /** A page of the users `userId` blocks, most recent first. */
+  blocks(userId: UserId, request?: PageRequest): Promise<Page<Partner>>
   /** Unread messages addressed to `userId` that they have not hidden. */
   unreadCount(userId: UserId): Promise<number>
   /** Unread counts per conversation partner, only partners with unread messages, most recent first. */
@@ -48,6 +78,7 @@ export interface DirectMessagesService {
 }
 
 interface Keyed { key: number }
+interface Position { direction: Direction, key: number, first: boolean, size: number }
 
 export class Service implements DirectMessagesService {
   readonly #store: Store
@@ -67,17 +98,25 @@ export class Service implements DirectMessagesService {
     this.#cursors = new CursorCodec(options.cursorSecret)
   }
 
-  async send (senderId: UserId, recipientId: UserId, content: string): Promise<Message> {
+  async send (senderId: UserId, recipientId: UserId, content: string, options: SendOptions = {}): Promise<Message> {
     this.#checkContent(content)
     if (senderId === recipientId) throw new SelfMessage()
-    await this.#checkAllowed(senderId, recipientId)
-    let message: Message
+    const key = options.idempotencyKey ?? null
+    if (key !== null) {
+      // A retry answers what the first send created, even if the policy has changed since.
+      const earlier = await this.#store.messageByIdempotencyKey(senderId, key)
+      if (earlier !== null) return this.#replayed(earlier, recipientId, content)
+    }
+    await this.#checkPolicy(senderId, recipientId, options.request)
+    let result
     try {
-      message = await this.#store.transaction((tx) => this.#store.insertMessage(tx, senderId, recipientId, content, new Date()))
+      result = await this.#store.transaction((tx) => this.#store.insertMessage(tx, senderId, recipientId, content, new Date(), key))
     } catch (err) {
       if (isForeignKeyViolation(err) && !(await this.#store.userExists(recipientId))) throw new UserNotFound(recipientId)
       throw err
     }
+    if (!result.created) return this.#replayed(result.message, recipientId, content)
+    const { message } = result
     this.#events.emit('messageSent', [{ message, from: senderId, to: recipientId }])
     this.#publish({ type: 'message', id: message.id, sender: senderId, recipient: recipientId })
     return message
@@ -85,43 +124,32 @@ export class Service implements DirectMessagesService {
 
   async conversation (userId: UserId, partnerId: UserId, request: ConversationRequest = {}): Promise<Page<Message>> {
     const scope = `${userId}|messages|${partnerId}`
-    const position = this.#position(scope, request.cursor)
-    if (request.markRead !== false) await this.markConversationRead(userId, partnerId)
-    const rows = await this.#store.messagePage(userId, partnerId, position.direction, position.key, PAGE_SIZE + 1)
-    if (rows.length === 0 && userId !== partnerId && !(await this.#store.userExists(partnerId))) {
-      throw new UserNotFound(partnerId)
-    }
+    const position = this.#position(scope, request)
+    if (request.markRead !== false) await this.#markRead(userId, partnerId, undefined)
+    const rows = await this.#store.messagePage(userId, partnerId, position.direction, position.key, position.size + 1)
+    if (rows.length === 0) await this.#checkUserExists(userId, partnerId)
     return this.#page(scope, position, rows, (message) => ({ key: message.id }))
   }
 
-  async conversations (userId: UserId, request: PageRequest = {}): Promise<Page<Partner>> {
+  async conversations (userId: UserId, request: PageRequest = {}): Promise<Page<ConversationSummary>> {
     const scope = `${userId}|conversations`
-    const position = this.#position(scope, request.cursor)
-    const rows = await this.#store.conversationPage(userId, position.direction, position.key, PAGE_SIZE + 1)
+    const position = this.#position(scope, request)
+    const rows = await this.#store.conversationPage(userId, position.direction, position.key, position.size + 1)
     const page = this.#page(scope, position, rows, (entry) => ({ key: entry.lastMessageId }))
     const partners = await this.#store.partners(page.items.map((entry) => entry.partnerId))
     return {
       ...page,
       // A partner deleted meanwhile (rows cascade away) simply drops out of the page.
-      items: page.items.flatMap((entry) => partners.get(entry.partnerId) ?? [])
+      items: page.items.flatMap((entry) => {
+        const partner = partners.get(entry.partnerId)
+        return partner === undefined ? [] : [{ ...partner, unreadCount: entry.unreadCount, lastMessage: entry.lastMessage ?? null }]
+      })
     }
   }
 
-  async markConversationRead (userId: UserId, partnerId: UserId): Promise<Message[]> {
-    // The owner's conversation row says whether anything is unread: usually nothing is, and then
-    // reading a conversation costs no write at all.
-    if (await this.#store.conversationUnreadCount(userId, partnerId) === 0) return []
-    const changed = await this.#store.transaction((tx) => this.#store.markConversationRead(tx, userId, partnerId, new Date()))
-    if (this.#events.listens('messageRead')) {
-      this.#events.emit('messageRead', changed.map((message): MessageEvent => ({ message, from: message.senderId, to: message.recipientId })))
-    }
-    const readAt = changed[0]?.readAt?.toISOString()
-    if (readAt !== undefined) {
-      for (let i = 0; i < changed.length; i += MAX_IDS_PER_EVENT) {
-        const ids = changed.slice(i, i + MAX_IDS_PER_EVENT).map((message) => message.id)
-        this.#publish({ type: 'read', reader: userId, partner: partnerId, ids, readAt })
-      }
-    }
+  async markConversationRead (userId: UserId, partnerId: UserId, options: MarkReadOptions = {}): Promise<Message[]> {
+    const changed = await this.#markRead(userId, partnerId, options.upTo)
+    if (changed.length === 0) await this.#checkUserExists(userId, partnerId)
     return changed
   }
 
@@ -129,6 +157,40 @@ export class Service implements DirectMessagesService {
     const result = await this.#store.transaction((tx) => this.#store.hideMessage(tx, userId, messageId))
     if (result.outcome === 'not-found') throw new MessageNotFound()
     if (result.outcome === 'hidden') this.#publish({ type: 'deleted', user: userId, id: messageId })
+  }
+
+  async deleteConversation (userId: UserId, partnerId: UserId): Promise<void> {
+    const hidden = await this.#store.transaction((tx) => this.#store.hideConversation(tx, userId, partnerId))
+    if (hidden === 0) await this.#checkUserExists(userId, partnerId)
+    else this.#publish({ type: 'conversation-deleted', user: userId, partner: partnerId })
+  }
+
+  async block (userId: UserId, targetId: UserId): Promise<Partner> {
+    if (userId === targetId) throw new SelfBlock()
+    const target = (await this.#store.partners([targetId])).get(targetId)
+    if (target === undefined) throw new UserNotFound(targetId)
+    try {
+      await this.#store.block(userId, targetId)
+    } catch (err) {
+      // The user was deleted meanwhile.
+      if (isForeignKeyViolation(err)) throw new UserNotFound(targetId)
+      throw err
+    }
+    return target
+  }
+
+  async unblock (userId: UserId, targetId: UserId): Promise<void> {
+    await this.#checkUserExists(userId, targetId)
+    await this.#store.unblock(userId, targetId)
+  }
+
+  async blocks (userId: UserId, request: PageRequest = {}): Promise<Page<Partner>> {
+    const scope = `${userId}|blocks`
+    const position = this.#position(scope, request)
+    const rows = await this.#store.blockPage(userId, position.direction, position.key, position.size + 1)
+    const page = this.#page(scope, position, rows, (entry) => ({ key: entry.id }))
+    const partners = await this.#store.partners(page.items.map((entry) => entry.blockedId))
+    return { ...page, items: page.items.flatMap((entry) => partners.get(entry.blockedId) ?? []) }
   }
 
   unreadCount (userId: UserId): Promise<number> {
@@ -152,6 +214,61 @@ export class Service implements DirectMessagesService {
     this.#events.off(event, listener)
   }
 
+  /** Marks read and emits the events, without the user check (the caller does it when it matters). */
+  async #markRead (userId: UserId, partnerId: UserId, upTo: number | undefined): Promise<Message[]> {
+    // The owner's conversation row says whether anything is unread: usually nothing is, and then
+    // reading a conversation costs no write at all.
+    if (await this.#store.conversationUnreadCount(userId, partnerId) === 0) return []
+    const changed = await this.#store.transaction((tx) => this.#store.markConversationRead(tx, userId, partnerId, new Date(), upTo))
+    if (this.#events.listens('messageRead')) {
+      this.#events.emit('messageRead', changed.map((message): MessageEvent => ({ message, from: message.senderId, to: message.recipientId })))
+    }
+    const readAt = changed[0]?.readAt?.toISOString()
+    if (readAt !== undefined) {
+      for (let i = 0; i < changed.length; i += MAX_IDS_PER_EVENT) {
+        const ids = changed.slice(i, i + MAX_IDS_PER_EVENT).map((message) => message.id)
+        this.#publish({ type: 'read', reader: userId, partner: partnerId, ids, readAt })
+      }
+    }
+    return changed
+  }
+
+  /** A send with a key that was used before: the same message, or 409 when the request differs. */
+  #replayed (earlier: Message, recipientId: UserId, content: string): Message {
+    if (earlier.recipientId !== recipientId || earlier.content !== content) throw new IdempotencyConflict()
+    return earlier
+  }
+
+  /** 404 for a partner that does not exist (a conversation with oneself is merely empty). */
+  async #checkUserExists (userId: UserId, partnerId: UserId): Promise<void> {
+    if (userId !== partnerId && !(await this.#store.userExists(partnerId))) throw new UserNotFound(partnerId)
+  }
+
+  /**
+   * Whether the sender may message the recipient: the allowlist, the host's `canMessage`, and
+   * blocks must all allow it. A refusal is the same 400 whatever refused, so that a block is not
+   * revealed; a recipient that does not exist is still a 404.
+   */
+  async #checkPolicy (senderId: UserId, recipientId: UserId, request: FastifyRequest | undefined): Promise<void> {
+    const allowed = this.#options.allowedRecipients
+    if (allowed !== null && !allowed.has(senderId) && !allowed.has(recipientId)) return await this.#refuse(recipientId)
+    const canMessage = this.#options.canMessage
+    if (canMessage !== null) {
+      const verdict = await canMessage(senderId, recipientId, request)
+      if (verdict !== true) return await this.#refuse(recipientId, typeof verdict === 'string' && verdict !== '' ? verdict : undefined)
+    }
+    const blockers = await this.#store.blockersBetween(senderId, recipientId)
+    if (blockers.includes(recipientId)) return await this.#refuse(recipientId)
+    if (blockers.includes(senderId)) throw new BlockedByYou()
+  }
+
+  async #refuse (recipientId: UserId, message?: string): Promise<never> {
+    if (!(await this.#store.userExists(recipientId))) throw new UserNotFound(recipientId)
+    const error = new RecipientNotAllowed()
+    if (message !== undefined) error.message = message
+    throw error
+  }
+
   #checkContent (content: unknown): asserts content is string {
     if (typeof content !== 'string' || content.trim() === '') throw new EmptyContent()
     if (INVALID_TEXT.test(content)) throw new InvalidContent()
@@ -160,26 +277,20 @@ export class Service implements DirectMessagesService {
     if (content.length > max && countCodePoints(content) > max) throw new ContentTooLong(max)
   }
 
-  async #checkAllowed (senderId: UserId, recipientId: UserId): Promise<void> {
-    const allowed = this.#options.allowedRecipients
-    if (allowed === null || allowed.has(senderId) || allowed.has(recipientId)) return
-    // Refused either way; an unknown recipient is still a 404, as on every route taking a user id.
-    if (!(await this.#store.userExists(recipientId))) throw new UserNotFound(recipientId)
-    throw new RecipientNotAllowed()
-  }
-
-  #position (scope: string, cursor: string | undefined): { direction: Direction, key: number, first: boolean } {
-    if (cursor === undefined) return { direction: 'older', key: Store.NEWEST, first: true }
-    return { ...this.#cursors.decode(scope, cursor), first: false }
+  #position (scope: string, request: PageRequest): Position {
+    const size = request.pageSize ?? PAGE_SIZE
+    if (!Number.isSafeInteger(size) || size < 1 || size > MAX_PAGE_SIZE) throw new InvalidPageSize(MAX_PAGE_SIZE)
+    if (request.cursor === undefined) return { direction: 'older', key: Store.NEWEST, first: true, size }
+    return { ...this.#cursors.decode(scope, request.cursor), first: false, size }
   }
 
   /**
-   * Turns `PAGE_SIZE + 1` rows read in the page's direction into a newest-first page with cursors.
+   * Turns `size + 1` rows read in the page's direction into a newest-first page with cursors.
    * The extra row only tells whether more items lie beyond the page in that direction.
    */
-  #page<T>(scope: string, position: { direction: Direction, key: number, first: boolean }, rows: T[], keyOf: (item: T) => Keyed): Page<T> {
-    const more = rows.length > PAGE_SIZE
-    const items = rows.slice(0, PAGE_SIZE)
+  #page<T>(scope: string, position: Position, rows: T[], keyOf: (item: T) => Keyed): Page<T> {
+    const more = rows.length > position.size
+    const items = rows.slice(0, position.size)
     if (position.direction === 'newer') items.reverse()
     const newest = items[0]
     const oldest = items[items.length - 1]

@@ -27,6 +27,12 @@ interface MessageRow {
   read_at: Date | null
 }
 
+interface ConversationMessageRow extends MessageRow {
+  partner_id: number
+  last_message_id: bigint | number
+  unread_count: number
+}
+
 interface ConversationRow {
   partner_id: number
   last_message_id: bigint | number
@@ -38,6 +44,20 @@ export interface ConversationEntry {
   partnerId: UserId
   lastMessageId: number
   unreadCount: number
+  /** The newest message the owner has not hidden (only on list pages). */
+  lastMessage?: Message
+}
+
+/** What storing a message did: created it, or found the one an earlier send with the same key created. */
+export interface InsertResult {
+  message: Message
+  created: boolean
+}
+
+/** A row of `owner`'s block list, keyed by the block's id (newest first). */
+export interface BlockEntry {
+  id: number
+  blockedId: UserId
 }
 
 /** What deleting a message for one participant changed. */
@@ -93,15 +113,24 @@ export class Store {
    * which event streams rely on (see stream.ts). Rows are always locked in user-id order, so that
    * concurrent sends in both directions cannot deadlock.
    */
-  async insertMessage (tx: RawSqlClient, senderId: UserId, recipientId: UserId, content: string, sentAt: Date): Promise<Message> {
+  async insertMessage (tx: RawSqlClient, senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null): Promise<InsertResult> {
     const [low, high] = pair(senderId, recipientId)
     await tx.$executeRaw`
       INSERT INTO dm_user (user_id) VALUES (${low}), (${high})
       ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id`
+    // With a key, a retry finds the first send's row: the sender's dm_user lock (held by the first
+    // send until it commits) makes the unique index see it, whatever the timing.
     const rows = await tx.$queryRaw<MessageRow[]>`
-      INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at)
-      VALUES (${senderId}, ${recipientId}, ${low}, ${high}, ${content}, ${sentAt})
+      INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key)
+      VALUES (${senderId}, ${recipientId}, ${low}, ${high}, ${content}, ${sentAt}, ${idempotencyKey})
+      ON CONFLICT (sender_id, idempotency_key) DO NOTHING
       RETURNING id, sender_id, recipient_id, content, sent_at, read_at`
+    if (rows.length === 0) {
+      const earlier = await tx.$queryRaw<MessageRow[]>`
+        SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
+        WHERE sender_id = ${senderId} AND idempotency_key = ${idempotencyKey}`
+      return { message: toMessage(earlier[0] as MessageRow), created: false }
+    }
     const message = toMessage(rows[0] as MessageRow)
     const lowUnread = low === recipientId ? 1 : 0
     await tx.$executeRaw`
@@ -112,7 +141,15 @@ export class Store {
           WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < excluded.last_message_id
           THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
         unread_count = dm_conversation.unread_count + excluded.unread_count`
-    return message
+    return { message, created: true }
+  }
+
+  /** The message `sender` sent with this idempotency key, if any. */
+  async messageByIdempotencyKey (sender: UserId, key: string): Promise<Message | null> {
+    const rows = await this.#db.$queryRaw<MessageRow[]>`
+      SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
+      WHERE sender_id = ${sender} AND idempotency_key = ${key}`
+    return rows[0] === undefined ? null : toMessage(rows[0])
   }
 
   /** One page of the messages between `owner` and `partner` that `owner` has not hidden. */
@@ -132,21 +169,29 @@ export class Store {
     return rows.map(toMessage)
   }
 
-  /** One page of `owner`'s conversations that still show a message, keyed by that message's id. */
+  /**
+   * One page of `owner`'s conversations that still show a message, keyed by that message's id,
+   * each with its newest visible message (a join: no query per entry).
+   */
   async conversationPage (owner: UserId, direction: 'older' | 'newer', key: number, limit: number): Promise<ConversationEntry[]> {
     const rows = direction === 'older'
-      ? await this.#db.$queryRaw<ConversationRow[]>`
-          SELECT partner_id, last_message_id, unread_count FROM dm_conversation
-          WHERE owner_id = ${owner} AND last_message_id < ${key}
-          ORDER BY last_message_id DESC LIMIT ${limit}`
-      : await this.#db.$queryRaw<ConversationRow[]>`
-          SELECT partner_id, last_message_id, unread_count FROM dm_conversation
-          WHERE owner_id = ${owner} AND last_message_id > ${key}
-          ORDER BY last_message_id ASC LIMIT ${limit}`
+      ? await this.#db.$queryRaw<ConversationMessageRow[]>`
+          SELECT c.partner_id, c.last_message_id, c.unread_count,
+                 m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at
+          FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
+          WHERE c.owner_id = ${owner} AND c.last_message_id < ${key}
+          ORDER BY c.last_message_id DESC LIMIT ${limit}`
+      : await this.#db.$queryRaw<ConversationMessageRow[]>`
+          SELECT c.partner_id, c.last_message_id, c.unread_count,
+                 m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at
+          FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
+          WHERE c.owner_id = ${owner} AND c.last_message_id > ${key}
+          ORDER BY c.last_message_id ASC LIMIT ${limit}`
     return rows.map((row) => ({
       partnerId: Number(row.partner_id),
       lastMessageId: Number(row.last_message_id),
-      unreadCount: Number(row.unread_count)
+      unreadCount: Number(row.unread_count),
+      lastMessage: toMessage(row)
     }))
   }
 
@@ -178,13 +223,15 @@ export class Store {
   }
 
   /**
-   * Marks read every message from `partner` to `owner` that is unread and not hidden by `owner`,
-   * in two statements whatever their number, and answers the messages that changed.
+   * Marks read every message from `partner` to `owner` that is unread and not hidden by `owner`
+   * (up to message id `upTo`), in two statements whatever their number, and answers the messages
+   * that changed.
    */
-  async markConversationRead (tx: RawSqlClient, owner: UserId, partner: UserId, readAt: Date): Promise<Message[]> {
+  async markConversationRead (tx: RawSqlClient, owner: UserId, partner: UserId, readAt: Date, upTo: number = NEWEST): Promise<Message[]> {
     const rows = await tx.$queryRaw<MessageRow[]>`
       UPDATE dm_message SET read_at = ${readAt}
       WHERE recipient_id = ${owner} AND sender_id = ${partner} AND read_at IS NULL AND deleted_by_recipient = false
+        AND id <= ${upTo}
       RETURNING id, sender_id, recipient_id, content, sent_at, read_at`
     if (rows.length > 0) {
       await tx.$executeRaw`
@@ -235,6 +282,67 @@ export class Store {
         WHERE owner_id = ${owner} AND partner_id = ${partner}`
     }
     return { outcome: 'hidden', message }
+  }
+
+  /**
+   * Hides every message of the conversation of `owner` with `partner` for `owner` (the partner
+   * keeps theirs), and empties `owner`'s conversation row: off the list, nothing unread. Locks the
+   * messages, then the row, as mark-read and hideMessage do; the row is recomputed in a statement
+   * issued once its lock is held, so a message that arrived meanwhile keeps it listed.
+   * Answers how many messages it hid.
+   */
+  async hideConversation (tx: RawSqlClient, owner: UserId, partner: UserId): Promise<number> {
+    const [low, high] = pair(owner, partner)
+    const hidden = await tx.$executeRaw`
+      UPDATE dm_message SET
+        deleted_by_sender = (deleted_by_sender OR sender_id = ${owner}),
+        deleted_by_recipient = (deleted_by_recipient OR recipient_id = ${owner})
+      WHERE user_low_id = ${low} AND user_high_id = ${high}
+        AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))`
+    await tx.$executeRaw`
+      UPDATE dm_conversation SET unread_count = unread_count WHERE owner_id = ${owner} AND partner_id = ${partner}`
+    await tx.$executeRaw`
+      UPDATE dm_conversation SET
+        last_message_id = (
+          SELECT id FROM dm_message
+          WHERE user_low_id = ${low} AND user_high_id = ${high}
+            AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
+          ORDER BY id DESC LIMIT 1),
+        unread_count = (
+          SELECT COUNT(*) FROM dm_message
+          WHERE recipient_id = ${owner} AND sender_id = ${partner} AND read_at IS NULL AND deleted_by_recipient = false)
+      WHERE owner_id = ${owner} AND partner_id = ${partner}`
+    return hidden
+  }
+
+  /** `blocker` blocks `blocked` (nothing changes when it already does). */
+  async block (blocker: UserId, blocked: UserId): Promise<void> {
+    await this.#db.$executeRaw`
+      INSERT INTO dm_block (blocker_id, blocked_id, created_at) VALUES (${blocker}, ${blocked}, ${new Date()})
+      ON CONFLICT (blocker_id, blocked_id) DO NOTHING`
+  }
+
+  /** `blocker` stops blocking `blocked` (nothing changes when it did not). */
+  async unblock (blocker: UserId, blocked: UserId): Promise<void> {
+    await this.#db.$executeRaw`DELETE FROM dm_block WHERE blocker_id = ${blocker} AND blocked_id = ${blocked}`
+  }
+
+  /** Who of the two blocks the other: the blockers' ids (none, one or both). */
+  async blockersBetween (a: UserId, b: UserId): Promise<UserId[]> {
+    const rows = await this.#db.$queryRaw<Array<{ blocker_id: number }>>`
+      SELECT blocker_id FROM dm_block
+      WHERE (blocker_id = ${a} AND blocked_id = ${b}) OR (blocker_id = ${b} AND blocked_id = ${a})`
+    return rows.map((row) => Number(row.blocker_id))
+  }
+
+  /** One page of the users `blocker` blocks, most recent block first. */
+  async blockPage (blocker: UserId, direction: 'older' | 'newer', key: number, limit: number): Promise<BlockEntry[]> {
+    const rows = direction === 'older'
+      ? await this.#db.$queryRaw<Array<{ id: bigint | number, blocked_id: number }>>`
+          SELECT id, blocked_id FROM dm_block WHERE blocker_id = ${blocker} AND id < ${key} ORDER BY id DESC LIMIT ${limit}`
+      : await this.#db.$queryRaw<Array<{ id: bigint | number, blocked_id: number }>>`
+          SELECT id, blocked_id FROM dm_block WHERE blocker_id = ${blocker} AND id > ${key} ORDER BY id ASC LIMIT ${limit}`
+    return rows.map((row) => ({ id: Number(row.id), blockedId: Number(row.blocked_id) }))
   }
 
   /** The id of the newest message `user` sent or received (hidden or not); 0 when none. */

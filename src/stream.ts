@@ -29,7 +29,7 @@ const BATCH = 500
 /** One SSE frame, as @fastify/sse sends it. */
 interface Frame {
   id?: string
-  event: 'message' | 'read' | 'deleted'
+  event: 'message' | 'read' | 'deleted' | 'conversation_deleted'
   data: unknown
 }
 
@@ -145,6 +145,9 @@ export class StreamHub {
         return
       case 'deleted':
         for (const connection of this.#of(event.user)) this.#write(connection, { event: 'deleted', data: { id: event.id } })
+        return
+      case 'conversation-deleted':
+        for (const connection of this.#of(event.user)) this.#write(connection, { event: 'conversation_deleted', data: { partner: event.partner } })
     }
   }
 

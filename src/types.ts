@@ -40,4 +40,12 @@ export interface Page<T> {
 /** Where to start a page: an opaque cursor from a previous page, or nothing for the first page. */
 export interface PageRequest {
   cursor?: string | undefined
+  /** Items per page, 1 to 100 (default 50). */
+  pageSize?: number | undefined
+}
+
+/** An entry of the conversation list: the partner, my unread count, and the newest message I see. */
+export interface ConversationSummary extends Partner {
+  unreadCount: number
+  lastMessage: Message | null
 }

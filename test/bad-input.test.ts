@@ -372,7 +372,7 @@ forEachDatabase(t, 'bad input', async (t, db) => {
       ['/api/dm/unread/?foo=bar', (body) => (body as { id: number }).id === alice.id],
       ['/api/dm/conversations/?page=2&limit=1000&ordering=id', (body) => (body as PageJson<PartnerJson>).results.length === 50],
       ['/api/dm/conversations/unread/?x=1&x=2', (body) => Array.isArray(body)],
-      [`/api/dm/conversations/${carol.id}/?limit=1000&offset=3&page_size=7`, (body) => (body as PageJson<MessageJson>).results.length === 50],
+      [`/api/dm/conversations/${carol.id}/?limit=1000&offset=3&size=7`, (body) => (body as PageJson<MessageJson>).results.length === 50],
       [`/api/dm/conversations/${carol.id}?cursor[]=x&Cursor=y`, (body) => (body as PageJson<MessageJson>).results.length === 50]
     ]
     for (const [url, check] of urls) {

@@ -62,15 +62,16 @@ forEachDatabase(t, 'contract', async (t, db) => {
   })
 
   await t.test('GET /conversations/ pages partners, most recent activity first', async (t) => {
-    const page = await getJson<PageJson<PartnerJson>>(app, bob, '/api/dm/conversations/')
-    t.same(page, {
-      next: null,
-      previous: null,
-      results: [
-        { id: carol.id, username: 'carol', first_name: '', last_name: '' },
-        { id: alice.id, username: 'alice', first_name: '', last_name: '' }
-      ]
-    })
+    const page = await getJson<PageJson<PartnerJson & { unread_count: number, last_message: MessageJson }>>(app, bob, '/api/dm/conversations/')
+    t.same(Object.keys(page).sort(), ['next', 'previous', 'results'])
+    t.equal(page.next, null)
+    t.equal(page.previous, null)
+    t.same(page.results.map((entry) => Object.keys(entry).sort()), Array(2).fill(['first_name', 'id', 'last_message', 'last_name', 'unread_count', 'username']),
+      'the partner object of the reference, plus unread_count and last_message')
+    t.match(page.results, [
+      { id: carol.id, username: 'carol', first_name: '', last_name: '', unread_count: 2, last_message: { sender: carol.id, recipient: bob.id, direction: 'in', content: 'from carol 2', read_at: null } },
+      { id: alice.id, username: 'alice', first_name: '', last_name: '', unread_count: 1, last_message: { sender: bob.id, recipient: alice.id, direction: 'out', content: '  Hi back  ' } }
+    ])
     await send(app, alice, bob, 'alice again')
     const after = await getJson<PageJson<PartnerJson>>(app, bob, '/api/dm/conversations')
     t.same(after.results.map((p) => p.id), [alice.id, carol.id], 'a new message moves the conversation to the top')

@@ -123,7 +123,7 @@ forEachDatabase(t, 'pagination', async (t, db) => {
     pages.forEach((page, i) => checkLinks(t, page, path, `page ${i + 1}`))
     t.same(pages.flatMap(ids), sentIds, 'bob sees the same 120, each once')
     const listPath = '/api/dm/conversations'
-    t.same(await getJson(app, bob, listPath), { next: null, previous: null, results: [{ id: alice.id, username: 'alice', first_name: '', last_name: '' }] }, 'the list without the slash')
+    t.match(await getJson(app, bob, listPath), { next: null, previous: null, results: [{ id: alice.id, username: 'alice', first_name: '', last_name: '' }] }, 'the list without the slash')
   })
 
   await t.test('a page boundary: exactly 50 messages is one page; one more makes two', async (t) => {
