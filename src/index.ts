@@ -58,12 +58,12 @@ const directMessages = fp(plugin, { fastify: '5.x', name: 'fastify-directmessage
 export default directMessages
 export { directMessages }
 export type { DirectMessagesOptions, PrismaClientLike, RawSqlClient, UserFieldsOption } from './options.js'
-export type { ConversationRequest, DirectMessagesService } from './service.js'
-export { PAGE_SIZE } from './service.js'
+export type { ConversationRequest, DirectMessagesService, MarkReadOptions, SendOptions } from './service.js'
+export { MAX_PAGE_SIZE, PAGE_SIZE } from './service.js'
 export { memoryBus } from './bus.js'
 export type { BusEvent, BusHandlers, DirectMessagesBus } from './bus.js'
 export { postgresBus, MAX_POSTGRES_PAYLOAD_BYTES, type PostgresBusOptions } from './bus-postgres.js'
 export { redisBus, type RedisBusOptions } from './bus-redis.js'
 export type { DirectMessageEvents, EventName, Listener, MessageEvent } from './events.js'
-export type { Message, Page, PageRequest, Partner, UnreadConversation, UserId } from './types.js'
+export type { ConversationSummary, Message, Page, PageRequest, Partner, UnreadConversation, UserId } from './types.js'
 export * as errors from './errors.js'
