@@ -34,6 +34,9 @@ export const SelfBlock = createError('FST_DM_SELF_BLOCK', 'You cannot block your
 /** 400: the sender blocks the recipient: unblock them first. */
 export const BlockedByYou = createError('FST_DM_BLOCKED_BY_YOU', 'You block this user; unblock them to send messages', 400)
 
+/** 400: an idempotency key that is not 1–255 visible ASCII characters. */
+export const InvalidIdempotencyKey = createError('FST_DM_INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1 to 255 visible ASCII characters', 400)
+
 /** 409: an Idempotency-Key was used before for another recipient or content. */
 export const IdempotencyConflict = createError('FST_DM_IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was already used for a different message', 409)
 

@@ -194,3 +194,6 @@ export function isUserId (value: unknown): value is UserId {
 }
 
 export { MAX_USER_ID }
+
+/** What an idempotency key may be: 1–255 visible ASCII characters (the header's rule too). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/

@@ -3,7 +3,7 @@
  * route handlers and generate the OpenAPI document, from this one definition.
  */
 import { Type, type Static } from '@sinclair/typebox'
-import { MAX_USER_ID } from './options.js'
+import { IDEMPOTENCY_KEY, MAX_USER_ID } from './options.js'
 
 const TAGS = ['direct messages']
 
@@ -44,7 +44,7 @@ export const ReadResponse = Type.Object({
 
 export const SendHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({
-    pattern: '^[\\x21-\\x7E]{1,255}$',
+    pattern: IDEMPOTENCY_KEY.source,
     description: 'Makes the send safe to retry: the same key from the same sender answers the message the first send created (201, same message) and creates nothing; another recipient or content is a 409. 1–255 visible ASCII characters.'
   }))
 })

@@ -6,12 +6,12 @@
 import type { FastifyRequest } from 'fastify'
 import { CursorCodec, type Direction } from './cursor.js'
 import {
-  BlockedByYou, ContentTooLong, EmptyContent, IdempotencyConflict, InvalidContent, InvalidPageSize, MessageNotFound,
+  BlockedByYou, ContentTooLong, EmptyContent, IdempotencyConflict, InvalidContent, InvalidIdempotencyKey, InvalidPageSize, MessageNotFound,
   RecipientNotAllowed, SelfBlock, SelfMessage, UserNotFound
 } from './errors.js'
 import type { EventHub, EventName, Listener, MessageEvent } from './events.js'
 import { MAX_IDS_PER_EVENT, type BusEvent } from './bus.js'
-import type { ResolvedOptions } from './options.js'
+import { IDEMPOTENCY_KEY, type ResolvedOptions } from './options.js'
 import { Store } from './store.js'
 import type { ConversationSummary, Message, Page, PageRequest, Partner, UnreadConversation, UserId } from './types.js'
 
@@ -102,6 +102,7 @@ export class Service implements DirectMessagesService {
     this.#checkContent(content)
     if (senderId === recipientId) throw new SelfMessage()
     const key = options.idempotencyKey ?? null
+    if (key !== null && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) throw new InvalidIdempotencyKey()
     if (key !== null) {
       // A retry answers what the first send created, even if the policy has changed since.
       const earlier = await this.#store.messageByIdempotencyKey(senderId, key)
