@@ -6,6 +6,8 @@ import pg from 'pg'
 
 process.env.DATABASE_URL ??= 'postgresql://postgres@127.0.0.1:5432/directmessages'
 const url = new URL(process.env.DATABASE_URL)
+// DM_USER_ID_TYPE=string: the variant whose User.id (and every user id) is a string.
+const variant = process.env.DM_USER_ID_TYPE === 'string' ? 'postgresql-string' : 'postgresql'
 
 // The schema engine reads catalog columns of types `name` (OID 19) and `"char"` (OID 18), which
 // the adapter cannot deserialise; report them as text (and their arrays as text[]). CLI only.
@@ -23,8 +25,8 @@ result.addFields = function (fields) {
 export default defineConfig({
   experimental: { adapter: true },
   engine: 'js',
-  schema: './postgresql/schema.prisma',
-  migrations: { path: './postgresql/migrations' },
+  schema: `./${variant}/schema.prisma`,
+  migrations: { path: `./${variant}/migrations` },
   async adapter () {
     // Discrete fields, not a connection string: `migrate dev` derives its shadow database by
     // replacing `database`. A short idle timeout lets it drop that database afterwards.

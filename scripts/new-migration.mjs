@@ -1,4 +1,4 @@
-// `npm run prisma:migration -- <name>`: writes, for each provider, the migration that takes the
+// `npm run prisma:migration -- <name>`: writes, for each variant (provider and kind of user id), the migration that takes the
 // models as committed (git HEAD) to the models in the working tree, computed by
 // `prisma migrate diff` between the two schemas (no database or shadow database needed).
 // Review the SQL it writes; hand-written guards (CHECK constraints) go in by hand.
@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { prismaDir, providers, schemaFor } from './prisma-schemas.mjs'
+import { prismaDir, schemaFor, variants } from './prisma-schemas.mjs'
 
 const name = process.argv[2]
 if (!name || !/^[a-z0-9_]+$/.test(name)) {
@@ -19,25 +19,30 @@ const cli = createRequire(import.meta.url).resolve('prisma/build/index.js')
 const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14)
 const work = mkdtempSync(join(tmpdir(), 'dm-migration-'))
 try {
-  for (const provider of Object.keys(providers)) {
-    const before = join(work, `${provider}-before.prisma`)
-    const after = join(work, `${provider}-after.prisma`)
-    writeFileSync(before, schemaFor(provider, git('models.prisma'), git('example-user.prisma')))
-    writeFileSync(after, schemaFor(provider, readFileSync(join(prismaDir, 'models.prisma'), 'utf8')))
+  for (const [variant, { provider }] of Object.entries(variants)) {
+    const before = join(work, `${variant}-before.prisma`)
+    const after = join(work, `${variant}-after.prisma`)
+    writeFileSync(before, schemaFor(variant, git('models.prisma'), git('example-user.prisma')))
+    writeFileSync(after, schemaFor(variant, readFileSync(join(prismaDir, 'models.prisma'), 'utf8'), readFileSync(join(prismaDir, 'example-user.prisma'), 'utf8')))
     const diff = spawnSync(process.execPath, [cli, 'migrate', 'diff', '--config', join(prismaDir, `${provider}.config.ts`),
       '--from-schema-datamodel', before, '--to-schema-datamodel', after, '--script'], {
       encoding: 'utf8',
-      env: { ...process.env, CHECKPOINT_DISABLE: '1', DATABASE_URL: provider === 'sqlite' ? 'file:./dev.db' : (process.env.DM_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres') }
+      env: {
+        ...process.env,
+        CHECKPOINT_DISABLE: '1',
+        DM_USER_ID_TYPE: variant.endsWith('-string') ? 'string' : 'integer',
+        DATABASE_URL: provider === 'sqlite' ? 'file:./dev.db' : (process.env.DM_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres')
+      }
     })
-    if (diff.status !== 0) throw new Error(`prisma migrate diff (${provider}) failed:\n${diff.stderr}`)
+    if (diff.status !== 0) throw new Error(`prisma migrate diff (${variant}) failed:\n${diff.stderr}`)
     if (/^-- This is an empty migration\./m.test(diff.stdout) || diff.stdout.trim() === '') {
-      console.log(`${provider}: no change`)
+      console.log(`${variant}: no change`)
       continue
     }
-    const dir = join(prismaDir, provider, 'migrations', `${stamp}_${name}`)
+    const dir = join(prismaDir, variant, 'migrations', `${stamp}_${name}`)
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'migration.sql'), diff.stdout)
-    console.log(`${provider}: wrote ${dir}/migration.sql`)
+    console.log(`${variant}: wrote ${dir}/migration.sql`)
   }
 } finally {
   rmSync(work, { recursive: true, force: true })

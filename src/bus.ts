@@ -6,6 +6,7 @@
  * Events carry ids, not message bodies: each instance reads what its own streams need from the
  * database, and payloads stay far below PostgreSQL's 8000-byte NOTIFY limit.
  */
+import { STRING_USER_ID } from './ids.js'
 import type { UserId } from './types.js'
 
 /** Most message ids in one `read` event: keeps a payload under ~6 KB. */
@@ -83,19 +84,20 @@ export function decodeEvent (text: string): BusEvent | null {
   if (typeof value !== 'object' || value === null) return null
   const event = value as Record<string, unknown>
   const isId = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) > 0
+  const isUser = (x: unknown): x is UserId => isId(x) || (typeof x === 'string' && STRING_USER_ID.test(x))
   switch (event.type) {
     case 'message':
-      return isId(event.id) && isId(event.sender) && isId(event.recipient)
+      return isId(event.id) && isUser(event.sender) && isUser(event.recipient)
         ? { type: 'message', id: event.id, sender: event.sender, recipient: event.recipient }
         : null
     case 'read':
-      return isId(event.reader) && isId(event.partner) && Array.isArray(event.ids) && event.ids.every(isId) && typeof event.readAt === 'string'
+      return isUser(event.reader) && isUser(event.partner) && Array.isArray(event.ids) && event.ids.every(isId) && typeof event.readAt === 'string'
         ? { type: 'read', reader: event.reader, partner: event.partner, ids: event.ids as number[], readAt: event.readAt }
         : null
     case 'deleted':
-      return isId(event.user) && isId(event.id) ? { type: 'deleted', user: event.user, id: event.id } : null
+      return isUser(event.user) && isId(event.id) ? { type: 'deleted', user: event.user, id: event.id } : null
     case 'conversation-deleted':
-      return isId(event.user) && isId(event.partner) ? { type: 'conversation-deleted', user: event.user, partner: event.partner } : null
+      return isUser(event.user) && isUser(event.partner) ? { type: 'conversation-deleted', user: event.user, partner: event.partner } : null
     default:
       return null
   }

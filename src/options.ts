@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { memoryBus, type DirectMessagesBus } from './bus.js'
 import { InvalidOption } from './errors.js'
+import { isUserId } from './ids.js'
 import type { UserId } from './types.js'
 
 /** The part of the host's PrismaClient the plugin queries its own tables through. */
@@ -60,6 +61,12 @@ export interface DirectMessagesOptions {
    * from; set a secret shared by all instances to make them unforgeable as well.
    */
   cursorSecret?: string
+  /**
+   * The type of the host's `User.id`: `'integer'` (default; positive 32-bit integers) or
+   * `'string'` (cuid, uuid, nanoid...: 1–128 characters of letters, digits, `_` and `-`).
+   * Routes validate user ids by it; the models must match (see the README).
+   */
+  userIdType?: 'integer' | 'string'
   /** Largest accepted request body on the send routes, in bytes (default: enough for `maxContentLength`). */
   bodyLimit?: number
   /**
@@ -89,6 +96,7 @@ export interface ResolvedOptions {
   userFields: { username: string | null, firstName: string | null, lastName: string | null }
   cursorSecret: string
   bodyLimit: number
+  userIdType: 'integer' | 'string'
   bus: DirectMessagesBus
   heartbeatInterval: number
   streamBufferLimit: number
@@ -97,7 +105,6 @@ export interface ResolvedOptions {
 /** The default pagination key: cursors are still bound to user and list, but forgeable. */
 const DEFAULT_CURSOR_SECRET = 'fastify-directmessages'
 const DEFAULT_MAX_CONTENT_LENGTH = 10_000
-const MAX_USER_ID = 2_147_483_647
 
 export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined): ResolvedOptions {
   if (opts === null || typeof opts !== 'object') throw new InvalidOption('options must be an object')
@@ -138,6 +145,9 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
   const cursorSecret = opts.cursorSecret ?? DEFAULT_CURSOR_SECRET
   if (typeof cursorSecret !== 'string' || cursorSecret === '') throw new InvalidOption('option "cursorSecret" must be a non-empty string')
 
+  const userIdType = opts.userIdType ?? 'integer'
+  if (userIdType !== 'integer' && userIdType !== 'string') throw new InvalidOption('option "userIdType" must be "integer" or "string"')
+
   const bus = opts.bus ?? memoryBus()
   if (bus === null || typeof bus !== 'object' || typeof bus.start !== 'function' || typeof bus.publish !== 'function' || typeof bus.close !== 'function') {
     throw new InvalidOption('option "bus" must be a bus: memoryBus(), postgresBus(...), redisBus(...) or an object with start, publish and close')
@@ -149,10 +159,11 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
 
   return {
     prisma,
+    userIdType,
     getUserId,
     prefix: prefix.endsWith('/') ? prefix.slice(0, -1) : prefix,
     authenticate: opts.authenticate ?? null,
-    allowedRecipients: resolveAllowedRecipients(opts.allowedRecipients),
+    allowedRecipients: resolveAllowedRecipients(opts.allowedRecipients, userIdType),
     canMessage: opts.canMessage ?? null,
     maxContentLength,
     userModel,
@@ -165,11 +176,11 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
   }
 }
 
-function resolveAllowedRecipients (value: unknown): ReadonlySet<UserId> | null {
+function resolveAllowedRecipients (value: unknown, userIdType: 'integer' | 'string'): ReadonlySet<UserId> | null {
   if (value === undefined || value === null) return null
   if (!Array.isArray(value)) throw new InvalidOption('option "allowedRecipients" must be an array of user ids or null')
   for (const id of value) {
-    if (!isUserId(id)) throw new InvalidOption(`option "allowedRecipients" holds ${JSON.stringify(id)}, which is not a user id`)
+    if (!isUserId(id, userIdType)) throw new InvalidOption(`option "allowedRecipients" holds ${JSON.stringify(id)}, which is not a${userIdType === 'string' ? ' string' : 'n integer'} user id`)
   }
   return value.length === 0 ? null : new Set(value as UserId[])
 }
@@ -187,13 +198,3 @@ function resolveUserFields (value: unknown): ResolvedOptions['userFields'] {
   }
   return fields
 }
-
-/** Whether a value is a user id the plugin accepts: a positive 32-bit integer. */
-export function isUserId (value: unknown): value is UserId {
-  return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_USER_ID
-}
-
-export { MAX_USER_ID }
-
-/** What an idempotency key may be: 1–255 visible ASCII characters (the header's rule too). */
-export const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/

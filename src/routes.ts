@@ -7,7 +7,7 @@ import { Ajv } from 'ajv'
 import sseModule, { type SSEPluginOptions } from '@fastify/sse'
 import { InternalError, InvalidLastEventId, StreamUnavailable, Unauthorized } from './errors.js'
 import type { ResolvedOptions } from './options.js'
-import { isUserId } from './options.js'
+import { isUserId } from './ids.js'
 import { routeSchemas, type ConversationBody, type MessageBody, type PartnerBody } from './schemas.js'
 import type { DirectMessagesService } from './service.js'
 import type { StreamHub } from './stream.js'
@@ -37,7 +37,7 @@ function caller (request: FastifyRequest): UserId {
 
 export async function routes (instance: FastifyInstance, { options, service, hub }: RoutesOptions): Promise<void> {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
-  const schemas = routeSchemas(options.maxContentLength)
+  const schemas = routeSchemas(options.maxContentLength, options.userIdType)
 
   // Query strings and path parameters arrive as text and are coerced to their types; bodies are
   // JSON and are not: `{"content": 123}` is a 400, not the message "123".
@@ -46,7 +46,8 @@ export async function routes (instance: FastifyInstance, { options, service, hub
   fastify.setValidatorCompiler(({ schema, httpPart }) => {
     if (httpPart === 'body') return exact.compile(schema)
     const validate = coercing.compile(schema)
-    if (httpPart !== 'params') return validate
+    const id = (schema as { properties?: { id?: { type?: unknown } } }).properties?.id
+    if (httpPart !== 'params' || id?.type !== 'integer') return validate
     const validateParams = (params: Record<string, unknown>): boolean | { error: Error } => {
       const idError = decimalIdError(params)
       if (idError !== undefined) return idError
@@ -76,7 +77,7 @@ export async function routes (instance: FastifyInstance, { options, service, hub
     const id = await options.getUserId(request)
     if (id === null || id === undefined) throw new Unauthorized()
     /* c8 ignore next -- a host bug, not a client's: answer 401 rather than query with it */
-    if (!isUserId(id)) throw new Unauthorized()
+    if (!isUserId(id, options.userIdType)) throw new Unauthorized()
     callers.set(request, id)
   })
 

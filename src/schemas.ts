@@ -2,8 +2,8 @@
  * TypeBox schemas of the HTTP contract: they validate requests, serialise responses, type the
  * route handlers and generate the OpenAPI document, from this one definition.
  */
-import { Type, type Static } from '@sinclair/typebox'
-import { IDEMPOTENCY_KEY, MAX_USER_ID } from './options.js'
+import { Type, type Static, type TInteger, type TObject, type TString, type TUnion } from '@sinclair/typebox'
+import { IDEMPOTENCY_KEY, MAX_USER_ID, STRING_USER_ID } from './ids.js'
 
 const TAGS = ['direct messages']
 
@@ -14,9 +14,21 @@ export const ErrorResponse = Type.Object({
   message: Type.String()
 }, { title: 'Error', description: 'An error, with a message saying what was wrong' })
 
-export const UserIdParams = Type.Object({
-  id: Type.Integer({ minimum: 1, maximum: MAX_USER_ID, description: 'The partner user id' })
-})
+/**
+ * The `<id>` of the routes taking a user id, by the `userIdType` option. Typed as either kind for
+ * the handlers; validated as the configured one.
+ */
+function userIdParams (userIdType: 'integer' | 'string'): TObject<{ id: TUnion<[TInteger, TString]> }> {
+  const id = userIdType === 'string'
+    ? Type.String({ pattern: STRING_USER_ID.source, description: 'The other user\'s id' })
+    : Type.Integer({ minimum: 1, maximum: MAX_USER_ID, description: 'The other user\'s id' })
+  return Type.Object({ id }) as unknown as TObject<{ id: TUnion<[TInteger, TString]> }>
+}
+
+/** A user id in a response body, by the `userIdType` option. */
+function userIdSchema (userIdType: 'integer' | 'string', description?: string): TUnion<[TInteger, TString]> {
+  return (userIdType === 'string' ? Type.String({ description }) : Type.Integer({ description })) as unknown as TUnion<[TInteger, TString]>
+}
 
 export const MessageIdParams = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The message id' })
@@ -59,53 +71,58 @@ export function sendBody (maxContentLength: number) {
   })
 }
 
-export const MessageResponse = Type.Object({
-  id: Type.Integer(),
-  sender: Type.Integer({ description: 'Sender user id' }),
-  recipient: Type.Integer({ description: 'Recipient user id' }),
-  direction: Type.Union([Type.Literal('in'), Type.Literal('out')], { description: '`in`: the caller received it; `out`: the caller sent it' }),
-  sent_at: Type.String({ format: 'date-time' }),
-  read_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the recipient read it; null while unread' }),
-  content: Type.String()
-}, { title: 'Message' })
-export type MessageBody = Static<typeof MessageResponse>
-
-export const PartnerResponse = Type.Object({
-  id: Type.Integer(),
-  username: Type.String(),
-  first_name: Type.String(),
-  last_name: Type.String()
-}, { title: 'Partner' })
-export type PartnerBody = Static<typeof PartnerResponse>
-
 const PageLinks = {
   // No `format: uri`: the serializer would check it, and the links carry the client's Host header.
   next: Type.Union([Type.String(), Type.Null()], { description: 'Absolute URL of the next (older) page; null at the end' }),
   previous: Type.Union([Type.String(), Type.Null()], { description: 'Absolute URL of the previous (newer) page; null on the first page' })
 }
 
-export const MessagePageResponse = Type.Object({ ...PageLinks, results: Type.Array(MessageResponse) }, { title: 'MessagePage' })
-export const PartnerPageResponse = Type.Object({ ...PageLinks, results: Type.Array(PartnerResponse) }, { title: 'PartnerPage' })
+/** The response bodies, whose user ids are integers or strings by the `userIdType` option. */
+function bodySchemas (userIdType: 'integer' | 'string') {
+  const userId = (description?: string): TUnion<[TInteger, TString]> => userIdSchema(userIdType, description)
+  const MessageResponse = Type.Object({
+    id: Type.Integer(),
+    sender: userId('Sender user id'),
+    recipient: userId('Recipient user id'),
+    direction: Type.Union([Type.Literal('in'), Type.Literal('out')], { description: '`in`: the caller received it; `out`: the caller sent it' }),
+    sent_at: Type.String({ format: 'date-time' }),
+    read_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the recipient read it; null while unread' }),
+    content: Type.String()
+  }, { title: 'Message' })
+  const PartnerResponse = Type.Object({
+    id: userId(),
+    username: Type.String(),
+    first_name: Type.String(),
+    last_name: Type.String()
+  }, { title: 'Partner' })
+  const ConversationResponse = Type.Object({
+    ...PartnerResponse.properties,
+    unread_count: Type.Integer({ description: 'Unread messages from this partner' }),
+    last_message: Type.Union([MessageResponse, Type.Null()], { description: 'The newest message of the conversation the caller has not deleted' })
+  }, { title: 'Conversation' })
+  return {
+    MessageResponse,
+    PartnerResponse,
+    ConversationResponse,
+    MessagePageResponse: Type.Object({ ...PageLinks, results: Type.Array(MessageResponse) }, { title: 'MessagePage' }),
+    PartnerPageResponse: Type.Object({ ...PageLinks, results: Type.Array(PartnerResponse) }, { title: 'PartnerPage' }),
+    ConversationPageResponse: Type.Object({ ...PageLinks, results: Type.Array(ConversationResponse) }, { title: 'ConversationPage' }),
+    UnreadResponse: Type.Object({
+      id: userId('The caller\'s user id'),
+      count: Type.Integer({ description: 'Unread messages addressed to the caller and not deleted by them' })
+    }, { title: 'UnreadCount' }),
+    UnreadConversationsResponse: Type.Array(Type.Object({
+      partner_id: userId(),
+      partner_username: Type.String(),
+      unread_count: Type.Integer({ minimum: 1 })
+    }, { title: 'UnreadConversation' }))
+  }
+}
 
-export const ConversationResponse = Type.Object({
-  ...PartnerResponse.properties,
-  unread_count: Type.Integer({ description: 'Unread messages from this partner' }),
-  last_message: Type.Union([MessageResponse, Type.Null()], { description: 'The newest message of the conversation the caller has not deleted' })
-}, { title: 'Conversation' })
-export type ConversationBody = Static<typeof ConversationResponse>
-
-export const ConversationPageResponse = Type.Object({ ...PageLinks, results: Type.Array(ConversationResponse) }, { title: 'ConversationPage' })
-
-export const UnreadResponse = Type.Object({
-  id: Type.Integer({ description: 'The caller\'s user id' }),
-  count: Type.Integer({ description: 'Unread messages addressed to the caller and not deleted by them' })
-}, { title: 'UnreadCount' })
-
-export const UnreadConversationsResponse = Type.Array(Type.Object({
-  partner_id: Type.Integer(),
-  partner_username: Type.String(),
-  unread_count: Type.Integer({ minimum: 1 })
-}, { title: 'UnreadConversation' }))
+type Bodies = ReturnType<typeof bodySchemas>
+export type MessageBody = Static<Bodies['MessageResponse']>
+export type PartnerBody = Static<Bodies['PartnerResponse']>
+export type ConversationBody = Static<Bodies['ConversationResponse']>
 
 const unauthorized = {
   401: { ...ErrorResponse, description: 'No authenticated user' }
@@ -122,8 +139,13 @@ function describe (summary: string, description: string) {
  * The route schemas, built once per registration (the body limit is an option).
  * @internal
  */
-export function routeSchemas (maxContentLength: number) {
+export function routeSchemas (maxContentLength: number, userIdType: 'integer' | 'string' = 'integer') {
   const body = sendBody(maxContentLength)
+  const UserIdParams = userIdParams(userIdType)
+  const {
+    MessageResponse, PartnerResponse, MessagePageResponse, PartnerPageResponse, ConversationPageResponse,
+    UnreadResponse, UnreadConversationsResponse
+  } = bodySchemas(userIdType)
   const sendErrors = {
     ...unauthorized,
     400: { ...ErrorResponse, description: 'Malformed id or body, empty or too long content, messaging yourself, or a recipient you may not message' },

@@ -11,7 +11,8 @@ import {
 } from './errors.js'
 import type { EventHub, EventName, Listener, MessageEvent } from './events.js'
 import { MAX_IDS_PER_EVENT, type BusEvent } from './bus.js'
-import { IDEMPOTENCY_KEY, type ResolvedOptions } from './options.js'
+import { IDEMPOTENCY_KEY } from './ids.js'
+import type { ResolvedOptions } from './options.js'
 import { Store } from './store.js'
 import type { ConversationSummary, Message, Page, PageRequest, Partner, UnreadConversation, UserId } from './types.js'
 

@@ -20,21 +20,21 @@ const NEWEST = Number.MAX_SAFE_INTEGER
 
 interface MessageRow {
   id: bigint | number
-  sender_id: number
-  recipient_id: number
+  sender_id: number | string
+  recipient_id: number | string
   content: string
   sent_at: Date
   read_at: Date | null
 }
 
 interface ConversationMessageRow extends MessageRow {
-  partner_id: number
+  partner_id: number | string
   last_message_id: bigint | number
   unread_count: number
 }
 
 interface ConversationRow {
-  partner_id: number
+  partner_id: number | string
   last_message_id: bigint | number
   unread_count: number
 }
@@ -66,17 +66,24 @@ export type HideResult =
   | { outcome: 'already-hidden' }
   | { outcome: 'not-found' }
 
-function toMessage (row: MessageRow): Message {
+/** Reads a user id column: a number, or a string with `userIdType: 'string'`. */
+type UserIdOf = (value: unknown) => UserId
+
+function toMessage (row: MessageRow, uid: UserIdOf): Message {
   return {
     id: Number(row.id),
-    senderId: Number(row.sender_id),
-    recipientId: Number(row.recipient_id),
+    senderId: uid(row.sender_id),
+    recipientId: uid(row.recipient_id),
     content: row.content,
     sentAt: row.sent_at,
     readAt: row.read_at
   }
 }
 
+/**
+ * The conversation key: the smaller and the larger id. String ids are plain ASCII (see
+ * STRING_USER_ID), so JavaScript's order is the databases' byte order the CHECK constraint uses.
+ */
 function pair (a: UserId, b: UserId): [low: UserId, high: UserId] {
   return a < b ? [a, b] : [b, a]
 }
@@ -90,11 +97,13 @@ export class Store {
   readonly #users: UserDelegate
   readonly #userSelect: Record<string, true>
   readonly #userFields: ResolvedOptions['userFields']
+  readonly #uid: UserIdOf
 
   constructor (options: ResolvedOptions) {
     this.#db = options.prisma
     this.#users = (options.prisma as unknown as Record<string, UserDelegate>)[options.userModel] as UserDelegate
     this.#userFields = options.userFields
+    this.#uid = options.userIdType === 'string' ? String : Number
     this.#userSelect = { id: true }
     for (const field of Object.values(options.userFields)) if (field !== null) this.#userSelect[field] = true
   }
@@ -129,9 +138,9 @@ export class Store {
       const earlier = await tx.$queryRaw<MessageRow[]>`
         SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
         WHERE sender_id = ${senderId} AND idempotency_key = ${idempotencyKey}`
-      return { message: toMessage(earlier[0] as MessageRow), created: false }
+      return { message: toMessage(earlier[0] as MessageRow, this.#uid), created: false }
     }
-    const message = toMessage(rows[0] as MessageRow)
+    const message = toMessage(rows[0] as MessageRow, this.#uid)
     const lowUnread = low === recipientId ? 1 : 0
     await tx.$executeRaw`
       INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
@@ -149,7 +158,7 @@ export class Store {
     const rows = await this.#db.$queryRaw<MessageRow[]>`
       SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
       WHERE sender_id = ${sender} AND idempotency_key = ${key}`
-    return rows[0] === undefined ? null : toMessage(rows[0])
+    return rows[0] === undefined ? null : toMessage(rows[0], this.#uid)
   }
 
   /** One page of the messages between `owner` and `partner` that `owner` has not hidden. */
@@ -166,7 +175,7 @@ export class Store {
           WHERE user_low_id = ${low} AND user_high_id = ${high} AND id > ${key}
             AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
           ORDER BY id ASC LIMIT ${limit}`
-    return rows.map(toMessage)
+    return rows.map((row) => toMessage(row, this.#uid))
   }
 
   /**
@@ -188,10 +197,10 @@ export class Store {
           WHERE c.owner_id = ${owner} AND c.last_message_id > ${key}
           ORDER BY c.last_message_id ASC LIMIT ${limit}`
     return rows.map((row) => ({
-      partnerId: Number(row.partner_id),
+      partnerId: this.#uid(row.partner_id),
       lastMessageId: Number(row.last_message_id),
       unreadCount: Number(row.unread_count),
-      lastMessage: toMessage(row)
+      lastMessage: toMessage(row, this.#uid)
     }))
   }
 
@@ -209,7 +218,7 @@ export class Store {
       WHERE owner_id = ${owner} AND unread_count > 0
       ORDER BY last_message_id DESC`
     return rows.map((row) => ({
-      partnerId: Number(row.partner_id),
+      partnerId: this.#uid(row.partner_id),
       lastMessageId: Number(row.last_message_id),
       unreadCount: Number(row.unread_count)
     }))
@@ -238,7 +247,7 @@ export class Store {
         UPDATE dm_conversation SET unread_count = unread_count - ${rows.length}
         WHERE owner_id = ${owner} AND partner_id = ${partner}`
     }
-    return rows.map(toMessage).sort((a, b) => a.id - b.id)
+    return rows.map((row) => toMessage(row, this.#uid)).sort((a, b) => a.id - b.id)
   }
 
   /**
@@ -264,7 +273,7 @@ export class Store {
         SELECT id FROM dm_message WHERE id = ${id} AND (sender_id = ${owner} OR recipient_id = ${owner})`
       return { outcome: mine.length > 0 ? 'already-hidden' : 'not-found' }
     }
-    const message = toMessage(rows[0] as MessageRow)
+    const message = toMessage(rows[0] as MessageRow, this.#uid)
     const partner = message.senderId === owner ? message.recipientId : message.senderId
     const unreadDelta = message.recipientId === owner && message.readAt === null ? 1 : 0
     const conversation = await tx.$queryRaw<Array<{ last_message_id: bigint | number | null }>>`
@@ -329,20 +338,20 @@ export class Store {
 
   /** Who of the two blocks the other: the blockers' ids (none, one or both). */
   async blockersBetween (a: UserId, b: UserId): Promise<UserId[]> {
-    const rows = await this.#db.$queryRaw<Array<{ blocker_id: number }>>`
+    const rows = await this.#db.$queryRaw<Array<{ blocker_id: number | string }>>`
       SELECT blocker_id FROM dm_block
       WHERE (blocker_id = ${a} AND blocked_id = ${b}) OR (blocker_id = ${b} AND blocked_id = ${a})`
-    return rows.map((row) => Number(row.blocker_id))
+    return rows.map((row) => this.#uid(row.blocker_id))
   }
 
   /** One page of the users `blocker` blocks, most recent block first. */
   async blockPage (blocker: UserId, direction: 'older' | 'newer', key: number, limit: number): Promise<BlockEntry[]> {
     const rows = direction === 'older'
-      ? await this.#db.$queryRaw<Array<{ id: bigint | number, blocked_id: number }>>`
+      ? await this.#db.$queryRaw<Array<{ id: bigint | number, blocked_id: number | string }>>`
           SELECT id, blocked_id FROM dm_block WHERE blocker_id = ${blocker} AND id < ${key} ORDER BY id DESC LIMIT ${limit}`
-      : await this.#db.$queryRaw<Array<{ id: bigint | number, blocked_id: number }>>`
+      : await this.#db.$queryRaw<Array<{ id: bigint | number, blocked_id: number | string }>>`
           SELECT id, blocked_id FROM dm_block WHERE blocker_id = ${blocker} AND id > ${key} ORDER BY id ASC LIMIT ${limit}`
-    return rows.map((row) => ({ id: Number(row.id), blockedId: Number(row.blocked_id) }))
+    return rows.map((row) => ({ id: Number(row.id), blockedId: this.#uid(row.blocked_id) }))
   }
 
   /** The id of the newest message `user` sent or received (hidden or not); 0 when none. */
@@ -369,7 +378,7 @@ export class Store {
         SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
         WHERE recipient_id = ${owner} AND id > ${after} AND deleted_by_recipient = false
       ) mine ORDER BY id LIMIT ${limit}`
-    return rows.map(toMessage)
+    return rows.map((row) => toMessage(row, this.#uid))
   }
 
   /** The display fields of the given users, keyed by id; unknown ids are absent. */
@@ -379,7 +388,7 @@ export class Store {
     const users = await this.#users.findMany({ where: { id: { in: [...new Set(ids)] } }, select: this.#userSelect })
     const { username, firstName, lastName } = this.#userFields
     for (const user of users) {
-      const id = Number(user.id)
+      const id = this.#uid(user.id)
       found.set(id, {
         id,
         username: field(user, username),

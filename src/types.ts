@@ -1,7 +1,10 @@
 /** Public domain types: what the service (`fastify.directMessages`) takes and answers. */
 
-/** A user id of the host application (its `User.id`). */
-export type UserId = number
+/**
+ * A user id of the host application (its `User.id`): a number, or a string (cuid, uuid, nanoid)
+ * with the option `userIdType: 'string'`.
+ */
+export type UserId = number | string
 
 /** A stored message. */
 export interface Message {

@@ -122,7 +122,8 @@ function networkedBusTests (t: Test, make: (channel: string) => DirectMessagesBu
       '[1,2]',
       '{"type":"nope","id":1}',
       '{"type":"message","id":-1,"sender":2,"recipient":3}',
-      '{"type":"message","id":1,"sender":"2","recipient":3}',
+      '{"type":"message","id":1,"sender":"not an id","recipient":3}',
+      '{"type":"message","id":"1","sender":2,"recipient":3}',
       '{"type":"read","reader":1,"partner":2,"ids":[0],"readAt":"x"}',
       '{"type":"deleted","user":1}',
       '{"type":"message","id":1,"sender":2,'

@@ -8,7 +8,7 @@ import {
   as, createUser, createUsers, getJson, pathOf, send, startApp,
   type MessageJson, type PageJson, type PartnerJson, type TestUser
 } from './helpers/app.js'
-import type { DirectMessagesOptions, MessageEvent } from '../src/index.js'
+import type { DirectMessagesOptions, MessageEvent, UserId } from '../src/index.js'
 
 interface UnreadEntry { partner_id: number, partner_username: string, unread_count: number }
 type ConversationJson = PartnerJson & { unread_count: number, last_message: MessageJson | null }
@@ -305,11 +305,11 @@ forEachDatabase(t, 'concurrent blocks', async (t, db) => {
 })
 
 forEachDatabase(t, 'canMessage', async (t, db) => {
-  interface Call { sender: number, recipient: number, request: FastifyRequest | undefined }
+  interface Call { sender: UserId, recipient: UserId, request: FastifyRequest | undefined }
   const calls: Call[] = []
-  const agents = new Set<number>()
+  const agents = new Set<UserId>()
   const follows = new Set<string>()
-  const denied = new Set<number>()
+  const denied = new Set<UserId>()
   let vipId = 0
 
   const withPolicy = async (directMessages: Partial<DirectMessagesOptions>, allowedRecipients?: number[]): Promise<FastifyInstance> => {

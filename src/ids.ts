@@ -1,0 +1,20 @@
+/** What a user id and an idempotency key may be. */
+import type { UserId } from './types.js'
+
+/** The largest integer user id (PostgreSQL INTEGER). */
+export const MAX_USER_ID = 2_147_483_647
+
+/**
+ * String user ids the plugin accepts: what cuid, uuid and nanoid produce. Plain ASCII also makes
+ * JavaScript's order of two ids the databases' byte order, which the conversation key relies on.
+ */
+export const STRING_USER_ID = /^[A-Za-z0-9_-]{1,128}$/
+
+/** Whether a value is a user id of the given type: a positive 32-bit integer, or a string id. */
+export function isUserId (value: unknown, type: 'integer' | 'string' = 'integer'): value is UserId {
+  if (type === 'string') return typeof value === 'string' && STRING_USER_ID.test(value)
+  return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_USER_ID
+}
+
+/** What an idempotency key may be: 1–255 visible ASCII characters (the header's rule too). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/
