@@ -8,13 +8,15 @@ import sensible from '@fastify/sensible'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import directMessages, { memoryBus, postgresBus, redisBus, type DirectMessagesBus, type DirectMessagesOptions } from '../src/index.js'
-import type { ExamplePrisma, ExampleUser } from './database.js'
+import directMessages, { memoryBus, postgresBus, redisBus, type DirectMessagesBus, type DirectMessagesOptions, type UserId } from '../src/index.js'
+import type { ExamplePrisma, ExampleUser, UserIdType } from './database.js'
 
 export interface ExampleAppOptions {
   prisma: ExamplePrisma
   /** `allowedRecipients` of the plugin (from DM_ALLOWED_RECIPIENTS in the server). */
-  allowedRecipients?: number[] | null
+  allowedRecipients?: UserId[] | null
+  /** The kind of User.id (DM_USER_ID_TYPE): the plugin's `userIdType`. */
+  userIdType?: UserIdType
   /** Fastify's logger option. */
   logger?: FastifyServerOptions['logger']
   /** Extra plugin options, for tests. */
@@ -31,7 +33,7 @@ const CreateUserBody = Type.Object({
 })
 
 const CreatedUser = Type.Object({
-  id: Type.Integer(),
+  id: Type.Union([Type.Integer(), Type.String()]),
   username: Type.String(),
   first_name: Type.String(),
   last_name: Type.String(),
@@ -83,6 +85,7 @@ export async function buildApp (options: ExampleAppOptions): Promise<FastifyInst
     prisma,
     getUserId: async (request) => (await userFromRequest(request))?.id,
     allowedRecipients: options.allowedRecipients ?? null,
+    userIdType: options.userIdType ?? 'integer',
     ...options.directMessages
   })
 
@@ -127,12 +130,24 @@ export function busFromEnvironment (name: string | undefined, databaseUrl: strin
   }
 }
 
-/** Parses DM_ALLOWED_RECIPIENTS ("1,2,3"); empty or unset: no restriction. */
-export function parseAllowedRecipients (value: string | undefined): number[] | null {
+/** Parses DM_ALLOWED_RECIPIENTS ("1,2,3", or string ids); empty or unset: no restriction. */
+export function parseAllowedRecipients (value: string | undefined, userIdType: UserIdType = 'integer'): UserId[] | null {
   if (value === undefined || value.trim() === '') return null
   return value.split(',').map((part) => {
+    if (userIdType === 'string') {
+      const id = part.trim()
+      if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) throw new Error(`DM_ALLOWED_RECIPIENTS must be a comma-separated list of user ids, got "${value}"`)
+      return id
+    }
     const id = Number(part.trim())
     if (!Number.isSafeInteger(id) || id < 1) throw new Error(`DM_ALLOWED_RECIPIENTS must be a comma-separated list of user ids, got "${value}"`)
     return id
   })
+}
+
+/** Parses DM_USER_ID_TYPE: `integer` (default) or `string`. */
+export function parseUserIdType (value: string | undefined): UserIdType {
+  if (value === undefined || value === '' || value === 'integer') return 'integer'
+  if (value === 'string') return 'string'
+  throw new Error(`DM_USER_ID_TYPE must be integer or string, got "${value}"`)
 }

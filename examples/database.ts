@@ -7,15 +7,23 @@ import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import type { PrismaClientLike } from '../src/index.js'
+import type { PrismaClientLike, UserId } from '../src/index.js'
 
 export const DEFAULT_DATABASE_URL = 'file:./dev.db'
 
 export type Provider = 'sqlite' | 'postgresql'
 
+/** The type of the example's User.id (DM_USER_ID_TYPE): integers, or string cuids. */
+export type UserIdType = 'integer' | 'string'
+
+/** The folder under prisma/ (and examples/generated/) of a provider and a kind of user id. */
+export function variantOf (provider: Provider, userIdType: UserIdType): string {
+  return userIdType === 'string' ? `${provider}-string` : provider
+}
+
 /** A user of the example application. */
 export interface ExampleUser {
-  id: number
+  id: UserId
   username: string
   firstName: string
   lastName: string
@@ -37,6 +45,8 @@ export interface ExamplePrisma extends PrismaClientLike {
 export interface CreatePrismaOptions {
   /** Emit a `query` event for every statement (tests read them). */
   logQueries?: boolean
+  /** The kind of User.id, which picks the generated client (default integer). */
+  userIdType?: UserIdType
 }
 
 export function providerOf (databaseUrl: string): Provider {
@@ -46,17 +56,30 @@ export function providerOf (databaseUrl: string): Provider {
 }
 
 /** A Prisma client for the database at `databaseUrl`. */
-export async function createPrisma (databaseUrl: string, { logQueries = false }: CreatePrismaOptions = {}): Promise<ExamplePrisma> {
+export async function createPrisma (databaseUrl: string, { logQueries = false, userIdType = 'integer' }: CreatePrismaOptions = {}): Promise<ExamplePrisma> {
   const log = logQueries ? [{ emit: 'event' as const, level: 'query' as const }] : []
+  const strings = userIdType === 'string'
   if (providerOf(databaseUrl) === 'postgresql') {
     const { PrismaPg } = await import('@prisma/adapter-pg')
+    const adapter = new PrismaPg({ connectionString: databaseUrl })
+    if (strings) {
+      const { PrismaClient } = await import('./generated/postgresql-string/index.js')
+      const client: ExamplePrisma = new PrismaClient({ adapter, log })
+      return client
+    }
     const { PrismaClient } = await import('./generated/postgresql/index.js')
-    const client: ExamplePrisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), log })
+    const client: ExamplePrisma = new PrismaClient({ adapter, log })
     return client
   }
   const { PrismaBetterSQLite3 } = await import('@prisma/adapter-better-sqlite3')
+  const adapter = new PrismaBetterSQLite3({ url: databaseUrl })
+  if (strings) {
+    const { PrismaClient } = await import('./generated/sqlite-string/index.js')
+    const client: ExamplePrisma = new PrismaClient({ adapter, log })
+    return client
+  }
   const { PrismaClient } = await import('./generated/sqlite/index.js')
-  const client: ExamplePrisma = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: databaseUrl }), log })
+  const client: ExamplePrisma = new PrismaClient({ adapter, log })
   return client
 }
 
@@ -66,7 +89,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * Brings the database at `databaseUrl` to the latest migration with `prisma migrate deploy`
  * (creating the PostgreSQL database first when it does not exist).
  */
-export async function migrate (databaseUrl: string): Promise<void> {
+export async function migrate (databaseUrl: string, userIdType: UserIdType = 'integer'): Promise<void> {
   const provider = providerOf(databaseUrl)
   if (provider === 'postgresql') await createDatabaseIfMissing(databaseUrl)
   const cli = createRequire(import.meta.url).resolve('prisma/build/index.js')
@@ -74,7 +97,7 @@ export async function migrate (databaseUrl: string): Promise<void> {
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(process.execPath, [cli, 'migrate', 'deploy', '--config', `prisma/${provider}.config.ts`], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: databaseUrl, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+      env: { ...process.env, DATABASE_URL: databaseUrl, DM_USER_ID_TYPE: userIdType, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     child.stdout.on('data', (chunk: Buffer) => output.push(chunk))

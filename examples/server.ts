@@ -1,22 +1,28 @@
 /**
  * `npm start`: migrates the database and serves the example application.
  *
- * Environment: DATABASE_URL (default file:./dev.db; a postgresql:// URL uses PostgreSQL),
+ * Environment: DATABASE_URL (default file:./dev.db, or file:./dev-string.db with string ids; a
+ * postgresql:// URL uses PostgreSQL),
  * HOST (default 127.0.0.1), PORT (default 3000), DM_ALLOWED_RECIPIENTS (e.g. 1,2,3),
- * DM_BUS (memory | postgres | redis) and REDIS_URL (default redis://127.0.0.1:6379).
+ * DM_BUS (memory | postgres | redis), REDIS_URL (default redis://127.0.0.1:6379) and
+ * DM_USER_ID_TYPE (integer | string: string cuids as user ids).
  */
-import { buildApp, busFromEnvironment, parseAllowedRecipients } from './app.js'
+import { buildApp, busFromEnvironment, parseAllowedRecipients, parseUserIdType } from './app.js'
 import { createPrisma, DEFAULT_DATABASE_URL, migrate } from './database.js'
 
-const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL
 const host = process.env.HOST ?? '127.0.0.1'
 const port = Number(process.env.PORT ?? 3000)
 
-await migrate(databaseUrl)
-const prisma = await createPrisma(databaseUrl)
+const userIdType = parseUserIdType(process.env.DM_USER_ID_TYPE)
+// Each kind of user id has its own schema: its own default SQLite file too.
+const databaseUrl = process.env.DATABASE_URL ?? (userIdType === 'string' ? 'file:./dev-string.db' : DEFAULT_DATABASE_URL)
+
+await migrate(databaseUrl, userIdType)
+const prisma = await createPrisma(databaseUrl, { userIdType })
 const app = await buildApp({
   prisma,
-  allowedRecipients: parseAllowedRecipients(process.env.DM_ALLOWED_RECIPIENTS),
+  userIdType,
+  allowedRecipients: parseAllowedRecipients(process.env.DM_ALLOWED_RECIPIENTS, userIdType),
   directMessages: { bus: busFromEnvironment(process.env.DM_BUS, databaseUrl, process.env.REDIS_URL) },
   logger: { level: process.env.LOG_LEVEL ?? 'info' }
 })

@@ -1,15 +1,20 @@
 // The HTTP contract of SPEC §3: every route, its shapes and status codes, with and without the
-// trailing slash, on SQLite and PostgreSQL.
-import t from 'tap'
-import { forEachDatabase } from './helpers/databases.js'
+// trailing slash, on SQLite and PostgreSQL, with integer user ids and with string ones
+// (userIdType: 'string', the example app's User.id a cuid).
+import t, { type Test } from 'tap'
+import type { UserId } from '../src/index.js'
+import { forEachDatabase, type TestDatabase } from './helpers/databases.js'
 import { as, createUsers, getJson, send, startApp, type MessageJson, type PageJson, type PartnerJson } from './helpers/app.js'
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
-forEachDatabase(t, 'contract', async (t, db) => {
+forEachDatabase(t, 'contract', contract)
+forEachDatabase(t, 'contract', contract, { userIdType: 'string' })
+
+async function contract (t: Test, db: TestDatabase): Promise<void> {
   const app = await startApp(db)
   t.teardown(() => app.close())
-  const [alice, bob, carol] = await createUsers(app, 'alice', 'bob', 'carol')
+  const [alice, bob, carol] = await createUsers<UserId>(app, 'alice', 'bob', 'carol')
   if (alice === undefined || bob === undefined || carol === undefined) throw new Error('users')
 
   await t.test('every route answers 401 to an anonymous or unknown caller, with and without the slash', async (t) => {
@@ -121,7 +126,7 @@ forEachDatabase(t, 'contract', async (t, db) => {
   })
 
   await t.test('routes taking a user id answer 404 for a user that does not exist', async (t) => {
-    const missing = 2_000_000
+    const missing = db.userIdType === 'string' ? 'cm0nosuchuser0000000000000' : 2_000_000
     for (const [method, url] of [['GET', `/api/dm/conversations/${missing}/`], ['POST', `/api/dm/conversations/${missing}/`], ['POST', `/api/dm/send/${missing}/`]] as const) {
       const res = await as(app, alice, { method, url, payload: method === 'POST' ? { content: 'hello?' } : undefined })
       t.equal(res.statusCode, 404, `${method} ${url}`)
@@ -145,4 +150,4 @@ forEachDatabase(t, 'contract', async (t, db) => {
     t.equal(missing.statusCode, 400)
     t.match(missing.json(), { message: /content/ })
   })
-})
+}

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import t, { type Test } from 'tap'
-import { busFromEnvironment, parseAllowedRecipients } from '../examples/app.js'
+import { busFromEnvironment, parseAllowedRecipients, parseUserIdType } from '../examples/app.js'
 import { openStream } from './helpers/sse.js'
 import { forEachDatabase, PG_ADMIN_URL, postgresReachable } from './helpers/databases.js'
 import { createUser, startApp } from './helpers/app.js'
@@ -55,6 +55,38 @@ t.test('DM_ALLOWED_RECIPIENTS parsing', async (t) => {
   t.same(parseAllowedRecipients('1,2, 3'), [1, 2, 3])
   t.throws(() => parseAllowedRecipients('1,x'), /DM_ALLOWED_RECIPIENTS/)
   t.throws(() => parseAllowedRecipients('0'), /DM_ALLOWED_RECIPIENTS/)
+})
+
+t.test('DM_USER_ID_TYPE and string DM_ALLOWED_RECIPIENTS', async (t) => {
+  t.equal(parseUserIdType(undefined), 'integer')
+  t.equal(parseUserIdType('integer'), 'integer')
+  t.equal(parseUserIdType('string'), 'string')
+  t.throws(() => parseUserIdType('uuid'), /DM_USER_ID_TYPE must be integer or string/)
+  t.same(parseAllowedRecipients('cm1abc, cm2def', 'string'), ['cm1abc', 'cm2def'])
+  t.throws(() => parseAllowedRecipients('not an id', 'string'), /DM_ALLOWED_RECIPIENTS/)
+})
+
+t.test('DM_USER_ID_TYPE=string runs the example with string user ids', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dm-server-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const { child, base, exited } = await startServer({ DATABASE_URL: `file:${join(dir, 'strings.db')}`, DM_USER_ID_TYPE: 'string' })
+  const post = async (path: string, body: unknown, token?: string): Promise<Response> => await fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Token ${token}` }) },
+    body: JSON.stringify(body)
+  })
+  const ann = await (await post('/users', { username: 'ann' })).json() as { id: unknown, token: string }
+  const ben = await (await post('/users', { username: 'ben' })).json() as { id: unknown, token: string }
+  t.match(ann.id, /^[a-z0-9]{20,}$/, 'users get cuid ids')
+  const sent = await post(`/api/dm/send/${String(ben.id)}/`, { content: 'hello ben' }, ann.token)
+  t.equal(sent.status, 201)
+  t.match(await sent.json(), { sender: ann.id, recipient: ben.id, content: 'hello ben' })
+  const list = await (await fetch(`${base}/api/dm/conversations/`, { headers: { authorization: `Token ${ben.token}` } })).json() as { results: Array<{ id: unknown }> }
+  t.same(list.results.map((entry) => entry.id), [ann.id], 'the string ids come back as strings')
+  t.equal((await post('/api/dm/send/12/', { content: 'x' }, ann.token)).status, 404, 'a well-formed unknown id is a 404')
+  t.equal((await post('/api/dm/send/has%20space/', { content: 'x' }, ann.token)).status, 400, 'a malformed one a 400')
+  child.kill('SIGTERM')
+  t.equal(await exited, 0, 'exits 0')
 })
 
 t.test('DM_BUS picks the bus', async (t) => {

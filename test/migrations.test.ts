@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import t from 'tap'
-import { migrate, type Provider } from '../examples/database.js'
+import { migrate, variantOf, type Provider, type UserIdType } from '../examples/database.js'
 import { schemaFor } from '../scripts/prisma-schemas.mjs'
 import { PG_ADMIN_URL, postgresReachable } from './helpers/databases.js'
 
@@ -20,12 +20,12 @@ const cli = createRequire(import.meta.url).resolve('prisma/build/index.js')
 const CHECKS = ['dm_message_not_to_self', 'dm_message_pair', 'dm_conversation_not_with_self', 'dm_conversation_unread_not_negative', 'dm_block_not_self']
 
 /** The SQL that creates the schema's database from nothing, as the Prisma CLI writes it. */
-function schemaScript (provider: Provider, databaseUrl: string): string {
+function schemaScript (provider: Provider, userIdType: UserIdType, databaseUrl: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'dm-schema-'))
   const schema = join(dir, 'schema.prisma')
-  writeFileSync(schema, schemaFor(provider))
+  writeFileSync(schema, schemaFor(variantOf(provider, userIdType) as Parameters<typeof schemaFor>[0]))
   const run = spawnSync(process.execPath, [cli, 'migrate', 'diff', '--config', `prisma/${provider}.config.ts`, '--from-empty', '--to-schema-datamodel', schema, '--script'], {
-    cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl, CHECKPOINT_DISABLE: '1' }, encoding: 'utf8'
+    cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl, DM_USER_ID_TYPE: userIdType, CHECKPOINT_DISABLE: '1' }, encoding: 'utf8'
   })
   rmSync(dir, { recursive: true, force: true })
   if (run.status !== 0) throw new Error(`prisma migrate diff failed: ${run.stderr}`)
@@ -66,51 +66,55 @@ async function postgresStructure (url: string): Promise<{ structure: unknown, ch
   }
 }
 
-t.test('the SQLite migration history matches the models', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'dm-drift-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const migrated = join(dir, 'migrated.db')
-  await migrate(`file:${migrated}`)
-  const fromSchema = join(dir, 'schema.db')
-  const db = new Database(fromSchema)
-  db.exec(schemaScript('sqlite', `file:${fromSchema}`))
-  db.close()
-  const actual = sqliteStructure(migrated)
-  t.same(actual.structure, sqliteStructure(fromSchema).structure, 'prisma migrate deploy builds what the schema describes')
-  t.same(actual.checks, CHECKS, 'the CHECK constraints are in place')
-})
-
-t.test('the PostgreSQL migration history matches the models', async (t) => {
-  if (!(await postgresReachable())) {
-    if (process.env.CI === 'true') throw new Error(`PostgreSQL at ${PG_ADMIN_URL} is unreachable; on CI the PostgreSQL tests must run`)
-    t.test('PostgreSQL', { skip: `PostgreSQL at ${PG_ADMIN_URL} is unreachable` }, async () => {})
-    return
-  }
-  const names = [`dm_drift_migrated_${process.pid}`, `dm_drift_schema_${process.pid}`]
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL })
-  await admin.connect()
-  for (const name of names) await admin.query(`DROP DATABASE IF EXISTS ${name}`)
-  t.teardown(async () => {
-    for (const name of names) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await admin.end()
+for (const userIdType of ['integer', 'string'] as const) {
+  t.test(`the SQLite migration history matches the models (${userIdType} user ids)`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'dm-drift-'))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    const migrated = join(dir, 'migrated.db')
+    await migrate(`file:${migrated}`, userIdType)
+    const fromSchema = join(dir, 'schema.db')
+    const db = new Database(fromSchema)
+    db.exec(schemaScript('sqlite', userIdType, `file:${fromSchema}`))
+    db.close()
+    const actual = sqliteStructure(migrated)
+    t.same(actual.structure, sqliteStructure(fromSchema).structure, 'prisma migrate deploy builds what the schema describes')
+    t.same(actual.checks, CHECKS, 'the CHECK constraints are in place')
   })
-  const urlOf = (name: string): string => Object.assign(new URL(PG_ADMIN_URL), { pathname: `/${name}` }).toString()
-  const [migratedUrl, schemaUrl] = names.map(urlOf) as [string, string]
-  await migrate(migratedUrl) // creates the database, then runs prisma migrate deploy
-  await admin.query(`CREATE DATABASE ${names[1] as string}`)
-  const client = new pg.Client({ connectionString: schemaUrl })
-  await client.connect()
-  await client.query(schemaScript('postgresql', schemaUrl))
-  await client.end()
-  const actual = await postgresStructure(migratedUrl)
-  t.same(actual.structure, (await postgresStructure(schemaUrl)).structure, 'prisma migrate deploy builds what the schema describes')
-  t.same(actual.checks, CHECKS, 'the CHECK constraints are in place')
-  const id = await new pg.Client({ connectionString: migratedUrl })
-  await id.connect()
-  const type = await id.query("SELECT data_type FROM information_schema.columns WHERE table_name = 'dm_message' AND column_name = 'id'")
-  await id.end()
-  t.equal(type.rows[0]?.data_type, 'bigint', 'message ids are 64-bit')
-})
+}
+
+for (const userIdType of ['integer', 'string'] as const) {
+  t.test(`the PostgreSQL migration history matches the models (${userIdType} user ids)`, async (t) => {
+    if (!(await postgresReachable())) {
+      if (process.env.CI === 'true') throw new Error(`PostgreSQL at ${PG_ADMIN_URL} is unreachable; on CI the PostgreSQL tests must run`)
+      t.test('PostgreSQL', { skip: `PostgreSQL at ${PG_ADMIN_URL} is unreachable` }, async () => {})
+      return
+    }
+    const names = [`dm_drift_migrated_${userIdType}_${process.pid}`, `dm_drift_schema_${userIdType}_${process.pid}`]
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL })
+    await admin.connect()
+    for (const name of names) await admin.query(`DROP DATABASE IF EXISTS ${name}`)
+    t.teardown(async () => {
+      for (const name of names) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await admin.end()
+    })
+    const urlOf = (name: string): string => Object.assign(new URL(PG_ADMIN_URL), { pathname: `/${name}` }).toString()
+    const [migratedUrl, schemaUrl] = names.map(urlOf) as [string, string]
+    await migrate(migratedUrl, userIdType) // creates the database, then runs prisma migrate deploy
+    await admin.query(`CREATE DATABASE ${names[1] as string}`)
+    const client = new pg.Client({ connectionString: schemaUrl })
+    await client.connect()
+    await client.query(schemaScript('postgresql', userIdType, schemaUrl))
+    await client.end()
+    const actual = await postgresStructure(migratedUrl)
+    t.same(actual.structure, (await postgresStructure(schemaUrl)).structure, 'prisma migrate deploy builds what the schema describes')
+    t.same(actual.checks, CHECKS, 'the CHECK constraints are in place')
+    const id = await new pg.Client({ connectionString: migratedUrl })
+    await id.connect()
+    const type = await id.query("SELECT data_type FROM information_schema.columns WHERE table_name = 'dm_message' AND column_name = 'id'")
+    await id.end()
+    t.equal(type.rows[0]?.data_type, 'bigint', 'message ids are 64-bit')
+  })
+}
 
 t.test('the README\'s model snippet is the models file, verbatim', async (t) => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8')
@@ -119,8 +123,8 @@ t.test('the README\'s model snippet is the models file, verbatim', async (t) => 
 })
 
 t.test('the provider schemas on disk are generated from the models', async (t) => {
-  for (const provider of ['sqlite', 'postgresql'] as const) {
-    const onDisk = readFileSync(join(root, 'prisma', provider, 'schema.prisma'), 'utf8')
-    t.equal(onDisk, schemaFor(provider), `prisma/${provider}/schema.prisma is current (npm run prisma:generate)`)
+  for (const variant of ['sqlite', 'postgresql', 'sqlite-string', 'postgresql-string'] as const) {
+    const onDisk = readFileSync(join(root, 'prisma', variant, 'schema.prisma'), 'utf8')
+    t.equal(onDisk, schemaFor(variant), `prisma/${variant}/schema.prisma is current (npm run prisma:generate)`)
   }
 })

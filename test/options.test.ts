@@ -41,7 +41,13 @@ t.test('options', async (t) => {
       ['userFields not an object', { userFields: 'username' }, /"userFields"/],
       ['userFields unknown key', { userFields: { nickname: 'nick' } }, /"userFields".*nickname/],
       ['userFields empty name', { userFields: { username: '' } }, /"userFields.username"/],
-      ['cursorSecret empty', { cursorSecret: '' }, /"cursorSecret"/]
+      ['cursorSecret empty', { cursorSecret: '' }, /"cursorSecret"/],
+      ['userIdType unknown', { userIdType: 'uuid' }, /"userIdType"/],
+      ['allowedRecipients of the other id type', { userIdType: 'string', allowedRecipients: [1] }, /"allowedRecipients".*string user id/],
+      ['canMessage not a function', { canMessage: true }, /"canMessage"/],
+      ['bus without start', { bus: { publish: () => {} } }, /"bus"/],
+      ['heartbeatInterval zero', { heartbeatInterval: 0 }, /"heartbeatInterval"/],
+      ['streamBufferLimit negative', { streamBufferLimit: -5 }, /"streamBufferLimit"/]
     ]
     for (const [name, options, message] of cases) {
       const app = Fastify()

@@ -1,49 +1,51 @@
 /** The example application over a test database, and users to act as. */
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp, type ExampleAppOptions } from '../../examples/app.js'
+import type { UserId } from '../../src/index.js'
 import type { TestDatabase } from './databases.js'
 
-export interface TestUser {
-  id: number
+/** A user to act as; `Id` is `UserId` for suites that run with string ids too. */
+export interface TestUser<Id extends UserId = number> {
+  id: Id
   username: string
   token: string
   headers: { authorization: string }
 }
 
 export async function startApp (db: TestDatabase, options: Omit<ExampleAppOptions, 'prisma'> = {}): Promise<FastifyInstance> {
-  const app = await buildApp({ prisma: db.prisma, ...options })
+  const app = await buildApp({ prisma: db.prisma, userIdType: db.userIdType, ...options })
   await app.ready()
   return app
 }
 
 /** Creates a user through the example application's POST /users. */
-export async function createUser (app: FastifyInstance, username: string, names: { first_name?: string, last_name?: string } = {}): Promise<TestUser> {
+export async function createUser<Id extends UserId = number> (app: FastifyInstance, username: string, names: { first_name?: string, last_name?: string } = {}): Promise<TestUser<Id>> {
   const res = await app.inject({ method: 'POST', url: '/users', payload: { username, ...names } })
   if (res.statusCode !== 201) throw new Error(`creating user ${username}: ${res.statusCode} ${res.body}`)
-  const body = res.json<{ id: number, username: string, token: string }>()
+  const body = res.json<{ id: Id, username: string, token: string }>()
   return { id: body.id, username: body.username, token: body.token, headers: { authorization: `Token ${body.token}` } }
 }
 
-export async function createUsers (app: FastifyInstance, ...names: string[]): Promise<TestUser[]> {
-  const users: TestUser[] = []
-  for (const name of names) users.push(await createUser(app, name))
+export async function createUsers<Id extends UserId = number> (app: FastifyInstance, ...names: string[]): Promise<Array<TestUser<Id>>> {
+  const users: Array<TestUser<Id>> = []
+  for (const name of names) users.push(await createUser<Id>(app, name))
   return users
 }
 
 /** A request as `user` (or anonymous with `null`). */
-export function as (app: FastifyInstance, user: TestUser | null, options: InjectOptions): Promise<LightMyRequestResponse> {
+export function as (app: FastifyInstance, user: TestUser<UserId> | null, options: InjectOptions): Promise<LightMyRequestResponse> {
   return app.inject({ ...options, headers: { ...(user === null ? {} : user.headers), ...options.headers } })
 }
 
 /** Sends `content` from `from` to `to` through POST /api/dm/send/<id>/ and answers the message. */
-export async function send (app: FastifyInstance, from: TestUser, to: TestUser | number, content: string): Promise<MessageJson> {
-  const id = typeof to === 'number' ? to : to.id
+export async function send (app: FastifyInstance, from: TestUser<UserId>, to: TestUser<UserId> | UserId, content: string): Promise<MessageJson> {
+  const id = typeof to === 'object' ? to.id : to
   const res = await as(app, from, { method: 'POST', url: `/api/dm/send/${id}/`, payload: { content } })
   if (res.statusCode !== 201) throw new Error(`send: ${res.statusCode} ${res.body}`)
   return res.json<MessageJson>()
 }
 
-export async function getJson<T = unknown> (app: FastifyInstance, user: TestUser, url: string): Promise<T> {
+export async function getJson<T = unknown> (app: FastifyInstance, user: TestUser<UserId>, url: string): Promise<T> {
   const res = await as(app, user, { method: 'GET', url })
   if (res.statusCode !== 200) throw new Error(`GET ${url}: ${res.statusCode} ${res.body}`)
   return res.json<T>()

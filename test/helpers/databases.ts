@@ -11,13 +11,14 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import type { Test } from 'tap'
-import { createPrisma, type ExamplePrisma, type Provider } from '../../examples/database.js'
+import { createPrisma, variantOf, type ExamplePrisma, type Provider, type UserIdType } from '../../examples/database.js'
 
 export const PG_ADMIN_URL = process.env.DM_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
 export interface TestDatabase {
   provider: Provider
+  userIdType: UserIdType
   url: string
   prisma: ExamplePrisma
   /** Runs SQL directly on the database, bypassing the plugin (for seeding and inspection). */
@@ -31,9 +32,9 @@ export function query<T = Record<string, unknown>> (db: TestDatabase, text: stri
   return db.sql<T>(db.provider === 'postgresql' ? text.replace(/\?/g, () => `$${++n}`) : text, params)
 }
 
-/** The migration SQL of a provider, oldest first. */
-export function migrationScripts (provider: Provider): string[] {
-  const dir = join(root, 'prisma', provider, 'migrations')
+/** The migration SQL of a provider and kind of user id, oldest first. */
+export function migrationScripts (provider: Provider, userIdType: UserIdType = 'integer'): string[] {
+  const dir = join(root, 'prisma', variantOf(provider, userIdType), 'migrations')
   return readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)
@@ -64,6 +65,8 @@ function uniqueName (label: string): string {
 export interface OpenOptions {
   /** Emit Prisma query events (see ExamplePrisma.$on). */
   logQueries?: boolean
+  /** The kind of User.id of the database (default integer). */
+  userIdType?: UserIdType
 }
 
 export async function openDatabase (provider: Provider, label: string, options: OpenOptions = {}): Promise<TestDatabase> {
@@ -74,11 +77,13 @@ async function openSqlite (options: OpenOptions): Promise<TestDatabase> {
   const dir = mkdtempSync(join(tmpdir(), 'dm-test-'))
   const file = join(dir, 'test.db')
   const direct = new Database(file)
-  for (const script of migrationScripts('sqlite')) direct.exec(script)
+  const userIdType = options.userIdType ?? 'integer'
+  for (const script of migrationScripts('sqlite', userIdType)) direct.exec(script)
   const url = `file:${file}`
   const prisma = await createPrisma(url, options)
   return {
     provider: 'sqlite',
+    userIdType,
     url,
     prisma,
     async sql<T>(text: string, params: unknown[] = []) {
@@ -105,10 +110,12 @@ async function openPostgres (label: string, options: OpenOptions): Promise<TestD
   const direct = new pg.Pool({ connectionString: url.toString(), max: 2 })
   // DROP DATABASE ... WITH (FORCE) at teardown ends connections the pool may not have closed yet.
   direct.on('error', () => {})
-  for (const script of migrationScripts('postgresql')) await direct.query(script)
+  const userIdType = options.userIdType ?? 'integer'
+  for (const script of migrationScripts('postgresql', userIdType)) await direct.query(script)
   const prisma = await createPrisma(url.toString(), options)
   return {
     provider: 'postgresql',
+    userIdType,
     url: url.toString(),
     prisma,
     async sql<T>(text: string, params: unknown[] = []) {
@@ -131,7 +138,7 @@ async function openPostgres (label: string, options: OpenOptions): Promise<TestD
  */
 export function forEachDatabase (t: Test, label: string, fn: (t: Test, db: TestDatabase) => Promise<void>, options: OpenOptions = {}): void {
   for (const provider of ['sqlite', 'postgresql'] as const) {
-    t.test(`${label} [${provider}]`, async (t) => {
+    t.test(`${label} [${provider}${options.userIdType === 'string' ? ', string ids' : ''}]`, async (t) => {
       if (provider === 'postgresql' && !(await postgresReachable())) {
         if (process.env.CI === 'true') throw new Error(`PostgreSQL at ${PG_ADMIN_URL} is unreachable; on CI the PostgreSQL tests must run`)
         const reason = `PostgreSQL at ${PG_ADMIN_URL} is unreachable (set DM_TEST_PG_URL)`
