@@ -7,6 +7,7 @@
  * DM_BUS (memory | postgres | redis), REDIS_URL (default redis://127.0.0.1:6379) and
  * DM_USER_ID_TYPE (integer | string: string cuids as user ids).
  */
+import closeWithGrace from 'close-with-grace'
 import { buildApp, busFromEnvironment, parseAllowedRecipients, parseUserIdType } from './app.js'
 import { createPrisma, DEFAULT_DATABASE_URL, migrate } from './database.js'
 
@@ -28,15 +29,13 @@ const app = await buildApp({
 })
 app.addHook('onClose', async () => { await prisma.$disconnect() })
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    app.log.info({ signal }, 'shutting down')
-    app.close().then(() => process.exit(0), (err: unknown) => {
-      app.log.error({ err }, 'shutdown failed')
-      process.exit(1)
-    })
-  })
-}
+// SIGTERM/SIGINT: stop accepting, let in-flight requests finish (at most 10 s), end the event
+// streams, close the bus and the database, exit 0.
+closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  if (err !== undefined) app.log.error({ err }, 'closing after an error')
+  else app.log.info({ signal }, 'shutting down')
+  await app.close()
+})
 
 await app.listen({ host, port })
 app.log.info(`API under http://${host}:${port}/api/dm/, documentation at http://${host}:${port}/docs`)

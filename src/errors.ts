@@ -49,6 +49,9 @@ export const InvalidCursor = createError('FST_DM_INVALID_CURSOR', 'Invalid curso
 /** 400: the Last-Event-ID header (or `last_event_id` parameter) is not a message id. */
 export const InvalidLastEventId = createError('FST_DM_INVALID_LAST_EVENT_ID', 'Last-Event-ID must be a message id (decimal digits)', 400)
 
+/** 429: the user already holds the most event streams allowed (`maxStreamsPerUser`). */
+export const TooManyStreams = createError<'FST_DM_TOO_MANY_STREAMS', 429, [number]>('FST_DM_TOO_MANY_STREAMS', 'You already have %s event streams open; close one first', 429)
+
 /** 503: real-time delivery is down (the event bus lost its connection); retry shortly. */
 export const StreamUnavailable = createError('FST_DM_STREAM_UNAVAILABLE', 'Real-time delivery is unavailable right now; retry shortly', 503)
 

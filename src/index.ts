@@ -39,6 +39,7 @@ const plugin: FastifyPluginAsync<DirectMessagesOptions> = async (fastify, opts) 
     bus: options.bus,
     log: fastify.log,
     streamBufferLimit: options.streamBufferLimit,
+    maxStreamsPerUser: options.maxStreamsPerUser,
     present: toMessageResponse
   })
   await hub.start()

@@ -74,6 +74,14 @@ export interface DirectMessagesOptions {
    * single instance). Use `postgresBus(...)` or `redisBus(...)` when running several.
    */
   bus?: DirectMessagesBus
+  /**
+   * Per-user rate limit of the two send routes together, through @fastify/rate-limit (off by
+   * default): at most `max` sends per `timeWindow` (ms or e.g. `'1 minute'`); beyond, 429 with
+   * Retry-After. Pass `redis` (an ioredis client) to share the counts between instances.
+   */
+  sendRateLimit?: { max: number, timeWindow: number | string, redis?: unknown } | false
+  /** Most event streams one user may hold open on one instance (default 10); beyond, 429. */
+  maxStreamsPerUser?: number
   /** Milliseconds between the heartbeat comments of an idle event stream (default 15,000). */
   heartbeatInterval?: number
   /**
@@ -98,6 +106,8 @@ export interface ResolvedOptions {
   bodyLimit: number
   userIdType: 'integer' | 'string'
   bus: DirectMessagesBus
+  sendRateLimit: { max: number, timeWindow: number | string, redis?: unknown } | null
+  maxStreamsPerUser: number
   heartbeatInterval: number
   streamBufferLimit: number
 }
@@ -152,6 +162,13 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
   if (bus === null || typeof bus !== 'object' || typeof bus.start !== 'function' || typeof bus.publish !== 'function' || typeof bus.close !== 'function') {
     throw new InvalidOption('option "bus" must be a bus: memoryBus(), postgresBus(...), redisBus(...) or an object with start, publish and close')
   }
+  const sendRateLimit = opts.sendRateLimit === undefined || opts.sendRateLimit === false ? null : opts.sendRateLimit
+  if (sendRateLimit !== null && (typeof sendRateLimit !== 'object' || !Number.isSafeInteger(sendRateLimit.max) || sendRateLimit.max < 1 ||
+      !(typeof sendRateLimit.timeWindow === 'string' || (Number.isSafeInteger(sendRateLimit.timeWindow) && sendRateLimit.timeWindow > 0)))) {
+    throw new InvalidOption('option "sendRateLimit" must be false or { max: positive integer, timeWindow: milliseconds or a duration like "1 minute" }')
+  }
+  const maxStreamsPerUser = opts.maxStreamsPerUser ?? 10
+  if (!Number.isSafeInteger(maxStreamsPerUser) || maxStreamsPerUser < 1) throw new InvalidOption('option "maxStreamsPerUser" must be a positive integer')
   const heartbeatInterval = opts.heartbeatInterval ?? 15_000
   if (!Number.isSafeInteger(heartbeatInterval) || heartbeatInterval < 1) throw new InvalidOption('option "heartbeatInterval" must be a positive integer (milliseconds)')
   const streamBufferLimit = opts.streamBufferLimit ?? 1024 * 1024
@@ -171,6 +188,8 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
     cursorSecret,
     bodyLimit,
     bus,
+    sendRateLimit,
+    maxStreamsPerUser,
     heartbeatInterval,
     streamBufferLimit
   }

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteShorthan
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import sseModule, { type SSEPluginOptions } from '@fastify/sse'
+import rateLimit from '@fastify/rate-limit'
 import { InternalError, InvalidLastEventId, StreamUnavailable, Unauthorized } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import { isUserId } from './ids.js'
@@ -113,12 +114,34 @@ export async function routes (instance: FastifyInstance, { options, service, hub
     return envelope(request, page, (message) => toMessageResponse(message, me))
   }), { schema: schemas.conversation })
 
-  both('/conversations/:id/', (url, opts) => fastify.post(url, opts, async (request, reply) => {
-    const me = caller(request)
-    await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request })
-    const page = await service.conversation(me, request.params.id, { pageSize: request.query.page_size })
-    return reply.code(201).send(envelope(request, page, (message) => toMessageResponse(message, me)))
-  }), { schema: schemas.replyInConversation, ...sendOptions })
+  // The two send routes share a scope of their own: with `sendRateLimit`, one rate limit there
+  // counts them together, per user, after authentication (preHandler).
+  await fastify.register(async (scope) => {
+    const sends = scope.withTypeProvider<TypeBoxTypeProvider>()
+    if (options.sendRateLimit !== null) {
+      const { max, timeWindow, redis } = options.sendRateLimit
+      await sends.register(rateLimit, {
+        global: true,
+        max,
+        timeWindow,
+        hook: 'preHandler',
+        keyGenerator: (request) => `dm-send:${String(caller(request))}`,
+        ...(redis === undefined ? {} : { redis: redis as never })
+      })
+    }
+    both('/conversations/:id/', (url, opts) => sends.post(url, opts, async (request, reply) => {
+      const me = caller(request)
+      await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request })
+      const page = await service.conversation(me, request.params.id, { pageSize: request.query.page_size })
+      return reply.code(201).send(envelope(request, page, (message) => toMessageResponse(message, me)))
+    }), { schema: schemas.replyInConversation, ...sendOptions })
+
+    both('/send/:id/', (url, opts) => sends.post(url, opts, async (request, reply) => {
+      const me = caller(request)
+      const message = await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request })
+      return reply.code(201).send(toMessageResponse(message, me))
+    }), { schema: schemas.send, ...sendOptions })
+  })
 
   both('/conversations/:id/', (url, opts) => fastify.delete(url, opts, async (request, reply) => {
     await service.deleteConversation(caller(request), request.params.id)
@@ -129,12 +152,6 @@ export async function routes (instance: FastifyInstance, { options, service, hub
     const changed = await service.markConversationRead(caller(request), request.params.id, { upTo: request.body?.up_to })
     return { count: changed.length }
   }), { schema: schemas.markRead })
-
-  both('/send/:id/', (url, opts) => fastify.post(url, opts, async (request, reply) => {
-    const me = caller(request)
-    const message = await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request })
-    return reply.code(201).send(toMessageResponse(message, me))
-  }), { schema: schemas.send, ...sendOptions })
 
   both('/blocks/', (url, opts) => fastify.get(url, opts, async (request) => {
     const page = await service.blocks(caller(request), { cursor: request.query.cursor, pageSize: request.query.page_size })

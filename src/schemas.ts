@@ -150,7 +150,8 @@ export function routeSchemas (maxContentLength: number, userIdType: 'integer' | 
     ...unauthorized,
     400: { ...ErrorResponse, description: 'Malformed id or body, empty or too long content, messaging yourself, or a recipient you may not message' },
     ...notFound,
-    413: { ...ErrorResponse, description: 'The request body is over the size limit' }
+    413: { ...ErrorResponse, description: 'The request body is over the size limit' },
+    429: { ...ErrorResponse, description: 'Too many sends (only with the sendRateLimit option); see Retry-After' }
   }
   return {
     unread: {
@@ -206,6 +207,7 @@ export function routeSchemas (maxContentLength: number, userIdType: 'integer' | 
         ...badRequest,
         ...unauthorized,
         406: { ...ErrorResponse, description: 'The client does not accept text/event-stream' },
+        429: { ...ErrorResponse, description: 'The caller already holds the most streams allowed (maxStreamsPerUser)' },
         503: { ...ErrorResponse, description: 'Real-time delivery is down (the event bus is reconnecting); retry shortly' }
       }
     },

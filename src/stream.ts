@@ -19,7 +19,7 @@
  */
 import type { FastifyBaseLogger, FastifyReply } from 'fastify'
 import type { BusEvent, DirectMessagesBus } from './bus.js'
-import { StreamUnavailable } from './errors.js'
+import { StreamUnavailable, TooManyStreams } from './errors.js'
 import type { Store } from './store.js'
 import type { Message, UserId } from './types.js'
 
@@ -59,6 +59,8 @@ export interface StreamHubOptions {
   bus: DirectMessagesBus
   log: FastifyBaseLogger
   streamBufferLimit: number
+  /** Most streams one user may hold open on this instance. */
+  maxStreamsPerUser: number
   /** The contract's message object, seen by `me`. */
   present: (message: Message, me: UserId) => unknown
 }
@@ -103,6 +105,7 @@ export class StreamHub {
    */
   async open (user: UserId, sse: SseContext, raw: FastifyReply['raw'], lastEventId: number | null): Promise<void> {
     if (!this.#available || this.#closing) throw new StreamUnavailable()
+    if ((this.#connections.get(user)?.size ?? 0) >= this.#options.maxStreamsPerUser) throw new TooManyStreams(this.#options.maxStreamsPerUser)
     const lastSentId = lastEventId ?? await this.#options.store.latestMessageId(user)
     const connection: Connection = { user, sse, raw, lastSentId, running: false, again: false }
     let mine = this.#connections.get(user)

@@ -145,7 +145,16 @@ t.test('the server migrates a new SQLite database, serves, and exits 0 on SIGTER
   // The third user (cat) is the only allowed recipient.
   const { child, base, exited } = await startServer({ DATABASE_URL: `file:${join(dir, 'example.db')}`, DM_ALLOWED_RECIPIENTS: '3' })
   await exercise(t, base)
+  // SIGTERM with an event stream open and a request in flight: the request is answered, the
+  // stream ends, the process exits 0.
+  const dan = await (await fetch(`${base}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'dan' }) })).json() as { token: string }
+  const stream = await openStream(base, '/api/dm/events/', { authorization: `Token ${dan.token}` })
+  t.equal(stream.status, 200)
+  const inFlight = fetch(`${base}/docs/json`)
   child.kill('SIGTERM')
+  t.equal((await inFlight).status, 200, 'the request in flight is answered')
+  await stream.ended
+  t.pass('the event stream is ended')
   t.equal(await exited, 0, 'exits 0')
 })
 

@@ -13,15 +13,15 @@ const CONTRACT: Array<[string, string, string[]]> = [
   ['get', '/api/dm/conversations/', ['200', '400', '401']],
   ['get', '/api/dm/conversations/unread/', ['200', '401']],
   ['get', '/api/dm/conversations/{id}/', ['200', '400', '401', '404']],
-  ['post', '/api/dm/conversations/{id}/', ['201', '400', '401', '404', '409', '413']],
+  ['post', '/api/dm/conversations/{id}/', ['201', '400', '401', '404', '409', '413', '429']],
   ['delete', '/api/dm/conversations/{id}/', ['204', '400', '401', '404']],
   ['post', '/api/dm/conversations/{id}/read/', ['200', '400', '401', '404']],
-  ['post', '/api/dm/send/{id}/', ['201', '400', '401', '404', '409', '413']],
+  ['post', '/api/dm/send/{id}/', ['201', '400', '401', '404', '409', '413', '429']],
   ['delete', '/api/dm/messages/{id}/', ['204', '400', '401', '404']],
   ['get', '/api/dm/blocks/', ['200', '400', '401']],
   ['post', '/api/dm/blocks/{id}/', ['201', '400', '401', '404']],
   ['delete', '/api/dm/blocks/{id}/', ['204', '400', '401', '404']],
-  ['get', '/api/dm/events/', ['200', '400', '401', '406', '503']]
+  ['get', '/api/dm/events/', ['200', '400', '401', '406', '429', '503']]
 ]
 
 t.test('OpenAPI document', async (t) => {
