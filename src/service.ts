@@ -13,7 +13,7 @@ import type { EventHub, EventName, Listener, MessageEvent } from './events.js'
 import { MAX_IDS_PER_EVENT, type BusEvent } from './bus.js'
 import { IDEMPOTENCY_KEY } from './ids.js'
 import type { ResolvedOptions } from './options.js'
-import { Store } from './store.js'
+import { isForeignKeyViolation, Store } from './store.js'
 import type { ConversationSummary, Message, Page, PageRequest, Partner, UnreadConversation, UserId } from './types.js'
 
 /** Items per page of every paginated list, unless the request says otherwise. */
@@ -328,19 +328,4 @@ function countCodePoints (text: string): number {
     count++
   }
   return count
-}
-
-/** Codes under which Prisma and the drivers report a foreign-key violation. */
-const FOREIGN_KEY_CODES = new Set(['P2003', '23503', 'SQLITE_CONSTRAINT_FOREIGNKEY'])
-
-/**
- * A foreign-key violation as Prisma reports it, on either provider: P2003 from model queries,
- * P2010 with the driver adapter's error in `meta` from raw ones.
- */
-function isForeignKeyViolation (err: unknown, depth = 0): boolean {
-  if (typeof err !== 'object' || err === null || depth > 4) return false
-  const e = err as { code?: unknown, kind?: unknown, originalCode?: unknown, meta?: unknown, cause?: unknown, driverAdapterError?: unknown }
-  if (FOREIGN_KEY_CODES.has(String(e.code)) || FOREIGN_KEY_CODES.has(String(e.originalCode)) ||
-      e.kind === 'ForeignKeyConstraintViolation') return true
-  return [e.meta, e.cause, e.driverAdapterError].some((inner) => isForeignKeyViolation(inner, depth + 1))
 }

@@ -17,6 +17,8 @@ import type { Message, Partner, UserId } from './types.js'
 
 /** The newest-first sentinel: larger than any message id the plugin hands out (2^53 - 1). */
 const NEWEST = Number.MAX_SAFE_INTEGER
+/** How many times a transaction is tried when PostgreSQL aborts it as a deadlock or serialization failure. */
+const TRANSACTION_ATTEMPTS = 4
 
 interface MessageRow {
   id: bigint | number
@@ -108,9 +110,20 @@ export class Store {
     for (const field of Object.values(options.userFields)) if (field !== null) this.#userSelect[field] = true
   }
 
-  /** Runs `fn` in one database transaction. */
-  transaction<R>(fn: (tx: RawSqlClient) => Promise<R>): Promise<R> {
-    return this.#db.$transaction(fn)
+  /**
+   * Runs `fn` in one database transaction. A transaction that PostgreSQL aborted as a deadlock
+   * victim or a serialization failure did nothing, so it is run again, a few times at most, after
+   * a short random pause; any other error is thrown at once.
+   */
+  async transaction<R>(fn: (tx: RawSqlClient) => Promise<R>): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#db.$transaction(fn)
+      } catch (err) {
+        if (attempt >= TRANSACTION_ATTEMPTS || !isTransientConflict(err)) throw err
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt))
+      }
+    }
   }
 
   /**
@@ -412,4 +425,28 @@ function field (user: Record<string, unknown>, name: string | null): string {
   if (name === null) return ''
   const value = user[name]
   return value === null || value === undefined ? '' : String(value)
+}
+
+/**
+ * Whether a database error (as Prisma reports it: P20xx with the driver adapter's error in `meta`
+ * or `cause`, several levels deep) carries one of `codes` or the adapter's `kind`.
+ */
+function hasErrorCode (err: unknown, codes: ReadonlySet<string>, kind: string, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 4) return false
+  const e = err as { code?: unknown, kind?: unknown, originalCode?: unknown, meta?: unknown, cause?: unknown, driverAdapterError?: unknown }
+  if (codes.has(String(e.code)) || codes.has(String(e.originalCode)) || e.kind === kind) return true
+  return [e.meta, e.cause, e.driverAdapterError].some((inner) => hasErrorCode(inner, codes, kind, depth + 1))
+}
+
+const FOREIGN_KEY_CODES = new Set(['P2003', '23503', 'SQLITE_CONSTRAINT_FOREIGNKEY'])
+const TRANSIENT_CONFLICT_CODES = new Set(['40P01', '40001', 'P2034'])
+
+/** A foreign-key violation, on either provider: P2003 from model queries, P2010 from raw ones. */
+export function isForeignKeyViolation (err: unknown): boolean {
+  return hasErrorCode(err, FOREIGN_KEY_CODES, 'ForeignKeyConstraintViolation')
+}
+
+/** A deadlock or serialization failure: the transaction was rolled back and may simply be run again. */
+export function isTransientConflict (err: unknown): boolean {
+  return hasErrorCode(err, TRANSIENT_CONFLICT_CODES, 'TransactionWriteConflict')
 }
