@@ -61,7 +61,8 @@ export async function createPrisma (databaseUrl: string, { logQueries = false, u
   const strings = userIdType === 'string'
   if (providerOf(databaseUrl) === 'postgresql') {
     const { PrismaPg } = await import('@prisma/adapter-pg')
-    const adapter = new PrismaPg({ connectionString: databaseUrl })
+    // Fail fast when the server cannot be reached, rather than waiting for the operating system.
+    const adapter = new PrismaPg({ connectionString: databaseUrl, connectionTimeoutMillis: Number(process.env.DM_DB_CONNECT_TIMEOUT ?? 5000) })
     if (strings) {
       const { PrismaClient } = await import('./generated/postgresql-string/index.js')
       const client: ExamplePrisma = new PrismaClient({ adapter, log })

@@ -55,6 +55,9 @@ export const TooManyStreams = createError<'FST_DM_TOO_MANY_STREAMS', 429, [numbe
 /** 503: real-time delivery is down (the event bus lost its connection); retry shortly. */
 export const StreamUnavailable = createError('FST_DM_STREAM_UNAVAILABLE', 'Real-time delivery is unavailable right now; retry shortly', 503)
 
+/** 503: the database cannot be reached right now; retry shortly (a Retry-After header says when). */
+export const DatabaseUnavailable = createError('FST_DM_DATABASE_UNAVAILABLE', 'The database is unavailable right now; retry shortly', 503)
+
 /** 500: an unexpected failure; the original error is logged, never answered. */
 export const InternalError = createError('FST_DM_INTERNAL', 'The request could not be completed', 500)
 

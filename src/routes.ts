@@ -6,7 +6,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import sseModule, { type SSEPluginOptions } from '@fastify/sse'
 import rateLimit from '@fastify/rate-limit'
-import { InternalError, InvalidLastEventId, StreamUnavailable, Unauthorized } from './errors.js'
+import { DatabaseUnavailable, InternalError, InvalidLastEventId, StreamUnavailable, Unauthorized } from './errors.js'
+import { isDatabaseUnavailable } from './store.js'
 import type { ResolvedOptions } from './options.js'
 import { isUserId } from './ids.js'
 import { routeSchemas, type ConversationBody, type MessageBody, type PartnerBody } from './schemas.js'
@@ -64,8 +65,13 @@ export async function routes (instance: FastifyInstance, { options, service, hub
   // Unexpected failures (a database error, a bug) are answered as a plain 500: their messages can
   // hold SQL, parameters and driver internals. The original is logged; the error then goes on to
   // the host's error handler, as any error of a child context does.
-  fastify.setErrorHandler((error: Error & { statusCode?: number, code?: string }, request) => {
+  fastify.setErrorHandler((error: Error & { statusCode?: number, code?: string }, request, reply) => {
     if ((error.statusCode !== undefined && error.statusCode < 500) || error instanceof StreamUnavailable) throw error
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'directMessages: database unavailable')
+      reply.header('retry-after', '1')
+      throw new DatabaseUnavailable()
+    }
     request.log.error({ err: error }, 'directMessages request failed')
     throw new InternalError()
   })

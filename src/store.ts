@@ -446,6 +446,24 @@ export function isForeignKeyViolation (err: unknown): boolean {
   return hasErrorCode(err, FOREIGN_KEY_CODES, 'ForeignKeyConstraintViolation')
 }
 
+const UNAVAILABLE_CODES = new Set([
+  'P1001', 'P1002', 'P1008', 'P1017', 'P2024', // cannot reach, timed out, connection closed, pool timeout
+  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', // PostgreSQL shutting down, connection failures
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'SQLITE_BUSY', 'SQLITE_CANTOPEN'
+])
+const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'DatabaseDoesNotExist'])
+/** The `pg` driver's own connection errors, which carry no code. */
+const UNAVAILABLE_MESSAGES = /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection is closed/
+
+/** The database cannot be reached or is going away: nothing a retry later would not fix. */
+export function isDatabaseUnavailable (err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 4) return false
+  const e = err as { code?: unknown, kind?: unknown, originalCode?: unknown, message?: unknown, meta?: unknown, cause?: unknown, driverAdapterError?: unknown }
+  if (UNAVAILABLE_CODES.has(String(e.code)) || UNAVAILABLE_CODES.has(String(e.originalCode)) || UNAVAILABLE_KINDS.has(String(e.kind))) return true
+  if (e.code === undefined && typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true
+  return [e.meta, e.cause, e.driverAdapterError].some((inner) => isDatabaseUnavailable(inner, depth + 1))
+}
+
 /** A deadlock or serialization failure: the transaction was rolled back and may simply be run again. */
 export function isTransientConflict (err: unknown): boolean {
   return hasErrorCode(err, TRANSIENT_CONFLICT_CODES, 'TransactionWriteConflict')

@@ -1,0 +1,560 @@
+// Authorization: every route, called by each user with every other user's ids, message ids and
+// cursors, shows nothing of a conversation the caller is not part of, changes nothing of anyone
+// else's, and answers "exists but not yours" exactly as "does not exist". SQLite and PostgreSQL.
+//
+// Five users: alice and bob converse, carol and dave converse, each of those four also exchanges
+// two messages with the two of the other pair; some messages are read, some hidden by one side,
+// and some users block others. mallory has nothing at all. Every message content is a unique
+// marker (`secret[alice-bob#3]`), so a body that shows one is caught by a plain substring search.
+//
+// Each user in turn (mallory first) is the attacker. It calls every route with the others' user
+// ids, every message id of the conversations it is not part of, and every cursor the others
+// received (and its own cursors on lists they do not belong to). Every body is searched for the
+// other conversations' contents and for their message ids inside message objects, and the rows of
+// dm_message, dm_conversation, dm_block and dm_user are compared before and after. The only
+// changes allowed are the attacker's own, and exactly those: its reads of messages sent to it,
+// its own hidden flags, its sends (and what a send does to the recipient's conversation row:
+// newest message and unread count), its own blocks.
+import type { AddressInfo } from 'node:net'
+import type { InjectOptions, LightMyRequestResponse } from 'fastify'
+import t, { type Test } from 'tap'
+import { forEachDatabase, query, type TestDatabase } from './helpers/databases.js'
+import { as, createUsers, getJson, pathOf, send, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from './helpers/app.js'
+import { openStream, type SseFrame } from './helpers/sse.js'
+
+type App = Awaited<ReturnType<typeof startApp>>
+
+const API = '/api/dm'
+const NO_SUCH_MESSAGE = 999999999
+const NO_SUCH_USER = 2_000_000
+/** Well-formed (a payload and a MAC of the right length) but signed by nobody. */
+const GARBAGE_CURSOR = `${Buffer.from('o:5').toString('base64url')}.${'A'.repeat(22)}`
+/** Event streams opened at once by one attacker. */
+const STREAMS_AT_ONCE = 16
+
+interface MessageRow {
+  id: number
+  sender: number
+  recipient: number
+  low: number
+  high: number
+  content: string
+  sentAt: string | null
+  readAt: string | null
+  deletedBySender: boolean
+  deletedByRecipient: boolean
+  idempotencyKey: string | null
+}
+
+interface Snapshot {
+  messages: Map<number, MessageRow>
+  /** `owner|partner` */
+  conversations: Map<string, { last: number | null, unread: number }>
+  /** `blocker|blocked` */
+  blocks: Map<string, { id: number, createdAt: string | null }>
+  users: Set<number>
+}
+
+interface CursorRecord {
+  owner: TestUser
+  /** The list it belongs to: `conversations`, `blocks` or `messages:<partner id>`. */
+  scope: string
+  label: string
+  cursor: string
+}
+
+interface World {
+  app: App
+  db: TestDatabase
+  base: string
+  users: TestUser[]
+  who: (id: number) => string
+  cursors: CursorRecord[]
+  /** Ids of the messages some attacker attacked as someone else's. */
+  attacked: Set<number>
+}
+
+interface Answer { status: number, type: unknown, body: string }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+const time = (value: unknown): string | null => value === null || value === undefined ? null : value instanceof Date ? value.toISOString() : String(value)
+const answer = (res: LightMyRequestResponse): Answer => ({ status: res.statusCode, type: res.headers['content-type'], body: res.body })
+const partOf = (m: MessageRow, me: number): boolean => m.sender === me || m.recipient === me
+const hiddenFor = (m: MessageRow, me: number): boolean => m.sender === me ? m.deletedBySender : m.deletedByRecipient
+const otherOf = (m: MessageRow, me: number): number => m.sender === me ? m.recipient : m.sender
+const messageFrames = (frames: SseFrame[]): SseFrame[] => frames.filter((f) => f.event === 'message')
+
+async function snapshot (db: TestDatabase): Promise<Snapshot> {
+  const messages = new Map<number, MessageRow>()
+  const rows = await query(db, `SELECT id, sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, read_at,
+    deleted_by_sender, deleted_by_recipient, idempotency_key FROM dm_message ORDER BY id`)
+  for (const r of rows) {
+    const id = Number(r.id)
+    messages.set(id, {
+      id,
+      sender: Number(r.sender_id),
+      recipient: Number(r.recipient_id),
+      low: Number(r.user_low_id),
+      high: Number(r.user_high_id),
+      content: String(r.content),
+      sentAt: time(r.sent_at),
+      readAt: time(r.read_at),
+      deletedBySender: Boolean(r.deleted_by_sender),
+      deletedByRecipient: Boolean(r.deleted_by_recipient),
+      idempotencyKey: r.idempotency_key === null ? null : String(r.idempotency_key)
+    })
+  }
+  const conversations = new Map<string, { last: number | null, unread: number }>()
+  for (const r of await query(db, 'SELECT owner_id, partner_id, last_message_id, unread_count FROM dm_conversation')) {
+    conversations.set(`${Number(r.owner_id)}|${Number(r.partner_id)}`, { last: r.last_message_id === null ? null : Number(r.last_message_id), unread: Number(r.unread_count) })
+  }
+  const blocks = new Map<string, { id: number, createdAt: string | null }>()
+  for (const r of await query(db, 'SELECT id, blocker_id, blocked_id, created_at FROM dm_block')) {
+    blocks.set(`${Number(r.blocker_id)}|${Number(r.blocked_id)}`, { id: Number(r.id), createdAt: time(r.created_at) })
+  }
+  const users = new Set((await query(db, 'SELECT user_id FROM dm_user')).map((r) => Number(r.user_id)))
+  return { messages, conversations, blocks, users }
+}
+
+/** The messages `me` sees (of the conversation with `partner`, or all), newest first. */
+function visibleTo (s: Snapshot, me: number, partner?: number): MessageRow[] {
+  return [...s.messages.values()]
+    .filter((m) => partOf(m, me) && !hiddenFor(m, me) && (partner === undefined || otherOf(m, me) === partner))
+    .sort((a, b) => b.id - a.id)
+}
+
+/** The messages `partner` sent `me` that `me` has neither read nor hidden. */
+function unreadFrom (s: Snapshot, me: number, partner?: number): MessageRow[] {
+  return [...s.messages.values()].filter((m) => m.recipient === me && m.readAt === null && !m.deletedByRecipient && (partner === undefined || m.sender === partner))
+}
+
+/** `me`'s conversation list as [partner, unread count, last message id], most recent first. */
+function expectedConversations (s: Snapshot, me: number): Array<[number, number, number]> {
+  const last = new Map<number, number>()
+  for (const m of visibleTo(s, me)) if (!last.has(otherOf(m, me))) last.set(otherOf(m, me), m.id)
+  return [...last].sort((a, b) => b[1] - a[1]).map(([partner, id]) => [partner, unreadFrom(s, me, partner).length, id])
+}
+
+function isBlocked (s: Snapshot, a: number, b: number): boolean {
+  return s.blocks.has(`${a}|${b}`) || s.blocks.has(`${b}|${a}`)
+}
+
+function visit (value: unknown, fn: (node: Record<string, unknown>) => void): void {
+  if (Array.isArray(value)) {
+    for (const item of value) visit(item, fn)
+  } else if (typeof value === 'object' && value !== null) {
+    fn(value as Record<string, unknown>)
+    for (const item of Object.values(value)) visit(item, fn)
+  }
+}
+
+/**
+ * What of other conversations a body shows: their contents anywhere in it, message objects between
+ * other users, and their message ids in message objects or read receipts.
+ */
+function guardFor (s: Snapshot, me: number, who: (id: number) => string): (value: unknown) => string[] {
+  const theirs = [...s.messages.values()].filter((m) => !partOf(m, me))
+  const byId = new Map(theirs.map((m) => [m.id, m]))
+  const describe = (m: MessageRow): string => `${who(m.sender)}→${who(m.recipient)} message ${m.id}`
+  return (value) => {
+    const text = typeof value === 'string' ? value : JSON.stringify(value) ?? ''
+    const found: string[] = []
+    for (const m of theirs) if (text.includes(m.content)) found.push(`the content "${m.content}" of ${describe(m)}`)
+    let parsed = value
+    if (typeof value === 'string') {
+      try { parsed = JSON.parse(value) } catch { parsed = undefined }
+    }
+    visit(parsed, (node) => {
+      if ('sender' in node && 'recipient' in node) {
+        const m = byId.get(Number(node.id))
+        if (node.sender !== me && node.recipient !== me) found.push(`a message object between ${who(Number(node.sender))} and ${who(Number(node.recipient))} (id ${String(node.id)})`)
+        else if (m !== undefined) found.push(`the id of ${describe(m)} in a message object`)
+      }
+      if (Array.isArray(node.ids)) {
+        for (const id of node.ids) {
+          const m = byId.get(Number(id))
+          if (m !== undefined) found.push(`the id of ${describe(m)} in a read receipt`)
+        }
+      }
+    })
+    return found
+  }
+}
+
+/**
+ * Every difference between two snapshots that is not the attacker's own doing. Allowed: on the
+ * attacker's messages, its own hidden flag (false → true) and, on those sent to it, read_at
+ * (null → a time); new messages sent by the attacker, and on each recipient's conversation row
+ * with the attacker exactly what they do (newest message, unread count + 1 each); the attacker's
+ * own conversation rows and blocks; dm_user rows for the attacker and its recipients.
+ */
+function violations (before: Snapshot, after: Snapshot, attacker: number, who: (id: number) => string): string[] {
+  const out: string[] = []
+  const sentTo = new Map<number, number[]>()
+  for (const m of after.messages.values()) {
+    if (before.messages.has(m.id)) continue
+    if (m.sender !== attacker) out.push(`dm_message ${m.id} (${who(m.sender)}→${who(m.recipient)}) appeared, not sent by the attacker`)
+    else sentTo.set(m.recipient, [...(sentTo.get(m.recipient) ?? []), m.id])
+  }
+  for (const [id, old] of before.messages) {
+    const now = after.messages.get(id)
+    const name = `dm_message ${id} (${who(old.sender)}→${who(old.recipient)}${partOf(old, attacker) ? ', the attacker\'s own' : ''})`
+    if (now === undefined) {
+      out.push(`${name} disappeared`)
+      continue
+    }
+    for (const field of Object.keys(old) as Array<keyof MessageRow>) {
+      if (old[field] === now[field]) continue
+      const legit =
+        (field === 'deletedBySender' && old.sender === attacker && now.deletedBySender) ||
+        (field === 'deletedByRecipient' && old.recipient === attacker && now.deletedByRecipient) ||
+        (field === 'readAt' && old.recipient === attacker && old.readAt === null)
+      if (!legit) out.push(`${name}: ${field} ${JSON.stringify(old[field])} → ${JSON.stringify(now[field])}`)
+    }
+  }
+  for (const key of new Set([...before.conversations.keys(), ...after.conversations.keys()])) {
+    const [owner, partner] = key.split('|').map(Number) as [number, number]
+    if (owner === attacker) continue
+    const old = before.conversations.get(key)
+    const now = after.conversations.get(key)
+    const sent = partner === attacker ? sentTo.get(owner) ?? [] : []
+    const expected = sent.length === 0 ? old : { last: Math.max(...sent), unread: (old?.unread ?? 0) + sent.length }
+    if (JSON.stringify(now) !== JSON.stringify(expected)) {
+      out.push(`dm_conversation of ${who(owner)} with ${who(partner)}: ${JSON.stringify(old)} → ${JSON.stringify(now)}${sent.length > 0 ? ` (expected ${JSON.stringify(expected)} after ${sent.length} send(s) to them)` : ''}`)
+    }
+  }
+  for (const key of new Set([...before.blocks.keys(), ...after.blocks.keys()])) {
+    const [blocker, blocked] = key.split('|').map(Number) as [number, number]
+    if (blocker === attacker) continue
+    const old = before.blocks.get(key)
+    const now = after.blocks.get(key)
+    if (JSON.stringify(old) !== JSON.stringify(now)) out.push(`dm_block ${who(blocker)} blocks ${who(blocked)}: ${JSON.stringify(old)} → ${JSON.stringify(now)}`)
+  }
+  for (const id of before.users) if (!after.users.has(id)) out.push(`dm_user ${who(id)} disappeared`)
+  for (const id of after.users) if (!before.users.has(id) && id !== attacker && !sentTo.has(id)) out.push(`dm_user ${who(id)} appeared`)
+  return out
+}
+
+forEachDatabase(t, 'authorization', async (t, db) => {
+  const app = await startApp(db, { directMessages: { maxStreamsPerUser: 1000 } })
+  t.teardown(() => app.close())
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  const [alice, bob, carol, dave, mallory] = await createUsers(app, 'alice', 'bob', 'carol', 'dave', 'mallory')
+  if (alice === undefined || bob === undefined || carol === undefined || dave === undefined || mallory === undefined) throw new Error('users')
+  const users = [alice, bob, carol, dave, mallory]
+  const names = new Map(users.map((u) => [u.id, u.username]))
+  const who = (id: number): string => names.get(id) ?? `user ${id}`
+  const w: World = { app, db, base, users, who, cursors: [], attacked: new Set() }
+
+  // The scene.
+  const ok = async (user: TestUser, options: InjectOptions, status: number): Promise<LightMyRequestResponse> => {
+    const res = await as(app, user, options)
+    if (res.statusCode !== status) throw new Error(`setup ${options.method ?? 'GET'} ${options.url as string} as ${user.username}: ${res.statusCode} ${res.body}`)
+    return res
+  }
+  const talk = async (pair: string, turns: Array<[TestUser, TestUser]>): Promise<MessageJson[]> => {
+    const messages: MessageJson[] = []
+    for (const [from, to] of turns) messages.push(await send(app, from, to, `secret[${pair}#${messages.length + 1}]`))
+    return messages
+  }
+  const id = (messages: MessageJson[], i: number): number => {
+    const message = messages[i]
+    if (message === undefined) throw new Error(`no message ${i}`)
+    return message.id
+  }
+  const ab = await talk('alice-bob', [[alice, bob], [bob, alice], [alice, bob], [bob, alice], [alice, bob], [alice, bob]])
+  const cd = await talk('carol-dave', [[carol, dave], [dave, carol], [carol, dave], [dave, carol], [dave, carol], [carol, dave]])
+  for (const [x, y] of [[alice, carol], [alice, dave], [bob, carol], [bob, dave]] as Array<[TestUser, TestUser]>) await talk(`${x.username}-${y.username}`, [[x, y], [y, x]])
+  // Reads: some, not all.
+  await ok(bob, { method: 'POST', url: `${API}/conversations/${alice.id}/read/`, payload: { up_to: id(ab, 2) } }, 200)
+  await ok(alice, { method: 'POST', url: `${API}/conversations/${bob.id}/read/`, payload: { up_to: id(ab, 1) } }, 200)
+  await ok(dave, { method: 'POST', url: `${API}/conversations/${carol.id}/read/` }, 200)
+  await ok(bob, { method: 'POST', url: `${API}/conversations/${carol.id}/read/` }, 200)
+  // Hidden by one side: inbound read, own sent, inbound unread.
+  await ok(alice, { method: 'DELETE', url: `${API}/messages/${id(ab, 1)}/` }, 204)
+  await ok(alice, { method: 'DELETE', url: `${API}/messages/${id(ab, 2)}/` }, 204)
+  await ok(bob, { method: 'DELETE', url: `${API}/messages/${id(ab, 0)}/` }, 204)
+  await ok(dave, { method: 'DELETE', url: `${API}/messages/${id(cd, 1)}/` }, 204)
+  await ok(carol, { method: 'DELETE', url: `${API}/messages/${id(cd, 4)}/` }, 204)
+  // Blocks.
+  for (const [blocker, blocked] of [[carol, alice], [carol, bob], [carol, mallory], [dave, bob], [alice, dave]] as Array<[TestUser, TestUser]>) {
+    await ok(blocker, { method: 'POST', url: `${API}/blocks/${blocked.id}/` }, 201)
+  }
+
+  // Every cursor each of the four receives, following `next` to the end of each list (page_size=2).
+  const collect = async (owner: TestUser, scope: string, what: string, first: string, extra = ''): Promise<void> => {
+    let url: string | null = first
+    for (let page = 1; url !== null; page++) {
+      const body: PageJson<unknown> = await getJson<PageJson<unknown>>(app, owner, url)
+      for (const [kind, link] of [['next', body.next], ['previous', body.previous]] as const) {
+        const cursor = link === null ? null : new URL(link).searchParams.get('cursor')
+        if (cursor !== null && !w.cursors.some((c) => c.cursor === cursor)) {
+          w.cursors.push({ owner, scope, cursor, label: `${owner.username}'s ${kind} cursor of page ${page} of ${what}` })
+        }
+      }
+      url = body.next === null ? null : pathOf(body.next) + extra
+    }
+  }
+  const received = new Map<number, Set<number>>()
+  for (const owner of [alice, bob, carol, dave]) {
+    await collect(owner, 'conversations', `${owner.username}'s conversation list`, `${API}/conversations/?page_size=2`)
+    await collect(owner, 'blocks', `${owner.username}'s block list`, `${API}/blocks/?page_size=2`)
+    const ids = new Set<number>()
+    for (const partner of [alice, bob, carol, dave]) {
+      if (partner === owner) continue
+      await collect(owner, `messages:${partner.id}`, `${owner.username}'s conversation with ${partner.username}`, `${API}/conversations/${partner.id}/?page_size=2&mark_read=false`, '&mark_read=false')
+      const page = await getJson<PageJson<MessageJson>>(app, owner, `${API}/conversations/${partner.id}/?page_size=100&mark_read=false`)
+      for (const message of page.results) ids.add(message.id)
+    }
+    received.set(owner.id, ids)
+  }
+  t.ok(w.cursors.filter((c) => c.scope === 'conversations').length >= 8, 'each of the four has conversation-list cursors')
+  t.ok(w.cursors.some((c) => c.scope === 'blocks'), 'carol has block-list cursors')
+  t.ok([alice, bob, carol, dave].every((u) => w.cursors.some((c) => c.owner === u && c.scope.startsWith('messages:'))), 'each of the four has conversation-page cursors')
+  const scene = await snapshot(db)
+  t.ok([...scene.messages.values()].some((m) => m.readAt === null) && [...scene.messages.values()].some((m) => m.readAt !== null), 'some messages are read, some unread')
+  t.ok([...scene.messages.values()].some((m) => m.deletedBySender) && [...scene.messages.values()].some((m) => m.deletedByRecipient), 'some are hidden by their sender, some by their recipient')
+  for (const [owner, ids] of received) t.same([...ids].sort((a, b) => a - b), visibleTo(scene, owner).map((m) => m.id).sort((a, b) => a - b), `${who(owner)} received every message id it sees`)
+
+  for (const attacker of [mallory, alice, bob, carol, dave]) {
+    await t.test(`${attacker.username} calls every route with the others' ids, message ids and cursors`, (t) => attack(t, w, attacker))
+  }
+  await t.test('the rightful owners still see every attacked message, and DELETE /messages/<id>/ still works for them', (t) => ownersStillOwn(t, w))
+  for (const attacker of [mallory, alice, bob, carol, dave]) {
+    await t.test(`${attacker.username} deletes its conversation with each other user: nothing of theirs is hidden`, (t) => deleteConversations(t, w, attacker))
+  }
+})
+
+async function attack (t: Test, w: World, me: TestUser): Promise<void> {
+  const { app, db, who } = w
+  const before = await snapshot(db)
+  const guard = guardFor(before, me.id, who)
+  const others = w.users.filter((u) => u.id !== me.id)
+  const theirs = [...before.messages.values()].filter((m) => !partOf(m, me.id))
+  for (const m of theirs) w.attacked.add(m.id)
+  const describe = (m: MessageRow): string => `<${who(m.sender)}→${who(m.recipient)} message ${m.id}>`
+  const call = async (label: string, options: InjectOptions): Promise<LightMyRequestResponse> => {
+    const res = await as(app, me, options)
+    t.same(guard(res.body), [], `${label} as ${me.username}: shows nothing of a conversation ${me.username} is not part of`)
+    return res
+  }
+  t.ok(theirs.length > 0, `${me.username} has others' messages to attack (${theirs.length})`)
+
+  // Lists: only the caller's own.
+  {
+    const unread = await call('GET /unread/', { method: 'GET', url: `${API}/unread/` })
+    t.same(unread.json(), { id: me.id, count: unreadFrom(before, me.id).length }, `GET /unread/ as ${me.username}: counts only its own unread messages`)
+    const list = await call('GET /conversations/', { method: 'GET', url: `${API}/conversations/?page_size=100` })
+    const entries = list.json<PageJson<PartnerJson & { unread_count: number, last_message: MessageJson | null }>>().results
+    t.same(entries.map((e) => [e.id, e.unread_count, e.last_message?.id]), expectedConversations(before, me.id), `GET /conversations/ as ${me.username}: only its own conversations, counts and last messages`)
+    const unreadList = await call('GET /conversations/unread/', { method: 'GET', url: `${API}/conversations/unread/` })
+    t.same(unreadList.json(), expectedConversations(before, me.id).filter(([, count]) => count > 0).map(([partner, count]) => ({ partner_id: partner, partner_username: who(partner), unread_count: count })),
+      `GET /conversations/unread/ as ${me.username}: only its own unread counts`)
+    const blocks = await call('GET /blocks/', { method: 'GET', url: `${API}/blocks/?page_size=100` })
+    const blocked = [...before.blocks].filter(([key]) => key.startsWith(`${me.id}|`)).sort((a, b) => b[1].id - a[1].id).map(([key]) => Number(key.split('|')[1]))
+    t.same(blocks.json<PageJson<PartnerJson>>().results.map((p) => p.id), blocked, `GET /blocks/ as ${me.username}: only the users it blocks`)
+  }
+
+  // GET /blocks/<id>/ (there is no such route: it must answer alike for every id).
+  {
+    const normal = (res: LightMyRequestResponse, id: number): Answer => ({ ...answer(res), body: res.body.split(`/blocks/${id}/`).join('/blocks/<id>/') })
+    const missing = normal(await call('GET /blocks/<nonexistent user>/', { method: 'GET', url: `${API}/blocks/${NO_SUCH_USER}/` }), NO_SUCH_USER)
+    for (const other of others) {
+      const res = await call(`GET /blocks/<${other.username}>/`, { method: 'GET', url: `${API}/blocks/${other.id}/` })
+      t.same(normal(res, other.id), missing, `GET /blocks/<${other.username}>/ as ${me.username}: answered as for a user that does not exist`)
+    }
+  }
+
+  // Cursors: another user's, or another list's, are answered exactly as a garbage cursor.
+  {
+    const lists = [
+      { scope: 'conversations', path: `${API}/conversations/`, label: 'GET /conversations/' },
+      { scope: 'blocks', path: `${API}/blocks/`, label: 'GET /blocks/' },
+      ...others.map((other) => ({ scope: `messages:${other.id}`, path: `${API}/conversations/${other.id}/`, label: `GET /conversations/<${other.username}>/` }))
+    ]
+    for (const list of lists) {
+      const garbage = await call(`${list.label} with a garbage cursor`, { method: 'GET', url: `${list.path}?cursor=${encodeURIComponent(GARBAGE_CURSOR)}&page_size=2` })
+      t.equal(garbage.statusCode, 400, `${list.label} as ${me.username} with a garbage cursor: 400`)
+      t.match(garbage.json(), { statusCode: 400, message: 'Invalid cursor' }, `${list.label} as ${me.username} with a garbage cursor: Invalid cursor`)
+      for (const cursor of w.cursors) {
+        if (cursor.owner.id === me.id && cursor.scope === list.scope) continue
+        const label = `${list.label} with ${cursor.label}`
+        const res = await call(label, { method: 'GET', url: `${list.path}?cursor=${encodeURIComponent(cursor.cursor)}&page_size=2` })
+        t.same(answer(res), answer(garbage), `${label} as ${me.username}: answered exactly as a garbage cursor (400 Invalid cursor)`)
+      }
+    }
+  }
+
+  // Message ids of others' conversations.
+  {
+    const missing = await call('DELETE /messages/<nonexistent>/', { method: 'DELETE', url: `${API}/messages/${NO_SUCH_MESSAGE}/` })
+    t.equal(missing.statusCode, 404, `DELETE /messages/<nonexistent>/ as ${me.username}: 404`)
+    for (const m of theirs) {
+      const res = await call(`DELETE /messages/${describe(m)}/`, { method: 'DELETE', url: `${API}/messages/${m.id}/` })
+      t.same(answer(res), answer(missing), `DELETE /messages/${describe(m)}/ as ${me.username}: answered exactly as a message that does not exist`)
+    }
+
+    const nothingUnread = new Map<number, Answer>()
+    const unread = async (partner: number, upTo: number): Promise<{ total: number, upTo: number }> => {
+      const [row] = await query(db, `SELECT COUNT(*) AS total, SUM(CASE WHEN id <= ? THEN 1 ELSE 0 END) AS up_to FROM dm_message
+        WHERE recipient_id = ? AND sender_id = ? AND read_at IS NULL AND deleted_by_recipient = false`, [upTo, me.id, partner])
+      return { total: Number(row?.total ?? 0), upTo: Number(row?.up_to ?? 0) }
+    }
+    for (const other of others) {
+      for (const m of theirs) {
+        const label = `POST /conversations/<${other.username}>/read/ {up_to: ${describe(m)}}`
+        const expected = await unread(other.id, m.id)
+        const res = await call(label, { method: 'POST', url: `${API}/conversations/${other.id}/read/`, payload: { up_to: m.id } })
+        t.same([res.statusCode, res.json()], [200, { count: expected.upTo }], `${label} as ${me.username}: marks only its own unread messages from ${other.username} (up to that id)`)
+        if (expected.total === 0) {
+          let reference = nothingUnread.get(other.id)
+          if (reference === undefined) {
+            reference = answer(await call(`POST /conversations/<${other.username}>/read/ {up_to: <nonexistent>}`, { method: 'POST', url: `${API}/conversations/${other.id}/read/`, payload: { up_to: NO_SUCH_MESSAGE } }))
+            nothingUnread.set(other.id, reference)
+          }
+          t.same(answer(res), reference, `${label} as ${me.username}: answered exactly as an up_to that does not exist ({count: 0})`)
+        }
+      }
+      const expected = await unread(other.id, NO_SUCH_MESSAGE)
+      const res = await call(`POST /conversations/<${other.username}>/read/`, { method: 'POST', url: `${API}/conversations/${other.id}/read/` })
+      t.same([res.statusCode, res.json()], [200, { count: expected.total }], `POST /conversations/<${other.username}>/read/ without up_to as ${me.username}: marks only its own unread messages`)
+    }
+  }
+
+  // The event stream resumed after another conversation's message id: only the caller's messages.
+  {
+    const now = await snapshot(db)
+    const mine = visibleTo(now, me.id).map((m) => m.id).sort((a, b) => a - b)
+    const ownIds = new Set([...now.messages.values()].filter((m) => partOf(m, me.id)).map((m) => String(m.id)))
+    for (let i = 0; i < theirs.length; i += STREAMS_AT_ONCE) {
+      const chunk = theirs.slice(i, i + STREAMS_AT_ONCE)
+      const streams = await Promise.all(chunk.map((m, j) => i + j === 0
+        ? openStream(w.base, `${API}/events/?last_event_id=${m.id}`, me.headers)
+        : openStream(w.base, `${API}/events/`, { ...me.headers, 'last-event-id': String(m.id) })))
+      try {
+        await Promise.all(streams.map((stream, j) => {
+          const after = (chunk[j] as MessageRow).id
+          return stream.until((frames) => messageFrames(frames).length >= mine.filter((id) => id > after).length, 3000).catch(() => {})
+        }))
+        await sleep(50)
+        streams.forEach((stream, j) => {
+          const m = chunk[j] as MessageRow
+          const label = `GET /events/ with ${i + j === 0 ? '?last_event_id=' : 'Last-Event-ID: '}${describe(m)}`
+          t.equal(stream.status, 200, `${label} as ${me.username}: 200`)
+          t.same(messageFrames(stream.frames).map((f) => (f.data as MessageJson).id), mine.filter((id) => id > m.id), `${label} as ${me.username}: replays only its own messages after that id`)
+          t.same(stream.frames.filter((f) => f.id !== undefined && !ownIds.has(f.id)).map((f) => f.id), [], `${label} as ${me.username}: no SSE id of another conversation`)
+          t.same(guard(stream.frames), [], `${label} as ${me.username}: shows nothing of a conversation ${me.username} is not part of`)
+        })
+      } finally {
+        for (const stream of streams) stream.close()
+      }
+    }
+  }
+
+  // Conversations with each other user: only the caller's own messages with them (and reading
+  // them marks only the caller's own inbound messages read).
+  {
+    for (const other of others) {
+      const res = await call(`GET /conversations/<${other.username}>/`, { method: 'GET', url: `${API}/conversations/${other.id}/?page_size=100` })
+      const now = await snapshot(db)
+      t.equal(res.statusCode, 200, `GET /conversations/<${other.username}>/ as ${me.username}: 200`)
+      t.same(res.json<PageJson<MessageJson>>().results.map((m) => m.id), visibleTo(now, me.id, other.id).map((m) => m.id), `GET /conversations/<${other.username}>/ as ${me.username}: exactly its own messages with ${other.username}`)
+      if (me.username === 'mallory' && other.username === 'carol') {
+        t.same(res.json(), { next: null, previous: null, results: [] }, 'GET /conversations/<carol>/ as mallory: 200 with an empty page (nothing of carol and dave)')
+      }
+    }
+    const missing = await call('GET /conversations/<nonexistent user>/', { method: 'GET', url: `${API}/conversations/${NO_SUCH_USER}/` })
+    t.equal(missing.statusCode, 404, `GET /conversations/<nonexistent user>/ as ${me.username}: 404`)
+  }
+
+  // Sends to each other user: 201 unless a block stands between them (400), and the answer holds
+  // only the caller's conversation with that user.
+  for (const other of others) {
+    const refused = isBlocked(before, me.id, other.id)
+    const direct = await call(`POST /send/<${other.username}>/`, { method: 'POST', url: `${API}/send/${other.id}/`, payload: { content: `attack[${me.username}-${other.username}#1]` } })
+    t.equal(direct.statusCode, refused ? 400 : 201, `POST /send/<${other.username}>/ as ${me.username}: ${refused ? '400, a block stands between them' : '201'}`)
+    if (direct.statusCode === 201) t.match(direct.json(), { sender: me.id, recipient: other.id, direction: 'out' }, `POST /send/<${other.username}>/ as ${me.username}: its own message`)
+    const reply = await call(`POST /conversations/<${other.username}>/`, { method: 'POST', url: `${API}/conversations/${other.id}/`, payload: { content: `attack[${me.username}-${other.username}#2]` } })
+    t.equal(reply.statusCode, refused ? 400 : 201, `POST /conversations/<${other.username}>/ as ${me.username}: ${refused ? '400' : '201'}`)
+    if (reply.statusCode === 201) {
+      const results = reply.json<PageJson<MessageJson>>().results
+      t.ok(results.length > 0 && results.every((m) => (m.sender === me.id && m.recipient === other.id) || (m.sender === other.id && m.recipient === me.id)),
+        `POST /conversations/<${other.username}>/ as ${me.username}: the page holds only its conversation with ${other.username}`)
+    }
+  }
+
+  // Blocks: blocking and unblocking each other user touches only the caller's own block list
+  // (each is done and undone, so the scene stays as it was).
+  for (const other of others) {
+    const blocks = before.blocks.has(`${me.id}|${other.id}`)
+    for (const method of blocks ? ['DELETE', 'POST'] as const : ['POST', 'DELETE'] as const) {
+      const res = await call(`${method} /blocks/<${other.username}>/`, { method, url: `${API}/blocks/${other.id}/` })
+      if (method === 'POST') {
+        t.equal(res.statusCode, 201, `POST /blocks/<${other.username}>/ as ${me.username}: 201`)
+        t.same(res.json(), { id: other.id, username: other.username, first_name: '', last_name: '' }, `POST /blocks/<${other.username}>/ as ${me.username}: only their public profile`)
+      } else {
+        t.equal(res.statusCode, 204, `DELETE /blocks/<${other.username}>/ as ${me.username}: 204`)
+      }
+    }
+  }
+  t.equal((await call('POST /blocks/<nonexistent user>/', { method: 'POST', url: `${API}/blocks/${NO_SUCH_USER}/` })).statusCode, 404)
+  t.equal((await call('DELETE /blocks/<nonexistent user>/', { method: 'DELETE', url: `${API}/blocks/${NO_SUCH_USER}/` })).statusCode, 404)
+
+  const after = await snapshot(db)
+  t.same(violations(before, after, me.id, who), [], `after ${me.username}'s attack: no row of dm_message, dm_conversation, dm_block or dm_user changed beyond its own`)
+  t.same([...after.blocks.keys()].filter((key) => key.startsWith(`${me.id}|`)).sort(), [...before.blocks.keys()].filter((key) => key.startsWith(`${me.id}|`)).sort(), `${me.username}'s own blocks are as before`)
+}
+
+/**
+ * After every attack: each participant of each attacked message that had not hidden it still sees
+ * it, and deletes it with 204 (and that hides it for them alone); those who had hidden it get the
+ * 204 of an already hidden message.
+ */
+async function ownersStillOwn (t: Test, w: World): Promise<void> {
+  const { app, db, who } = w
+  const start = await snapshot(db)
+  const byId = new Map(w.users.map((u) => [u.id, u]))
+  let shown = 0
+  for (const id of [...w.attacked].sort((a, b) => a - b)) {
+    const m = start.messages.get(id)
+    if (m === undefined) {
+      t.fail(`attacked message ${id} no longer exists`)
+      continue
+    }
+    for (const ownerId of [m.sender, m.recipient]) {
+      const owner = byId.get(ownerId) as TestUser
+      const label: string = `${who(m.sender)}→${who(m.recipient)} message ${id}`
+      if (!hiddenFor(m, ownerId)) {
+        const page = await getJson<PageJson<MessageJson>>(app, owner, `${API}/conversations/${otherOf(m, ownerId)}/?page_size=100&mark_read=false`)
+        t.ok(page.results.some((message) => message.id === id && message.content === m.content), `${label} is still shown to ${owner.username}`)
+        shown++
+      }
+      const res = await as(app, owner, { method: 'DELETE', url: `${API}/messages/${id}/` })
+      t.equal(res.statusCode, 204, `DELETE /messages/<${label}>/ as its ${ownerId === m.sender ? 'sender' : 'recipient'} ${owner.username}: 204`)
+    }
+  }
+  t.ok(shown > 0, `the attacks hid nothing: ${shown} message-owner pairs were still visible and were deleted by their owner`)
+  const after = await snapshot(db)
+  const wrong = [...after.messages.values()].filter((m) => w.attacked.has(m.id) ? !(m.deletedBySender && m.deletedByRecipient) : JSON.stringify(m) !== JSON.stringify(start.messages.get(m.id)))
+  t.same(wrong.map((m) => m.id), [], 'each attacked message is now hidden by both its owners, and nothing else changed')
+}
+
+/** DELETE /conversations/<id>/ with every other user's id hides only the caller's own side. */
+async function deleteConversations (t: Test, w: World, me: TestUser): Promise<void> {
+  const { app, db, who } = w
+  const before = await snapshot(db)
+  const guard = guardFor(before, me.id, who)
+  for (const other of w.users.filter((u) => u.id !== me.id)) {
+    const res = await as(app, me, { method: 'DELETE', url: `${API}/conversations/${other.id}/` })
+    t.equal(res.statusCode, 204, `DELETE /conversations/<${other.username}>/ as ${me.username}: 204`)
+    t.same(guard(res.body), [], `DELETE /conversations/<${other.username}>/ as ${me.username}: shows nothing`)
+  }
+  const missing = await as(app, me, { method: 'DELETE', url: `${API}/conversations/${NO_SUCH_USER}/` })
+  t.equal(missing.statusCode, 404, `DELETE /conversations/<nonexistent user>/ as ${me.username}: 404`)
+  const after = await snapshot(db)
+  t.same(violations(before, after, me.id, who), [], `after ${me.username} deleted its conversations: no row of anyone else changed`)
+  t.same(visibleTo(after, me.id).map((m) => m.id), [], `${me.username} sees none of its messages any more`)
+  const kept = [...before.messages.values()].filter((m) => partOf(m, me.id)).filter((m) => hiddenFor(m, otherOf(m, me.id)) !== hiddenFor(after.messages.get(m.id) as MessageRow, otherOf(m, me.id)))
+  t.same(kept.map((m) => m.id), [], `the other side of ${me.username}'s conversations keeps what it saw`)
+}
