@@ -1,0 +1,212 @@
+/**
+ * `npm run bench`: the plugin's throughput and latency on each hot endpoint, against a floor
+ * measured in the same run on the same data: a bare Fastify application doing the same work with
+ * hand-written SQL on `pg` (see bench/lib.ts).
+ *
+ * DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres) is the server connection:
+ * the benchmark drops and creates its own database `dm_bench` there, migrates it, and seeds
+ * 2,000 users and 200,000 messages with set-based SQL. Each user has 10 conversations of 20
+ * messages (with the 5 users before and the 5 after it, circularly), read except the last message
+ * of each conversation with a user after it. Then, for each endpoint, both servers get a warm-up
+ * and a measured autocannon run with the same connections and duration, every request from a
+ * random user among the 2,000 (so that sends do not queue on one user's dm_user row):
+ *
+ * - GET /unread/, GET /conversations/unread/, GET /conversations/ (first page);
+ * - GET /conversations/<id>/: the first page of a conversation with a user before the caller
+ *   (nothing unread there: no write, on either side);
+ * - POST /send/<id>/ to one of the caller's partners (measured last: it changes the data).
+ *
+ * Prints a table and writes bench-results.json in the current directory.
+ * Environment: DM_BENCH_CONNECTIONS (20), DM_BENCH_POOL (10), DM_BENCH_SECONDS (8),
+ * DM_BENCH_CPU_PROF (a directory: write V8 CPU profiles of both servers there).
+ */
+import { writeFileSync } from 'node:fs'
+import { isDeepStrictEqual } from 'node:util'
+import {
+  ENDPOINTS, authHeaders, closeAgent, machineNote, load, progress, recreateDatabase, round, startServer, table, timed, timedRequest, withClient,
+  type Endpoint, type LoadResult, type RequestSpec, type Server
+} from './lib.js'
+
+const DATABASE = 'dm_bench'
+const USERS = 2000
+/** Each user talks with this many users after it and as many before it (circularly). */
+const SIDE = 5
+const ROUNDS = 20
+const PAIRS = USERS * SIDE
+const MESSAGES = PAIRS * ROUNDS
+const CONNECTIONS = Number(process.env.DM_BENCH_CONNECTIONS ?? 20)
+const POOL = Number(process.env.DM_BENCH_POOL ?? 10)
+const SECONDS = Number(process.env.DM_BENCH_SECONDS ?? 8)
+const WARMUP_SECONDS = 2
+const TARGET: Record<Endpoint, number> = {
+  'GET /unread/': 0.7,
+  'GET /conversations/unread/': 0.7,
+  'GET /conversations/': 0.7,
+  'GET /conversations/<id>/': 0.7,
+  'POST /send/<id>/': 0.5
+}
+
+const token = (user: number): string => `bench-token-${user}`
+/** The user `j` places after `user`, and before it, on the circle of users. */
+const after = (user: number, j: number): number => ((user + j - 1) % USERS) + 1
+const before = (user: number, j: number): number => ((user - j - 1 + USERS) % USERS) + 1
+const randomUser = (): number => 1 + Math.floor(Math.random() * USERS)
+const randomJ = (): number => 1 + Math.floor(Math.random() * SIDE)
+
+async function seed (url: string): Promise<void> {
+  await withClient(url, async (db) => {
+    await db.query('SET synchronous_commit = off')
+    await db.query('SET work_mem = \'256MB\'')
+    await db.query(`
+      INSERT INTO app_user (id, username, first_name, last_name, token)
+      SELECT g, 'user' || g, 'First' || g, 'Last' || g, 'bench-token-' || g FROM generate_series(1, ${USERS}) g`)
+    await db.query(`SELECT setval(pg_get_serial_sequence('app_user', 'id'), ${USERS})`)
+    // Conversation k: `first` and the user j places after it.
+    await db.query(`
+      CREATE TEMP TABLE pair AS
+      SELECT (row_number() OVER (ORDER BY u, j) - 1)::int AS k, u AS first, ((u + j - 1) % ${USERS}) + 1 AS second
+      FROM generate_series(1, ${USERS}) u CROSS JOIN generate_series(1, ${SIDE}) j`)
+    // Round r gives every conversation one message, `first` writing in even rounds, `second` in
+    // odd ones; all are read except those of the last round (written by `second`).
+    await db.query(`
+      INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, read_at)
+      SELECT s, r, LEAST(s, r), GREATEST(s, r), 'Message ' || g || ' from user ' || s || ' to user ' || r || ': see you tomorrow at the usual place?',
+             sent, CASE WHEN round = ${ROUNDS - 1} THEN NULL ELSE sent + interval '1 minute' END
+      FROM (
+        SELECT g, (g - 1) / ${PAIRS} AS round,
+               CASE WHEN ((g - 1) / ${PAIRS}) % 2 = 0 THEN first ELSE second END AS s,
+               CASE WHEN ((g - 1) / ${PAIRS}) % 2 = 0 THEN second ELSE first END AS r,
+               timestamp '2026-01-01' + g * interval '1 second' AS sent
+        FROM generate_series(1, ${MESSAGES}) g JOIN pair ON pair.k = (g - 1) % ${PAIRS}
+      ) seeded
+      ORDER BY g`)
+    await db.query(`
+      INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
+      SELECT owner_id, partner_id, MAX(id) FILTER (WHERE NOT hidden), COUNT(*) FILTER (WHERE inbound AND read_at IS NULL AND NOT hidden)
+      FROM (
+        SELECT sender_id AS owner_id, recipient_id AS partner_id, id, read_at, false AS inbound, deleted_by_sender AS hidden FROM dm_message
+        UNION ALL
+        SELECT recipient_id, sender_id, id, read_at, true, deleted_by_recipient FROM dm_message
+      ) sides
+      GROUP BY owner_id, partner_id`)
+    await db.query(`
+      INSERT INTO dm_user (user_id)
+      SELECT sender_id FROM dm_message UNION SELECT recipient_id FROM dm_message`)
+    await db.query('VACUUM ANALYZE')
+    const { rows } = await db.query<{ messages: number, conversations: number, unread: number }>(`
+      SELECT (SELECT COUNT(*)::int FROM dm_message) AS messages, (SELECT COUNT(*)::int FROM dm_conversation) AS conversations,
+             (SELECT SUM(unread_count)::int FROM dm_conversation) AS unread`)
+    progress(`seeded ${USERS} users, ${rows[0]?.messages} messages, ${rows[0]?.conversations} conversation rows, ${rows[0]?.unread} unread`)
+  })
+}
+
+/** What one request of each endpoint is: a random user, and a partner of theirs. */
+const picks: Record<Endpoint, () => RequestSpec> = {
+  'GET /unread/': () => ({ method: 'GET', path: '/api/dm/unread/', headers: authHeaders(token(randomUser())) }),
+  'GET /conversations/unread/': () => ({ method: 'GET', path: '/api/dm/conversations/unread/', headers: authHeaders(token(randomUser())) }),
+  'GET /conversations/': () => ({ method: 'GET', path: '/api/dm/conversations/', headers: authHeaders(token(randomUser())) }),
+  'GET /conversations/<id>/': () => {
+    const user = randomUser()
+    return { method: 'GET', path: `/api/dm/conversations/${before(user, randomJ())}/`, headers: authHeaders(token(user)) }
+  },
+  'POST /send/<id>/': () => {
+    const user = randomUser()
+    const partner = Math.random() < 0.5 ? before(user, randomJ()) : after(user, randomJ())
+    return { method: 'POST', path: `/api/dm/send/${partner}/`, headers: authHeaders(token(user), true), body: '{"content":"Benchmark message: on my way, see you in ten minutes."}' }
+  }
+}
+
+/** Both servers answer the same JSON (links apart from their port) for the same requests. */
+async function checkSameAnswers (plugin: Server, floor: Server): Promise<void> {
+  const user = 7
+  const headers = authHeaders(token(user))
+  const get = async (server: Server, path: string): Promise<unknown> => {
+    const res = await timedRequest(server.origin, { method: 'GET', path, headers })
+    if (res.status !== 200) throw new Error(`${server.role}: GET ${path} answered ${res.status} ${res.body}`)
+    return JSON.parse(res.body.replaceAll(server.origin, 'http://host'))
+  }
+  const paths = ['/api/dm/unread/', '/api/dm/conversations/unread/', '/api/dm/conversations/', '/api/dm/conversations/?page_size=3',
+    `/api/dm/conversations/${before(user, 1)}/`, `/api/dm/conversations/${before(user, 2)}/?page_size=7`]
+  for (const path of paths) {
+    const [a, b] = [await get(plugin, path), await get(floor, path)]
+    if (!isDeepStrictEqual(a, b)) throw new Error(`GET ${path}: the floor answers differently\nplugin: ${JSON.stringify(a)}\nfloor:  ${JSON.stringify(b)}`)
+    const next = (a as { next?: string | null }).next
+    if (typeof next === 'string') {
+      const nextPath = next.replace('http://host', '')
+      const [c, d] = [await get(plugin, nextPath), await get(floor, nextPath)]
+      if (!isDeepStrictEqual(c, d)) throw new Error(`GET ${nextPath}: the floor answers differently`)
+    }
+  }
+  const sent = []
+  for (const server of [plugin, floor]) {
+    const res = await timedRequest(server.origin, { method: 'POST', path: `/api/dm/send/${before(user, 1)}/`, headers: authHeaders(token(user), true), body: '{"content":"shape check"}' })
+    if (res.status !== 201) throw new Error(`${server.role}: POST /send/ answered ${res.status} ${res.body}`)
+    const { id, sent_at: sentAt, ...rest } = JSON.parse(res.body) as { id: unknown, sent_at: unknown }
+    sent.push({ id: typeof id, sentAt: typeof sentAt, rest })
+  }
+  if (!isDeepStrictEqual(sent[0], sent[1])) throw new Error(`POST /send/: the floor answers differently: ${JSON.stringify(sent)}`)
+  progress('both servers answer the same JSON')
+}
+
+async function main (): Promise<void> {
+  const begin = performance.now()
+  progress(`bench: ${USERS} users, ${MESSAGES} messages; ${CONNECTIONS} connections, pool of ${POOL} on each side, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s per endpoint and side`)
+  progress(`machine: ${machineNote()}`)
+  const { value: url } = await timed(`database ${DATABASE} created and migrated`, () => recreateDatabase(DATABASE))
+  const { ms: seedMs } = await timed('seeded (set-based SQL)', () => seed(url))
+  const plugin = await startServer('plugin', url, POOL)
+  const floor = await startServer('floor', url, POOL)
+  progress(`plugin (example app + Prisma) on ${plugin.origin}, floor (Fastify + pg) on ${floor.origin}`)
+  const results = new Map<Endpoint, { plugin: LoadResult, floor: LoadResult }>()
+  try {
+    await checkSameAnswers(plugin, floor)
+    for (const endpoint of ENDPOINTS) {
+      const measured: Partial<Record<'plugin' | 'floor', LoadResult>> = {}
+      for (const server of [plugin, floor]) {
+        await load(server, picks[endpoint], CONNECTIONS, WARMUP_SECONDS)
+        const result = await load(server, picks[endpoint], CONNECTIONS, SECONDS)
+        if (result.failed > 0) throw new Error(`${server.role} ${endpoint}: ${result.failed} requests failed or answered an error`)
+        measured[server.role] = result
+        progress(`${endpoint.padEnd(27)} ${server.role.padEnd(6)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms`)
+      }
+      results.set(endpoint, measured as { plugin: LoadResult, floor: LoadResult })
+    }
+  } finally {
+    await plugin.close()
+    await floor.close()
+    closeAgent()
+  }
+
+  const json: Record<string, { plugin_rps: number, floor_rps: number, ratio: number, plugin_p99_ms: number, floor_p99_ms: number, plugin_p50_ms: number, floor_p50_ms: number }> = {}
+  const rows: Array<Array<string | number>> = []
+  const cpuRows: Array<Array<string | number>> = []
+  for (const [endpoint, { plugin: p, floor: f }] of results) {
+    const ratio = p.rps / f.rps
+    json[endpoint] = {
+      plugin_rps: round(p.rps, 1),
+      floor_rps: round(f.rps, 1),
+      ratio: round(ratio, 3),
+      plugin_p99_ms: p.p99,
+      floor_p99_ms: f.p99,
+      plugin_p50_ms: p.p50,
+      floor_p50_ms: f.p50
+    }
+    const target = TARGET[endpoint]
+    rows.push([endpoint, p.rps.toFixed(0), f.rps.toFixed(0), ratio.toFixed(2), p.p50, f.p50, p.p99, f.p99, `>= ${target}`, ratio >= target ? 'met' : 'MISSED'])
+    cpuRows.push([endpoint, p.serverCpuUs.toFixed(0), f.serverCpuUs.toFixed(0), p.otherCpuUs.toFixed(0), f.otherCpuUs.toFixed(0), p.clientCpuUs.toFixed(0), f.clientCpuUs.toFixed(0)])
+  }
+  writeFileSync('bench-results.json', `${JSON.stringify(json, null, 2)}\n`)
+  console.log('')
+  console.log('Plugin (example app: Prisma token lookup + fastify-directmessages) vs floor (bare Fastify + pg, same SQL)')
+  console.log(`${USERS} users, ${MESSAGES} messages, ${CONNECTIONS} connections, pool ${POOL}, ${SECONDS} s per run, seeding ${(seedMs / 1000).toFixed(1)} s`)
+  console.log('')
+  console.log(table(['endpoint', 'plugin req/s', 'floor req/s', 'ratio', 'plugin p50 ms', 'floor p50 ms', 'plugin p99 ms', 'floor p99 ms', 'target', ''], rows))
+  console.log('')
+  console.log('CPU time per request, µs (server: the Node process answering; db+other: the rest of the machine, mostly PostgreSQL; client: autocannon)')
+  console.log(table(['endpoint', 'plugin server', 'floor server', 'plugin db+other', 'floor db+other', 'plugin client', 'floor client'], cpuRows))
+  console.log('')
+  progress(`machine: ${machineNote()}`)
+  progress(`wrote bench-results.json; total ${((performance.now() - begin) / 1000).toFixed(0)} s`)
+}
+
+await main()

@@ -1,0 +1,612 @@
+/**
+ * What the benchmarks (bench/bench.ts, bench/scale.ts) share: their databases, the two servers
+ * under test, load and latency measurement, and reporting.
+ *
+ * The servers run in child processes of their own, so that the load generator does not share an
+ * event loop with them: this file, forked with DM_BENCH_ROLE set, is that server.
+ * - `plugin`: the example application (examples/app.ts: token lookup through Prisma, the plugin at
+ *   /api/dm) on a PrismaClient whose PrismaPg adapter has a pool of DM_BENCH_POOL connections;
+ * - `floor`: a bare Fastify application answering the same routes with the same JSON, doing the
+ *   same work (the same token lookup, the same statements, the same send transaction) with
+ *   hand-written SQL on a `pg.Pool` of DM_BENCH_POOL connections. No ORM, no plugin, no schemas.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { Agent, request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createRequire } from 'node:module'
+import { cpus, loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import pg from 'pg'
+import { buildApp } from '../examples/app.js'
+import { migrate, type ExamplePrisma } from '../examples/database.js'
+
+/** The server (maintenance) connection the benchmarks create their databases through. */
+export const ADMIN_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+
+export type Role = 'plugin' | 'floor'
+
+/** The five paths the issue measures, in the order they are run (reads first, then send). */
+export const ENDPOINTS = ['GET /unread/', 'GET /conversations/unread/', 'GET /conversations/', 'GET /conversations/<id>/', 'POST /send/<id>/'] as const
+export type Endpoint = typeof ENDPOINTS[number]
+
+const started = Date.now()
+
+/** A progress line, with the seconds since the script started. */
+export function progress (message: string): void {
+  console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}`)
+}
+
+/** The machine, and how busy it was over the last minute (other work skews the figures). */
+export function machineNote (): string {
+  return `${cpus().length} cores, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`
+}
+
+/** Runs `fn` and logs how long it took. */
+export async function timed<T> (label: string, fn: () => Promise<T>): Promise<{ value: T, ms: number }> {
+  const start = performance.now()
+  const value = await fn()
+  const ms = performance.now() - start
+  progress(`${label}: ${(ms / 1000).toFixed(1)} s`)
+  return { value, ms }
+}
+
+/** The URL of database `name` on the server of ADMIN_URL. */
+export function databaseUrl (name: string): string {
+  const url = new URL(ADMIN_URL)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
+/** Drops database `name` (ending its connections), creates it again, and migrates it. */
+export async function recreateDatabase (name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`)
+  const admin = new pg.Client({ connectionString: ADMIN_URL })
+  await admin.connect()
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await admin.query(`CREATE DATABASE ${name}`)
+  } finally {
+    await admin.end()
+  }
+  const url = databaseUrl(name)
+  await migrate(url)
+  return url
+}
+
+/** Runs `fn` with one connection to `url` (for seeding: temporary tables live as long as it). */
+export async function withClient<T> (url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end()
+  }
+}
+
+/** The example application's PrismaClient on PostgreSQL, with a pool of `max` connections. */
+export async function createBenchPrisma (url: string, max: number): Promise<ExamplePrisma> {
+  const { PrismaPg } = await import('@prisma/adapter-pg')
+  const { PrismaClient } = await import('../examples/generated/postgresql/index.js')
+  const client: ExamplePrisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max }) })
+  return client
+}
+
+// ---------------------------------------------------------------------------------------------
+// The floor: the same routes, the same work, hand-written SQL on pg.
+// ---------------------------------------------------------------------------------------------
+
+const AUTHORIZATION = /^(?:Token|Bearer)\s+([A-Za-z0-9_-]{1,128})$/i
+const USER_ID = /^[1-9][0-9]{0,9}$/
+/** The plugin's default cursor secret and format: the floor's cursors are the plugin's. */
+const CURSOR_SECRET = 'fastify-directmessages'
+const NEWEST = Number.MAX_SAFE_INTEGER
+const PAGE_SIZE = 50
+
+interface MessageRow {
+  id: string
+  sender_id: number
+  recipient_id: number
+  content: string
+  sent_at: Date
+  read_at: Date | null
+}
+
+interface MessageJson {
+  id: number
+  sender: number
+  recipient: number
+  direction: 'in' | 'out'
+  sent_at: string
+  read_at: string | null
+  content: string
+}
+
+type Direction = 'older' | 'newer'
+interface Position { direction: Direction, key: number, first: boolean, size: number }
+interface Page<T> { items: T[], next: string | null, previous: string | null }
+
+class HttpError extends Error {
+  constructor (readonly statusCode: number, message: string) {
+    super(message)
+  }
+}
+
+function toMessageJson (row: MessageRow, me: number): MessageJson {
+  return {
+    id: Number(row.id),
+    sender: row.sender_id,
+    recipient: row.recipient_id,
+    direction: row.recipient_id === me ? 'in' : 'out',
+    sent_at: row.sent_at.toISOString(),
+    read_at: row.read_at === null ? null : row.read_at.toISOString(),
+    content: row.content
+  }
+}
+
+function mac (scope: string, payload: string): string {
+  return createHmac('sha256', CURSOR_SECRET).update(scope).update('\n').update(payload).digest('base64url').slice(0, 22)
+}
+
+function encodeCursor (scope: string, direction: Direction, key: number): string {
+  const payload = `${direction === 'older' ? 'o' : 'n'}:${key}`
+  return `${Buffer.from(payload).toString('base64url')}.${mac(scope, payload)}`
+}
+
+function position (scope: string, query: { cursor?: string, page_size?: string }): Position {
+  const size = query.page_size === undefined ? PAGE_SIZE : Number(query.page_size)
+  if (!Number.isSafeInteger(size) || size < 1 || size > 100) throw new HttpError(400, 'page_size must be 1-100')
+  if (query.cursor === undefined) return { direction: 'older', key: NEWEST, first: true, size }
+  const parts = /^([A-Za-z0-9_-]{2,24})\.([A-Za-z0-9_-]{22})$/.exec(query.cursor)
+  if (parts === null) throw new HttpError(400, 'Invalid cursor')
+  const payload = Buffer.from(parts[1] as string, 'base64url').toString('latin1')
+  if (!timingSafeEqual(Buffer.from(mac(scope, payload)), Buffer.from(parts[2] as string))) throw new HttpError(400, 'Invalid cursor')
+  const fields = /^([on]):([1-9][0-9]{0,15})$/.exec(payload)
+  if (fields === null) throw new HttpError(400, 'Invalid cursor')
+  return { direction: fields[1] === 'o' ? 'older' : 'newer', key: Number(fields[2]), first: false, size }
+}
+
+/** `size + 1` rows in the page's direction to a newest-first page, as the plugin's service does. */
+function paginate<T> (scope: string, at: Position, rows: T[], keyOf: (item: T) => number): Page<T> {
+  const more = rows.length > at.size
+  const items = rows.slice(0, at.size)
+  if (at.direction === 'newer') items.reverse()
+  const newest = items[0]
+  const oldest = items[items.length - 1]
+  if (at.direction === 'older') {
+    return {
+      items,
+      next: more && oldest !== undefined ? encodeCursor(scope, 'older', keyOf(oldest)) : null,
+      previous: at.first ? null : encodeCursor(scope, 'newer', newest === undefined ? at.key - 1 : keyOf(newest))
+    }
+  }
+  return {
+    items,
+    next: encodeCursor(scope, 'older', oldest === undefined ? at.key + 1 : keyOf(oldest)),
+    previous: more && newest !== undefined ? encodeCursor(scope, 'newer', keyOf(newest)) : null
+  }
+}
+
+function envelope<T, R> (request: FastifyRequest, page: Page<T>, present: (item: T) => R): { next: string | null, previous: string | null, results: R[] } {
+  const base = `${request.protocol}://${request.host}${request.url.split('?', 1)[0] as string}`
+  const pageSize = (request.query as { page_size?: string }).page_size
+  const size = pageSize === undefined ? '' : `&page_size=${pageSize}`
+  const link = (cursor: string | null): string | null => cursor === null ? null : `${base}?cursor=${encodeURIComponent(cursor)}${size}`
+  return { next: link(page.next), previous: link(page.previous), results: page.items.map(present) }
+}
+
+function idParam (request: FastifyRequest): number {
+  const id = (request.params as { id: string }).id
+  if (!USER_ID.test(id)) throw new HttpError(400, 'params/id must be a positive integer')
+  return Number(id)
+}
+
+/** `timestamp without time zone` columns hold UTC wall-clock times (as Prisma writes them). */
+const TIMESTAMP = 1114
+const floorTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => oid === TIMESTAMP
+    ? (value: string) => new Date(`${value.replace(' ', 'T')}Z`)
+    : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser
+}
+
+/** The floor's connection pool. */
+export function floorPool (url: string, max: number): pg.Pool {
+  return new pg.Pool({ connectionString: url, max, types: floorTypes })
+}
+
+const MESSAGE_COLUMNS = 'id, sender_id, recipient_id, content, sent_at, read_at'
+
+export function buildFloor (pool: pg.Pool): FastifyInstance {
+  const app = Fastify({ logger: false })
+
+  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply: FastifyReply) => {
+    const statusCode = error.statusCode ?? 500
+    if (statusCode >= 500) console.error(error)
+    return reply.code(statusCode).send({ statusCode, error: statusCode >= 500 ? 'Internal Server Error' : 'Error', message: error.message })
+  })
+
+  /** The example app's authentication: the caller's token, looked up in app_user. */
+  async function caller (request: FastifyRequest): Promise<number> {
+    const token = AUTHORIZATION.exec(request.headers.authorization ?? '')?.[1]
+    if (token === undefined) throw new HttpError(401, 'Unauthorized')
+    const { rows } = await pool.query<{ id: number }>(
+      'SELECT id, username, first_name, last_name, token FROM app_user WHERE token = $1 LIMIT 1', [token])
+    if (rows[0] === undefined) throw new HttpError(401, 'Unauthorized')
+    return rows[0].id
+  }
+
+  async function partners (ids: number[]): Promise<Map<number, { id: number, username: string, first_name: string, last_name: string }>> {
+    const found = new Map<number, { id: number, username: string, first_name: string, last_name: string }>()
+    if (ids.length === 0) return found
+    const { rows } = await pool.query<{ id: number, username: string, first_name: string, last_name: string }>(
+      'SELECT id, username, first_name, last_name FROM app_user WHERE id = ANY($1::int[])', [[...new Set(ids)]])
+    for (const row of rows) found.set(row.id, row)
+    return found
+  }
+
+  async function userExists (id: number): Promise<boolean> {
+    return (await pool.query('SELECT id FROM app_user WHERE id = $1', [id])).rows.length > 0
+  }
+
+  async function inTransaction<T> (fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      const result = await fn(client)
+      await client.query('COMMIT')
+      return result
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw err
+    } finally {
+      client.release()
+    }
+  }
+
+  app.get('/api/dm/unread/', async (request) => {
+    const me = await caller(request)
+    const { rows } = await pool.query<{ count: string | null }>(
+      'SELECT SUM(unread_count) AS count FROM dm_conversation WHERE owner_id = $1 AND unread_count > 0', [me])
+    return { id: me, count: Number(rows[0]?.count ?? 0) }
+  })
+
+  app.get('/api/dm/conversations/', async (request) => {
+    const me = await caller(request)
+    const scope = `${me}|conversations`
+    const at = position(scope, request.query as { cursor?: string, page_size?: string })
+    const { rows } = await pool.query<MessageRow & { partner_id: number, last_message_id: string, unread_count: number }>(at.direction === 'older'
+      ? `SELECT c.partner_id, c.last_message_id, c.unread_count, m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at
+         FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
+         WHERE c.owner_id = $1 AND c.last_message_id < $2 ORDER BY c.last_message_id DESC LIMIT $3`
+      : `SELECT c.partner_id, c.last_message_id, c.unread_count, m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at
+         FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
+         WHERE c.owner_id = $1 AND c.last_message_id > $2 ORDER BY c.last_message_id ASC LIMIT $3`, [me, at.key, at.size + 1])
+    const page = paginate(scope, at, rows, (row) => Number(row.last_message_id))
+    const users = await partners(page.items.map((row) => row.partner_id))
+    const result = envelope(request, page, (row) => {
+      const user = users.get(row.partner_id)
+      return user === undefined ? null : { ...user, unread_count: row.unread_count, last_message: toMessageJson(row, me) }
+    })
+    return { ...result, results: result.results.filter((entry) => entry !== null) }
+  })
+
+  app.get('/api/dm/conversations/unread/', async (request) => {
+    const me = await caller(request)
+    const { rows } = await pool.query<{ partner_id: number, last_message_id: string, unread_count: number }>(
+      `SELECT partner_id, last_message_id, unread_count FROM dm_conversation
+       WHERE owner_id = $1 AND unread_count > 0 ORDER BY last_message_id DESC`, [me])
+    const users = await partners(rows.map((row) => row.partner_id))
+    return rows.flatMap((row) => {
+      const user = users.get(row.partner_id)
+      return user === undefined ? [] : [{ partner_id: row.partner_id, partner_username: user.username, unread_count: row.unread_count }]
+    })
+  })
+
+  app.get('/api/dm/conversations/:id/', async (request) => {
+    const me = await caller(request)
+    const partner = idParam(request)
+    const query = request.query as { cursor?: string, page_size?: string, mark_read?: string }
+    const scope = `${me}|messages|${partner}`
+    const at = position(scope, query)
+    if (query.mark_read !== 'false') {
+      const unread = await pool.query<{ unread_count: number }>(
+        'SELECT unread_count FROM dm_conversation WHERE owner_id = $1 AND partner_id = $2', [me, partner])
+      if ((unread.rows[0]?.unread_count ?? 0) > 0) {
+        await inTransaction(async (client) => {
+          const marked = await client.query(
+            `UPDATE dm_message SET read_at = $1
+             WHERE recipient_id = $2 AND sender_id = $3 AND read_at IS NULL AND deleted_by_recipient = false AND id <= $4
+             RETURNING ${MESSAGE_COLUMNS}`, [new Date().toISOString(), me, partner, NEWEST])
+          if (marked.rows.length > 0) {
+            await client.query('UPDATE dm_conversation SET unread_count = unread_count - $1 WHERE owner_id = $2 AND partner_id = $3',
+              [marked.rows.length, me, partner])
+          }
+        })
+      }
+    }
+    const [low, high] = me < partner ? [me, partner] : [partner, me]
+    const { rows } = await pool.query<MessageRow>(at.direction === 'older'
+      ? `SELECT ${MESSAGE_COLUMNS} FROM dm_message
+         WHERE user_low_id = $1 AND user_high_id = $2 AND id < $3
+           AND ((sender_id = $4 AND deleted_by_sender = false) OR (recipient_id = $4 AND deleted_by_recipient = false))
+         ORDER BY id DESC LIMIT $5`
+      : `SELECT ${MESSAGE_COLUMNS} FROM dm_message
+         WHERE user_low_id = $1 AND user_high_id = $2 AND id > $3
+           AND ((sender_id = $4 AND deleted_by_sender = false) OR (recipient_id = $4 AND deleted_by_recipient = false))
+         ORDER BY id ASC LIMIT $5`, [low, high, at.key, me, at.size + 1])
+    if (rows.length === 0 && me !== partner && !(await userExists(partner))) throw new HttpError(404, 'User not found')
+    return envelope(request, paginate(scope, at, rows, (row) => Number(row.id)), (row) => toMessageJson(row, me))
+  })
+
+  app.post('/api/dm/send/:id/', async (request, reply) => {
+    const me = await caller(request)
+    const recipient = idParam(request)
+    const content = (request.body as { content?: unknown } | undefined)?.content
+    if (typeof content !== 'string' || content.trim() === '') throw new HttpError(400, 'content must not be empty')
+    if (recipient === me) throw new HttpError(400, 'You cannot message yourself')
+    const blockers = await pool.query<{ blocker_id: number }>(
+      `SELECT blocker_id FROM dm_block
+       WHERE (blocker_id = $1 AND blocked_id = $2) OR (blocker_id = $2 AND blocked_id = $1)`, [me, recipient])
+    if (blockers.rows.length > 0) throw new HttpError(400, 'You are not allowed to send messages to this user')
+    const [low, high] = me < recipient ? [me, recipient] : [recipient, me]
+    let row: MessageRow
+    try {
+      row = await inTransaction(async (client) => {
+        // Both participants' dm_user rows, locked in user-id order, as the plugin does.
+        await client.query(`INSERT INTO dm_user (user_id) VALUES ($1), ($2)
+          ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id`, [low, high])
+        const inserted = await client.query<MessageRow>(
+          `INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (sender_id, idempotency_key) DO NOTHING
+           RETURNING ${MESSAGE_COLUMNS}`, [me, recipient, low, high, content, new Date().toISOString(), null])
+        const message = inserted.rows[0] as MessageRow
+        const lowUnread = low === recipient ? 1 : 0
+        await client.query(
+          `INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
+           VALUES ($1, $2, $3, $4), ($2, $1, $3, $5)
+           ON CONFLICT (owner_id, partner_id) DO UPDATE SET
+             last_message_id = CASE
+               WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < excluded.last_message_id
+               THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
+             unread_count = dm_conversation.unread_count + excluded.unread_count`, [low, high, message.id, lowUnread, 1 - lowUnread])
+        return message
+      })
+    } catch (err) {
+      if ((err as { code?: string }).code === '23503') throw new HttpError(404, 'User not found')
+      throw err
+    }
+    return reply.code(201).send(toMessageJson(row, me))
+  })
+
+  return app
+}
+
+// ---------------------------------------------------------------------------------------------
+// The servers, each in a child process.
+// ---------------------------------------------------------------------------------------------
+
+interface CpuTime { user: number, system: number }
+type FromServer = { type: 'ready', port: number } | { type: 'cpu', cpu: CpuTime }
+
+export interface Server {
+  role: Role
+  /** http://127.0.0.1:<port> */
+  origin: string
+  port: number
+  pid: number
+  /** CPU time (µs) the server process has used so far. */
+  cpu(): Promise<number>
+  close(): Promise<void>
+}
+
+/**
+ * Forks this file as a `role` server on `url`, with a pool of `pool` connections. With
+ * DM_BENCH_CPU_PROF set, the child writes a V8 CPU profile (--cpu-prof) into that directory.
+ */
+export async function startServer (role: Role, url: string, pool: number): Promise<Server> {
+  const profile = process.env.DM_BENCH_CPU_PROF
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], {
+    env: { ...process.env, DM_BENCH_ROLE: role, DM_BENCH_DATABASE_URL: url, DM_BENCH_POOL: String(pool) },
+    execArgv: [...process.execArgv, ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${role}.cpuprofile`])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+  })
+  const waiting: Array<{ resolve: (message: FromServer) => void, reject: (err: Error) => void }> = []
+  child.on('message', (message: FromServer) => { waiting.shift()?.resolve(message) })
+  const exited = new Promise<void>((resolve) => child.once('exit', (code) => {
+    for (const waiter of waiting.splice(0)) waiter.reject(new Error(`${role} server exited with code ${code}`))
+    resolve()
+  }))
+  const next = (): Promise<FromServer> => new Promise((resolve, reject) => { waiting.push({ resolve, reject }) })
+  const ready = await next()
+  if (ready.type !== 'ready') throw new Error(`${role} server: unexpected message`)
+  return {
+    role,
+    origin: `http://127.0.0.1:${ready.port}`,
+    port: ready.port,
+    pid: child.pid as number,
+    async cpu () {
+      const reply = next()
+      child.send({ type: 'cpu' })
+      const message = await reply
+      if (message.type !== 'cpu') throw new Error(`${role} server: unexpected message`)
+      return message.cpu.user + message.cpu.system
+    },
+    async close () {
+      if (child.exitCode !== null) return
+      child.send({ type: 'close' })
+      await exited
+    }
+  }
+}
+
+async function serve (role: Role, url: string, pool: number): Promise<void> {
+  let app: FastifyInstance
+  if (role === 'plugin') {
+    const prisma = await createBenchPrisma(url, pool)
+    app = await buildApp({ prisma })
+    app.addHook('onClose', async () => { await prisma.$disconnect() })
+  } else {
+    const connections = floorPool(url, pool)
+    app = buildFloor(connections)
+    app.addHook('onClose', async () => { await connections.end() })
+  }
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const send = (message: FromServer): void => { process.send?.(message) }
+  process.on('message', (message: { type: string }) => {
+    if (message.type === 'cpu') send({ type: 'cpu', cpu: process.cpuUsage() })
+    if (message.type === 'close') {
+      // Requests whose connection the load generator dropped at the end of its last run may still
+      // be running: let them finish before the pool closes. Then let the loop drain (process.exit()
+      // would skip writing a --cpu-prof profile).
+      setTimeout(() => {
+        app.close().then(() => process.disconnect(), (err: unknown) => {
+          console.error(err)
+          process.exit(1)
+        })
+      }, 500)
+    }
+  })
+  send({ type: 'ready', port: (app.server.address() as AddressInfo).port })
+}
+
+const role = process.env.DM_BENCH_ROLE
+if (role !== undefined && process.send !== undefined && process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (role !== 'plugin' && role !== 'floor') throw new Error(`DM_BENCH_ROLE must be plugin or floor, got ${role}`)
+  await serve(role, process.env.DM_BENCH_DATABASE_URL as string, Number(process.env.DM_BENCH_POOL))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load (autocannon) and sequential latency.
+// ---------------------------------------------------------------------------------------------
+
+/** A request of a load run; `pick` is called for every request sent. */
+export interface RequestSpec {
+  method: 'GET' | 'POST'
+  path: string
+  headers: Record<string, string>
+  body?: string
+}
+
+interface AutocannonResult {
+  duration: number
+  errors: number
+  timeouts: number
+  non2xx: number
+  requests: { average: number, total: number }
+  latency: { p50: number, p99: number, average: number }
+}
+
+type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon
+
+export interface LoadResult {
+  rps: number
+  p50: number
+  p99: number
+  total: number
+  failed: number
+  /** CPU time of the server process per request, µs. */
+  serverCpuUs: number
+  /** CPU time of the load generator (this process) per request, µs. */
+  clientCpuUs: number
+  /** The rest of the machine's busy time per request (PostgreSQL, mostly), µs. */
+  otherCpuUs: number
+}
+
+/** Busy CPU time of the whole machine so far, µs (from /proc/stat). */
+function machineBusyUs (): number {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] as string).trim().split(/\s+/).slice(1).map(Number)
+  // user nice system idle iowait irq softirq steal ...
+  const busy = (fields[0] ?? 0) + (fields[1] ?? 0) + (fields[2] ?? 0) + (fields[5] ?? 0) + (fields[6] ?? 0) + (fields[7] ?? 0)
+  return busy * 10_000 // USER_HZ = 100
+}
+
+function ownCpuUs (): number {
+  const usage = process.cpuUsage()
+  return usage.user + usage.system
+}
+
+/** Loads `server` with `connections` connections for `seconds`, each request from `pick()`. */
+export async function load (server: Server, pick: () => RequestSpec, connections: number, seconds: number): Promise<LoadResult> {
+  const serverBefore = await server.cpu()
+  const ownBefore = ownCpuUs()
+  const machineBefore = machineBusyUs()
+  const result = await autocannon({
+    url: server.origin,
+    connections,
+    duration: seconds,
+    requests: [{
+      setupRequest: (request: Record<string, unknown>) => {
+        const spec = pick()
+        return { ...request, method: spec.method, path: spec.path, headers: spec.headers, body: spec.body }
+      }
+    }]
+  })
+  const machine = machineBusyUs() - machineBefore
+  const own = ownCpuUs() - ownBefore
+  const serverCpu = (await server.cpu()) - serverBefore
+  const total = result.requests.total
+  return {
+    rps: total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    total,
+    failed: result.non2xx + result.errors + result.timeouts,
+    serverCpuUs: serverCpu / total,
+    clientCpuUs: own / total,
+    otherCpuUs: Math.max(0, machine - serverCpu - own) / total
+  }
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+
+/** One HTTP request on a kept-alive connection; answers the status, the body and the time taken (ms). */
+export function timedRequest (origin: string, spec: RequestSpec): Promise<{ status: number, body: string, ms: number }> {
+  const url = new URL(spec.path, origin)
+  return new Promise((resolve, reject) => {
+    const start = performance.now()
+    const req = httpRequest({ agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method: spec.method, headers: spec.headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), ms: performance.now() - start }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(spec.body)
+  })
+}
+
+export function closeAgent (): void {
+  agent.destroy()
+}
+
+/** The `p`-th percentile (0-100) of `values`, nearest rank. */
+export function percentile (values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[rank] ?? NaN
+}
+
+export function authHeaders (token: string, json = false): Record<string, string> {
+  return json ? { authorization: `Token ${token}`, 'content-type': 'application/json' } : { authorization: `Token ${token}` }
+}
+
+/** A plain-text table: a header row, a rule, and the rows, columns padded (numbers right-aligned). */
+export function table (header: string[], rows: Array<Array<string | number>>): string {
+  const cells = [header, ...rows.map((row) => row.map(String))]
+  const widths = header.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)))
+  const line = (row: string[], numeric: boolean): string => row.map((cell, i) => {
+    const width = widths[i] as number
+    return numeric && i > 0 ? cell.padStart(width) : cell.padEnd(width)
+  }).join('  ').trimEnd()
+  return [line(header, false), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map((row) => line(row, true))].join('\n')
+}
+
+export function round (value: number, digits = 2): number {
+  const factor = 10 ** digits
+  return Math.round(value * factor) / factor
+}
