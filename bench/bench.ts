@@ -23,7 +23,7 @@
 import { writeFileSync } from 'node:fs'
 import { isDeepStrictEqual } from 'node:util'
 import {
-  ENDPOINTS, authHeaders, closeAgent, machineNote, load, progress, recreateDatabase, round, startServer, table, timed, timedRequest, withClient,
+  DERIVE_CONVERSATIONS, ENDPOINTS, authHeaders, closeAgent, machineNote, load, progress, recreateDatabase, round, startServer, table, timed, timedRequest, withClient,
   type Endpoint, type LoadResult, type RequestSpec, type Server
 } from './lib.js'
 
@@ -80,15 +80,7 @@ async function seed (url: string): Promise<void> {
         FROM generate_series(1, ${MESSAGES}) g JOIN pair ON pair.k = (g - 1) % ${PAIRS}
       ) seeded
       ORDER BY g`)
-    await db.query(`
-      INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
-      SELECT owner_id, partner_id, MAX(id) FILTER (WHERE NOT hidden), COUNT(*) FILTER (WHERE inbound AND read_at IS NULL AND NOT hidden)
-      FROM (
-        SELECT sender_id AS owner_id, recipient_id AS partner_id, id, read_at, false AS inbound, deleted_by_sender AS hidden FROM dm_message
-        UNION ALL
-        SELECT recipient_id, sender_id, id, read_at, true, deleted_by_recipient FROM dm_message
-      ) sides
-      GROUP BY owner_id, partner_id`)
+    await db.query(DERIVE_CONVERSATIONS)
     await db.query(`
       INSERT INTO dm_user (user_id)
       SELECT sender_id FROM dm_message UNION SELECT recipient_id FROM dm_message`)

@@ -610,3 +610,16 @@ export function round (value: number, digits = 2): number {
   const factor = 10 ** digits
   return Math.round(value * factor) / factor
 }
+
+/**
+ * Derives every dm_conversation row from dm_message with one GROUP BY: per participant, the newest
+ * message not hidden by them and their unread, not hidden, inbound messages.
+ */
+export const DERIVE_CONVERSATIONS = `  INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
+  SELECT owner_id, partner_id, MAX(id) FILTER (WHERE NOT hidden), COUNT(*) FILTER (WHERE inbound AND read_at IS NULL AND NOT hidden)
+  FROM (
+    SELECT sender_id AS owner_id, recipient_id AS partner_id, id, read_at, false AS inbound, deleted_by_sender AS hidden FROM dm_message
+    UNION ALL
+    SELECT recipient_id, sender_id, id, read_at, true, deleted_by_recipient FROM dm_message
+  ) sides
+  GROUP BY owner_id, partner_id`

@@ -26,7 +26,7 @@
  */
 import { writeFileSync } from 'node:fs'
 import {
-  ENDPOINTS, authHeaders, closeAgent, machineNote, percentile, progress, recreateDatabase, round, startServer, table, timed, timedRequest, withClient,
+  DERIVE_CONVERSATIONS, ENDPOINTS, authHeaders, closeAgent, machineNote, percentile, progress, recreateDatabase, round, startServer, table, timed, timedRequest, withClient,
   type Endpoint, type RequestSpec, type Server
 } from './lib.js'
 
@@ -96,15 +96,7 @@ async function seed (url: string): Promise<void> {
       ) seeded
       CROSS JOIN LATERAL (SELECT timestamp '2025-01-01' + k * interval '30 seconds' AS sent) stamped
       ORDER BY k`)
-    await step('conversation rows (GROUP BY)', `
-      INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
-      SELECT owner_id, partner_id, MAX(id) FILTER (WHERE NOT hidden), COUNT(*) FILTER (WHERE inbound AND read_at IS NULL AND NOT hidden)
-      FROM (
-        SELECT sender_id AS owner_id, recipient_id AS partner_id, id, read_at, false AS inbound, deleted_by_sender AS hidden FROM dm_message
-        UNION ALL
-        SELECT recipient_id, sender_id, id, read_at, true, deleted_by_recipient FROM dm_message
-      ) sides
-      GROUP BY owner_id, partner_id`)
+    await step('conversation rows (GROUP BY)', DERIVE_CONVERSATIONS)
     await step('dm_user rows', 'INSERT INTO dm_user (user_id) SELECT sender_id FROM dm_message UNION SELECT recipient_id FROM dm_message')
     await step('VACUUM ANALYZE', 'VACUUM ANALYZE')
     const { rows } = await db.query<Record<string, number>>(`
