@@ -47,6 +47,10 @@ export interface CreatePrismaOptions {
   logQueries?: boolean
   /** The kind of User.id, which picks the generated client (default integer). */
   userIdType?: UserIdType
+  /** PostgreSQL: ms to wait for a new connection (default DM_DB_CONNECT_TIMEOUT, else 5,000). */
+  connectTimeout?: number
+  /** PostgreSQL: ms to wait for a query's answer before dropping the connection (default DM_DB_QUERY_TIMEOUT, else 10,000). */
+  queryTimeout?: number
 }
 
 export function providerOf (databaseUrl: string): Provider {
@@ -56,13 +60,20 @@ export function providerOf (databaseUrl: string): Provider {
 }
 
 /** A Prisma client for the database at `databaseUrl`. */
-export async function createPrisma (databaseUrl: string, { logQueries = false, userIdType = 'integer' }: CreatePrismaOptions = {}): Promise<ExamplePrisma> {
+export async function createPrisma (databaseUrl: string, options: CreatePrismaOptions = {}): Promise<ExamplePrisma> {
+  const { logQueries = false, userIdType = 'integer' } = options
   const log = logQueries ? [{ emit: 'event' as const, level: 'query' as const }] : []
   const strings = userIdType === 'string'
   if (providerOf(databaseUrl) === 'postgresql') {
     const { PrismaPg } = await import('@prisma/adapter-pg')
-    // Fail fast when the server cannot be reached, rather than waiting for the operating system.
-    const adapter = new PrismaPg({ connectionString: databaseUrl, connectionTimeoutMillis: Number(process.env.DM_DB_CONNECT_TIMEOUT ?? 5000) })
+    // Fail fast when the server cannot be reached, rather than waiting for the operating system;
+    // and give up on a query the server does not answer (the connection is then dropped): the
+    // example's own queries (the token lookup) are bounded as the plugin's are.
+    const adapter = new PrismaPg({
+      connectionString: databaseUrl,
+      connectionTimeoutMillis: options.connectTimeout ?? Number(process.env.DM_DB_CONNECT_TIMEOUT ?? 5000),
+      query_timeout: options.queryTimeout ?? Number(process.env.DM_DB_QUERY_TIMEOUT ?? 10_000)
+    })
     if (strings) {
       const { PrismaClient } = await import('./generated/postgresql-string/index.js')
       const client: ExamplePrisma = new PrismaClient({ adapter, log })

@@ -58,6 +58,13 @@ export const StreamUnavailable = createError('FST_DM_STREAM_UNAVAILABLE', 'Real-
 /** 503: the database cannot be reached right now; retry shortly (a Retry-After header says when). */
 export const DatabaseUnavailable = createError('FST_DM_DATABASE_UNAVAILABLE', 'The database is unavailable right now; retry shortly', 503)
 
+/**
+ * 503: the database did not answer within the `databaseTimeout` option; retry shortly (a
+ * Retry-After header says when). A send that timed out may still be stored: retry it with the same
+ * Idempotency-Key.
+ */
+export const DatabaseTimeout = createError<'FST_DM_DATABASE_TIMEOUT', 503, [number]>('FST_DM_DATABASE_TIMEOUT', 'The database did not answer within %s ms; retry shortly', 503)
+
 /** 500: an unexpected failure; the original error is logged, never answered. */
 export const InternalError = createError('FST_DM_INTERNAL', 'The request could not be completed', 500)
 

@@ -19,7 +19,7 @@ export interface RawSqlClient {
  * transactions, and (looked up by name, see `userModel`) the host's user model delegate.
  */
 export interface PrismaClientLike extends RawSqlClient {
-  $transaction<R>(fn: (tx: RawSqlClient) => Promise<R>): Promise<R>
+  $transaction<R>(fn: (tx: RawSqlClient) => Promise<R>, options?: { maxWait?: number, timeout?: number }): Promise<R>
 }
 
 /** Which fields of the host's user model give the partner object's names; `null`: no such field. */
@@ -89,6 +89,14 @@ export interface DirectMessagesOptions {
    * closed (the client then resumes with Last-Event-ID). Default 1 MiB.
    */
   streamBufferLimit?: number
+  /**
+   * Milliseconds the plugin waits for the database on each operation (a query, or a whole
+   * transaction) before it gives up and answers 503 `FST_DM_DATABASE_TIMEOUT` with Retry-After
+   * (default 5,000). Also the `maxWait` and `timeout` of its Prisma transactions. A send that timed
+   * out may still commit once the database answers: clients that retry with an Idempotency-Key
+   * get that message, never a second one.
+   */
+  databaseTimeout?: number
 }
 
 /** The options after validation, with every default applied. */
@@ -110,6 +118,7 @@ export interface ResolvedOptions {
   maxStreamsPerUser: number
   heartbeatInterval: number
   streamBufferLimit: number
+  databaseTimeout: number
 }
 
 /** The default pagination key: cursors are still bound to user and list, but forgeable. */
@@ -173,6 +182,11 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
   if (!Number.isSafeInteger(heartbeatInterval) || heartbeatInterval < 1) throw new InvalidOption('option "heartbeatInterval" must be a positive integer (milliseconds)')
   const streamBufferLimit = opts.streamBufferLimit ?? 1024 * 1024
   if (!Number.isSafeInteger(streamBufferLimit) || streamBufferLimit < 1) throw new InvalidOption('option "streamBufferLimit" must be a positive integer (bytes)')
+  const databaseTimeout = opts.databaseTimeout ?? 5000
+  // setTimeout holds at most 2^31 - 1 ms.
+  if (!Number.isSafeInteger(databaseTimeout) || databaseTimeout < 1 || databaseTimeout > 2 ** 31 - 1) {
+    throw new InvalidOption('option "databaseTimeout" must be a positive integer (milliseconds)')
+  }
 
   return {
     prisma,
@@ -191,7 +205,8 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
     sendRateLimit,
     maxStreamsPerUser,
     heartbeatInterval,
-    streamBufferLimit
+    streamBufferLimit,
+    databaseTimeout
   }
 }
 

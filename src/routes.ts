@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import sseModule, { type SSEPluginOptions } from '@fastify/sse'
 import rateLimit from '@fastify/rate-limit'
-import { DatabaseUnavailable, InternalError, InvalidLastEventId, StreamUnavailable, Unauthorized } from './errors.js'
+import { DatabaseTimeout, DatabaseUnavailable, InternalError, InvalidLastEventId, StreamUnavailable, Unauthorized } from './errors.js'
 import { isDatabaseUnavailable } from './store.js'
 import type { ResolvedOptions } from './options.js'
 import { isUserId } from './ids.js'
@@ -67,6 +67,11 @@ export async function routes (instance: FastifyInstance, { options, service, hub
   // the host's error handler, as any error of a child context does.
   fastify.setErrorHandler((error: Error & { statusCode?: number, code?: string }, request, reply) => {
     if ((error.statusCode !== undefined && error.statusCode < 500) || error instanceof StreamUnavailable) throw error
+    if (error instanceof DatabaseTimeout) {
+      request.log.warn({ err: error }, 'directMessages: database timeout')
+      reply.header('retry-after', '1')
+      throw error
+    }
     if (isDatabaseUnavailable(error)) {
       request.log.warn({ err: error }, 'directMessages: database unavailable')
       reply.header('retry-after', '1')

@@ -12,6 +12,7 @@
  *   owner's newest visible message and unread count, written in the same transaction as the
  *   messages, so that lists and counts never scan a user's history.
  */
+import { DatabaseTimeout } from './errors.js'
 import type { PrismaClientLike, RawSqlClient, ResolvedOptions } from './options.js'
 import type { Message, Partner, UserId } from './types.js'
 
@@ -102,8 +103,16 @@ export class Store {
   readonly #uid: UserIdOf
 
   constructor (options: ResolvedOptions) {
-    this.#db = options.prisma
-    this.#users = (options.prisma as unknown as Record<string, UserDelegate>)[options.userModel] as UserDelegate
+    const { prisma, databaseTimeout: ms } = options
+    const users = (prisma as unknown as Record<string, UserDelegate>)[options.userModel] as UserDelegate
+    // Every operation on the database answers within `databaseTimeout`: a query, or a whole
+    // transaction (whose statements need no bound of their own).
+    this.#db = {
+      $queryRaw: (query, ...values) => bounded(prisma.$queryRaw(query, ...values), ms),
+      $executeRaw: (query, ...values) => bounded(prisma.$executeRaw(query, ...values), ms),
+      $transaction: (fn) => bounded(prisma.$transaction(fn, { maxWait: ms, timeout: ms }), ms)
+    }
+    this.#users = { findMany: (args) => bounded(users.findMany(args), ms) }
     this.#userFields = options.userFields
     this.#uid = options.userIdType === 'string' ? String : Number
     this.#userSelect = { id: true }
@@ -421,6 +430,23 @@ export class Store {
   static readonly NEWEST = NEWEST
 }
 
+/**
+ * `work`, or a DatabaseTimeout once `ms` have passed without an answer. The work itself goes on
+ * (nothing can recall a statement already sent); its late outcome is ignored.
+ */
+function bounded<T> (work: PromiseLike<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new DatabaseTimeout(ms)) }, ms)
+    work.then((value) => {
+      clearTimeout(timer)
+      resolve(value)
+    }, (err: unknown) => {
+      clearTimeout(timer)
+      reject(err)
+    })
+  })
+}
+
 function field (user: Record<string, unknown>, name: string | null): string {
   if (name === null) return ''
   const value = user[name]
@@ -448,12 +474,13 @@ export function isForeignKeyViolation (err: unknown): boolean {
 
 const UNAVAILABLE_CODES = new Set([
   'P1001', 'P1002', 'P1008', 'P1017', 'P2024', // cannot reach, timed out, connection closed, pool timeout
+  'P2028', // a transaction could not start within maxWait, or outlived its timeout
   '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', // PostgreSQL shutting down, connection failures
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'SQLITE_BUSY', 'SQLITE_CANTOPEN'
 ])
 const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'DatabaseDoesNotExist'])
 /** The `pg` driver's own connection errors, which carry no code. */
-const UNAVAILABLE_MESSAGES = /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection is closed/
+const UNAVAILABLE_MESSAGES = /Query read timeout|Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection is closed/
 
 /** The database cannot be reached or is going away: nothing a retry later would not fix. */
 export function isDatabaseUnavailable (err: unknown, depth = 0): boolean {

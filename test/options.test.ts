@@ -47,7 +47,10 @@ t.test('options', async (t) => {
       ['canMessage not a function', { canMessage: true }, /"canMessage"/],
       ['bus without start', { bus: { publish: () => {} } }, /"bus"/],
       ['heartbeatInterval zero', { heartbeatInterval: 0 }, /"heartbeatInterval"/],
-      ['streamBufferLimit negative', { streamBufferLimit: -5 }, /"streamBufferLimit"/]
+      ['streamBufferLimit negative', { streamBufferLimit: -5 }, /"streamBufferLimit"/],
+      ['databaseTimeout zero', { databaseTimeout: 0 }, /"databaseTimeout"/],
+      ['databaseTimeout fractional', { databaseTimeout: 1.5 }, /"databaseTimeout"/],
+      ['databaseTimeout beyond a timer', { databaseTimeout: 2 ** 31 }, /"databaseTimeout"/]
     ]
     for (const [name, options, message] of cases) {
       const app = Fastify()

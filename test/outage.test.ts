@@ -1,116 +1,263 @@
-// A database outage under load, on a PostgreSQL server of the test's own (initdb + pg_ctl as the
-// postgres user, on a free port) so that stopping it disturbs no other test: requests fail fast
-// with 503 and Retry-After (never a 500, never a hang), the application recovers by itself when
-// the server is back, every send answered 201 is in the database, and clients retrying with their
-// Idempotency-Key create no duplicates.
+// Database outages under load, on a PostgreSQL server of the test's own (initdb + pg_ctl as the
+// postgres user, on a free port) so that disturbing it disturbs no other test.
+// - Stopped: requests fail fast with 503 and Retry-After (never a 500, never a hang), the
+//   application recovers by itself when the server is back, every send answered 201 is in the
+//   database, and clients retrying with their Idempotency-Key create no duplicates.
+// - Frozen (SIGSTOP: connections open, nothing answers): every request still answers 503 within
+//   the `databaseTimeout` option, and sends that timed out but committed once the server woke
+//   are found, not duplicated, by the clients' retries.
 import { execFile } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import Fastify, { type InjectOptions } from 'fastify'
 import pg from 'pg'
-import t from 'tap'
-import { createPrisma, migrate } from '../examples/database.js'
+import t, { type Test } from 'tap'
+import directMessages from '../src/index.js'
+import { createPrisma, migrate, type ExamplePrisma } from '../examples/database.js'
 import { buildApp } from '../examples/app.js'
 
 const run = promisify(execFile)
 const BIN = ['/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/17/bin'].find((dir) => existsSync(join(dir, 'pg_ctl')))
 const PORT = 55000 + (process.pid % 400)
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-t.test('a database outage under load', async (t) => {
-  if (BIN === undefined || process.getuid?.() !== 0) {
-    if (process.env.CI === 'true') throw new Error('this test needs PostgreSQL\'s server binaries and root (to run them as the postgres user); on CI it must run')
-    t.test('outage', { skip: 'needs PostgreSQL\'s server binaries and root' }, async () => {})
-    return
-  }
+if (BIN === undefined || process.getuid?.() !== 0) {
+  if (process.env.CI === 'true') throw new Error('this test needs PostgreSQL\'s server binaries and root (to run them as the postgres user); on CI it must run')
+  t.test('outage', { skip: 'needs PostgreSQL\'s server binaries and root' }, async () => {})
+} else {
+  await outageTests(BIN)
+}
+
+async function outageTests (bin: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dm-outage-'))
   chmodSync(dir, 0o777)
-  const asPostgres = async (cmd: string, ...args: string[]): Promise<void> => { await run('runuser', ['-u', 'postgres', '--', join(BIN, cmd), ...args]) }
-  const start = (): Promise<void> => asPostgres('pg_ctl', '-D', join(dir, 'data'), '-o', `-p ${PORT} -k ${dir} -c listen_addresses=127.0.0.1`, '-l', join(dir, 'log'), 'start', '-w')
-  const stop = (): Promise<void> => asPostgres('pg_ctl', '-D', join(dir, 'data'), 'stop', '-m', 'fast', '-w')
-  await asPostgres('initdb', '-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres')
+  const data = join(dir, 'data')
+  const asPostgres = async (cmd: string, ...args: string[]): Promise<void> => { await run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]) }
+  const start = (): Promise<void> => asPostgres('pg_ctl', '-D', data, '-o', `-p ${PORT} -k ${dir} -c listen_addresses=127.0.0.1`, '-l', join(dir, 'log'), 'start', '-w')
+  const stop = (): Promise<void> => asPostgres('pg_ctl', '-D', data, 'stop', '-m', 'fast', '-w')
+  /** The server's processes (the postmaster and its children), all started by this test. */
+  const serverPids = async (): Promise<number[]> => {
+    const postmaster = Number((readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n', 1)[0] as string).trim())
+    const children = await run('pgrep', ['-P', String(postmaster)]).then(({ stdout }) => stdout.split('\n').filter(Boolean).map(Number), () => [])
+    return [postmaster, ...children]
+  }
+  let frozen: number[] = []
+  const freeze = async (): Promise<void> => {
+    frozen = await serverPids()
+    for (const pid of frozen) process.kill(pid, 'SIGSTOP')
+  }
+  const thaw = (): void => {
+    for (const pid of frozen.splice(0)) {
+      try { process.kill(pid, 'SIGCONT') } catch { /* gone */ }
+    }
+  }
+  await asPostgres('initdb', '-D', data, '-A', 'trust', '-U', 'postgres')
   await start()
-  // One teardown, in order: the clients first, then the server they talk to.
-  const closers: Array<() => Promise<unknown>> = []
   t.teardown(async () => {
-    for (const close of closers.reverse()) await close().catch(() => {})
+    thaw()
     await stop().catch(() => {})
     rmSync(dir, { recursive: true, force: true })
   })
-  const url = `postgresql://postgres@127.0.0.1:${PORT}/dm_outage`
-  await migrate(url)
-  const prisma = await createPrisma(url)
-  const failures: string[] = []
-  const app = await buildApp({ prisma, logger: { level: 'error', stream: { write: (line: string) => { failures.push(line) } } } })
-  await app.ready()
-  closers.push(async () => {
-    await app.close()
-    // The driver's pool may keep waiting for a connection the outage broke mid-transaction;
-    // give up on it after a while rather than hang.
-    await Promise.race([prisma.$disconnect(), new Promise((resolve) => setTimeout(resolve, 2000))])
+
+  /** A migrated database on the private server, the example application on it, and its users. */
+  async function setUp (t: Test, name: string, databaseTimeout?: number): Promise<Setup> {
+    const url = `postgresql://postgres@127.0.0.1:${PORT}/${name}`
+    await migrate(url)
+    // The example's own queries (its token lookup) get the same bound from the driver.
+    const prisma = await createPrisma(url, databaseTimeout === undefined ? {} : { connectTimeout: databaseTimeout, queryTimeout: databaseTimeout })
+    const failures: string[] = []
+    const app = await buildApp({
+      prisma,
+      logger: { level: 'error', stream: { write: (line: string) => { failures.push(line) } } },
+      directMessages: databaseTimeout === undefined ? {} : { databaseTimeout }
+    })
+    await app.ready()
+    // One teardown, in order: the clients first, then the server they talk to.
+    const closers: Array<() => Promise<unknown>> = [async () => {
+      await app.close()
+      // The driver's pool may keep waiting for a connection the outage broke mid-transaction;
+      // give up on it after a while rather than hang.
+      await Promise.race([prisma.$disconnect(), sleep(2000)])
+    }]
+    t.teardown(async () => { for (const close of closers.reverse()) await close().catch(() => {}) })
+    const users = []
+    for (const username of ['ann', 'ben']) {
+      const res = await app.inject({ method: 'POST', url: '/users', payload: { username } })
+      users.push(res.json<{ id: number, token: string }>())
+    }
+    const [ann, ben] = users as [{ id: number, token: string }, { id: number, token: string }]
+    const statuses: number[] = []
+    const acknowledged = new Map<string, number>()
+    const setup: Setup = {
+      url,
+      prisma,
+      failures,
+      statuses,
+      acknowledged,
+      slowest: 0,
+      ann,
+      ben,
+      async attempt (key) {
+        const started = Date.now()
+        const res = await app.inject({
+          method: 'POST',
+          url: `/api/dm/send/${ben.id}/`,
+          headers: { authorization: `Token ${ann.token}`, 'idempotency-key': key },
+          payload: { content: `message ${key}` }
+        })
+        setup.slowest = Math.max(setup.slowest, Date.now() - started)
+        statuses.push(res.statusCode)
+        if (res.statusCode === 201) acknowledged.set(key, res.json<{ id: number }>().id)
+        if (res.statusCode === 503) t.ok(Number(res.headers['retry-after']) > 0 && res.json<{ message: string }>().message.length > 0, `503 for ${key} says when to retry`)
+        return res.statusCode
+      },
+      async read () {
+        const started = Date.now()
+        const res = await app.inject({ method: 'GET', url: '/api/dm/unread/', headers: { authorization: `Token ${ben.token}` } })
+        setup.slowest = Math.max(setup.slowest, Date.now() - started)
+        statuses.push(res.statusCode)
+        return res.statusCode
+      },
+      async settle (keys, others = 0) {
+        // The application recovers by itself; clients retry what was not acknowledged, with the same keys.
+        for (let round = 0; round < 50 && acknowledged.size < keys.length; round++) {
+          for (const key of keys.filter((k) => !acknowledged.has(k))) await setup.attempt(key)
+          if (acknowledged.size < keys.length) await sleep(100)
+        }
+        t.equal(acknowledged.size, keys.length, 'every send is eventually acknowledged')
+        const check = new pg.Client({ connectionString: url })
+        check.on('error', () => {})
+        await check.connect()
+        closers.push(() => check.end())
+        const rows = (await check.query<{ id: string, idempotency_key: string }>('SELECT id, idempotency_key FROM dm_message')).rows
+        t.equal(rows.length, keys.length + others, 'exactly one message per logical send: retries created no duplicates')
+        const stored = new Map(rows.map((row) => [row.idempotency_key, Number(row.id)]))
+        t.ok([...acknowledged].every(([key, id]) => stored.get(key) === id), 'every acknowledged message is in the database, with the id that was answered')
+        const unread = await app.inject({ method: 'GET', url: '/api/dm/unread/', headers: { authorization: `Token ${ben.token}` } })
+        t.same(unread.json(), { id: ben.id, count: keys.length + others }, 'the counts are right after the outage')
+      }
+    }
+    return setup
+  }
+
+  t.test('the server stopped under load', async (t) => {
+    const db = await setUp(t, 'dm_outage')
+    const keys = Array.from({ length: 120 }, (_, i) => `send-${i}`)
+    let stopped = false
+    const outage = (async () => {
+      await sleep(150)
+      await stop()
+      stopped = true
+      await sleep(700)
+      await start()
+    })()
+    // Five clients send in turn while the server goes down and comes back.
+    const pending = [...keys]
+    await Promise.all(Array.from({ length: 5 }, async () => {
+      for (let key = pending.shift(); key !== undefined; key = pending.shift()) await db.attempt(key)
+    }))
+    await outage
+    t.ok(stopped, 'the server was stopped during the load')
+    t.ok(db.statuses.includes(503), `some sends met the outage: ${db.statuses.filter((s) => s === 503).length} answered 503`)
+    t.same([...new Set(db.statuses)].filter((s) => s !== 201 && s !== 503), [], `nothing but 201 and 503 (never a 500): ${[...new Set(db.statuses)].join(', ')}`)
+    for (const line of db.failures.filter((l) => !l.includes('"statusCode":503')).slice(0, 3)) t.comment(line.slice(0, 1500))
+    t.ok(db.slowest < 6000, `no request hung: the slowest took ${db.slowest} ms`)
+    await db.settle(keys)
   })
 
-  const users = []
-  for (const username of ['ann', 'ben']) {
-    const res = await app.inject({ method: 'POST', url: '/users', payload: { username } })
-    users.push(res.json<{ id: number, token: string }>())
-  }
-  const [ann, ben] = users as [{ id: number, token: string }, { id: number, token: string }]
-
-  // Clients: each logical send has its own key; a send answered anything but 201 is retried later.
-  const acknowledged = new Map<string, number>()
-  const statuses: number[] = []
-  let slowest = 0
-  const attempt = async (key: string): Promise<number> => {
-    const started = Date.now()
-    const res = await app.inject({
-      method: 'POST',
-      url: `/api/dm/send/${ben.id}/`,
-      headers: { authorization: `Token ${ann.token}`, 'idempotency-key': key },
-      payload: { content: `message ${key}` }
+  t.test('the server frozen under load: answers within databaseTimeout', async (t) => {
+    const timeout = 1000
+    const db = await setUp(t, 'dm_frozen', timeout)
+    // A host whose driver has no timeouts at all (and whose authentication needs no query): only
+    // the plugin's own bound stands between its routes and a hang.
+    const unbounded = await createPrisma(db.url, { connectTimeout: 0, queryTimeout: 0 })
+    const bare = Fastify()
+    await bare.register(directMessages, {
+      prisma: unbounded,
+      getUserId: (request) => Number(request.headers['x-user']),
+      databaseTimeout: timeout
     })
-    slowest = Math.max(slowest, Date.now() - started)
-    statuses.push(res.statusCode)
-    if (res.statusCode === 201) acknowledged.set(key, res.json<{ id: number }>().id)
-    if (res.statusCode === 503) t.ok(Number(res.headers['retry-after']) > 0 && res.json<{ message: string }>().message.length > 0, `503 for ${key} says when to retry`)
-    return res.statusCode
-  }
+    t.teardown(async () => {
+      await bare.close()
+      await Promise.race([unbounded.$disconnect(), sleep(2000)])
+    })
+    const bareRequests = [
+      { method: 'GET' as const, url: '/unread/', headers: { 'x-user': String(db.ben.id) } },
+      { method: 'GET' as const, url: `/conversations/${db.ann.id}/`, headers: { 'x-user': String(db.ben.id) } },
+      { method: 'POST' as const, url: `/send/${db.ben.id}/`, headers: { 'x-user': String(db.ann.id), 'idempotency-key': 'bare' }, payload: { content: 'message bare' } }
+    ]
+    const keys = Array.from({ length: 60 }, (_, i) => `frozen-${i}`)
+    // Some traffic before, so that the pools hold connections the freeze will leave hanging.
+    for (const key of keys.slice(0, 5)) await db.attempt(key)
+    t.same(db.statuses, [201, 201, 201, 201, 201], 'sends succeed before the freeze')
+    t.equal((await bare.inject(bareRequests[0] as InjectOptions)).statusCode, 200, 'the bare host answers before the freeze')
+    db.statuses.length = 0
+    db.slowest = 0
+    const bareAnswers: Array<{ status: number, code: string, retryAfter: unknown, ms: number }> = []
+    await freeze()
+    let during: number[]
+    try {
+      // Five clients of the example and three of the bare host, while nothing answers, for about
+      // three timeouts.
+      const pending = keys.slice(5)
+      const until = Date.now() + 3 * timeout
+      await Promise.all([
+        ...Array.from({ length: 5 }, async (_, client) => {
+          while (Date.now() < until) {
+            const key = pending.shift()
+            if (key === undefined || client % 2 === 1) await db.read()
+            else await db.attempt(key)
+          }
+        }),
+        ...bareRequests.map(async (request) => {
+          while (Date.now() < until) {
+            const started = Date.now()
+            const res = await bare.inject(request as InjectOptions)
+            bareAnswers.push({ status: res.statusCode, code: res.json<{ code: string }>().code, retryAfter: res.headers['retry-after'], ms: Date.now() - started })
+          }
+        })
+      ])
+      during = [...db.statuses]
+    } finally {
+      thaw()
+    }
+    t.ok(during.length >= 5, `requests were made to the example while the server was frozen: ${during.length}`)
+    t.same([...new Set(during)], [503], 'every request made while nothing answered got 503')
+    for (const line of db.failures.filter((l) => !l.includes('"statusCode":503')).slice(0, 3)) t.comment(line.slice(0, 1500))
+    t.ok(db.slowest < timeout + 1500, `each answered within the timeout (${timeout} ms) and some slack: the slowest took ${db.slowest} ms`)
+    t.ok(bareAnswers.length >= 6, `requests were made to the bare host: ${bareAnswers.length}`)
+    t.same([...new Set(bareAnswers.map((answer) => `${answer.status} ${answer.code} retry-after ${String(answer.retryAfter)}`))],
+      ['503 FST_DM_DATABASE_TIMEOUT retry-after 1'], 'the bare host answered every request 503 FST_DM_DATABASE_TIMEOUT with Retry-After')
+    const bareSlowest = Math.max(...bareAnswers.map((answer) => answer.ms))
+    t.ok(bareSlowest >= timeout && bareSlowest < timeout + 1500, `the plugin waited its databaseTimeout, no longer: the slowest took ${bareSlowest} ms`)
 
-  const keys = Array.from({ length: 120 }, (_, i) => `send-${i}`)
-  let stopped = false
-  const outage = (async () => {
-    await new Promise((resolve) => setTimeout(resolve, 150))
-    await stop()
-    stopped = true
-    await new Promise((resolve) => setTimeout(resolve, 700))
-    await start()
-  })()
-  // Five clients send in turn while the server goes down and comes back.
-  const pending = [...keys]
-  await Promise.all(Array.from({ length: 5 }, async () => {
-    for (let key = pending.shift(); key !== undefined; key = pending.shift()) await attempt(key)
-  }))
-  await outage
-  t.ok(stopped, 'the server was stopped during the load')
-  t.ok(statuses.includes(503), `some sends met the outage: ${statuses.filter((s) => s === 503).length} answered 503`)
-  t.same([...new Set(statuses)].filter((s) => s !== 201 && s !== 503), [], `nothing but 201 and 503 (never a 500): ${[...new Set(statuses)].join(', ')}`)
-  for (const line of failures.slice(0, 3)) t.comment(line.slice(0, 1500))
-  t.ok(slowest < 6000, `no request hung: the slowest took ${slowest} ms`)
+    // The bare host recovers by itself too; its send, retried with its key, is stored once.
+    let bareSend = 0
+    for (let round = 0; round < 50 && bareSend !== 201; round++) {
+      bareSend = (await bare.inject(bareRequests[2] as InjectOptions)).statusCode
+      if (bareSend !== 201) await sleep(100)
+    }
+    t.equal(bareSend, 201, 'the bare host\'s send is acknowledged once the server is back')
+    // Sends that timed out may have committed when the server woke: retrying with their keys finds them.
+    await db.settle(keys, 1)
+  })
+}
 
-  // The application recovers by itself; clients retry what was not acknowledged, with the same keys.
-  for (let round = 0; round < 50 && acknowledged.size < keys.length; round++) {
-    for (const key of keys.filter((k) => !acknowledged.has(k))) await attempt(key)
-    if (acknowledged.size < keys.length) await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  t.equal(acknowledged.size, keys.length, 'every send is eventually acknowledged')
-  const check = new pg.Client({ connectionString: url })
-  check.on('error', () => {})
-  await check.connect()
-  closers.push(() => check.end())
-  const rows = (await check.query<{ id: string, idempotency_key: string }>('SELECT id, idempotency_key FROM dm_message')).rows
-  t.equal(rows.length, keys.length, 'exactly one message per logical send: retries created no duplicates')
-  const stored = new Map(rows.map((row) => [row.idempotency_key, Number(row.id)]))
-  t.ok([...acknowledged].every(([key, id]) => stored.get(key) === id), 'every acknowledged message is in the database, with the id that was answered')
-  const unread = await app.inject({ method: 'GET', url: '/api/dm/unread/', headers: { authorization: `Token ${ben.token}` } })
-  t.same(unread.json(), { id: ben.id, count: keys.length }, 'the counts are right after the outage')
-})
+interface Setup {
+  url: string
+  prisma: ExamplePrisma
+  failures: string[]
+  statuses: number[]
+  acknowledged: Map<string, number>
+  slowest: number
+  ann: { id: number, token: string }
+  ben: { id: number, token: string }
+  /** One send from ann to ben with this Idempotency-Key; answers the status. */
+  attempt(key: string): Promise<number>
+  /** ben reads his unread count; answers the status. */
+  read(): Promise<number>
+  /** Retries until every key is acknowledged, then checks the database holds exactly those sends (and `others` more). */
+  settle(keys: string[], others?: number): Promise<void>
+}
