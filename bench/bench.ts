@@ -23,7 +23,7 @@
 import { writeFileSync } from 'node:fs'
 import { isDeepStrictEqual } from 'node:util'
 import {
-  DERIVE_CONVERSATIONS, ENDPOINTS, authHeaders, closeAgent, machineNote, load, progress, recreateDatabase, round, startServer, table, timed, timedRequest, withClient,
+  DERIVE_CONVERSATIONS, ENDPOINTS, authHeaders, closeAgent, createBenchPrisma, floorPool, machineNote, load, progress, recreateDatabase, round, startServer, table, timed, timedRequest, withClient,
   type Endpoint, type LoadResult, type RequestSpec, type Server
 } from './lib.js'
 
@@ -140,6 +140,35 @@ async function checkSameAnswers (plugin: Server, floor: Server): Promise<void> {
   progress('both servers answer the same JSON')
 }
 
+/**
+ * The cost of one statement on each side, without HTTP: the same parameterised SELECT, through the
+ * Prisma client (`$queryRaw`, as the plugin issues it) and through `pg`, by CONNECTIONS concurrent
+ * callers in this process. Answers CPU µs of this process per statement.
+ */
+async function statementCost (url: string): Promise<{ prisma: number, pg: number }> {
+  const prisma = await createBenchPrisma(url, POOL)
+  const pool = floorPool(url, POOL)
+  const id = 1
+  const measure = async (call: () => PromiseLike<unknown>): Promise<number> => {
+    const calls = 20_000
+    for (let i = 0; i < 1000; i++) await call()
+    const before = process.cpuUsage()
+    let issued = 0
+    await Promise.all(Array.from({ length: CONNECTIONS }, async () => { while (issued++ < calls) await call() }))
+    const used = process.cpuUsage(before)
+    return (used.user + used.system) / calls
+  }
+  try {
+    return {
+      prisma: await measure(() => prisma.$queryRaw`SELECT SUM(unread_count) AS count FROM dm_conversation WHERE owner_id = ${id} AND unread_count > 0`),
+      pg: await measure(() => pool.query('SELECT SUM(unread_count) AS count FROM dm_conversation WHERE owner_id = $1 AND unread_count > 0', [id]))
+    }
+  } finally {
+    await prisma.$disconnect()
+    await pool.end()
+  }
+}
+
 async function main (): Promise<void> {
   const begin = performance.now()
   progress(`bench: ${USERS} users, ${MESSAGES} messages; ${CONNECTIONS} connections, pool of ${POOL} on each side, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s per endpoint and side`)
@@ -168,6 +197,8 @@ async function main (): Promise<void> {
     await floor.close()
     closeAgent()
   }
+  const cost = await statementCost(url)
+  progress(`one statement: ${cost.prisma.toFixed(0)} µs of CPU through Prisma's $queryRaw, ${cost.pg.toFixed(0)} µs through pg`)
 
   const json: Record<string, { plugin_rps: number, floor_rps: number, ratio: number, plugin_p99_ms: number, floor_p99_ms: number, plugin_p50_ms: number, floor_p50_ms: number }> = {}
   const rows: Array<Array<string | number>> = []
@@ -196,6 +227,9 @@ async function main (): Promise<void> {
   console.log('')
   console.log('CPU time per request, µs (server: the Node process answering; db+other: the rest of the machine, mostly PostgreSQL; client: autocannon)')
   console.log(table(['endpoint', 'plugin server', 'floor server', 'plugin db+other', 'floor db+other', 'plugin client', 'floor client'], cpuRows))
+  console.log('')
+  console.log(`One statement, without HTTP (${CONNECTIONS} concurrent callers): ${cost.prisma.toFixed(0)} µs of CPU through Prisma's $queryRaw, ` +
+    `${cost.pg.toFixed(0)} µs through pg (${(cost.prisma / cost.pg).toFixed(1)}×): the floor's advantage on every statement`)
   console.log('')
   progress(`machine: ${machineNote()}`)
   progress(`wrote bench-results.json; total ${((performance.now() - begin) / 1000).toFixed(0)} s`)

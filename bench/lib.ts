@@ -7,7 +7,7 @@
  * - `plugin`: the example application (examples/app.ts: token lookup through Prisma, the plugin at
  *   /api/dm) on a PrismaClient whose PrismaPg adapter has a pool of DM_BENCH_POOL connections;
  * - `floor`: a bare Fastify application answering the same routes with the same JSON, doing the
- *   same work (the same token lookup, the same statements, the same send transaction) with
+ *   same work (the same token lookup, the same statements, the same one-statement send) with
  *   hand-written SQL on a `pg.Pool` of DM_BENCH_POOL connections. No ORM, no plugin, no schemas.
  */
 import { fork, type ChildProcess } from 'node:child_process'
@@ -233,7 +233,7 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
     const token = AUTHORIZATION.exec(request.headers.authorization ?? '')?.[1]
     if (token === undefined) throw new HttpError(401, 'Unauthorized')
     const { rows } = await pool.query<{ id: number }>(
-      'SELECT id, username, first_name, last_name, token FROM app_user WHERE token = $1 LIMIT 1', [token])
+      'SELECT id FROM app_user WHERE token = $1', [token])
     if (rows[0] === undefined) throw new HttpError(401, 'Unauthorized')
     return rows[0].id
   }
@@ -311,32 +311,35 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
     const query = request.query as { cursor?: string, page_size?: string, mark_read?: string }
     const scope = `${me}|messages|${partner}`
     const at = position(scope, query)
-    if (query.mark_read !== 'false') {
-      const unread = await pool.query<{ unread_count: number }>(
-        'SELECT unread_count FROM dm_conversation WHERE owner_id = $1 AND partner_id = $2', [me, partner])
-      if ((unread.rows[0]?.unread_count ?? 0) > 0) {
-        await inTransaction(async (client) => {
-          const marked = await client.query(
-            `UPDATE dm_message SET read_at = $1
-             WHERE recipient_id = $2 AND sender_id = $3 AND read_at IS NULL AND deleted_by_recipient = false AND id <= $4
-             RETURNING ${MESSAGE_COLUMNS}`, [new Date().toISOString(), me, partner, NEWEST])
-          if (marked.rows.length > 0) {
-            await client.query('UPDATE dm_conversation SET unread_count = unread_count - $1 WHERE owner_id = $2 AND partner_id = $3',
-              [marked.rows.length, me, partner])
-          }
-        })
-      }
-    }
     const [low, high] = me < partner ? [me, partner] : [partner, me]
-    const { rows } = await pool.query<MessageRow>(at.direction === 'older'
-      ? `SELECT ${MESSAGE_COLUMNS} FROM dm_message
-         WHERE user_low_id = $1 AND user_high_id = $2 AND id < $3
+    // The page and the reader's conversation row, in one statement, as the plugin reads them.
+    const page = `SELECT ${MESSAGE_COLUMNS} FROM dm_message
+         WHERE user_low_id = $1 AND user_high_id = $2 AND id ${at.direction === 'older' ? '<' : '>'} $3
            AND ((sender_id = $4 AND deleted_by_sender = false) OR (recipient_id = $4 AND deleted_by_recipient = false))
-         ORDER BY id DESC LIMIT $5`
-      : `SELECT ${MESSAGE_COLUMNS} FROM dm_message
-         WHERE user_low_id = $1 AND user_high_id = $2 AND id > $3
-           AND ((sender_id = $4 AND deleted_by_sender = false) OR (recipient_id = $4 AND deleted_by_recipient = false))
-         ORDER BY id ASC LIMIT $5`, [low, high, at.key, me, at.size + 1])
+         ORDER BY id ${at.direction === 'older' ? 'DESC' : 'ASC'} LIMIT $5`
+    const result = await pool.query<MessageRow & { kind: number, unread_count: number | null, last_message_id: string | null }>(
+      `SELECT 0 AS kind, ${MESSAGE_COLUMNS}, NULL AS unread_count, NULL AS last_message_id FROM (${page}) page
+       UNION ALL
+       SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, unread_count, last_message_id FROM dm_conversation WHERE owner_id = $4 AND partner_id = $6`,
+      [low, high, at.key, me, at.size + 1, partner])
+    const conversation = result.rows.find((row) => row.kind === 1)
+    let rows: MessageRow[] = result.rows.filter((row) => row.kind === 0)
+      .sort(at.direction === 'older' ? (a, b) => Number(b.id) - Number(a.id) : (a, b) => Number(a.id) - Number(b.id))
+    if (query.mark_read !== 'false' && (conversation?.unread_count ?? 0) > 0) {
+      const marked = await inTransaction(async (client) => {
+        const changed = await client.query<MessageRow>(
+          `UPDATE dm_message SET read_at = $1
+           WHERE recipient_id = $2 AND sender_id = $3 AND read_at IS NULL AND deleted_by_recipient = false AND id <= $4
+           RETURNING ${MESSAGE_COLUMNS}`, [new Date().toISOString(), me, partner, Number(conversation?.last_message_id ?? 0)])
+        if (changed.rows.length > 0) {
+          await client.query('UPDATE dm_conversation SET unread_count = unread_count - $1 WHERE owner_id = $2 AND partner_id = $3',
+            [changed.rows.length, me, partner])
+        }
+        return changed.rows
+      })
+      const readAt = new Map(marked.map((row) => [row.id, row.read_at]))
+      rows = rows.map((row) => readAt.has(row.id) ? { ...row, read_at: readAt.get(row.id) ?? null } : row)
+    }
     if (rows.length === 0 && me !== partner && !(await userExists(partner))) throw new HttpError(404, 'User not found')
     return envelope(request, paginate(scope, at, rows, (row) => Number(row.id)), (row) => toMessageJson(row, me))
   })
@@ -347,38 +350,51 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
     const content = (request.body as { content?: unknown } | undefined)?.content
     if (typeof content !== 'string' || content.trim() === '') throw new HttpError(400, 'content must not be empty')
     if (recipient === me) throw new HttpError(400, 'You cannot message yourself')
-    const blockers = await pool.query<{ blocker_id: number }>(
-      `SELECT blocker_id FROM dm_block
-       WHERE (blocker_id = $1 AND blocked_id = $2) OR (blocker_id = $2 AND blocked_id = $1)`, [me, recipient])
-    if (blockers.rows.length > 0) throw new HttpError(400, 'You are not allowed to send messages to this user')
     const [low, high] = me < recipient ? [me, recipient] : [recipient, me]
-    let row: MessageRow
+    let result: pg.QueryResult<MessageRow & { blocked: boolean }>
     try {
-      row = await inTransaction(async (client) => {
-        // Both participants' dm_user rows, locked in user-id order, as the plugin does.
-        await client.query(`INSERT INTO dm_user (user_id) VALUES ($1), ($2)
-          ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id`, [low, high])
-        const inserted = await client.query<MessageRow>(
-          `INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+      // The plugin's one-statement send: both dm_user rows locked before the message row exists,
+      // blocks checked, both conversation rows brought up to date.
+      result = await pool.query<MessageRow & { blocked: boolean }>(
+        `WITH locked AS (
+           INSERT INTO dm_user (user_id) VALUES ($1), ($2)
+           ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id
+           RETURNING user_id
+         ), blocked AS (
+           SELECT EXISTS (
+             SELECT 1 FROM dm_block WHERE (blocker_id = $3 AND blocked_id = $4) OR (blocker_id = $4 AND blocked_id = $3)
+           ) AS blocked
+         ), message AS (
+           INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key)
+           SELECT s.user_id, r.user_id, CASE WHEN s.user_id = $1 THEN s.user_id ELSE r.user_id END,
+                  CASE WHEN s.user_id = $1 THEN r.user_id ELSE s.user_id END,
+                  CAST($5 AS TEXT), CAST($6 AS TIMESTAMP(3)), CAST($7 AS TEXT)
+           FROM locked s, locked r, blocked b
+           WHERE s.user_id = $3 AND r.user_id = $4 AND NOT b.blocked
            ON CONFLICT (sender_id, idempotency_key) DO NOTHING
-           RETURNING ${MESSAGE_COLUMNS}`, [me, recipient, low, high, content, new Date().toISOString(), null])
-        const message = inserted.rows[0] as MessageRow
-        const lowUnread = low === recipient ? 1 : 0
-        await client.query(
-          `INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
-           VALUES ($1, $2, $3, $4), ($2, $1, $3, $5)
+           RETURNING id, sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, read_at
+         ), conversations AS (
+           INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
+           SELECT owner_id, partner_id, id, unread FROM (
+             SELECT user_low_id AS owner_id, user_high_id AS partner_id, id, CASE WHEN recipient_id = user_low_id THEN 1 ELSE 0 END AS unread FROM message
+             UNION ALL
+             SELECT user_high_id, user_low_id, id, CASE WHEN recipient_id = user_high_id THEN 1 ELSE 0 END FROM message
+           ) sides
            ON CONFLICT (owner_id, partner_id) DO UPDATE SET
              last_message_id = CASE
                WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < excluded.last_message_id
                THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
-             unread_count = dm_conversation.unread_count + excluded.unread_count`, [low, high, message.id, lowUnread, 1 - lowUnread])
-        return message
-      })
+             unread_count = dm_conversation.unread_count + excluded.unread_count
+         )
+         SELECT m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at, b.blocked
+         FROM blocked b LEFT JOIN message m ON true`,
+        [low, high, me, recipient, content, new Date().toISOString(), null])
     } catch (err) {
       if ((err as { code?: string }).code === '23503') throw new HttpError(404, 'User not found')
       throw err
     }
+    const row = result.rows[0] as MessageRow & { blocked: boolean }
+    if (row.blocked) throw new HttpError(400, 'You are not allowed to send messages to this user')
     return reply.code(201).send(toMessageJson(row, me))
   })
 

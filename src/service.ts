@@ -112,11 +112,13 @@ export class Service implements DirectMessagesService {
     await this.#checkPolicy(senderId, recipientId, options.request)
     let result
     try {
-      result = await this.#store.transaction((tx) => this.#store.insertMessage(tx, senderId, recipientId, content, new Date(), key))
+      // Blocks are checked by the statement that stores the message.
+      result = await this.#store.sendMessage(senderId, recipientId, content, new Date(), key)
     } catch (err) {
       if (isForeignKeyViolation(err) && !(await this.#store.userExists(recipientId))) throw new UserNotFound(recipientId)
       throw err
     }
+    if (result === null) return await this.#refuseBlocked(senderId, recipientId)
     if (!result.created) return this.#replayed(result.message, recipientId, content)
     const { message } = result
     this.#events.emit('messageSent', [{ message, from: senderId, to: recipientId }])
@@ -127,8 +129,15 @@ export class Service implements DirectMessagesService {
   async conversation (userId: UserId, partnerId: UserId, request: ConversationRequest = {}): Promise<Page<Message>> {
     const scope = `${userId}|messages|${partnerId}`
     const position = this.#position(scope, request)
-    if (request.markRead !== false) await this.#markRead(userId, partnerId, undefined)
-    const rows = await this.#store.messagePage(userId, partnerId, position.direction, position.key, position.size + 1)
+    const page = await this.#store.messagePage(userId, partnerId, position.direction, position.key, position.size + 1)
+    let rows = page.messages
+    if (request.markRead !== false && page.unreadCount > 0) {
+      // Marks read what the reader could see when the page was read (up to the conversation's
+      // newest message then), and shows the page's messages as read.
+      const changed = await this.#markRead(userId, partnerId, page.lastMessageId, false)
+      const readAt = new Map(changed.map((message) => [message.id, message.readAt]))
+      rows = rows.map((message) => readAt.has(message.id) ? { ...message, readAt: readAt.get(message.id) ?? null } : message)
+    }
     if (rows.length === 0) await this.#checkUserExists(userId, partnerId)
     return this.#page(scope, position, rows, (message) => ({ key: message.id }))
   }
@@ -216,11 +225,13 @@ export class Service implements DirectMessagesService {
     this.#events.off(event, listener)
   }
 
-  /** Marks read and emits the events, without the user check (the caller does it when it matters). */
-  async #markRead (userId: UserId, partnerId: UserId, upTo: number | undefined): Promise<Message[]> {
-    // The owner's conversation row says whether anything is unread: usually nothing is, and then
-    // reading a conversation costs no write at all.
-    if (await this.#store.conversationUnreadCount(userId, partnerId) === 0) return []
+  /**
+   * Marks read and emits the events, without the user check (the caller does it when it matters).
+   * `check`: first ask the owner's conversation row whether anything is unread (usually nothing
+   * is, and then marking costs no write at all); false when the caller knows.
+   */
+  async #markRead (userId: UserId, partnerId: UserId, upTo: number | undefined, check = true): Promise<Message[]> {
+    if (check && await this.#store.conversationUnreadCount(userId, partnerId) === 0) return []
     const changed = await this.#store.transaction((tx) => this.#store.markConversationRead(tx, userId, partnerId, new Date(), upTo))
     if (this.#events.listens('messageRead')) {
       this.#events.emit('messageRead', changed.map((message): MessageEvent => ({ message, from: message.senderId, to: message.recipientId })))
@@ -247,8 +258,8 @@ export class Service implements DirectMessagesService {
   }
 
   /**
-   * Whether the sender may message the recipient: the allowlist, the host's `canMessage`, and
-   * blocks must all allow it. A refusal is the same 400 whatever refused, so that a block is not
+   * Whether the sender may message the recipient: the allowlist and the host's `canMessage` must
+   * allow it (blocks, too, are checked when the message is stored). A refusal is the same 400 whatever refused, so that a block is not
    * revealed; a recipient that does not exist is still a 404.
    */
   async #checkPolicy (senderId: UserId, recipientId: UserId, request: FastifyRequest | undefined): Promise<void> {
@@ -259,9 +270,16 @@ export class Service implements DirectMessagesService {
       const verdict = await canMessage(senderId, recipientId, request)
       if (verdict !== true) return await this.#refuse(recipientId, typeof verdict === 'string' && verdict !== '' ? verdict : undefined)
     }
+  }
+
+  /**
+   * A block refused the send: the recipient's is answered like any refusal (so that it is not
+   * revealed); the sender's own says so. A block lifted in the meantime still refused this send.
+   */
+  async #refuseBlocked (senderId: UserId, recipientId: UserId): Promise<never> {
     const blockers = await this.#store.blockersBetween(senderId, recipientId)
-    if (blockers.includes(recipientId)) return await this.#refuse(recipientId)
-    if (blockers.includes(senderId)) throw new BlockedByYou()
+    if (blockers.includes(senderId) && !blockers.includes(recipientId)) throw new BlockedByYou()
+    return await this.#refuse(recipientId)
   }
 
   async #refuse (recipientId: UserId, message?: string): Promise<never> {

@@ -42,6 +42,22 @@ interface ConversationRow {
   unread_count: number
 }
 
+interface PageRow extends Omit<MessageRow, 'id'> {
+  kind: number | bigint
+  id: bigint | number | null
+  unread_count: number | bigint | null
+  last_message_id: number | bigint | null
+}
+
+/** A page of a conversation, and the reader's conversation row as it was when the page was read. */
+export interface MessagePage {
+  messages: Message[]
+  /** The reader's unread messages in the conversation. */
+  unreadCount: number
+  /** The newest message of the conversation the reader could see (0: none). */
+  lastMessageId: number
+}
+
 /** A conversation row of the owner's list, keyed by its last visible message id. */
 export interface ConversationEntry {
   partnerId: UserId
@@ -101,9 +117,13 @@ export class Store {
   readonly #userSelect: Record<string, true>
   readonly #userFields: ResolvedOptions['userFields']
   readonly #uid: UserIdOf
+  /** PostgreSQL: a send is one statement (data-modifying CTEs), not a transaction of several. */
+  readonly #oneStatementSend: boolean
 
   constructor (options: ResolvedOptions) {
     const { prisma, databaseTimeout: ms } = options
+    // The client's provider, when it tells (Prisma 6 and 7 do); otherwise the portable way.
+    this.#oneStatementSend = (prisma as { _activeProvider?: unknown })._activeProvider === 'postgresql'
     const users = (prisma as unknown as Record<string, UserDelegate>)[options.userModel] as UserDelegate
     // Every operation on the database answers within `databaseTimeout`: a query, or a whole
     // transaction (whose statements need no bound of their own).
@@ -136,43 +156,98 @@ export class Store {
   }
 
   /**
-   * Stores a message and brings both participants' conversation rows up to date: the newest
-   * message id (never moved backwards by a concurrent older send) and the recipient's unread count.
+   * Stores a message unless either participant blocks the other, and brings both participants'
+   * conversation rows up to date: the newest message id (never moved backwards by a concurrent
+   * older send) and the recipient's unread count. Answers null when a block refused it.
    *
    * First it locks both participants' dm_user rows, so that the message id is drawn while no other
    * transaction involving either user can commit: each user's messages get ids in commit order,
    * which event streams rely on (see stream.ts). Rows are always locked in user-id order, so that
-   * concurrent sends in both directions cannot deadlock.
+   * concurrent sends in both directions cannot deadlock. With a key, a retry finds the first
+   * send's row: the sender's lock (held by the first send until it commits) makes the unique
+   * index see it, whatever the timing.
+   *
+   * On PostgreSQL all of it is one statement; elsewhere, one transaction of several.
    */
-  async insertMessage (tx: RawSqlClient, senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null): Promise<InsertResult> {
+  async sendMessage (senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null): Promise<InsertResult | null> {
     const [low, high] = pair(senderId, recipientId)
-    await tx.$executeRaw`
-      INSERT INTO dm_user (user_id) VALUES (${low}), (${high})
-      ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id`
-    // With a key, a retry finds the first send's row: the sender's dm_user lock (held by the first
-    // send until it commits) makes the unique index see it, whatever the timing.
-    const rows = await tx.$queryRaw<MessageRow[]>`
-      INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key)
-      VALUES (${senderId}, ${recipientId}, ${low}, ${high}, ${content}, ${sentAt}, ${idempotencyKey})
-      ON CONFLICT (sender_id, idempotency_key) DO NOTHING
-      RETURNING id, sender_id, recipient_id, content, sent_at, read_at`
-    if (rows.length === 0) {
-      const earlier = await tx.$queryRaw<MessageRow[]>`
-        SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
-        WHERE sender_id = ${senderId} AND idempotency_key = ${idempotencyKey}`
-      return { message: toMessage(earlier[0] as MessageRow, this.#uid), created: false }
+    if (!this.#oneStatementSend) {
+      const lowUnread = low === recipientId ? 1 : 0
+      return await this.transaction(async (tx) => {
+        const blocks = await tx.$queryRaw<unknown[]>`
+          SELECT blocker_id FROM dm_block
+          WHERE (blocker_id = ${senderId} AND blocked_id = ${recipientId}) OR (blocker_id = ${recipientId} AND blocked_id = ${senderId})`
+        if (blocks.length > 0) return null
+        await tx.$executeRaw`
+          INSERT INTO dm_user (user_id) VALUES (${low}), (${high})
+          ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id`
+        const rows = await tx.$queryRaw<MessageRow[]>`
+          INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key)
+          VALUES (${senderId}, ${recipientId}, ${low}, ${high}, ${content}, ${sentAt}, ${idempotencyKey})
+          ON CONFLICT (sender_id, idempotency_key) DO NOTHING
+          RETURNING id, sender_id, recipient_id, content, sent_at, read_at`
+        if (rows.length === 0) return await this.#earlier(tx, senderId, idempotencyKey)
+        const message = toMessage(rows[0] as MessageRow, this.#uid)
+        await tx.$executeRaw`
+          INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
+          VALUES (${low}, ${high}, ${message.id}, ${lowUnread}), (${high}, ${low}, ${message.id}, ${1 - lowUnread})
+          ON CONFLICT (owner_id, partner_id) DO UPDATE SET
+            last_message_id = CASE
+              WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < excluded.last_message_id
+              THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
+            unread_count = dm_conversation.unread_count + excluded.unread_count`
+        return { message, created: true }
+      })
     }
-    const message = toMessage(rows[0] as MessageRow, this.#uid)
-    const lowUnread = low === recipientId ? 1 : 0
-    await tx.$executeRaw`
-      INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
-      VALUES (${low}, ${high}, ${message.id}, ${lowUnread}), (${high}, ${low}, ${message.id}, ${1 - lowUnread})
-      ON CONFLICT (owner_id, partner_id) DO UPDATE SET
-        last_message_id = CASE
-          WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < excluded.last_message_id
-          THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
-        unread_count = dm_conversation.unread_count + excluded.unread_count`
-    return { message, created: true }
+    // The message row is built from a join of both locked dm_user rows, so it cannot exist (and
+    // its id cannot be drawn) before both locks are held. The join also gives the id columns
+    // their type, whatever the type of the host's user ids.
+    const rows = await this.#db.$queryRaw<Array<MessageRow & { blocked: boolean }>>`
+      WITH locked AS (
+        INSERT INTO dm_user (user_id) VALUES (${low}), (${high})
+        ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id
+        RETURNING user_id
+      ), blocked AS (
+        SELECT EXISTS (
+          SELECT 1 FROM dm_block
+          WHERE (blocker_id = ${senderId} AND blocked_id = ${recipientId}) OR (blocker_id = ${recipientId} AND blocked_id = ${senderId})
+        ) AS blocked
+      ), message AS (
+        INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key)
+        SELECT s.user_id, r.user_id, CASE WHEN s.user_id = ${low} THEN s.user_id ELSE r.user_id END,
+               CASE WHEN s.user_id = ${low} THEN r.user_id ELSE s.user_id END,
+               CAST(${content} AS TEXT), CAST(${sentAt} AS TIMESTAMP(3)), CAST(${idempotencyKey} AS TEXT)
+        FROM locked s, locked r, blocked b
+        WHERE s.user_id = ${senderId} AND r.user_id = ${recipientId} AND NOT b.blocked
+        ON CONFLICT (sender_id, idempotency_key) DO NOTHING
+        RETURNING id, sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, read_at
+      ), conversations AS (
+        INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
+        SELECT owner_id, partner_id, id, unread FROM (
+          SELECT user_low_id AS owner_id, user_high_id AS partner_id, id, CASE WHEN recipient_id = user_low_id THEN 1 ELSE 0 END AS unread FROM message
+          UNION ALL
+          SELECT user_high_id, user_low_id, id, CASE WHEN recipient_id = user_high_id THEN 1 ELSE 0 END FROM message
+        ) sides
+        ON CONFLICT (owner_id, partner_id) DO UPDATE SET
+          last_message_id = CASE
+            WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < excluded.last_message_id
+            THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
+          unread_count = dm_conversation.unread_count + excluded.unread_count
+      )
+      SELECT m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at, b.blocked
+      FROM blocked b LEFT JOIN message m ON true`
+    const row = rows[0] as MessageRow & { blocked: boolean }
+    if (row.blocked) return null
+    if (row.id === null) return await this.#earlier(this.#db, senderId, idempotencyKey)
+    return { message: toMessage(row, this.#uid), created: true }
+  }
+
+  /** The message an earlier send with this key created (its insert found the key taken). */
+  async #earlier (db: RawSqlClient, senderId: UserId, idempotencyKey: string | null): Promise<InsertResult> {
+    const earlier = await db.$queryRaw<MessageRow[]>`
+      SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
+      WHERE sender_id = ${senderId} AND idempotency_key = ${idempotencyKey}`
+    return { message: toMessage(earlier[0] as MessageRow, this.#uid), created: false }
   }
 
   /** The message `sender` sent with this idempotency key, if any. */
@@ -183,21 +258,42 @@ export class Store {
     return rows[0] === undefined ? null : toMessage(rows[0], this.#uid)
   }
 
-  /** One page of the messages between `owner` and `partner` that `owner` has not hidden. */
-  async messagePage (owner: UserId, partner: UserId, direction: 'older' | 'newer', key: number, limit: number): Promise<Message[]> {
+  /**
+   * One page of the messages between `owner` and `partner` that `owner` has not hidden, in the
+   * page's direction, and (from the same snapshot, in the same statement) `owner`'s conversation
+   * row: its unread count and newest visible message id (0 and 0 when there is none).
+   */
+  async messagePage (owner: UserId, partner: UserId, direction: 'older' | 'newer', key: number, limit: number): Promise<MessagePage> {
     const [low, high] = pair(owner, partner)
+    // Two parts of one UNION ALL: the page's rows (kind 0) and the conversation row (kind 1).
     const rows = direction === 'older'
-      ? await this.#db.$queryRaw<MessageRow[]>`
-          SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
-          WHERE user_low_id = ${low} AND user_high_id = ${high} AND id < ${key}
-            AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
-          ORDER BY id DESC LIMIT ${limit}`
-      : await this.#db.$queryRaw<MessageRow[]>`
-          SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
-          WHERE user_low_id = ${low} AND user_high_id = ${high} AND id > ${key}
-            AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
-          ORDER BY id ASC LIMIT ${limit}`
-    return rows.map((row) => toMessage(row, this.#uid))
+      ? await this.#db.$queryRaw<PageRow[]>`
+          SELECT 0 AS kind, id, sender_id, recipient_id, content, sent_at, read_at, NULL AS unread_count, NULL AS last_message_id FROM (
+            SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
+            WHERE user_low_id = ${low} AND user_high_id = ${high} AND id < ${key}
+              AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
+            ORDER BY id DESC LIMIT ${limit}) page
+          UNION ALL
+          SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, unread_count, last_message_id FROM dm_conversation
+          WHERE owner_id = ${owner} AND partner_id = ${partner}`
+      : await this.#db.$queryRaw<PageRow[]>`
+          SELECT 0 AS kind, id, sender_id, recipient_id, content, sent_at, read_at, NULL AS unread_count, NULL AS last_message_id FROM (
+            SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
+            WHERE user_low_id = ${low} AND user_high_id = ${high} AND id > ${key}
+              AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
+            ORDER BY id ASC LIMIT ${limit}) page
+          UNION ALL
+          SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, unread_count, last_message_id FROM dm_conversation
+          WHERE owner_id = ${owner} AND partner_id = ${partner}`
+    const conversation = rows.find((row) => Number(row.kind) === 1)
+    const messages = rows.filter((row) => Number(row.kind) === 0).map((row) => toMessage(row as MessageRow, this.#uid))
+    // A UNION ALL keeps no order: put the page's back in its direction.
+    messages.sort(direction === 'older' ? (a, b) => b.id - a.id : (a, b) => a.id - b.id)
+    return {
+      messages,
+      unreadCount: Number(conversation?.unread_count ?? 0),
+      lastMessageId: Number(conversation?.last_message_id ?? 0)
+    }
   }
 
   /**
