@@ -259,8 +259,8 @@ export class Service implements DirectMessagesService {
 
   /**
    * Whether the sender may message the recipient: the allowlist and the host's `canMessage` must
-   * allow it (blocks, too, are checked when the message is stored). A refusal is the same 400 whatever refused, so that a block is not
-   * revealed; a recipient that does not exist is still a 404.
+   * allow it (blocks are checked when the message is stored). A refusal is the same 400 whatever
+   * refused, so that a block is not revealed; a recipient that does not exist is still a 404.
    */
   async #checkPolicy (senderId: UserId, recipientId: UserId, request: FastifyRequest | undefined): Promise<void> {
     const allowed = this.#options.allowedRecipients
