@@ -67,15 +67,11 @@ export async function routes (instance: FastifyInstance, { options, service, hub
   // the host's error handler, as any error of a child context does.
   fastify.setErrorHandler((error: Error & { statusCode?: number, code?: string }, request, reply) => {
     if ((error.statusCode !== undefined && error.statusCode < 500) || error instanceof StreamUnavailable) throw error
-    if (error instanceof DatabaseTimeout) {
-      request.log.warn({ err: error }, 'directMessages: database timeout')
-      reply.header('retry-after', '1')
-      throw error
-    }
-    if (isDatabaseUnavailable(error)) {
+    // The database did not answer in time, or cannot be reached: 503, retry shortly.
+    if (error instanceof DatabaseTimeout || isDatabaseUnavailable(error)) {
       request.log.warn({ err: error }, 'directMessages: database unavailable')
       reply.header('retry-after', '1')
-      throw new DatabaseUnavailable()
+      throw error instanceof DatabaseTimeout ? error : new DatabaseUnavailable()
     }
     request.log.error({ err: error }, 'directMessages request failed')
     throw new InternalError()

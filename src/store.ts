@@ -174,10 +174,7 @@ export class Store {
     if (!this.#oneStatementSend) {
       const lowUnread = low === recipientId ? 1 : 0
       return await this.transaction(async (tx) => {
-        const blocks = await tx.$queryRaw<unknown[]>`
-          SELECT blocker_id FROM dm_block
-          WHERE (blocker_id = ${senderId} AND blocked_id = ${recipientId}) OR (blocker_id = ${recipientId} AND blocked_id = ${senderId})`
-        if (blocks.length > 0) return null
+        if ((await this.blockersBetween(senderId, recipientId, tx)).length > 0) return null
         await tx.$executeRaw`
           INSERT INTO dm_user (user_id) VALUES (${low}), (${high})
           ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id`
@@ -244,15 +241,12 @@ export class Store {
 
   /** The message an earlier send with this key created (its insert found the key taken). */
   async #earlier (db: RawSqlClient, senderId: UserId, idempotencyKey: string | null): Promise<InsertResult> {
-    const earlier = await db.$queryRaw<MessageRow[]>`
-      SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
-      WHERE sender_id = ${senderId} AND idempotency_key = ${idempotencyKey}`
-    return { message: toMessage(earlier[0] as MessageRow, this.#uid), created: false }
+    return { message: await this.messageByIdempotencyKey(senderId, idempotencyKey as string, db) as Message, created: false }
   }
 
-  /** The message `sender` sent with this idempotency key, if any. */
-  async messageByIdempotencyKey (sender: UserId, key: string): Promise<Message | null> {
-    const rows = await this.#db.$queryRaw<MessageRow[]>`
+  /** The message `sender` sent with this idempotency key, if any (read through `db`: a transaction's, or the client). */
+  async messageByIdempotencyKey (sender: UserId, key: string, db: RawSqlClient = this.#db): Promise<Message | null> {
+    const rows = await db.$queryRaw<MessageRow[]>`
       SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
       WHERE sender_id = ${sender} AND idempotency_key = ${key}`
     return rows[0] === undefined ? null : toMessage(rows[0], this.#uid)
@@ -454,9 +448,9 @@ export class Store {
     await this.#db.$executeRaw`DELETE FROM dm_block WHERE blocker_id = ${blocker} AND blocked_id = ${blocked}`
   }
 
-  /** Who of the two blocks the other: the blockers' ids (none, one or both). */
-  async blockersBetween (a: UserId, b: UserId): Promise<UserId[]> {
-    const rows = await this.#db.$queryRaw<Array<{ blocker_id: number | string }>>`
+  /** Who of the two blocks the other: the blockers' ids (none, one or both), read through `db`. */
+  async blockersBetween (a: UserId, b: UserId, db: RawSqlClient = this.#db): Promise<UserId[]> {
+    const rows = await db.$queryRaw<Array<{ blocker_id: number | string }>>`
       SELECT blocker_id FROM dm_block
       WHERE (blocker_id = ${a} AND blocked_id = ${b}) OR (blocker_id = ${b} AND blocked_id = ${a})`
     return rows.map((row) => this.#uid(row.blocker_id))
