@@ -49,6 +49,9 @@ export const InvalidCursor = createError('FST_DM_INVALID_CURSOR', 'Invalid curso
 /** 400: the Last-Event-ID header (or `last_event_id` parameter) is not a message id. */
 export const InvalidLastEventId = createError('FST_DM_INVALID_LAST_EVENT_ID', 'Last-Event-ID must be a message id (decimal digits)', 400)
 
+/** 406: the client of the event stream does not accept `text/event-stream`. */
+export const NotAcceptable = createError('FST_DM_NOT_ACCEPTABLE', 'This endpoint only produces text/event-stream', 406)
+
 /** 429: the user already holds the most event streams allowed (`maxStreamsPerUser`). */
 export const TooManyStreams = createError<'FST_DM_TOO_MANY_STREAMS', 429, [number]>('FST_DM_TOO_MANY_STREAMS', 'You already have %s event streams open; close one first', 429)
 
@@ -67,6 +70,12 @@ export const DatabaseTimeout = createError<'FST_DM_DATABASE_TIMEOUT', 503, [numb
 
 /** 500: an unexpected failure; the original error is logged, never answered. */
 export const InternalError = createError('FST_DM_INTERNAL', 'The request could not be completed', 500)
+
+/**
+ * Fails `ready()` when the database or the user model does not match what the plugin needs; the
+ * message names what is missing and the command that fixes it.
+ */
+export const SchemaMismatch = createError<'FST_DM_SCHEMA_MISMATCH', number, [string]>('FST_DM_SCHEMA_MISMATCH', 'fastify-directmessages: %s', 500)
 
 /** Thrown by `register` when an option is wrong; the message names the option. */
 export const InvalidOption = createError<'FST_DM_INVALID_OPTION', number, [string]>('FST_DM_INVALID_OPTION', 'fastify-directmessages: %s', 500)

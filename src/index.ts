@@ -20,6 +20,7 @@ import { StreamHub } from './stream.js'
 import { resolveOptions, type DirectMessagesOptions } from './options.js'
 import { routes, toMessageResponse } from './routes.js'
 import { Service, type DirectMessagesService } from './service.js'
+import { checkSchema } from './self-check.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -34,6 +35,11 @@ const plugin: FastifyPluginAsync<DirectMessagesOptions> = async (fastify, opts) 
     throw new Error('fastify-directmessages has already been registered on this instance')
   }
   const store = new Store(options)
+  if (options.providerSource === 'client') {
+    fastify.log.info(`directMessages: provider "${options.provider}", read from the Prisma client (say it with the option "provider")`)
+  }
+  // Before serving: the tables, columns and user fields the plugin needs are there.
+  fastify.addHook('onReady', async () => { await checkSchema(store, options, fastify.log) })
   const hub = new StreamHub({
     store,
     bus: options.bus,
@@ -58,7 +64,7 @@ const directMessages = fp(plugin, { fastify: '5.x', name: 'fastify-directmessage
 
 export default directMessages
 export { directMessages }
-export type { DirectMessagesOptions, PrismaClientLike, RawSqlClient, UserFieldsOption } from './options.js'
+export type { DirectMessagesOptions, PrismaClientLike, Provider, RawSqlClient, UserFieldsOption } from './options.js'
 export type { ConversationRequest, DirectMessagesService, MarkReadOptions, SendOptions } from './service.js'
 export { MAX_PAGE_SIZE, PAGE_SIZE } from './service.js'
 export { memoryBus } from './bus.js'

@@ -22,8 +22,13 @@ export interface PrismaClientLike extends RawSqlClient {
   $transaction<R>(fn: (tx: RawSqlClient) => Promise<R>, options?: { maxWait?: number, timeout?: number }): Promise<R>
 }
 
-/** Which fields of the host's user model give the partner object's names; `null`: no such field. */
+/**
+ * Which fields of the host's user model hold its id and give the partner object's names; `null`
+ * for a name field the model lacks (answered as `""`).
+ */
 export interface UserFieldsOption {
+  /** Field holding the user's id, the one the plugin's relations reference (default `"id"`). */
+  id?: string
   /** Field for `username` (default `"username"`). */
   username?: string | null
   /** Field for `first_name` (default `"firstName"`). */
@@ -34,9 +39,18 @@ export interface UserFieldsOption {
 
 /** Options of `fastify.register(directMessages, options)`. */
 export interface DirectMessagesOptions {
-  /** The host's PrismaClient; its schema holds the plugin's models (see the README snippet). */
+  /** The host's PrismaClient; its schema holds the plugin's models (`npx fastify-directmessages schema`). */
   prisma: PrismaClientLike
-  /** Who is calling: a user id, or null/undefined for an anonymous caller (answered 401). */
+  /**
+   * The database behind `prisma`: `'postgresql'` or `'sqlite'`. Say it; when absent, the plugin
+   * reads it from the client (and logs what it read), and fails `register` when the client does not tell.
+   */
+  provider?: Provider
+  /**
+   * Who is calling: a user id, or null/undefined for an anonymous caller (answered 401). With
+   * integer ids, a string of decimal digits (a JWT `sub`, say) is read as that number; any other
+   * value that is not a user id of `userIdType` is answered 401 and logged as an error.
+   */
   getUserId: (request: FastifyRequest) => UserId | null | undefined | Promise<UserId | null | undefined>
   /** Path prefix of the routes, e.g. `"/api/dm"` (default: none). */
   prefix?: string
@@ -99,9 +113,15 @@ export interface DirectMessagesOptions {
   databaseTimeout?: number
 }
 
+/** The databases the plugin runs on. */
+export type Provider = 'postgresql' | 'sqlite'
+
 /** The options after validation, with every default applied. */
 export interface ResolvedOptions {
   prisma: PrismaClientLike
+  provider: Provider
+  /** Where `provider` came from: the option, or the client (then logged at start-up). */
+  providerSource: 'option' | 'client'
   getUserId: DirectMessagesOptions['getUserId']
   prefix: string
   authenticate: NonNullable<DirectMessagesOptions['authenticate']> | null
@@ -109,7 +129,7 @@ export interface ResolvedOptions {
   canMessage: NonNullable<DirectMessagesOptions['canMessage']> | null
   maxContentLength: number
   userModel: string
-  userFields: { username: string | null, firstName: string | null, lastName: string | null }
+  userFields: { id: string, username: string | null, firstName: string | null, lastName: string | null }
   cursorSecret: string
   bodyLimit: number
   userIdType: 'integer' | 'string'
@@ -125,13 +145,26 @@ export interface ResolvedOptions {
 const DEFAULT_CURSOR_SECRET = 'fastify-directmessages'
 const DEFAULT_MAX_CONTENT_LENGTH = 10_000
 
+/** Every option the plugin takes, and those Fastify's `register` itself takes. */
+const KNOWN_OPTIONS = new Set<string>([
+  'prisma', 'provider', 'getUserId', 'prefix', 'authenticate', 'allowedRecipients', 'canMessage', 'maxContentLength',
+  'userModel', 'userFields', 'cursorSecret', 'userIdType', 'bodyLimit', 'bus', 'sendRateLimit', 'maxStreamsPerUser',
+  'heartbeatInterval', 'streamBufferLimit', 'databaseTimeout',
+  'logLevel', 'logSerializers'
+] satisfies Array<keyof DirectMessagesOptions | 'logLevel' | 'logSerializers'>)
+
 export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined): ResolvedOptions {
   if (opts === null || typeof opts !== 'object') throw new InvalidOption('options must be an object')
+  // A misspelt option from plain JavaScript would otherwise be ignored without a word.
+  for (const key of Object.keys(opts)) {
+    if (!KNOWN_OPTIONS.has(key)) throw new InvalidOption(`unknown option "${key}" (options: ${[...KNOWN_OPTIONS].slice(0, -2).join(', ')})`)
+  }
   const { prisma, getUserId } = opts
   if (prisma === null || typeof prisma !== 'object' ||
       typeof prisma.$queryRaw !== 'function' || typeof prisma.$transaction !== 'function') {
     throw new InvalidOption('option "prisma" must be a PrismaClient')
   }
+  const { provider, providerSource } = resolveProvider(opts.provider, prisma)
   if (typeof getUserId !== 'function') throw new InvalidOption('option "getUserId" must be a function (request) => userId')
   if (opts.authenticate !== undefined && typeof opts.authenticate !== 'function') {
     throw new InvalidOption('option "authenticate" must be a function (request, reply)')
@@ -190,6 +223,8 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
 
   return {
     prisma,
+    provider,
+    providerSource,
     userIdType,
     getUserId,
     prefix: prefix.endsWith('/') ? prefix.slice(0, -1) : prefix,
@@ -219,16 +254,33 @@ function resolveAllowedRecipients (value: unknown, userIdType: 'integer' | 'stri
   return value.length === 0 ? null : new Set(value as UserId[])
 }
 
+const PROVIDERS: readonly Provider[] = ['postgresql', 'sqlite']
+
+/** The provider option, or the one the client tells (Prisma 6 and 7 clients set `_activeProvider`). */
+function resolveProvider (value: unknown, prisma: PrismaClientLike): { provider: Provider, providerSource: ResolvedOptions['providerSource'] } {
+  if (value !== undefined) {
+    if (!PROVIDERS.includes(value as Provider)) throw new InvalidOption(`option "provider" must be "postgresql" or "sqlite", got ${JSON.stringify(value)}`)
+    return { provider: value as Provider, providerSource: 'option' }
+  }
+  const told = (prisma as { _activeProvider?: unknown })._activeProvider
+  if (told === 'postgresql' || told === 'postgres') return { provider: 'postgresql', providerSource: 'client' }
+  if (told === 'sqlite') return { provider: 'sqlite', providerSource: 'client' }
+  if (typeof told === 'string') {
+    throw new InvalidOption(`option "provider": the Prisma client's database is "${told}"; the plugin runs on PostgreSQL and SQLite only`)
+  }
+  throw new InvalidOption('option "provider": the Prisma client does not say which database it uses; set provider to "postgresql" or "sqlite"')
+}
+
 function resolveUserFields (value: unknown): ResolvedOptions['userFields'] {
-  const fields = { username: 'username', firstName: 'firstName', lastName: 'lastName' } as ResolvedOptions['userFields']
+  const fields: ResolvedOptions['userFields'] = { id: 'id', username: 'username', firstName: 'firstName', lastName: 'lastName' }
   if (value === undefined) return fields
   if (value === null || typeof value !== 'object') throw new InvalidOption('option "userFields" must be an object')
   for (const [key, field] of Object.entries(value)) {
-    if (!(key in fields)) throw new InvalidOption(`option "userFields" has an unknown key "${key}"; expected username, firstName or lastName`)
-    if (field !== null && (typeof field !== 'string' || field === '')) {
-      throw new InvalidOption(`option "userFields.${key}" must be a field name or null`)
+    if (!(key in fields)) throw new InvalidOption(`option "userFields" has an unknown key "${key}"; expected id, username, firstName or lastName`)
+    if (key === 'id' ? (typeof field !== 'string' || field === '') : (field !== null && (typeof field !== 'string' || field === ''))) {
+      throw new InvalidOption(`option "userFields.${key}" must be a field name${key === 'id' ? '' : ' or null'}`)
     }
-    fields[key as keyof typeof fields] = field as string | null
+    (fields as Record<string, string | null>)[key] = field as string | null
   }
   return fields
 }

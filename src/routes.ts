@@ -1,12 +1,12 @@
 /**
  * HTTP only: authenticate, validate, call the service, shape the response. No SQL here.
  */
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteShorthandOptions } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import sseModule, { type SSEPluginOptions } from '@fastify/sse'
 import rateLimit from '@fastify/rate-limit'
-import { DatabaseTimeout, DatabaseUnavailable, InternalError, InvalidLastEventId, StreamUnavailable, Unauthorized } from './errors.js'
+import { DatabaseTimeout, DatabaseUnavailable, InternalError, InvalidLastEventId, NotAcceptable, StreamUnavailable, Unauthorized } from './errors.js'
 import { isDatabaseUnavailable } from './store.js'
 import type { ResolvedOptions } from './options.js'
 import { isUserId } from './ids.js'
@@ -84,9 +84,7 @@ export async function routes (instance: FastifyInstance, { options, service, hub
     }
     const id = await options.getUserId(request)
     if (id === null || id === undefined) throw new Unauthorized()
-    /* c8 ignore next -- a host bug, not a client's: answer 401 rather than query with it */
-    if (!isUserId(id, options.userIdType)) throw new Unauthorized()
-    callers.set(request, id)
+    callers.set(request, isUserId(id, options.userIdType) ? id : invalidUserId(request, id, options.userIdType))
   })
 
   // Paths answer with and without the trailing slash; the OpenAPI document lists the slash form.
@@ -177,7 +175,13 @@ export async function routes (instance: FastifyInstance, { options, service, hub
 
   // Server-sent events, through @fastify/sse (unless the host registered it already).
   if (!fastify.hasReplyDecorator('sse')) await fastify.register(sse, { heartbeatInterval: options.heartbeatInterval })
-  both('/events/', (url, opts) => fastify.get(url, { ...opts, sse: { kind: 'only' } }, async (request, reply) => {
+  // @fastify/sse answers a client that refuses event streams 406 itself, without a `code`: give it one.
+  const notAcceptable = JSON.stringify({ statusCode: 406, code: new NotAcceptable().code, error: 'Not Acceptable', message: new NotAcceptable().message })
+  const eventsOptions = {
+    sse: { kind: 'only' as const },
+    onSend: async (_request: FastifyRequest, reply: FastifyReply, payload: unknown) => reply.statusCode === 406 ? notAcceptable : payload
+  }
+  both('/events/', (url, opts) => fastify.get(url, { ...opts, ...eventsOptions }, async (request, reply) => {
     const me = caller(request)
     const header = request.headers['last-event-id']
     const lastEventId = header ?? request.query.last_event_id
@@ -189,6 +193,18 @@ export async function routes (instance: FastifyInstance, { options, service, hub
     await service.deleteMessage(caller(request), request.params.id)
     return reply.code(204).send(null)
   }), { schema: schemas.deleteMessage })
+}
+
+/**
+ * What `getUserId` answered is not a user id of `userIdType`. With integer ids a decimal string
+ * (a JWT `sub`, a header) is that number; anything else is the host's bug, not the client's:
+ * answered 401 (nothing is queried with it) and logged, so that it is not a silent 401.
+ */
+function invalidUserId (request: FastifyRequest, id: unknown, userIdType: ResolvedOptions['userIdType']): UserId {
+  if (userIdType === 'integer' && typeof id === 'string' && DECIMAL_ID.test(id) && isUserId(Number(id))) return Number(id)
+  request.log.error(`directMessages: getUserId returned ${typeof id === 'string' ? JSON.stringify(id.slice(0, 140)) : `a value of type ${typeof id}`}, which is not ` +
+    `${userIdType === 'integer' ? 'an integer user id (1 to 2147483647)' : 'a string user id (1-128 of A-Z a-z 0-9 _ -)'}, as the option "userIdType" is "${userIdType}"; answering 401`)
+  throw new Unauthorized()
 }
 
 /**

@@ -108,7 +108,7 @@ function pair (a: UserId, b: UserId): [low: UserId, high: UserId] {
 }
 
 interface UserDelegate {
-  findMany(args: { where: { id: { in: UserId[] } }, select: Record<string, true> }): PromiseLike<Array<Record<string, unknown>>>
+  findMany(args: { where: Record<string, { in: UserId[] }>, select: Record<string, true> }): PromiseLike<Array<Record<string, unknown>>>
 }
 
 export class Store {
@@ -116,14 +116,17 @@ export class Store {
   readonly #users: UserDelegate
   readonly #userSelect: Record<string, true>
   readonly #userFields: ResolvedOptions['userFields']
+  /** The user model's id field. */
+  readonly #idField: string
   readonly #uid: UserIdOf
+  readonly #provider: ResolvedOptions['provider']
   /** PostgreSQL: a send is one statement (data-modifying CTEs), not a transaction of several. */
   readonly #oneStatementSend: boolean
 
   constructor (options: ResolvedOptions) {
     const { prisma, databaseTimeout: ms } = options
-    // The client's provider, when it tells (Prisma 6 and 7 do); otherwise the portable way.
-    this.#oneStatementSend = (prisma as { _activeProvider?: unknown })._activeProvider === 'postgresql'
+    this.#provider = options.provider
+    this.#oneStatementSend = options.provider === 'postgresql'
     const users = (prisma as unknown as Record<string, UserDelegate>)[options.userModel] as UserDelegate
     // Every operation on the database answers within `databaseTimeout`: a query, or a whole
     // transaction (whose statements need no bound of their own).
@@ -135,7 +138,8 @@ export class Store {
     this.#users = { findMany: (args) => bounded(users.findMany(args), ms) }
     this.#userFields = options.userFields
     this.#uid = options.userIdType === 'string' ? String : Number
-    this.#userSelect = { id: true }
+    this.#idField = options.userFields.id
+    this.#userSelect = {}
     for (const field of Object.values(options.userFields)) if (field !== null) this.#userSelect[field] = true
   }
 
@@ -497,10 +501,10 @@ export class Store {
   async partners (ids: readonly UserId[]): Promise<Map<UserId, Partner>> {
     const found = new Map<UserId, Partner>()
     if (ids.length === 0) return found
-    const users = await this.#users.findMany({ where: { id: { in: [...new Set(ids)] } }, select: this.#userSelect })
+    const users = await this.#users.findMany({ where: { [this.#idField]: { in: [...new Set(ids)] } }, select: this.#userSelect })
     const { username, firstName, lastName } = this.#userFields
     for (const user of users) {
-      const id = this.#uid(user.id)
+      const id = this.#uid(user[this.#idField])
       found.set(id, {
         id,
         username: field(user, username),
@@ -513,8 +517,39 @@ export class Store {
 
   /** Whether the host has a user with this id. */
   async userExists (id: UserId): Promise<boolean> {
-    const users = await this.#users.findMany({ where: { id: { in: [id] } }, select: { id: true } })
+    const users = await this.#users.findMany({ where: { [this.#idField]: { in: [id] } }, select: { [this.#idField]: true } })
     return users.length > 0
+  }
+
+  /**
+   * The columns of the plugin's tables that exist in the database, with their declared types
+   * (lower case), by table: one catalog query, in the provider's dialect.
+   */
+  async tableColumns (): Promise<Map<string, Map<string, string>>> {
+    const rows = this.#provider === 'postgresql'
+      ? await this.#db.$queryRaw<Array<{ table_name: string, column_name: string, data_type: string }>>`
+          SELECT CAST(table_name AS TEXT) AS table_name, CAST(column_name AS TEXT) AS column_name, CAST(data_type AS TEXT) AS data_type
+          FROM information_schema.columns
+          WHERE table_schema = current_schema() AND table_name IN ('dm_message', 'dm_conversation', 'dm_user', 'dm_block')`
+      : await this.#db.$queryRaw<Array<{ table_name: string, column_name: string, data_type: string }>>`
+          SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type FROM sqlite_master m, pragma_table_info(m.name) p
+          WHERE m.type = 'table' AND m.name IN ('dm_message', 'dm_conversation', 'dm_user', 'dm_block')`
+    const tables = new Map<string, Map<string, string>>()
+    for (const row of rows) {
+      let columns = tables.get(row.table_name)
+      if (columns === undefined) tables.set(row.table_name, columns = new Map())
+      columns.set(row.column_name, String(row.data_type).toLowerCase())
+    }
+    return tables
+  }
+
+  /**
+   * Asks the host's user model for `select` of the users whose id is `probe` (none, usually):
+   * Prisma refuses a field the model lacks, or a probe of the wrong type for its id, before it
+   * queries anything.
+   */
+  async probeUserModel (select: Record<string, true>, probe: UserId): Promise<void> {
+    await this.#users.findMany({ where: { [this.#idField]: { in: [probe] } }, select })
   }
 
   static readonly NEWEST = NEWEST

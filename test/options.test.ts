@@ -50,7 +50,10 @@ t.test('options', async (t) => {
       ['streamBufferLimit negative', { streamBufferLimit: -5 }, /"streamBufferLimit"/],
       ['databaseTimeout zero', { databaseTimeout: 0 }, /"databaseTimeout"/],
       ['databaseTimeout fractional', { databaseTimeout: 1.5 }, /"databaseTimeout"/],
-      ['databaseTimeout beyond a timer', { databaseTimeout: 2 ** 31 }, /"databaseTimeout"/]
+      ['databaseTimeout beyond a timer', { databaseTimeout: 2 ** 31 }, /"databaseTimeout"/],
+      ['an unknown option (a typo from plain JavaScript)', { userFeilds: { username: 'handle' } }, /unknown option "userFeilds"/],
+      ['provider unsupported', { provider: 'mysql' }, /"provider" must be "postgresql" or "sqlite"/],
+      ['userFields.id null', { userFields: { id: null } }, /"userFields.id" must be a field name$/]
     ]
     for (const [name, options, message] of cases) {
       const app = Fastify()
@@ -143,6 +146,28 @@ t.test('options', async (t) => {
     t.match(hostHandlerSaw, { code: 'FST_DM_INTERNAL' }, 'the host\'s error handler still receives the error')
     t.ok(lines.some((line) => line.includes('users.internal:5432 refused')), 'the original is logged')
     await app.close()
+  })
+
+  await t.test('getUserId: a decimal string is that integer id; anything else is a logged 401', async (t) => {
+    const lines: string[] = []
+    const app = Fastify({ logger: { level: 'error', stream: { write: (line: string) => { lines.push(line) } } } })
+    await app.register(directMessages, { prisma: db.prisma, getUserId: (request) => request.headers['x-user'] as string })
+    await app.ready()
+    const decimal = await app.inject({ method: 'GET', url: '/unread/', headers: { 'x-user': String(alice.id) } })
+    t.same(decimal.json(), { id: alice.id, count: 0 }, 'the string "<id>" acts as user <id>, answered as a number')
+    for (const value of ['abc', '0', '01', '1.5', '99999999999']) {
+      lines.length = 0
+      const res = await app.inject({ method: 'GET', url: '/unread/', headers: { 'x-user': value } })
+      t.equal(res.statusCode, 401, `"${value}"`)
+      t.ok(lines.some((line) => line.includes(`getUserId returned \\"${value}\\"`) && line.includes('"userIdType\\" is \\"integer\\"')), `"${value}" is logged, naming userIdType`)
+    }
+    await app.close()
+    const objects = Fastify({ logger: { level: 'error', stream: { write: (line: string) => { lines.push(line) } } } })
+    await objects.register(directMessages, { prisma: db.prisma, getUserId: () => ({ id: 1 }) as never })
+    lines.length = 0
+    t.equal((await objects.inject({ method: 'GET', url: '/unread/' })).statusCode, 401)
+    t.ok(lines.some((line) => line.includes('getUserId returned a value of type object')), 'a user object instead of its id is logged')
+    await objects.close()
   })
 
   await t.test('an anonymous caller is answered 401 before its input is validated', async (t) => {

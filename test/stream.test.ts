@@ -136,6 +136,7 @@ forEachDatabase(t, 'event stream', async (t, db) => {
     }
     const json = await app.inject({ method: 'GET', url: '/api/dm/events/', headers: { ...alice.headers, accept: 'application/json' } })
     t.equal(json.statusCode, 406)
+    t.same(json.json(), { statusCode: 406, code: 'FST_DM_NOT_ACCEPTABLE', error: 'Not Acceptable', message: 'This endpoint only produces text/event-stream' }, 'with a code, like every other error')
   })
 
   await t.test('close() ends open streams and finishes', async (t) => {

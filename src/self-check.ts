@@ -1,0 +1,121 @@
+/**
+ * The start-up self-check: before the application serves, make sure the host's database has the
+ * plugin's tables and columns with user ids of the configured type, and that the user model and
+ * fields the options name exist. A mismatch fails `ready()` with a message naming what is missing
+ * and the command that fixes it, instead of a 500 at the first request.
+ */
+import type { FastifyBaseLogger } from 'fastify'
+import { SchemaMismatch } from './errors.js'
+import type { ResolvedOptions } from './options.js'
+import { isDatabaseUnavailable, type Store } from './store.js'
+
+/** The columns the plugin reads and writes, by table (as `prisma/models.prisma` maps them). */
+export const PLUGIN_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  dm_message: ['id', 'sender_id', 'recipient_id', 'user_low_id', 'user_high_id', 'content', 'sent_at', 'read_at',
+    'deleted_by_sender', 'deleted_by_recipient', 'idempotency_key'],
+  dm_conversation: ['owner_id', 'partner_id', 'last_message_id', 'unread_count'],
+  dm_user: ['user_id'],
+  dm_block: ['id', 'blocker_id', 'blocked_id', 'created_at']
+}
+
+/** The columns holding a user id: their type follows the `userIdType` option. */
+export const USER_ID_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  dm_message: ['sender_id', 'recipient_id', 'user_low_id', 'user_high_id'],
+  dm_conversation: ['owner_id', 'partner_id'],
+  dm_user: ['user_id'],
+  dm_block: ['blocker_id', 'blocked_id']
+}
+
+const SCHEMA_FIX = 'run "npx fastify-directmessages schema", then create and apply a migration ("npx prisma migrate dev")'
+
+/** Whether a column's declared type holds the ids of `userIdType`. */
+function holdsUserIds (type: string, userIdType: ResolvedOptions['userIdType']): boolean {
+  return userIdType === 'integer' ? /int/.test(type) : /text|char|uuid|clob/.test(type)
+}
+
+function lastLine (err: unknown): string {
+  const lines = String((err as { message?: unknown } | null)?.message ?? err).split('\n').map((line) => line.trim()).filter((line) => line !== '')
+  return (lines[lines.length - 1] ?? 'no message').slice(0, 200)
+}
+
+function isValidationError (err: unknown): boolean {
+  return (err as { name?: unknown } | null)?.name === 'PrismaClientValidationError'
+}
+
+/**
+ * Checks the database and the user model. Throws `SchemaMismatch` naming the first problem found;
+ * a database that cannot be reached right now is only logged (requests answer 503 until it is back).
+ */
+export async function checkSchema (store: Store, options: ResolvedOptions, log: FastifyBaseLogger): Promise<void> {
+  try {
+    await checkTables(store, options)
+    await checkUserModel(store, options)
+  } catch (err) {
+    if (err instanceof SchemaMismatch || !isDatabaseUnavailable(err)) throw err
+    log.warn({ err }, 'directMessages: the database could not be reached to check its tables at start-up')
+  }
+}
+
+async function checkTables (store: Store, options: ResolvedOptions): Promise<void> {
+  let tables
+  try {
+    tables = await store.tableColumns()
+  } catch (err) {
+    if (isDatabaseUnavailable(err)) throw err
+    // The catalog query is in the provider's dialect: another database does not understand it.
+    const said = options.providerSource === 'client' ? 'read from the client' : 'given as an option'
+    throw new SchemaMismatch(`the database does not answer as ${options.provider === 'postgresql' ? 'PostgreSQL' : 'SQLite'} (the provider ${said}): ` +
+      `set the option "provider" to the database your Prisma client uses (the catalog query failed: ${lastLine(err)})`)
+  }
+  const missingTables = Object.keys(PLUGIN_COLUMNS).filter((table) => !tables.has(table))
+  if (missingTables.length > 0) {
+    throw new SchemaMismatch(`the database has no table ${missingTables.join(', ')}: ${SCHEMA_FIX}`)
+  }
+  const missingColumns = Object.entries(PLUGIN_COLUMNS).flatMap(([table, columns]) =>
+    columns.filter((column) => tables.get(table)?.has(column) !== true).map((column) => `${table}.${column}`))
+  if (missingColumns.length > 0) {
+    throw new SchemaMismatch(`the database lacks the column${missingColumns.length > 1 ? 's' : ''} ${missingColumns.join(', ')} (the models are out of date): ${SCHEMA_FIX}`)
+  }
+  for (const [table, columns] of Object.entries(USER_ID_COLUMNS)) {
+    for (const column of columns) {
+      const type = tables.get(table)?.get(column) ?? ''
+      if (!holdsUserIds(type, options.userIdType)) {
+        throw new SchemaMismatch(`${table}.${column} is of type ${type} but the option "userIdType" is "${options.userIdType}": ` +
+          `set userIdType to "${options.userIdType === 'integer' ? 'string' : 'integer'}" if that is the type of your user ids, otherwise ${SCHEMA_FIX}`)
+      }
+    }
+  }
+}
+
+async function checkUserModel (store: Store, options: ResolvedOptions): Promise<void> {
+  const { userModel, userFields, userIdType } = options
+  const fields = Object.entries(userFields).filter((entry): entry is [string, string] => entry[1] !== null)
+  const probe = userIdType === 'integer' ? 1 : 'x'
+  const selectOf = (names: string[]): Record<string, true> => Object.fromEntries(names.map((name) => [name, true]))
+  try {
+    await store.probeUserModel(selectOf(fields.map(([, name]) => name)), probe)
+    return
+  } catch (err) {
+    if (!isValidationError(err)) throw err
+  }
+  // Something is wrong: ask again, one thing at a time, to name it.
+  for (const [key, name] of fields) {
+    try {
+      await store.probeUserModel(selectOf([name]), probe)
+    } catch (err) {
+      if (!isValidationError(err)) throw err
+      if (key === 'id') {
+        try {
+          await store.probeUserModel(selectOf([name]), userIdType === 'integer' ? 'x' : 1)
+        } catch {
+          throw new SchemaMismatch(`option "userFields.id": the Prisma model "${userModel}" has no field "${name}"; name the field holding its id`)
+        }
+        throw new SchemaMismatch(`the id of the Prisma model "${userModel}" is ${userIdType === 'integer' ? 'not an integer' : 'an integer'} ` +
+          `but the option "userIdType" is "${userIdType}": set userIdType to "${userIdType === 'integer' ? 'string' : 'integer'}"`)
+      }
+      throw new SchemaMismatch(`option "userFields.${key}": the Prisma model "${userModel}" has no field "${name}"; name one of its fields, or null for none`)
+    }
+  }
+  // Each alone passed; Prisma still refused them together.
+  throw new SchemaMismatch(`the Prisma model "${userModel}" refuses the fields of the option "userFields" (${fields.map(([, name]) => name).join(', ')})`)
+}
