@@ -245,12 +245,16 @@ function toConversationResponse (entry: ConversationSummary, me: UserId): Conver
 
 /**
  * The pagination envelope, with absolute `next`/`previous` URLs on the path that was requested,
- * keeping its `page_size`.
+ * keeping every query parameter of the request but its cursor (`page_size`, `mark_read`...): a
+ * client walking the pages gets what it asked for on every page.
  */
 function envelope<T, R> (request: FastifyRequest, page: Page<T>, present: (item: T) => R): { next: string | null, previous: string | null, results: R[] } {
-  const base = `${request.protocol}://${request.host}${request.url.split('?', 1)[0] as string}`
-  const pageSize = (request.query as { page_size?: number } | undefined)?.page_size
-  const size = pageSize === undefined ? '' : `&page_size=${pageSize}`
-  const link = (cursor: string | null): string | null => cursor === null ? null : `${base}?cursor=${encodeURIComponent(cursor)}${size}`
+  const queryAt = request.url.indexOf('?')
+  const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt)
+  const base = `${request.protocol}://${request.host}${path}`
+  const kept = new URLSearchParams(queryAt === -1 ? '' : request.url.slice(queryAt + 1))
+  kept.delete('cursor')
+  const rest = kept.size === 0 ? '' : `&${kept.toString()}`
+  const link = (cursor: string | null): string | null => cursor === null ? null : `${base}?cursor=${encodeURIComponent(cursor)}${rest}`
   return { next: link(page.next), previous: link(page.previous), results: page.items.map(present) }
 }

@@ -78,6 +78,33 @@ forEachDatabase(t, 'pagination', async (t, db) => {
     t.same(await getJson(app, zoe, '/api/dm/conversations'), { next: null, previous: null, results: [] }, 'without the slash')
   })
 
+  // Regression: links kept only page_size, so a client walking with ?mark_read=false marked
+  // everything read from page two on.
+  await t.test('next and previous links keep every query parameter but the cursor (mark_read=false stays false)', async (t) => {
+    const unreadBefore = (await getJson<{ count: number }>(app, bob, '/api/dm/unread/')).count
+    t.ok(unreadBefore > 0, 'bob has unread messages from alice')
+    let url: string | null = `/api/dm/conversations/${alice.id}/?mark_read=false&page_size=30`
+    const pages: Array<PageJson<MessageJson>> = []
+    while (url !== null) {
+      const page: PageJson<MessageJson> = await getJson<PageJson<MessageJson>>(app, bob, url)
+      pages.push(page)
+      for (const link of [page.next, page.previous]) {
+        if (link === null) continue
+        const query = new URL(link).searchParams
+        t.equal(query.get('mark_read'), 'false', 'mark_read=false is kept')
+        t.equal(query.get('page_size'), '30', 'page_size is kept')
+        t.equal(query.getAll('cursor').length, 1, 'one cursor')
+      }
+      url = page.next === null ? null : pathOf(page.next)
+    }
+    t.same(pages.map((page) => page.results.length), [30, 30, 30, 30], 'every page of 30')
+    t.ok(pages.flatMap((page) => page.results).every((message) => message.direction === 'out' || message.read_at === null), 'nothing was shown read')
+    t.equal((await getJson<{ count: number }>(app, bob, '/api/dm/unread/')).count, unreadBefore, 'nothing was marked read')
+    const back = await getJson<PageJson<MessageJson>>(app, bob, pathOf(pages[2]?.previous as string))
+    t.same(back.results.map((message) => message.id), pages[1]?.results.map((message) => message.id), 'previous with the kept parameters gives the page before')
+    t.equal((await getJson<{ count: number }>(app, bob, '/api/dm/unread/')).count, unreadBefore, 'still nothing marked read')
+  })
+
   await t.test('following next through 120 messages: pages of 50, 50, 20, newest first, each once', async (t) => {
     t.equal(new Set(sentIds).size, 120, '120 messages were sent')
     const first = await getJson<PageJson<MessageJson>>(app, alice, conversationPath)
