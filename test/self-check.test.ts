@@ -26,7 +26,8 @@ forEachDatabase(t, 'self-check', async (t, db) => {
   await t.test('a matching database and user model start', async (t) => {
     const app = Fastify()
     await app.register(directMessages, { prisma: db.prisma, getUserId: () => 1 })
-    await t.resolves(app.ready())
+    await app.ready()
+    t.ok(app.hasDecorator('directMessages'), 'ready')
     await app.close()
   })
 
@@ -114,7 +115,8 @@ forEachDatabase(t, 'provider', async (t, db) => {
     await app.close().catch(() => {})
     const told = Fastify()
     await told.register(directMessages, { prisma: hidden, getUserId: () => 1, provider: db.provider })
-    await t.resolves(told.ready(), 'with the option it starts')
+    await told.ready()
+    t.ok(told.hasDecorator('directMessages'), 'with the option it starts')
     await told.close()
   })
 })
