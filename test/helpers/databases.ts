@@ -2,7 +2,8 @@
  * Real databases for the tests: a fresh SQLite file, and a fresh PostgreSQL database on the server
  * at DM_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres), each migrated with
  * the project's committed migrations. PostgreSQL is skipped, visibly, only when it is unreachable
- * outside CI; on CI (CI=true) an unreachable server fails the run.
+ * outside CI; on CI (CI=true) an unreachable server fails the run. The client is the example's
+ * Prisma 6 one, or (`client: 'prisma7'`) a Prisma 7 client over the same tables (see prisma7.ts).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -19,6 +20,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 export interface TestDatabase {
   provider: Provider
   userIdType: UserIdType
+  /** Which Prisma the client `prisma` is. */
+  client: PrismaVersion
   url: string
   prisma: ExamplePrisma
   /** Runs SQL directly on the database, bypassing the plugin (for seeding and inspection). */
@@ -62,11 +65,23 @@ function uniqueName (label: string): string {
   return `dm_test_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${process.pid}_${++counter}`
 }
 
+/** The project's Prisma 6 client (examples/generated/), or a Prisma 7 one (test/prisma7/). */
+export type PrismaVersion = 'prisma6' | 'prisma7'
+
 export interface OpenOptions {
   /** Emit Prisma query events (see ExamplePrisma.$on). */
   logQueries?: boolean
   /** The kind of User.id of the database (default integer). */
   userIdType?: UserIdType
+  /** The Prisma client (default the project's Prisma 6). */
+  client?: PrismaVersion
+}
+
+async function openClient (url: string, options: OpenOptions): Promise<ExamplePrisma> {
+  if (options.client !== 'prisma7') return await createPrisma(url, options)
+  // Loaded only when asked for: the other suites do not pay for the Prisma 7 set-up.
+  const { createPrisma7 } = await import('./prisma7.js')
+  return await createPrisma7(url, options)
 }
 
 export async function openDatabase (provider: Provider, label: string, options: OpenOptions = {}): Promise<TestDatabase> {
@@ -80,10 +95,15 @@ async function openSqlite (options: OpenOptions): Promise<TestDatabase> {
   const userIdType = options.userIdType ?? 'integer'
   for (const script of migrationScripts('sqlite', userIdType)) direct.exec(script)
   const url = `file:${file}`
-  const prisma = await createPrisma(url, options)
+  const prisma = await openClient(url, options).catch((err: unknown) => {
+    direct.close()
+    rmSync(dir, { recursive: true, force: true })
+    throw err
+  })
   return {
     provider: 'sqlite',
     userIdType,
+    client: options.client ?? 'prisma6',
     url,
     prisma,
     async sql<T>(text: string, params: unknown[] = []) {
@@ -112,10 +132,21 @@ async function openPostgres (label: string, options: OpenOptions): Promise<TestD
   direct.on('error', () => {})
   const userIdType = options.userIdType ?? 'integer'
   for (const script of migrationScripts('postgresql', userIdType)) await direct.query(script)
-  const prisma = await createPrisma(url.toString(), options)
+  const dropDatabase = async (): Promise<void> => {
+    const cleanup = new pg.Client({ connectionString: PG_ADMIN_URL })
+    await cleanup.connect()
+    await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await cleanup.end()
+  }
+  const prisma = await openClient(url.toString(), options).catch(async (err: unknown) => {
+    await direct.end()
+    await dropDatabase()
+    throw err
+  })
   return {
     provider: 'postgresql',
     userIdType,
+    client: options.client ?? 'prisma6',
     url: url.toString(),
     prisma,
     async sql<T>(text: string, params: unknown[] = []) {
@@ -124,10 +155,7 @@ async function openPostgres (label: string, options: OpenOptions): Promise<TestD
     async close () {
       await prisma.$disconnect()
       await direct.end()
-      const cleanup = new pg.Client({ connectionString: PG_ADMIN_URL })
-      await cleanup.connect()
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await cleanup.end()
+      await dropDatabase()
     }
   }
 }
@@ -138,7 +166,7 @@ async function openPostgres (label: string, options: OpenOptions): Promise<TestD
  */
 export function forEachDatabase (t: Test, label: string, fn: (t: Test, db: TestDatabase) => Promise<void>, options: OpenOptions = {}): void {
   for (const provider of ['sqlite', 'postgresql'] as const) {
-    t.test(`${label} [${provider}${options.userIdType === 'string' ? ', string ids' : ''}]`, async (t) => {
+    t.test(`${label} [${provider}${options.userIdType === 'string' ? ', string ids' : ''}${options.client === 'prisma7' ? ', prisma 7' : ''}]`, async (t) => {
       if (provider === 'postgresql' && !(await postgresReachable())) {
         if (process.env.CI === 'true') throw new Error(`PostgreSQL at ${PG_ADMIN_URL} is unreachable; on CI the PostgreSQL tests must run`)
         const reason = `PostgreSQL at ${PG_ADMIN_URL} is unreachable (set DM_TEST_PG_URL)`
