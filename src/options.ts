@@ -3,10 +3,10 @@
  * the plugin is registered; a wrong option fails `register` with a message naming it.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { memoryBus, type DirectMessagesBus } from './bus.js'
-import { InvalidOption } from './errors.js'
-import { isUserId } from './ids.js'
-import type { UserId } from './types.js'
+import { memoryBus, type DirectMessagesBus } from './realtime/bus.js'
+import { InvalidOption } from './domain/errors.js'
+import { isUserId } from './domain/ids.js'
+import type { UserId } from './domain/types.js'
 
 /** The part of the host's PrismaClient the plugin queries its own tables through. */
 export interface RawSqlClient {

@@ -5,9 +5,9 @@
  * and the command that fixes it, instead of a 500 at the first request.
  */
 import type { FastifyBaseLogger } from 'fastify'
-import { SchemaMismatch } from './errors.js'
+import { SchemaMismatch } from './domain/errors.js'
 import type { ResolvedOptions } from './options.js'
-import { isDatabaseUnavailable, type Store } from './store.js'
+import { isDatabaseUnavailable, type Store } from './store/index.js'
 
 /** The columns the plugin reads and writes, by table (as `prisma/models.prisma` maps them). */
 export const PLUGIN_COLUMNS: Readonly<Record<string, readonly string[]>> = {

@@ -4,17 +4,17 @@
  * `fastify.directMessages`; the HTTP routes are a thin layer over it.
  */
 import type { FastifyRequest } from 'fastify'
-import { CursorCodec, type Direction } from './cursor.js'
+import { CursorCodec, type Direction } from './domain/cursor.js'
 import {
   BlockedByYou, ContentTooLong, EmptyContent, IdempotencyConflict, InvalidContent, InvalidIdempotencyKey, InvalidPageSize, MessageNotFound,
   RecipientNotAllowed, SelfBlock, SelfMessage, UserNotFound
-} from './errors.js'
-import type { EventHub, EventName, Listener, MessageEvent } from './events.js'
-import { MAX_IDS_PER_EVENT, type BusEvent } from './bus.js'
-import { IDEMPOTENCY_KEY } from './ids.js'
+} from './domain/errors.js'
+import type { EventHub, EventName, Listener, MessageEvent } from './domain/events.js'
+import { MAX_IDS_PER_EVENT, type BusEvent } from './realtime/bus.js'
+import { IDEMPOTENCY_KEY } from './domain/ids.js'
 import type { ResolvedOptions } from './options.js'
-import { isForeignKeyViolation, Store } from './store.js'
-import type { ConversationSummary, Message, Page, PageRequest, Partner, UnreadConversation, UserId } from './types.js'
+import { isForeignKeyViolation, Store } from './store/index.js'
+import type { ConversationSummary, Message, Page, PageRequest, Partner, UnreadConversation, UserId } from './domain/types.js'
 
 /** Items per page of every paginated list, unless the request says otherwise. */
 export const PAGE_SIZE = 50

@@ -8,9 +8,9 @@
 import t, { type Test } from 'tap'
 import pg from 'pg'
 import { Redis } from 'ioredis'
-import { type BusEvent, type BusHandlers, type DirectMessagesBus, encodeEvent, memoryBus } from '../src/bus.js'
-import { MAX_POSTGRES_PAYLOAD_BYTES, postgresBus } from '../src/bus-postgres.js'
-import { redisBus } from '../src/bus-redis.js'
+import { type BusEvent, type BusHandlers, type DirectMessagesBus, encodeEvent, memoryBus } from '../src/realtime/bus.js'
+import { MAX_POSTGRES_PAYLOAD_BYTES, postgresBus } from '../src/realtime/postgres-bus.js'
+import { redisBus } from '../src/realtime/redis-bus.js'
 import { PG_ADMIN_URL, postgresReachable } from './helpers/databases.js'
 import { REDIS_URL, redisReachable } from './helpers/redis.js'
 

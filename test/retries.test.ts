@@ -3,7 +3,7 @@
 // as a deadlock victim; the plugin runs it again and both complete. Other errors are not retried.
 import t from 'tap'
 import { resolveOptions } from '../src/options.js'
-import { isForeignKeyViolation, isTransientConflict, Store } from '../src/store.js'
+import { isForeignKeyViolation, isTransientConflict, Store } from '../src/store/index.js'
 import { openDatabase, PG_ADMIN_URL, postgresReachable } from './helpers/databases.js'
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))

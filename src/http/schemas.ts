@@ -3,7 +3,7 @@
  * route handlers and generate the OpenAPI document, from this one definition.
  */
 import { Type, type Static, type TInteger, type TObject, type TString, type TUnion } from '@sinclair/typebox'
-import { IDEMPOTENCY_KEY, MAX_USER_ID, STRING_USER_ID } from './ids.js'
+import { IDEMPOTENCY_KEY, MAX_USER_ID, STRING_USER_ID } from '../domain/ids.js'
 
 const TAGS = ['direct messages']
 

@@ -6,8 +6,8 @@
  * Events carry ids, not message bodies: each instance reads what its own streams need from the
  * database, and payloads stay far below PostgreSQL's 8000-byte NOTIFY limit.
  */
-import { STRING_USER_ID } from './ids.js'
-import type { UserId } from './types.js'
+import { STRING_USER_ID } from '../domain/ids.js'
+import type { UserId } from '../domain/types.js'
 
 /** Most message ids in one `read` event: keeps a payload under ~6 KB. */
 export const MAX_IDS_PER_EVENT = 400

@@ -19,9 +19,9 @@
  */
 import type { FastifyBaseLogger, FastifyReply } from 'fastify'
 import type { BusEvent, DirectMessagesBus } from './bus.js'
-import { StreamUnavailable, TooManyStreams } from './errors.js'
-import type { Store } from './store.js'
-import type { Message, UserId } from './types.js'
+import { StreamUnavailable, TooManyStreams } from '../domain/errors.js'
+import type { Store } from '../store/index.js'
+import type { Message, UserId } from '../domain/types.js'
 
 /** How many messages one catch-up query reads. */
 const BATCH = 500

@@ -12,9 +12,9 @@
  *   owner's newest visible message and unread count, written in the same transaction as the
  *   messages, so that lists and counts never scan a user's history.
  */
-import { DatabaseTimeout } from './errors.js'
-import type { PrismaClientLike, RawSqlClient, ResolvedOptions } from './options.js'
-import type { Message, Partner, UserId } from './types.js'
+import { DatabaseTimeout } from '../domain/errors.js'
+import type { PrismaClientLike, RawSqlClient, ResolvedOptions } from '../options.js'
+import type { Message, Partner, UserId } from '../domain/types.js'
 
 /** The newest-first sentinel: larger than any message id the plugin hands out (2^53 - 1). */
 const NEWEST = Number.MAX_SAFE_INTEGER
