@@ -32,6 +32,8 @@ export interface ExampleUser {
 
 /** The part of the generated Prisma client the example application uses itself. */
 export interface ExamplePrisma extends PrismaClientLike {
+  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>
+  $executeRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<number>
   user: {
     create(args: { data: Omit<ExampleUser, 'id'> }): PromiseLike<ExampleUser>
     findUnique(args: { where: { token: string } }): PromiseLike<ExampleUser | null>

@@ -8,10 +8,13 @@ import { InvalidOption } from './domain/errors.js'
 import { isUserId } from './domain/ids.js'
 import type { UserId } from './domain/types.js'
 
-/** The part of the host's PrismaClient the plugin queries its own tables through. */
+/**
+ * The part of the host's PrismaClient the plugin queries its own tables through: parameterised
+ * statements (the plugin's own SQL text, with every value a bound parameter).
+ */
 export interface RawSqlClient {
-  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>
-  $executeRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<number>
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T>
+  $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<number>
 }
 
 /**
@@ -161,7 +164,7 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
   }
   const { prisma, getUserId } = opts
   if (prisma === null || typeof prisma !== 'object' ||
-      typeof prisma.$queryRaw !== 'function' || typeof prisma.$transaction !== 'function') {
+      typeof prisma.$queryRawUnsafe !== 'function' || typeof prisma.$executeRawUnsafe !== 'function' || typeof prisma.$transaction !== 'function') {
     throw new InvalidOption('option "prisma" must be a PrismaClient')
   }
   const { provider, providerSource } = resolveProvider(opts.provider, prisma)

@@ -7,7 +7,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { SchemaMismatch } from './domain/errors.js'
 import type { ResolvedOptions } from './options.js'
-import { isDatabaseUnavailable, type Store } from './store/index.js'
+import { isDatabaseUnavailable } from './store/errors.js'
+import type { Store } from './store/index.js'
 
 /** The columns the plugin reads and writes, by table (as `prisma/models.prisma` maps them). */
 export const PLUGIN_COLUMNS: Readonly<Record<string, readonly string[]>> = {

@@ -6,14 +6,14 @@
 import type { FastifyRequest } from 'fastify'
 import { CursorCodec, type Direction } from './domain/cursor.js'
 import {
-  BlockedByYou, ContentTooLong, EmptyContent, IdempotencyConflict, InvalidContent, InvalidIdempotencyKey, InvalidPageSize, MessageNotFound,
+  BlockedByYou, ContentTooLong, EmptyContent, IdempotencyConflict, InternalError, InvalidContent, InvalidIdempotencyKey, InvalidPageSize, MessageNotFound,
   RecipientNotAllowed, SelfBlock, SelfMessage, UserNotFound
 } from './domain/errors.js'
 import type { EventHub, EventName, Listener, MessageEvent } from './domain/events.js'
 import { MAX_IDS_PER_EVENT, type BusEvent } from './realtime/bus.js'
 import { IDEMPOTENCY_KEY } from './domain/ids.js'
 import type { ResolvedOptions } from './options.js'
-import { isForeignKeyViolation, Store } from './store/index.js'
+import { Store } from './store/index.js'
 import type { ConversationSummary, Message, Page, PageRequest, Partner, UnreadConversation, UserId } from './domain/types.js'
 
 /** Items per page of every paginated list, unless the request says otherwise. */
@@ -110,16 +110,15 @@ export class Service implements DirectMessagesService {
       if (earlier !== null) return this.#replayed(earlier, recipientId, content)
     }
     await this.#checkPolicy(senderId, recipientId, options.request)
-    let result
-    try {
-      // Blocks are checked by the statement that stores the message.
-      result = await this.#store.sendMessage(senderId, recipientId, content, new Date(), key)
-    } catch (err) {
-      if (isForeignKeyViolation(err) && !(await this.#store.userExists(recipientId))) throw new UserNotFound(recipientId)
-      throw err
+    // Blocks are checked by the statement that stores the message.
+    const result = await this.#store.sendMessage(senderId, recipientId, content, new Date(), key)
+    if (result.outcome === 'missing-user') {
+      if (!(await this.#store.userExists(recipientId))) throw new UserNotFound(recipientId)
+      // The sender is not a user (getUserId answered an id the user table does not hold).
+      throw new InternalError()
     }
-    if (result === null) return await this.#refuseBlocked(senderId, recipientId)
-    if (!result.created) return this.#replayed(result.message, recipientId, content)
+    if (result.outcome === 'blocked') return await this.#refuseBlocked(senderId, recipientId)
+    if (result.outcome === 'replayed') return this.#replayed(result.message, recipientId, content)
     const { message } = result
     this.#events.emit('messageSent', [{ message, from: senderId, to: recipientId }])
     this.#publish({ type: 'message', id: message.id, sender: senderId, recipient: recipientId })
@@ -180,13 +179,8 @@ export class Service implements DirectMessagesService {
     if (userId === targetId) throw new SelfBlock()
     const target = (await this.#store.partners([targetId])).get(targetId)
     if (target === undefined) throw new UserNotFound(targetId)
-    try {
-      await this.#store.block(userId, targetId)
-    } catch (err) {
-      // The user was deleted meanwhile.
-      if (isForeignKeyViolation(err)) throw new UserNotFound(targetId)
-      throw err
-    }
+    // False: the user was deleted meanwhile.
+    if (!(await this.#store.block(userId, targetId))) throw new UserNotFound(targetId)
     return target
   }
 

@@ -3,7 +3,8 @@
 // as a deadlock victim; the plugin runs it again and both complete. Other errors are not retried.
 import t from 'tap'
 import { resolveOptions } from '../src/options.js'
-import { isForeignKeyViolation, isTransientConflict, Store } from '../src/store/index.js'
+import sql from 'sql-template-tag'
+import { isForeignKeyViolation, isTransientConflict, Store, type Executor } from '../src/store/index.js'
 import { openDatabase, PG_ADMIN_URL, postgresReachable } from './helpers/databases.js'
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -24,19 +25,24 @@ t.test('deadlock victims are retried [postgresql]', async (t) => {
   const store = new Store(resolveOptions({ prisma: db.prisma, getUserId: () => null }))
 
   // Locks `first`, waits for the other transaction to lock `second`, then asks for `second`.
-  const crossing = (first: number, second: number, attempts: number[]) => async (tx: Parameters<Parameters<Store['transaction']>[0]>[0]) => {
+  const crossing = (first: number, second: number, attempts: number[]) => async (tx: Executor) => {
     attempts.push(Date.now())
-    await tx.$executeRaw`UPDATE dm_user SET user_id = user_id WHERE user_id = ${first}`
+    await tx.execute(sql`UPDATE dm_user SET user_id = user_id WHERE user_id = ${first}`)
     await pause(150)
-    await tx.$executeRaw`UPDATE dm_user SET user_id = user_id WHERE user_id = ${second}`
+    await tx.execute(sql`UPDATE dm_user SET user_id = user_id WHERE user_id = ${second}`)
     return first
   }
+  // The same on a bare Prisma transaction, without the plugin's retries.
+  const bare = (fn: (tx: Executor) => Promise<number>) => db.prisma.$transaction((tx) => fn({
+    query: async () => [],
+    execute: async (statement) => await tx.$executeRawUnsafe(statement.text, ...statement.values)
+  }))
 
   await t.test('a raw deadlock is recognised as transient', async (t) => {
     const errors: unknown[] = []
     await Promise.all([
-      db.prisma.$transaction(crossing(Number(a.id), Number(b.id), [])).catch((err: unknown) => errors.push(err)),
-      db.prisma.$transaction(crossing(Number(b.id), Number(a.id), [])).catch((err: unknown) => errors.push(err))
+      bare(crossing(Number(a.id), Number(b.id), [])).catch((err: unknown) => errors.push(err)),
+      bare(crossing(Number(b.id), Number(a.id), [])).catch((err: unknown) => errors.push(err))
     ])
     t.equal(errors.length, 1, 'without retries, PostgreSQL aborts one of the two')
     t.ok(isTransientConflict(errors[0]), 'as a deadlock (40P01)')
@@ -58,7 +64,7 @@ t.test('deadlock victims are retried [postgresql]', async (t) => {
     const attempts: number[] = []
     await t.rejects(store.transaction(async (tx) => {
       attempts.push(Date.now())
-      await tx.$executeRaw`INSERT INTO dm_user (user_id) VALUES (${987654})`
+      await tx.execute(sql`INSERT INTO dm_user (user_id) VALUES (${987654})`)
     }), 'a foreign-key violation is thrown')
     t.equal(attempts.length, 1, 'at once')
   })

@@ -103,8 +103,8 @@ forEachDatabase(t, 'provider', async (t, db) => {
     // A wrapper around the client (a facade of the host's own) does not carry its provider.
     const { prisma } = db
     const hidden = {
-      $queryRaw: prisma.$queryRaw.bind(prisma),
-      $executeRaw: prisma.$executeRaw.bind(prisma),
+      $queryRawUnsafe: prisma.$queryRawUnsafe.bind(prisma),
+      $executeRawUnsafe: prisma.$executeRawUnsafe.bind(prisma),
       $transaction: prisma.$transaction.bind(prisma),
       user: prisma.user
     }

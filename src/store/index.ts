@@ -1,10 +1,11 @@
 /**
- * All database access, and the only file that knows table and column names.
+ * All database access, and the only folder that knows table and column names.
  *
- * The plugin's own tables are queried with parameterised raw SQL through the host's Prisma client
- * (tagged templates: every value is a bound parameter, never spliced into the text). The same
- * statements run on SQLite and PostgreSQL. The host's user model is read through its Prisma model
- * delegate, since only the host knows its table.
+ * The plugin's own tables are queried with parameterised SQL through the host's Prisma client
+ * (see store/database.ts: every value is a bound parameter, never spliced into the text). The
+ * same statements run on SQLite and PostgreSQL, but for what store/postgres.ts and store/sqlite.ts
+ * do their own way. The host's user model is read through its Prisma model delegate, since only
+ * the host knows its table.
  *
  * Tables (see prisma/models.prisma):
  * - dm_message: one row per message, with the conversation key (user_low_id, user_high_id);
@@ -12,14 +13,21 @@
  *   owner's newest visible message and unread count, written in the same transaction as the
  *   messages, so that lists and counts never scan a user's history.
  */
-import { DatabaseTimeout } from '../domain/errors.js'
-import type { PrismaClientLike, RawSqlClient, ResolvedOptions } from '../options.js'
 import type { Message, Partner, UserId } from '../domain/types.js'
+import type { ResolvedOptions } from '../options.js'
+import { bounded, prismaDatabase, type Database, type Executor } from './database.js'
+import { isForeignKeyViolation } from './errors.js'
+import * as postgres from './postgres.js'
+import * as sqlite from './sqlite.js'
+import {
+  blockBetween, CONVERSATION_UPSERT, inConversation, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, sql, visibleTo
+} from './sql.js'
+
+export type { Executor } from './database.js'
+export { isDatabaseUnavailable, isForeignKeyViolation, isTransientConflict } from './errors.js'
 
 /** The newest-first sentinel: larger than any message id the plugin hands out (2^53 - 1). */
 const NEWEST = Number.MAX_SAFE_INTEGER
-/** How many times a transaction is tried when PostgreSQL aborts it as a deadlock or serialization failure. */
-const TRANSACTION_ATTEMPTS = 4
 
 interface MessageRow {
   id: bigint | number
@@ -67,11 +75,15 @@ export interface ConversationEntry {
   lastMessage?: Message
 }
 
-/** What storing a message did: created it, or found the one an earlier send with the same key created. */
-export interface InsertResult {
-  message: Message
-  created: boolean
-}
+/**
+ * What storing a message did: created it, found the one an earlier send with the same key
+ * created, or nothing, because a block refused it or a participant does not exist.
+ */
+export type SendResult =
+  | { outcome: 'created', message: Message }
+  | { outcome: 'replayed', message: Message }
+  | { outcome: 'blocked' }
+  | { outcome: 'missing-user' }
 
 /** A row of `owner`'s block list, keyed by the block's id (newest first). */
 export interface BlockEntry {
@@ -112,7 +124,7 @@ interface UserDelegate {
 }
 
 export class Store {
-  readonly #db: PrismaClientLike
+  readonly #db: Database
   readonly #users: UserDelegate
   readonly #userSelect: Record<string, true>
   readonly #userFields: ResolvedOptions['userFields']
@@ -120,21 +132,12 @@ export class Store {
   readonly #idField: string
   readonly #uid: UserIdOf
   readonly #provider: ResolvedOptions['provider']
-  /** PostgreSQL: a send is one statement (data-modifying CTEs), not a transaction of several. */
-  readonly #oneStatementSend: boolean
 
   constructor (options: ResolvedOptions) {
     const { prisma, databaseTimeout: ms } = options
     this.#provider = options.provider
-    this.#oneStatementSend = options.provider === 'postgresql'
+    this.#db = prismaDatabase(prisma, options.provider, ms)
     const users = (prisma as unknown as Record<string, UserDelegate>)[options.userModel] as UserDelegate
-    // Every operation on the database answers within `databaseTimeout`: a query, or a whole
-    // transaction (whose statements need no bound of their own).
-    this.#db = {
-      $queryRaw: (query, ...values) => bounded(prisma.$queryRaw(query, ...values), ms),
-      $executeRaw: (query, ...values) => bounded(prisma.$executeRaw(query, ...values), ms),
-      $transaction: (fn) => bounded(prisma.$transaction(fn, { maxWait: ms, timeout: ms }), ms)
-    }
     this.#users = { findMany: (args) => bounded(users.findMany(args), ms) }
     this.#userFields = options.userFields
     this.#uid = options.userIdType === 'string' ? String : Number
@@ -143,116 +146,72 @@ export class Store {
     for (const field of Object.values(options.userFields)) if (field !== null) this.#userSelect[field] = true
   }
 
-  /**
-   * Runs `fn` in one database transaction. A transaction that PostgreSQL aborted as a deadlock
-   * victim or a serialization failure did nothing, so it is run again, a few times at most, after
-   * a short random pause; any other error is thrown at once.
-   */
-  async transaction<R>(fn: (tx: RawSqlClient) => Promise<R>): Promise<R> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#db.$transaction(fn)
-      } catch (err) {
-        if (attempt >= TRANSACTION_ATTEMPTS || !isTransientConflict(err)) throw err
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt))
-      }
-    }
+  /** Runs `fn` in one database transaction (see Database.transaction). */
+  transaction<R>(fn: (tx: Executor) => Promise<R>): Promise<R> {
+    return this.#db.transaction(fn)
   }
 
   /**
    * Stores a message unless either participant blocks the other, and brings both participants'
    * conversation rows up to date: the newest message id (never moved backwards by a concurrent
-   * older send) and the recipient's unread count. Answers null when a block refused it.
+   * older send) and the recipient's unread count.
    *
    * First it locks both participants' dm_user rows, so that the message id is drawn while no other
    * transaction involving either user can commit: each user's messages get ids in commit order,
-   * which event streams rely on (see stream.ts). Rows are always locked in user-id order, so that
-   * concurrent sends in both directions cannot deadlock. With a key, a retry finds the first
-   * send's row: the sender's lock (held by the first send until it commits) makes the unique
-   * index see it, whatever the timing.
+   * which event streams rely on (see realtime/stream.ts). Rows are always locked in user-id order,
+   * so that concurrent sends in both directions cannot deadlock. With a key, a retry finds the
+   * first send's row: the sender's lock (held by the first send until it commits) makes the
+   * unique index see it, whatever the timing.
    *
    * On PostgreSQL all of it is one statement; elsewhere, one transaction of several.
    */
-  async sendMessage (senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null): Promise<InsertResult | null> {
+  async sendMessage (senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null): Promise<SendResult> {
+    try {
+      return await this.#sendMessage(senderId, recipientId, content, sentAt, idempotencyKey)
+    } catch (err) {
+      // A participant that does not exist (or was deleted meanwhile): dm_user's key refuses it.
+      if (isForeignKeyViolation(err)) return { outcome: 'missing-user' }
+      throw err
+    }
+  }
+
+  async #sendMessage (senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null): Promise<SendResult> {
     const [low, high] = pair(senderId, recipientId)
-    if (!this.#oneStatementSend) {
+    if (this.#provider !== 'postgresql') {
       const lowUnread = low === recipientId ? 1 : 0
-      return await this.transaction(async (tx) => {
-        if ((await this.blockersBetween(senderId, recipientId, tx)).length > 0) return null
-        await tx.$executeRaw`
-          INSERT INTO dm_user (user_id) VALUES (${low}), (${high})
-          ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id`
-        const rows = await tx.$queryRaw<MessageRow[]>`
+      return await this.transaction(async (tx): Promise<SendResult> => {
+        if ((await this.blockersBetween(senderId, recipientId, tx)).length > 0) return { outcome: 'blocked' }
+        await tx.execute(lockUsers(low, high))
+        const rows = await tx.query<MessageRow>(sql`
           INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key)
           VALUES (${senderId}, ${recipientId}, ${low}, ${high}, ${content}, ${sentAt}, ${idempotencyKey})
           ON CONFLICT (sender_id, idempotency_key) DO NOTHING
-          RETURNING id, sender_id, recipient_id, content, sent_at, read_at`
+          RETURNING ${MESSAGE_COLUMNS}`)
         if (rows.length === 0) return await this.#earlier(tx, senderId, idempotencyKey)
         const message = toMessage(rows[0] as MessageRow, this.#uid)
-        await tx.$executeRaw`
+        await tx.execute(sql`
           INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
           VALUES (${low}, ${high}, ${message.id}, ${lowUnread}), (${high}, ${low}, ${message.id}, ${1 - lowUnread})
-          ON CONFLICT (owner_id, partner_id) DO UPDATE SET
-            last_message_id = CASE
-              WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < excluded.last_message_id
-              THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
-            unread_count = dm_conversation.unread_count + excluded.unread_count`
-        return { message, created: true }
+          ${CONVERSATION_UPSERT}`)
+        return { outcome: 'created', message }
       })
     }
-    // The message row is built from a join of both locked dm_user rows, so it cannot exist (and
-    // its id cannot be drawn) before both locks are held. The join also gives the id columns
-    // their type, whatever the type of the host's user ids.
-    const rows = await this.#db.$queryRaw<Array<MessageRow & { blocked: boolean }>>`
-      WITH locked AS (
-        INSERT INTO dm_user (user_id) VALUES (${low}), (${high})
-        ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id
-        RETURNING user_id
-      ), blocked AS (
-        SELECT EXISTS (
-          SELECT 1 FROM dm_block
-          WHERE (blocker_id = ${senderId} AND blocked_id = ${recipientId}) OR (blocker_id = ${recipientId} AND blocked_id = ${senderId})
-        ) AS blocked
-      ), message AS (
-        INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key)
-        SELECT s.user_id, r.user_id, CASE WHEN s.user_id = ${low} THEN s.user_id ELSE r.user_id END,
-               CASE WHEN s.user_id = ${low} THEN r.user_id ELSE s.user_id END,
-               CAST(${content} AS TEXT), CAST(${sentAt} AS TIMESTAMP(3)), CAST(${idempotencyKey} AS TEXT)
-        FROM locked s, locked r, blocked b
-        WHERE s.user_id = ${senderId} AND r.user_id = ${recipientId} AND NOT b.blocked
-        ON CONFLICT (sender_id, idempotency_key) DO NOTHING
-        RETURNING id, sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, read_at
-      ), conversations AS (
-        INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
-        SELECT owner_id, partner_id, id, unread FROM (
-          SELECT user_low_id AS owner_id, user_high_id AS partner_id, id, CASE WHEN recipient_id = user_low_id THEN 1 ELSE 0 END AS unread FROM message
-          UNION ALL
-          SELECT user_high_id, user_low_id, id, CASE WHEN recipient_id = user_high_id THEN 1 ELSE 0 END FROM message
-        ) sides
-        ON CONFLICT (owner_id, partner_id) DO UPDATE SET
-          last_message_id = CASE
-            WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < excluded.last_message_id
-            THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
-          unread_count = dm_conversation.unread_count + excluded.unread_count
-      )
-      SELECT m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at, b.blocked
-      FROM blocked b LEFT JOIN message m ON true`
+    const rows = await this.#db.query<MessageRow & { blocked: boolean }>(postgres.sendStatement(senderId, recipientId, low, high, content, sentAt, idempotencyKey))
     const row = rows[0] as MessageRow & { blocked: boolean }
-    if (row.blocked) return null
+    if (row.blocked) return { outcome: 'blocked' }
     if (row.id === null) return await this.#earlier(this.#db, senderId, idempotencyKey)
-    return { message: toMessage(row, this.#uid), created: true }
+    return { outcome: 'created', message: toMessage(row, this.#uid) }
   }
 
   /** The message an earlier send with this key created (its insert found the key taken). */
-  async #earlier (db: RawSqlClient, senderId: UserId, idempotencyKey: string | null): Promise<InsertResult> {
-    return { message: await this.messageByIdempotencyKey(senderId, idempotencyKey as string, db) as Message, created: false }
+  async #earlier (db: Executor, senderId: UserId, idempotencyKey: string | null): Promise<SendResult> {
+    return { outcome: 'replayed', message: await this.messageByIdempotencyKey(senderId, idempotencyKey as string, db) as Message }
   }
 
   /** The message `sender` sent with this idempotency key, if any (read through `db`: a transaction's, or the client). */
-  async messageByIdempotencyKey (sender: UserId, key: string, db: RawSqlClient = this.#db): Promise<Message | null> {
-    const rows = await db.$queryRaw<MessageRow[]>`
-      SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
-      WHERE sender_id = ${sender} AND idempotency_key = ${key}`
+  async messageByIdempotencyKey (sender: UserId, key: string, db: Executor = this.#db): Promise<Message | null> {
+    const rows = await db.query<MessageRow>(sql`
+      SELECT ${MESSAGE_COLUMNS} FROM dm_message WHERE sender_id = ${sender} AND idempotency_key = ${key}`)
     return rows[0] === undefined ? null : toMessage(rows[0], this.#uid)
   }
 
@@ -263,26 +222,16 @@ export class Store {
    */
   async messagePage (owner: UserId, partner: UserId, direction: 'older' | 'newer', key: number, limit: number): Promise<MessagePage> {
     const [low, high] = pair(owner, partner)
+    const { beyond, order } = keyset(direction)
     // Two parts of one UNION ALL: the page's rows (kind 0) and the conversation row (kind 1).
-    const rows = direction === 'older'
-      ? await this.#db.$queryRaw<PageRow[]>`
-          SELECT 0 AS kind, id, sender_id, recipient_id, content, sent_at, read_at, NULL AS unread_count, NULL AS last_message_id FROM (
-            SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
-            WHERE user_low_id = ${low} AND user_high_id = ${high} AND id < ${key}
-              AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
-            ORDER BY id DESC LIMIT ${limit}) page
-          UNION ALL
-          SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, unread_count, last_message_id FROM dm_conversation
-          WHERE owner_id = ${owner} AND partner_id = ${partner}`
-      : await this.#db.$queryRaw<PageRow[]>`
-          SELECT 0 AS kind, id, sender_id, recipient_id, content, sent_at, read_at, NULL AS unread_count, NULL AS last_message_id FROM (
-            SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
-            WHERE user_low_id = ${low} AND user_high_id = ${high} AND id > ${key}
-              AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
-            ORDER BY id ASC LIMIT ${limit}) page
-          UNION ALL
-          SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, unread_count, last_message_id FROM dm_conversation
-          WHERE owner_id = ${owner} AND partner_id = ${partner}`
+    const rows = await this.#db.query<PageRow>(sql`
+      SELECT 0 AS kind, id, sender_id, recipient_id, content, sent_at, read_at, NULL AS unread_count, NULL AS last_message_id FROM (
+        SELECT ${MESSAGE_COLUMNS} FROM dm_message
+        WHERE ${inConversation(low, high)} AND id ${beyond} ${key} AND ${visibleTo(owner)}
+        ORDER BY id ${order} LIMIT ${limit}) page
+      UNION ALL
+      SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, unread_count, last_message_id FROM dm_conversation
+      WHERE owner_id = ${owner} AND partner_id = ${partner}`)
     const conversation = rows.find((row) => Number(row.kind) === 1)
     const messages = rows.filter((row) => Number(row.kind) === 0).map((row) => toMessage(row as MessageRow, this.#uid))
     // A UNION ALL keeps no order: put the page's back in its direction.
@@ -299,19 +248,12 @@ export class Store {
    * each with its newest visible message (a join: no query per entry).
    */
   async conversationPage (owner: UserId, direction: 'older' | 'newer', key: number, limit: number): Promise<ConversationEntry[]> {
-    const rows = direction === 'older'
-      ? await this.#db.$queryRaw<ConversationMessageRow[]>`
-          SELECT c.partner_id, c.last_message_id, c.unread_count,
-                 m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at
-          FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
-          WHERE c.owner_id = ${owner} AND c.last_message_id < ${key}
-          ORDER BY c.last_message_id DESC LIMIT ${limit}`
-      : await this.#db.$queryRaw<ConversationMessageRow[]>`
-          SELECT c.partner_id, c.last_message_id, c.unread_count,
-                 m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at
-          FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
-          WHERE c.owner_id = ${owner} AND c.last_message_id > ${key}
-          ORDER BY c.last_message_id ASC LIMIT ${limit}`
+    const { beyond, order } = keyset(direction)
+    const rows = await this.#db.query<ConversationMessageRow>(sql`
+      SELECT c.partner_id, c.last_message_id, c.unread_count, ${M_MESSAGE_COLUMNS}
+      FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
+      WHERE c.owner_id = ${owner} AND c.last_message_id ${beyond} ${key}
+      ORDER BY c.last_message_id ${order} LIMIT ${limit}`)
     return rows.map((row) => ({
       partnerId: this.#uid(row.partner_id),
       lastMessageId: Number(row.last_message_id),
@@ -322,17 +264,17 @@ export class Store {
 
   /** Unread messages addressed to `owner` that `owner` has not hidden. */
   async unreadCount (owner: UserId): Promise<number> {
-    const rows = await this.#db.$queryRaw<Array<{ count: bigint | number | null }>>`
-      SELECT SUM(unread_count) AS count FROM dm_conversation WHERE owner_id = ${owner} AND unread_count > 0`
+    const rows = await this.#db.query<{ count: bigint | number | null }>(sql`
+      SELECT SUM(unread_count) AS count FROM dm_conversation WHERE owner_id = ${owner} AND unread_count > 0`)
     return Number(rows[0]?.count ?? 0)
   }
 
   /** `owner`'s conversations with unread messages, most recent first. */
   async unreadConversations (owner: UserId): Promise<ConversationEntry[]> {
-    const rows = await this.#db.$queryRaw<ConversationRow[]>`
+    const rows = await this.#db.query<ConversationRow>(sql`
       SELECT partner_id, last_message_id, unread_count FROM dm_conversation
       WHERE owner_id = ${owner} AND unread_count > 0
-      ORDER BY last_message_id DESC`
+      ORDER BY last_message_id DESC`)
     return rows.map((row) => ({
       partnerId: this.#uid(row.partner_id),
       lastMessageId: Number(row.last_message_id),
@@ -342,8 +284,8 @@ export class Store {
 
   /** `owner`'s unread count in the conversation with `partner` (0 when there is none). */
   async conversationUnreadCount (owner: UserId, partner: UserId): Promise<number> {
-    const rows = await this.#db.$queryRaw<Array<{ unread_count: number }>>`
-      SELECT unread_count FROM dm_conversation WHERE owner_id = ${owner} AND partner_id = ${partner}`
+    const rows = await this.#db.query<{ unread_count: number }>(sql`
+      SELECT unread_count FROM dm_conversation WHERE owner_id = ${owner} AND partner_id = ${partner}`)
     return Number(rows[0]?.unread_count ?? 0)
   }
 
@@ -352,16 +294,16 @@ export class Store {
    * (up to message id `upTo`), in two statements whatever their number, and answers the messages
    * that changed.
    */
-  async markConversationRead (tx: RawSqlClient, owner: UserId, partner: UserId, readAt: Date, upTo: number = NEWEST): Promise<Message[]> {
-    const rows = await tx.$queryRaw<MessageRow[]>`
+  async markConversationRead (tx: Executor, owner: UserId, partner: UserId, readAt: Date, upTo: number = NEWEST): Promise<Message[]> {
+    const rows = await tx.query<MessageRow>(sql`
       UPDATE dm_message SET read_at = ${readAt}
       WHERE recipient_id = ${owner} AND sender_id = ${partner} AND read_at IS NULL AND deleted_by_recipient = false
         AND id <= ${upTo}
-      RETURNING id, sender_id, recipient_id, content, sent_at, read_at`
+      RETURNING ${MESSAGE_COLUMNS}`)
     if (rows.length > 0) {
-      await tx.$executeRaw`
+      await tx.execute(sql`
         UPDATE dm_conversation SET unread_count = unread_count - ${rows.length}
-        WHERE owner_id = ${owner} AND partner_id = ${partner}`
+        WHERE owner_id = ${owner} AND partner_id = ${partner}`)
     }
     return rows.map((row) => toMessage(row, this.#uid)).sort((a, b) => a.id - b.id)
   }
@@ -376,35 +318,30 @@ export class Store {
    * that waited for the lock would still read the snapshot taken before it waited, and could pick a
    * message that a concurrent transaction hid meanwhile (PostgreSQL, READ COMMITTED).
    */
-  async hideMessage (tx: RawSqlClient, owner: UserId, id: number): Promise<HideResult> {
-    const rows = await tx.$queryRaw<MessageRow[]>`
+  async hideMessage (tx: Executor, owner: UserId, id: number): Promise<HideResult> {
+    const rows = await tx.query<MessageRow>(sql`
       UPDATE dm_message SET
         deleted_by_sender = (deleted_by_sender OR sender_id = ${owner}),
         deleted_by_recipient = (deleted_by_recipient OR recipient_id = ${owner})
-      WHERE id = ${id}
-        AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
-      RETURNING id, sender_id, recipient_id, content, sent_at, read_at`
+      WHERE id = ${id} AND ${visibleTo(owner)}
+      RETURNING ${MESSAGE_COLUMNS}`)
     if (rows.length === 0) {
-      const mine = await tx.$queryRaw<unknown[]>`
-        SELECT id FROM dm_message WHERE id = ${id} AND (sender_id = ${owner} OR recipient_id = ${owner})`
+      const mine = await tx.query(sql`
+        SELECT id FROM dm_message WHERE id = ${id} AND (sender_id = ${owner} OR recipient_id = ${owner})`)
       return { outcome: mine.length > 0 ? 'already-hidden' : 'not-found' }
     }
     const message = toMessage(rows[0] as MessageRow, this.#uid)
     const partner = message.senderId === owner ? message.recipientId : message.senderId
     const unreadDelta = message.recipientId === owner && message.readAt === null ? 1 : 0
-    const conversation = await tx.$queryRaw<Array<{ last_message_id: bigint | number | null }>>`
+    const conversation = await tx.query<{ last_message_id: bigint | number | null }>(sql`
       UPDATE dm_conversation SET unread_count = unread_count - ${unreadDelta}
       WHERE owner_id = ${owner} AND partner_id = ${partner}
-      RETURNING last_message_id`
+      RETURNING last_message_id`)
     if (Number(conversation[0]?.last_message_id) === id) {
       const [low, high] = pair(owner, partner)
-      await tx.$executeRaw`
-        UPDATE dm_conversation SET last_message_id = (
-          SELECT id FROM dm_message
-          WHERE user_low_id = ${low} AND user_high_id = ${high} AND id < ${id}
-            AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
-          ORDER BY id DESC LIMIT 1)
-        WHERE owner_id = ${owner} AND partner_id = ${partner}`
+      await tx.execute(sql`
+        UPDATE dm_conversation SET last_message_id = (${newestVisible(owner, low, high, sql`AND id < ${id}`)})
+        WHERE owner_id = ${owner} AND partner_id = ${partner}`)
     }
     return { outcome: 'hidden', message }
   }
@@ -416,68 +353,65 @@ export class Store {
    * issued once its lock is held, so a message that arrived meanwhile keeps it listed.
    * Answers how many messages it hid.
    */
-  async hideConversation (tx: RawSqlClient, owner: UserId, partner: UserId): Promise<number> {
+  async hideConversation (tx: Executor, owner: UserId, partner: UserId): Promise<number> {
     const [low, high] = pair(owner, partner)
-    const hidden = await tx.$executeRaw`
+    const hidden = await tx.execute(sql`
       UPDATE dm_message SET
         deleted_by_sender = (deleted_by_sender OR sender_id = ${owner}),
         deleted_by_recipient = (deleted_by_recipient OR recipient_id = ${owner})
-      WHERE user_low_id = ${low} AND user_high_id = ${high}
-        AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))`
-    await tx.$executeRaw`
-      UPDATE dm_conversation SET unread_count = unread_count WHERE owner_id = ${owner} AND partner_id = ${partner}`
-    await tx.$executeRaw`
+      WHERE ${inConversation(low, high)} AND ${visibleTo(owner)}`)
+    await tx.execute(sql`
+      UPDATE dm_conversation SET unread_count = unread_count WHERE owner_id = ${owner} AND partner_id = ${partner}`)
+    await tx.execute(sql`
       UPDATE dm_conversation SET
-        last_message_id = (
-          SELECT id FROM dm_message
-          WHERE user_low_id = ${low} AND user_high_id = ${high}
-            AND ((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))
-          ORDER BY id DESC LIMIT 1),
+        last_message_id = (${newestVisible(owner, low, high)}),
         unread_count = (
           SELECT COUNT(*) FROM dm_message
           WHERE recipient_id = ${owner} AND sender_id = ${partner} AND read_at IS NULL AND deleted_by_recipient = false)
-      WHERE owner_id = ${owner} AND partner_id = ${partner}`
+      WHERE owner_id = ${owner} AND partner_id = ${partner}`)
     return hidden
   }
 
-  /** `blocker` blocks `blocked` (nothing changes when it already does). */
-  async block (blocker: UserId, blocked: UserId): Promise<void> {
-    await this.#db.$executeRaw`
-      INSERT INTO dm_block (blocker_id, blocked_id, created_at) VALUES (${blocker}, ${blocked}, ${new Date()})
-      ON CONFLICT (blocker_id, blocked_id) DO NOTHING`
+  /** `blocker` blocks `blocked` (nothing changes when it already does); false when `blocked` does not exist. */
+  async block (blocker: UserId, blocked: UserId): Promise<boolean> {
+    try {
+      await this.#db.execute(sql`
+        INSERT INTO dm_block (blocker_id, blocked_id, created_at) VALUES (${blocker}, ${blocked}, ${new Date()})
+        ON CONFLICT (blocker_id, blocked_id) DO NOTHING`)
+      return true
+    } catch (err) {
+      if (isForeignKeyViolation(err)) return false
+      throw err
+    }
   }
 
   /** `blocker` stops blocking `blocked` (nothing changes when it did not). */
   async unblock (blocker: UserId, blocked: UserId): Promise<void> {
-    await this.#db.$executeRaw`DELETE FROM dm_block WHERE blocker_id = ${blocker} AND blocked_id = ${blocked}`
+    await this.#db.execute(sql`DELETE FROM dm_block WHERE blocker_id = ${blocker} AND blocked_id = ${blocked}`)
   }
 
   /** Who of the two blocks the other: the blockers' ids (none, one or both), read through `db`. */
-  async blockersBetween (a: UserId, b: UserId, db: RawSqlClient = this.#db): Promise<UserId[]> {
-    const rows = await db.$queryRaw<Array<{ blocker_id: number | string }>>`
-      SELECT blocker_id FROM dm_block
-      WHERE (blocker_id = ${a} AND blocked_id = ${b}) OR (blocker_id = ${b} AND blocked_id = ${a})`
+  async blockersBetween (a: UserId, b: UserId, db: Executor = this.#db): Promise<UserId[]> {
+    const rows = await db.query<{ blocker_id: number | string }>(sql`SELECT blocker_id FROM dm_block WHERE ${blockBetween(a, b)}`)
     return rows.map((row) => this.#uid(row.blocker_id))
   }
 
   /** One page of the users `blocker` blocks, most recent block first. */
   async blockPage (blocker: UserId, direction: 'older' | 'newer', key: number, limit: number): Promise<BlockEntry[]> {
-    const rows = direction === 'older'
-      ? await this.#db.$queryRaw<Array<{ id: bigint | number, blocked_id: number | string }>>`
-          SELECT id, blocked_id FROM dm_block WHERE blocker_id = ${blocker} AND id < ${key} ORDER BY id DESC LIMIT ${limit}`
-      : await this.#db.$queryRaw<Array<{ id: bigint | number, blocked_id: number | string }>>`
-          SELECT id, blocked_id FROM dm_block WHERE blocker_id = ${blocker} AND id > ${key} ORDER BY id ASC LIMIT ${limit}`
+    const { beyond, order } = keyset(direction)
+    const rows = await this.#db.query<{ id: bigint | number, blocked_id: number | string }>(sql`
+      SELECT id, blocked_id FROM dm_block WHERE blocker_id = ${blocker} AND id ${beyond} ${key} ORDER BY id ${order} LIMIT ${limit}`)
     return rows.map((row) => ({ id: Number(row.id), blockedId: this.#uid(row.blocked_id) }))
   }
 
   /** The id of the newest message `user` sent or received (hidden or not); 0 when none. */
   async latestMessageId (user: UserId): Promise<number> {
-    const rows = await this.#db.$queryRaw<Array<{ id: bigint | number | null }>>`
+    const rows = await this.#db.query<{ id: bigint | number | null }>(sql`
       SELECT MAX(id) AS id FROM (
         SELECT MAX(id) AS id FROM dm_message WHERE sender_id = ${user}
         UNION ALL
         SELECT MAX(id) AS id FROM dm_message WHERE recipient_id = ${user}
-      ) latest`
+      ) latest`)
     return Number(rows[0]?.id ?? 0)
   }
 
@@ -486,14 +420,14 @@ export class Store {
    * first, at most `limit`: the tail an event stream has not shown yet. Two index range scans.
    */
   async messagesAfter (owner: UserId, after: number, limit: number): Promise<Message[]> {
-    const rows = await this.#db.$queryRaw<MessageRow[]>`
+    const rows = await this.#db.query<MessageRow>(sql`
       SELECT * FROM (
-        SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
+        SELECT ${MESSAGE_COLUMNS} FROM dm_message
         WHERE sender_id = ${owner} AND id > ${after} AND deleted_by_sender = false
         UNION ALL
-        SELECT id, sender_id, recipient_id, content, sent_at, read_at FROM dm_message
+        SELECT ${MESSAGE_COLUMNS} FROM dm_message
         WHERE recipient_id = ${owner} AND id > ${after} AND deleted_by_recipient = false
-      ) mine ORDER BY id LIMIT ${limit}`
+      ) mine ORDER BY id LIMIT ${limit}`)
     return rows.map((row) => toMessage(row, this.#uid))
   }
 
@@ -526,14 +460,8 @@ export class Store {
    * (lower case), by table: one catalog query, in the provider's dialect.
    */
   async tableColumns (): Promise<Map<string, Map<string, string>>> {
-    const rows = this.#provider === 'postgresql'
-      ? await this.#db.$queryRaw<Array<{ table_name: string, column_name: string, data_type: string }>>`
-          SELECT CAST(table_name AS TEXT) AS table_name, CAST(column_name AS TEXT) AS column_name, CAST(data_type AS TEXT) AS data_type
-          FROM information_schema.columns
-          WHERE table_schema = current_schema() AND table_name IN ('dm_message', 'dm_conversation', 'dm_user', 'dm_block')`
-      : await this.#db.$queryRaw<Array<{ table_name: string, column_name: string, data_type: string }>>`
-          SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type FROM sqlite_master m, pragma_table_info(m.name) p
-          WHERE m.type = 'table' AND m.name IN ('dm_message', 'dm_conversation', 'dm_user', 'dm_block')`
+    const rows = await this.#db.query<{ table_name: string, column_name: string, data_type: string }>(
+      this.#provider === 'postgresql' ? postgres.CATALOG : sqlite.CATALOG)
     const tables = new Map<string, Map<string, string>>()
     for (const row of rows) {
       let columns = tables.get(row.table_name)
@@ -555,68 +483,8 @@ export class Store {
   static readonly NEWEST = NEWEST
 }
 
-/**
- * `work`, or a DatabaseTimeout once `ms` have passed without an answer. The work itself goes on
- * (nothing can recall a statement already sent); its late outcome is ignored.
- */
-function bounded<T> (work: PromiseLike<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new DatabaseTimeout(ms)) }, ms)
-    work.then((value) => {
-      clearTimeout(timer)
-      resolve(value)
-    }, (err: unknown) => {
-      clearTimeout(timer)
-      reject(err)
-    })
-  })
-}
-
 function field (user: Record<string, unknown>, name: string | null): string {
   if (name === null) return ''
   const value = user[name]
   return value === null || value === undefined ? '' : String(value)
-}
-
-/**
- * Whether a database error (as Prisma reports it: P20xx with the driver adapter's error in `meta`
- * or `cause`, several levels deep) carries one of `codes` or the adapter's `kind`.
- */
-function hasErrorCode (err: unknown, codes: ReadonlySet<string>, kind: string, depth = 0): boolean {
-  if (typeof err !== 'object' || err === null || depth > 4) return false
-  const e = err as { code?: unknown, kind?: unknown, originalCode?: unknown, meta?: unknown, cause?: unknown, driverAdapterError?: unknown }
-  if (codes.has(String(e.code)) || codes.has(String(e.originalCode)) || e.kind === kind) return true
-  return [e.meta, e.cause, e.driverAdapterError].some((inner) => hasErrorCode(inner, codes, kind, depth + 1))
-}
-
-const FOREIGN_KEY_CODES = new Set(['P2003', '23503', 'SQLITE_CONSTRAINT_FOREIGNKEY'])
-const TRANSIENT_CONFLICT_CODES = new Set(['40P01', '40001', 'P2034'])
-
-/** A foreign-key violation, on either provider: P2003 from model queries, P2010 from raw ones. */
-export function isForeignKeyViolation (err: unknown): boolean {
-  return hasErrorCode(err, FOREIGN_KEY_CODES, 'ForeignKeyConstraintViolation')
-}
-
-const UNAVAILABLE_CODES = new Set([
-  'P1001', 'P1002', 'P1008', 'P1017', 'P2024', // cannot reach, timed out, connection closed, pool timeout
-  'P2028', // a transaction could not start within maxWait, or outlived its timeout
-  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', // PostgreSQL shutting down, connection failures
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'SQLITE_BUSY', 'SQLITE_CANTOPEN'
-])
-const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'DatabaseDoesNotExist'])
-/** The `pg` driver's own connection errors, which carry no code. */
-const UNAVAILABLE_MESSAGES = /Query read timeout|Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection is closed/
-
-/** The database cannot be reached or is going away: nothing a retry later would not fix. */
-export function isDatabaseUnavailable (err: unknown, depth = 0): boolean {
-  if (typeof err !== 'object' || err === null || depth > 4) return false
-  const e = err as { code?: unknown, kind?: unknown, originalCode?: unknown, message?: unknown, meta?: unknown, cause?: unknown, driverAdapterError?: unknown }
-  if (UNAVAILABLE_CODES.has(String(e.code)) || UNAVAILABLE_CODES.has(String(e.originalCode)) || UNAVAILABLE_KINDS.has(String(e.kind))) return true
-  if (e.code === undefined && typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true
-  return [e.meta, e.cause, e.driverAdapterError].some((inner) => isDatabaseUnavailable(inner, depth + 1))
-}
-
-/** A deadlock or serialization failure: the transaction was rolled back and may simply be run again. */
-export function isTransientConflict (err: unknown): boolean {
-  return hasErrorCode(err, TRANSIENT_CONFLICT_CODES, 'TransactionWriteConflict')
 }

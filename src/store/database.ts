@@ -1,0 +1,85 @@
+/**
+ * How the store reaches the database: one small executor interface (a query, a statement, a
+ * transaction) over the host's Prisma client, with the plugin's bound on every wait.
+ *
+ * Statements are built with `sql` tags (sql-template-tag): values are always bound parameters,
+ * and named fragments (store/sql.ts) nest. Each runs as the provider's text: `$1, $2...`
+ * placeholders on PostgreSQL, `?` on SQLite.
+ */
+import type { Sql } from 'sql-template-tag'
+import { DatabaseTimeout } from '../domain/errors.js'
+import type { PrismaClientLike, Provider, RawSqlClient } from '../options.js'
+import { isTransientConflict } from './errors.js'
+
+/** Runs statements: on the client itself, or inside a transaction. */
+export interface Executor {
+  /** Rows a statement answers (SELECT, or a write with RETURNING). */
+  query<T>(statement: Sql): Promise<T[]>
+  /** How many rows a statement changed. */
+  execute(statement: Sql): Promise<number>
+}
+
+/** The client: statements, and transactions of several. */
+export interface Database extends Executor {
+  /**
+   * Runs `fn` in one transaction. A transaction that PostgreSQL aborted as a deadlock victim or a
+   * serialization failure did nothing, so it is run again, a few times at most, after a short
+   * random pause; any other error is thrown at once. The tries share one deadline.
+   */
+  transaction<R>(fn: (tx: Executor) => Promise<R>): Promise<R>
+}
+
+/** How many times a transaction is tried when PostgreSQL aborts it as a deadlock or serialization failure. */
+const TRANSACTION_ATTEMPTS = 4
+
+/**
+ * `work`, or a DatabaseTimeout once `ms` have passed without an answer. The work itself goes on
+ * (nothing can recall a statement already sent); its late outcome is ignored.
+ */
+export function bounded<T> (work: PromiseLike<T>, ms: number, configured: number = ms): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new DatabaseTimeout(configured)) }, ms)
+    work.then((value) => {
+      clearTimeout(timer)
+      resolve(value)
+    }, (err: unknown) => {
+      clearTimeout(timer)
+      reject(err)
+    })
+  })
+}
+
+function executorOf (client: RawSqlClient, provider: Provider, bound: <T>(work: PromiseLike<T>) => Promise<T>): Executor {
+  const textOf = provider === 'postgresql' ? (statement: Sql) => statement.text : (statement: Sql) => statement.sql
+  return {
+    query: <T>(statement: Sql) => bound(client.$queryRawUnsafe<T[]>(textOf(statement), ...statement.values)),
+    execute: (statement: Sql) => bound(client.$executeRawUnsafe(textOf(statement), ...statement.values))
+  }
+}
+
+/**
+ * The host's Prisma client as a Database: every query, and every whole transaction (whose
+ * statements need no bound of their own), answers within `timeout` ms or fails with
+ * DatabaseTimeout.
+ */
+export function prismaDatabase (prisma: PrismaClientLike, provider: Provider, timeout: number): Database {
+  const direct = executorOf(prisma, provider, (work) => bounded(work, timeout))
+  const unbounded = <T>(work: PromiseLike<T>): Promise<T> => Promise.resolve(work)
+  return {
+    ...direct,
+    async transaction<R>(fn: (tx: Executor) => Promise<R>): Promise<R> {
+      const deadline = Date.now() + timeout
+      for (let attempt = 1; ; attempt++) {
+        const left = deadline - Date.now()
+        if (left <= 0) throw new DatabaseTimeout(timeout)
+        try {
+          const work = prisma.$transaction((tx) => fn(executorOf(tx, provider, unbounded)), { maxWait: left, timeout: left })
+          return await bounded(work, left, timeout)
+        } catch (err) {
+          if (attempt >= TRANSACTION_ATTEMPTS || !isTransientConflict(err)) throw err
+          await new Promise((resolve) => setTimeout(resolve, Math.min(Math.random() * 10 * attempt, Math.max(0, deadline - Date.now()))))
+        }
+      }
+    }
+  }
+}

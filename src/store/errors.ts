@@ -1,0 +1,47 @@
+/**
+ * What a database error means, in one place: whatever the driver, Prisma wraps it (P20xx, with the
+ * driver adapter's error in `meta` or `cause`, several levels deep), and the plugin needs to know
+ * only a few things about it.
+ */
+
+/** Whether an error (or one it wraps) carries one of `codes`, or the driver adapter's `kind`. */
+function hasErrorCode (err: unknown, codes: ReadonlySet<string>, kinds: ReadonlySet<string>, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 4) return false
+  const e = err as { code?: unknown, kind?: unknown, originalCode?: unknown, meta?: unknown, cause?: unknown, driverAdapterError?: unknown }
+  if (codes.has(String(e.code)) || codes.has(String(e.originalCode)) || kinds.has(String(e.kind))) return true
+  return [e.meta, e.cause, e.driverAdapterError].some((inner) => hasErrorCode(inner, codes, kinds, depth + 1))
+}
+
+const FOREIGN_KEY_CODES = new Set(['P2003', '23503', 'SQLITE_CONSTRAINT_FOREIGNKEY'])
+const FOREIGN_KEY_KINDS = new Set(['ForeignKeyConstraintViolation'])
+const TRANSIENT_CONFLICT_CODES = new Set(['40P01', '40001', 'P2034'])
+const TRANSIENT_CONFLICT_KINDS = new Set(['TransactionWriteConflict'])
+
+/** A foreign-key violation, on either provider: P2003 from model queries, P2010 from raw ones. */
+export function isForeignKeyViolation (err: unknown): boolean {
+  return hasErrorCode(err, FOREIGN_KEY_CODES, FOREIGN_KEY_KINDS)
+}
+
+/** A deadlock or serialization failure: the transaction was rolled back and may simply be run again. */
+export function isTransientConflict (err: unknown): boolean {
+  return hasErrorCode(err, TRANSIENT_CONFLICT_CODES, TRANSIENT_CONFLICT_KINDS)
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'P1001', 'P1002', 'P1008', 'P1017', 'P2024', // cannot reach, timed out, connection closed, pool timeout
+  'P2028', // a transaction could not start within maxWait, or outlived its timeout
+  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', // PostgreSQL shutting down, connection failures
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'SQLITE_BUSY', 'SQLITE_CANTOPEN'
+])
+const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'DatabaseDoesNotExist'])
+/** The `pg` driver's own connection errors, which carry no code. */
+const UNAVAILABLE_MESSAGES = /Query read timeout|Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection is closed/
+
+/** The database cannot be reached or is going away: nothing a retry later would not fix. */
+export function isDatabaseUnavailable (err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 4) return false
+  const e = err as { code?: unknown, kind?: unknown, originalCode?: unknown, message?: unknown, meta?: unknown, cause?: unknown, driverAdapterError?: unknown }
+  if (UNAVAILABLE_CODES.has(String(e.code)) || UNAVAILABLE_CODES.has(String(e.originalCode)) || UNAVAILABLE_KINDS.has(String(e.kind))) return true
+  if (e.code === undefined && typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true
+  return [e.meta, e.cause, e.driverAdapterError].some((inner) => isDatabaseUnavailable(inner, depth + 1))
+}

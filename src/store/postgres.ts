@@ -1,0 +1,47 @@
+/** What PostgreSQL does its own way: the one-statement send, and the catalog query. */
+import type { UserId } from '../domain/types.js'
+import { blockBetween, CONVERSATION_UPSERT, lockUsers, sql, type Sql } from './sql.js'
+
+/**
+ * A send as one statement of data-modifying CTEs: lock (or create) both users' dm_user rows,
+ * check blocks, insert the message, bring both conversation rows up to date. Answers one row:
+ * `blocked`, and the message's columns (null when blocked, or when the idempotency key was taken).
+ *
+ * The message row is built from a join of both locked dm_user rows, so it cannot exist (and its id
+ * cannot be drawn) before both locks are held. The join also gives the id columns their type,
+ * whatever the type of the host's user ids.
+ */
+export function sendStatement (senderId: UserId, recipientId: UserId, low: UserId, high: UserId, content: string, sentAt: Date, idempotencyKey: string | null): Sql {
+  return sql`
+    WITH locked AS (
+      ${lockUsers(low, high)}
+      RETURNING user_id
+    ), blocked AS (
+      SELECT EXISTS (SELECT 1 FROM dm_block WHERE ${blockBetween(senderId, recipientId)}) AS blocked
+    ), message AS (
+      INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key)
+      SELECT s.user_id, r.user_id, CASE WHEN s.user_id = ${low} THEN s.user_id ELSE r.user_id END,
+             CASE WHEN s.user_id = ${low} THEN r.user_id ELSE s.user_id END,
+             CAST(${content} AS TEXT), CAST(${sentAt} AS TIMESTAMP(3)), CAST(${idempotencyKey} AS TEXT)
+      FROM locked s, locked r, blocked b
+      WHERE s.user_id = ${senderId} AND r.user_id = ${recipientId} AND NOT b.blocked
+      ON CONFLICT (sender_id, idempotency_key) DO NOTHING
+      RETURNING id, sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, read_at
+    ), conversations AS (
+      INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
+      SELECT owner_id, partner_id, id, unread FROM (
+        SELECT user_low_id AS owner_id, user_high_id AS partner_id, id, CASE WHEN recipient_id = user_low_id THEN 1 ELSE 0 END AS unread FROM message
+        UNION ALL
+        SELECT user_high_id, user_low_id, id, CASE WHEN recipient_id = user_high_id THEN 1 ELSE 0 END FROM message
+      ) sides
+      ${CONVERSATION_UPSERT}
+    )
+    SELECT m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at, b.blocked
+    FROM blocked b LEFT JOIN message m ON true`
+}
+
+/** The plugin's tables' columns with their types (catalog names cast to text: the adapter reads no `name`). */
+export const CATALOG = sql`
+  SELECT CAST(table_name AS TEXT) AS table_name, CAST(column_name AS TEXT) AS column_name, CAST(data_type AS TEXT) AS data_type
+  FROM information_schema.columns
+  WHERE table_schema = current_schema() AND table_name IN ('dm_message', 'dm_conversation', 'dm_user', 'dm_block')`

@@ -1,0 +1,64 @@
+/**
+ * SQL the store's statements share, named once. Fragments are `sql` tags: they nest in other
+ * statements, and every value in them stays a bound parameter. Nothing here is built from
+ * anything a request carries but values.
+ */
+import sql, { empty, raw, type Sql } from 'sql-template-tag'
+import type { UserId } from '../domain/types.js'
+
+export { sql, empty, raw, type Sql }
+
+/** The columns a message is read from, unprefixed. */
+export const MESSAGE_COLUMNS = raw('id, sender_id, recipient_id, content, sent_at, read_at')
+
+/** The message columns of the table aliased `m`. */
+export const M_MESSAGE_COLUMNS = raw('m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at')
+
+/** A message `owner` takes part in and has not hidden (the flags of per-user deletes). */
+export function visibleTo (owner: UserId): Sql {
+  return sql`((sender_id = ${owner} AND deleted_by_sender = false) OR (recipient_id = ${owner} AND deleted_by_recipient = false))`
+}
+
+/** The messages between the two users of a conversation key: one index range scan. */
+export function inConversation (low: UserId, high: UserId): Sql {
+  return sql`user_low_id = ${low} AND user_high_id = ${high}`
+}
+
+/** Where a page starts, and which way it reads: older pages newest first, newer pages oldest first. */
+export interface Keyset {
+  /** `<` reading older items, `>` reading newer ones. */
+  beyond: Sql
+  /** `DESC` reading older items, `ASC` reading newer ones. */
+  order: Sql
+}
+
+export function keyset (direction: 'older' | 'newer'): Keyset {
+  return direction === 'older' ? { beyond: raw('<'), order: raw('DESC') } : { beyond: raw('>'), order: raw('ASC') }
+}
+
+/**
+ * The upsert of both participants' conversation rows after a send (rows of `excluded` hold the new
+ * message and each side's unread increment): the newest message id is never moved backwards by a
+ * concurrent older send, and the recipient's unread count grows by one.
+ */
+export const CONVERSATION_UPSERT = raw(`ON CONFLICT (owner_id, partner_id) DO UPDATE SET
+  last_message_id = CASE
+    WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < excluded.last_message_id
+    THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
+  unread_count = dm_conversation.unread_count + excluded.unread_count`)
+
+/** Both users' dm_user rows, created or locked (see Store.sendMessage). */
+export function lockUsers (low: UserId, high: UserId): Sql {
+  return sql`INSERT INTO dm_user (user_id) VALUES (${low}), (${high})
+    ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id`
+}
+
+/** Whether either of the two users blocks the other. */
+export function blockBetween (a: UserId, b: UserId): Sql {
+  return sql`(blocker_id = ${a} AND blocked_id = ${b}) OR (blocker_id = ${b} AND blocked_id = ${a})`
+}
+
+/** The newest message of the conversation `owner` can see, below `below` (a subquery). */
+export function newestVisible (owner: UserId, low: UserId, high: UserId, below: Sql = empty): Sql {
+  return sql`SELECT id FROM dm_message WHERE ${inConversation(low, high)} ${below} AND ${visibleTo(owner)} ORDER BY id DESC LIMIT 1`
+}
