@@ -1,0 +1,31 @@
+/** The real-time event stream (server-sent events, see realtime/stream.ts). */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import sseModule, { type SSEPluginOptions } from '@fastify/sse'
+import { InvalidLastEventId, NotAcceptable } from '../../domain/errors.js'
+import { DECIMAL_ID, type RouteContext, type RouteInstance } from '../../http/index.js'
+import { eventSchemas } from './schemas.js'
+
+/**
+ * @fastify/sse's module object is the plugin wrapped by fastify-plugin (its `default` and named
+ * exports are the bare function, whose hooks would stay in a context of their own).
+ */
+const sse = sseModule as unknown as FastifyPluginAsync<SSEPluginOptions>
+
+export async function eventRoutes (fastify: RouteInstance, { options, hub, both, caller }: RouteContext): Promise<void> {
+  const schemas = eventSchemas()
+  // Server-sent events, through @fastify/sse (unless the host registered it already).
+  if (!fastify.hasReplyDecorator('sse')) await fastify.register(sse, { heartbeatInterval: options.heartbeatInterval })
+  // @fastify/sse answers a client that refuses event streams 406 itself, without a `code`: give it one.
+  const notAcceptable = JSON.stringify({ statusCode: 406, code: new NotAcceptable().code, error: 'Not Acceptable', message: new NotAcceptable().message })
+  const eventsOptions = {
+    sse: { kind: 'only' as const },
+    onSend: async (_request: FastifyRequest, reply: FastifyReply, payload: unknown) => reply.statusCode === 406 ? notAcceptable : payload
+  }
+  both('/events/', (url, opts) => fastify.get(url, { ...opts, ...eventsOptions }, async (request, reply) => {
+    const me = caller(request)
+    const header = request.headers['last-event-id']
+    const lastEventId = header ?? request.query.last_event_id
+    if (lastEventId !== undefined && (typeof lastEventId !== 'string' || !DECIMAL_ID.test(lastEventId))) throw new InvalidLastEventId()
+    await hub.open(me, reply.sse, reply.raw, lastEventId === undefined ? null : Number(lastEventId))
+  }), { schema: schemas.events })
+}

@@ -1,0 +1,31 @@
+/** The route schemas of events: they validate requests, serialise responses, type the handlers and document the routes. */
+import { badRequest, describe, ErrorResponse, EventsQuery, unauthorized } from '../../http/schemas.js'
+
+/** @internal */
+export function eventSchemas () {
+  return {
+    events: {
+      ...describe('Real-time event stream', [
+        'A `text/event-stream` of the caller\'s events, as they happen:',
+        '`message` (a message sent to or by the caller; data: the message object; SSE `id`: the message id),',
+        '`read` (the partner read messages the caller sent; data: `{partner, ids, read_at}`) and',
+        '`deleted` (the caller hid a message on another device; data: `{id}`),',
+        '`conversation_deleted` (the caller deleted a conversation on another device; data: `{partner}`).',
+        'Reconnecting with `Last-Event-ID` (or `?last_event_id=`) first replays every message missed since that id.',
+        'Comment lines keep idle streams alive.'
+      ].join(' ')),
+      querystring: EventsQuery,
+      response: {
+        200: {
+          description: 'The event stream',
+          content: { 'text/event-stream': { schema: { type: 'string' } } }
+        },
+        ...badRequest,
+        ...unauthorized,
+        406: { ...ErrorResponse, description: 'The client does not accept text/event-stream' },
+        429: { ...ErrorResponse, description: 'The caller already holds the most streams allowed (maxStreamsPerUser)' },
+        503: { ...ErrorResponse, description: 'Real-time delivery is down (the event bus is reconnecting); retry shortly' }
+      }
+    }
+  }
+}

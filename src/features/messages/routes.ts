@@ -1,0 +1,45 @@
+/** Messages: the two send routes (rate-limited together) and the per-user delete. */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import rateLimit from '@fastify/rate-limit'
+import type { RouteContext, RouteInstance } from '../../http/index.js'
+import { envelope, toMessageResponse } from '../../http/presenters.js'
+import { messageSchemas } from './schemas.js'
+
+export async function messageRoutes (fastify: RouteInstance, { options, service, schemas: shared, both, caller }: RouteContext): Promise<void> {
+  const schemas = messageSchemas(shared)
+  const sendOptions = { bodyLimit: options.bodyLimit }
+
+  // The two send routes share a scope of their own: with `sendRateLimit`, one rate limit there
+  // counts them together, per user, after authentication (preHandler).
+  await fastify.register(async (scope) => {
+    const sends = scope.withTypeProvider<TypeBoxTypeProvider>()
+    if (options.sendRateLimit !== null) {
+      const { max, timeWindow, redis } = options.sendRateLimit
+      await sends.register(rateLimit, {
+        global: true,
+        max,
+        timeWindow,
+        hook: 'preHandler',
+        keyGenerator: (request) => `dm-send:${String(caller(request))}`,
+        ...(redis === undefined ? {} : { redis: redis as never })
+      })
+    }
+    both('/conversations/:id/', (url, opts) => sends.post(url, opts, async (request, reply) => {
+      const me = caller(request)
+      await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request })
+      const page = await service.conversation(me, request.params.id, { pageSize: request.query.page_size })
+      return reply.code(201).send(envelope(request, page, (message) => toMessageResponse(message, me)))
+    }), { schema: schemas.replyInConversation, ...sendOptions })
+
+    both('/send/:id/', (url, opts) => sends.post(url, opts, async (request, reply) => {
+      const me = caller(request)
+      const message = await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request })
+      return reply.code(201).send(toMessageResponse(message, me))
+    }), { schema: schemas.send, ...sendOptions })
+  })
+
+  both('/messages/:id/', (url, opts) => fastify.delete(url, opts, async (request, reply) => {
+    await service.deleteMessage(caller(request), request.params.id)
+    return reply.code(204).send(null)
+  }), { schema: schemas.deleteMessage })
+}
