@@ -1,38 +1,41 @@
 // Writes prisma/<variant>/schema.prisma for each supported variant — a provider (SQLite,
 // PostgreSQL) and a kind of user id (integer, string) — from the single source of the models
 // (prisma/models.prisma) and the example application's User model (prisma/example-user.prisma).
+// The models are adapted by src/cli/models.ts, the very functions the `fastify-directmessages
+// schema` command uses for a host's schema (loaded through tsx, a devDependency):
 // - SQLite: an autoincrementing id must be INTEGER (a 64-bit rowid alias there), because SQLite's
 //   BIGINT primary key does not autoincrement.
 // - String user ids: every field holding a user id is a String, and the example's User.id a cuid.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
+import { tsImport } from 'tsx/esm/api'
+
+/** @type {typeof import('../src/cli/models.ts')} */
+const models = await tsImport('../src/cli/models.ts', import.meta.url)
 
 export const prismaDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'prisma')
 
 /** The fields of the plugin's models that hold a user id. */
-export const USER_ID_FIELDS = ['senderId', 'recipientId', 'userLowId', 'userHighId', 'ownerId', 'partnerId', 'userId', 'blockerId', 'blockedId']
-const USER_ID_FIELD = new RegExp(`^(\\s+(?:${USER_ID_FIELDS.join('|')})\\s+)Int\\b`, 'gm')
+export const USER_ID_FIELDS = models.USER_ID_FIELDS
 
 /** The plugin's models for string user ids. */
-export function withStringUserIds (models) {
-  return models.replace(USER_ID_FIELD, (_, head) => `${head}String`)
-}
+export const withStringUserIds = models.withStringUserIds
 
-const bigIntAsInt = (text) => text.replace(/\bBigInt\b/g, 'Int')
 const stringUser = (text) => text.replace(/^(\s+id\s+)Int(\s+)@id @default\(autoincrement\(\)\)/m, (_, head, gap) => `${head}String${gap.slice(3)}@id @default(cuid())`)
+const adapt = (provider, userIdType) => (text) => models.adaptModels(text, { provider, userIdType })
 
 /** Each variant: its provider, and how the models and the example's User model are adapted. */
 export const variants = {
-  sqlite: { provider: 'sqlite', models: bigIntAsInt, user: bigIntAsInt },
-  postgresql: { provider: 'postgresql', models: (text) => text, user: (text) => text },
-  'sqlite-string': { provider: 'sqlite', models: (text) => bigIntAsInt(withStringUserIds(text)), user: (text) => bigIntAsInt(stringUser(text)) },
-  'postgresql-string': { provider: 'postgresql', models: withStringUserIds, user: stringUser }
+  sqlite: { provider: 'sqlite', models: adapt('sqlite', 'Int'), user: models.bigIntAsInt },
+  postgresql: { provider: 'postgresql', models: adapt('postgresql', 'Int'), user: (text) => text },
+  'sqlite-string': { provider: 'sqlite', models: adapt('sqlite', 'String'), user: (text) => models.bigIntAsInt(stringUser(text)) },
+  'postgresql-string': { provider: 'postgresql', models: adapt('postgresql', 'String'), user: stringUser }
 }
 
 export function schemaFor (
   variant,
-  models = readFileSync(join(prismaDir, 'models.prisma'), 'utf8'),
+  modelsText = readFileSync(join(prismaDir, 'models.prisma'), 'utf8'),
   user = readFileSync(join(prismaDir, 'example-user.prisma'), 'utf8')
 ) {
   const { provider, models: adaptModels, user: adaptUser } = variants[variant]
@@ -53,7 +56,7 @@ export function schemaFor (
     '',
     adaptUser(user).trim(),
     '',
-    adaptModels(models).trim(),
+    adaptModels(modelsText).trim(),
     ''
   ].join('\n')
 }
