@@ -114,6 +114,17 @@ export interface DirectMessagesOptions {
    * get that message, never a second one.
    */
   databaseTimeout?: number
+  /** Milliseconds after sending during which the sender may edit a message (default 15 minutes; null: no limit). */
+  editWindow?: number | null
+  /** Milliseconds after sending during which the sender may unsend a message (default 15 minutes; null: no limit). */
+  unsendWindow?: number | null
+  /**
+   * The reactions allowed (e.g. `['👍', '❤️', '😂']`); default: any single emoji. Values are 1 to
+   * 64 characters.
+   */
+  reactions?: readonly string[] | null
+  /** Most different reactions one message may have (default 20). */
+  maxReactionKinds?: number
 }
 
 /** The databases the plugin runs on. */
@@ -142,6 +153,10 @@ export interface ResolvedOptions {
   heartbeatInterval: number
   streamBufferLimit: number
   databaseTimeout: number
+  editWindow: number | null
+  unsendWindow: number | null
+  reactions: ReadonlySet<string> | null
+  maxReactionKinds: number
 }
 
 /** The default pagination key: cursors are still bound to user and list, but forgeable. */
@@ -152,7 +167,7 @@ const DEFAULT_MAX_CONTENT_LENGTH = 10_000
 const KNOWN_OPTIONS = new Set<string>([
   'prisma', 'provider', 'getUserId', 'prefix', 'authenticate', 'allowedRecipients', 'canMessage', 'maxContentLength',
   'userModel', 'userFields', 'cursorSecret', 'userIdType', 'bodyLimit', 'bus', 'sendRateLimit', 'maxStreamsPerUser',
-  'heartbeatInterval', 'streamBufferLimit', 'databaseTimeout',
+  'heartbeatInterval', 'streamBufferLimit', 'databaseTimeout', 'editWindow', 'unsendWindow', 'reactions', 'maxReactionKinds',
   'logLevel', 'logSerializers'
 ] satisfies Array<keyof DirectMessagesOptions | 'logLevel' | 'logSerializers'>)
 
@@ -224,7 +239,26 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
     throw new InvalidOption('option "databaseTimeout" must be a positive integer (milliseconds)')
   }
 
+  const windowOf = (name: 'editWindow' | 'unsendWindow'): number | null => {
+    const value = opts[name] === undefined ? 15 * 60_000 : opts[name]
+    if (value !== null && (!Number.isSafeInteger(value) || (value as number) < 1)) throw new InvalidOption(`option "${name}" must be a positive integer (milliseconds) or null`)
+    return value as number | null
+  }
+  const editWindow = windowOf('editWindow')
+  const unsendWindow = windowOf('unsendWindow')
+  const reactions = opts.reactions ?? null
+  if (reactions !== null && (!Array.isArray(reactions) || reactions.length === 0 ||
+      !reactions.every((value) => typeof value === 'string' && value.length > 0 && [...value].length <= 64 && !/\/|%/.test(value)))) {
+    throw new InvalidOption('option "reactions" must be null or a non-empty list of reactions (1 to 64 characters, without "/" or "%")')
+  }
+  const maxReactionKinds = opts.maxReactionKinds ?? 20
+  if (!Number.isSafeInteger(maxReactionKinds) || maxReactionKinds < 1) throw new InvalidOption('option "maxReactionKinds" must be a positive integer')
+
   return {
+    editWindow,
+    unsendWindow,
+    reactions: reactions === null ? null : new Set(reactions),
+    maxReactionKinds,
     prisma,
     provider,
     providerSource,

@@ -5,7 +5,7 @@
  * and the command that fixes it, instead of a 500 at the first request.
  */
 import type { FastifyBaseLogger } from 'fastify'
-import { SchemaMismatch } from './domain/errors.js'
+import { DatabaseTimeout, SchemaMismatch } from './domain/errors.js'
 import type { ResolvedOptions } from './options.js'
 import { isDatabaseUnavailable } from './store/errors.js'
 import type { Store } from './store/index.js'
@@ -13,10 +13,12 @@ import type { Store } from './store/index.js'
 /** The columns the plugin reads and writes, by table (as `prisma/models.prisma` maps them). */
 export const PLUGIN_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   dm_message: ['id', 'sender_id', 'recipient_id', 'user_low_id', 'user_high_id', 'content', 'sent_at', 'read_at',
-    'deleted_by_sender', 'deleted_by_recipient', 'idempotency_key'],
+    'deleted_by_sender', 'deleted_by_recipient', 'idempotency_key', 'edited_at', 'unsent_at', 'reply_to_id', 'reaction_count'],
   dm_conversation: ['owner_id', 'partner_id', 'last_message_id', 'unread_count'],
   dm_user: ['user_id'],
-  dm_block: ['id', 'blocker_id', 'blocked_id', 'created_at']
+  dm_block: ['id', 'blocker_id', 'blocked_id', 'created_at'],
+  dm_message_edit: ['id', 'message_id', 'content', 'edited_at'],
+  dm_reaction: ['id', 'message_id', 'user_id', 'emoji', 'created_at']
 }
 
 /** The columns holding a user id: their type follows the `userIdType` option. */
@@ -24,7 +26,8 @@ export const USER_ID_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   dm_message: ['sender_id', 'recipient_id', 'user_low_id', 'user_high_id'],
   dm_conversation: ['owner_id', 'partner_id'],
   dm_user: ['user_id'],
-  dm_block: ['blocker_id', 'blocked_id']
+  dm_block: ['blocker_id', 'blocked_id'],
+  dm_reaction: ['user_id']
 }
 
 const SCHEMA_FIX = 'run "npx fastify-directmessages schema", then create and apply a migration ("npx prisma migrate dev")'
@@ -52,9 +55,14 @@ export async function checkSchema (store: Store, options: ResolvedOptions, log: 
     await checkTables(store, options)
     await checkUserModel(store, options)
   } catch (err) {
-    if (err instanceof SchemaMismatch || !isDatabaseUnavailable(err)) throw err
+    if (err instanceof SchemaMismatch || !unreachable(err)) throw err
     log.warn({ err }, 'directMessages: the database could not be reached to check its tables at start-up')
   }
+}
+
+/** The database is down or did not answer in time: nothing to conclude about its tables. */
+function unreachable (err: unknown): boolean {
+  return err instanceof DatabaseTimeout || isDatabaseUnavailable(err)
 }
 
 async function checkTables (store: Store, options: ResolvedOptions): Promise<void> {
@@ -62,7 +70,7 @@ async function checkTables (store: Store, options: ResolvedOptions): Promise<voi
   try {
     tables = await store.tableColumns()
   } catch (err) {
-    if (isDatabaseUnavailable(err)) throw err
+    if (unreachable(err)) throw err
     // The catalog query is in the provider's dialect: another database does not understand it.
     const said = options.providerSource === 'client' ? 'read from the client' : 'given as an option'
     throw new SchemaMismatch(`the database does not answer as ${options.provider === 'postgresql' ? 'PostgreSQL' : 'SQLite'} (the provider ${said}): ` +

@@ -6,15 +6,16 @@
 import type { FastifyRequest } from 'fastify'
 import { CursorCodec, type Direction } from './domain/cursor.js'
 import {
-  BlockedByYou, ContentTooLong, EmptyContent, IdempotencyConflict, InternalError, InvalidContent, InvalidIdempotencyKey, InvalidPageSize, MessageNotFound,
+  BlockedByYou, ContentTooLong, EditWindowClosed, EmptyContent, IdempotencyConflict, InternalError, InvalidContent, InvalidIdempotencyKey, InvalidPageSize,
+  InvalidReaction, InvalidReply, MessageNotFound, MessageUnsent, NotSender, TooManyReactions, UnsendWindowClosed,
   RecipientNotAllowed, SelfBlock, SelfMessage, UserNotFound
 } from './domain/errors.js'
 import type { EventHub, EventName, Listener, MessageEvent } from './domain/events.js'
 import { MAX_IDS_PER_EVENT, type BusEvent } from './realtime/bus.js'
 import { IDEMPOTENCY_KEY } from './domain/ids.js'
 import type { ResolvedOptions } from './options.js'
-import { Store } from './store/index.js'
-import type { ConversationSummary, Message, Page, PageRequest, Partner, UnreadConversation, UserId } from './domain/types.js'
+import { Store, type LockedMessage, type StoredMessage } from './store/index.js'
+import type { ConversationSummary, Message, MessageEdit, Page, PageRequest, Partner, Reaction, UnreadConversation, UserId } from './domain/types.js'
 
 /** Items per page of every paginated list, unless the request says otherwise. */
 export const PAGE_SIZE = 50
@@ -37,6 +38,8 @@ export interface SendOptions {
   idempotencyKey?: string
   /** The HTTP request the send comes from, handed to the `canMessage` option (absent otherwise). */
   request?: FastifyRequest
+  /** The id of the message this one answers: a message of the same conversation the sender can see. */
+  replyTo?: number
 }
 
 /** Options of {@link DirectMessagesService.markConversationRead}. */
@@ -72,7 +75,17 @@ export interface DirectMessagesService {
   unreadCount(userId: UserId): Promise<number>
   /** Unread counts per conversation partner, only partners with unread messages, most recent first. */
   unreadConversations(userId: UserId): Promise<UnreadConversation[]>
-  /** Listens to `messageSent` / `messageRead`, delivered after commit. */
+  /** The sender edits message `messageId`: answers it with its new content (unchanged content: no change). */
+  edit(userId: UserId, messageId: number, content: string): Promise<Message>
+  /** The earlier versions of message `messageId`, oldest first (both participants may read them). */
+  edits(userId: UserId, messageId: number): Promise<MessageEdit[]>
+  /** The sender unsends message `messageId` for both participants (again: nothing changes). */
+  unsend(userId: UserId, messageId: number): Promise<void>
+  /** `userId` reacts to message `messageId` with `emoji`; answers the message's reactions as they see them. */
+  react(userId: UserId, messageId: number, emoji: string): Promise<Reaction[]>
+  /** `userId` takes back their `emoji` reaction; answers the message's reactions as they see them. */
+  unreact(userId: UserId, messageId: number, emoji: string): Promise<Reaction[]>
+  /** Listens to an event (`messageSent`, `messageRead`, `messageEdited`...), delivered after commit. */
   on<E extends EventName>(event: E, listener: Listener<E>): void
   /** Stops listening. */
   off<E extends EventName>(event: E, listener: Listener<E>): void
@@ -104,14 +117,17 @@ export class Service implements DirectMessagesService {
     if (senderId === recipientId) throw new SelfMessage()
     const key = options.idempotencyKey ?? null
     if (key !== null && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) throw new InvalidIdempotencyKey()
+    const replyTo = options.replyTo ?? null
+    if (replyTo !== null && (!Number.isSafeInteger(replyTo) || replyTo < 1)) throw new InvalidReply()
     if (key !== null) {
       // A retry answers what the first send created, even if the policy has changed since.
       const earlier = await this.#store.messageByIdempotencyKey(senderId, key)
       if (earlier !== null) return this.#replayed(earlier, recipientId, content)
     }
     await this.#checkPolicy(senderId, recipientId, options.request)
+    if (replyTo !== null && !(await this.#store.isReplyTarget(senderId, recipientId, replyTo))) throw new InvalidReply()
     // Blocks are checked by the statement that stores the message.
-    const result = await this.#store.sendMessage(senderId, recipientId, content, new Date(), key)
+    const result = await this.#store.sendMessage(senderId, recipientId, content, new Date(), key, replyTo)
     if (result.outcome === 'missing-user') {
       if (!(await this.#store.userExists(recipientId))) throw new UserNotFound(recipientId)
       // The sender is not a user (getUserId answered an id the user table does not hold).
@@ -211,6 +227,64 @@ export class Service implements DirectMessagesService {
     })
   }
 
+  async edit (userId: UserId, messageId: number, content: string): Promise<Message> {
+    this.#checkContent(content)
+    const at = new Date()
+    const { stored, previousContent } = await this.#store.transaction(async (tx) => {
+      const message = this.#changeable(await this.#store.lockMessage(tx, userId, messageId), userId, this.#options.editWindow, EditWindowClosed)
+      if (message.content === content) return { stored: message, previousContent: null }
+      await this.#store.editMessage(tx, message, content, at)
+      return { stored: { ...message, content, editedAt: at }, previousContent: message.content }
+    })
+    const [message] = await this.#store.present([stored], userId) as [Message]
+    if (previousContent !== null) {
+      this.#events.emit('messageEdited', [{ message, previousContent }])
+      this.#publishUpdate(message)
+    }
+    return message
+  }
+
+  async edits (userId: UserId, messageId: number): Promise<MessageEdit[]> {
+    if (await this.#store.messageFor(userId, messageId) === null) throw new MessageNotFound()
+    return await this.#store.edits(messageId)
+  }
+
+  async unsend (userId: UserId, messageId: number): Promise<void> {
+    const at = new Date()
+    const tombstone = await this.#store.transaction(async (tx) => {
+      const locked = await this.#store.lockMessage(tx, userId, messageId)
+      if (locked?.visible === true && locked.message.unsentAt !== null && locked.message.senderId === userId) return null
+      const message = this.#changeable(locked, userId, this.#options.unsendWindow, UnsendWindowClosed)
+      await this.#store.unsendMessage(tx, message, at)
+      const unsent: Message = { ...message, content: '', unsentAt: at, replyTo: null, reactions: [] }
+      return unsent
+    })
+    if (tombstone === null) return
+    const { replyToId, reactionCount, ...message } = tombstone as Message & { replyToId?: unknown, reactionCount?: unknown }
+    this.#events.emit('messageUnsent', [{ message }])
+    this.#publishUpdate(message)
+  }
+
+  async react (userId: UserId, messageId: number, emoji: string): Promise<Reaction[]> {
+    this.#checkReaction(emoji)
+    const { message, outcome } = await this.#store.transaction(async (tx) => {
+      const message = this.#reactable(await this.#store.lockMessage(tx, userId, messageId))
+      return { message, outcome: await this.#store.addReaction(tx, message.id, userId, emoji, this.#options.maxReactionKinds, new Date()) }
+    })
+    if (outcome === 'too-many') throw new TooManyReactions(this.#options.maxReactionKinds)
+    const changed = outcome === 'added'
+    return await this.#reacted({ ...message, reactionCount: message.reactionCount + (changed ? 1 : 0) }, userId, emoji, changed ? 'reactionAdded' : null)
+  }
+
+  async unreact (userId: UserId, messageId: number, emoji: string): Promise<Reaction[]> {
+    this.#checkReaction(emoji)
+    const { message, removed } = await this.#store.transaction(async (tx) => {
+      const message = this.#reactable(await this.#store.lockMessage(tx, userId, messageId))
+      return { message, removed: await this.#store.removeReaction(tx, message.id, userId, emoji) }
+    })
+    return await this.#reacted({ ...message, reactionCount: message.reactionCount - (removed ? 1 : 0) }, userId, emoji, removed ? 'reactionRemoved' : null)
+  }
+
   on<E extends EventName>(event: E, listener: Listener<E>): void {
     this.#events.on(event, listener)
   }
@@ -238,6 +312,50 @@ export class Service implements DirectMessagesService {
       }
     }
     return changed
+  }
+
+  /**
+   * The rules of an edit or unsend of a locked message: the caller must see it (else 404), be its
+   * sender (403), it must not be unsent (409), and be younger than the window (409).
+   */
+  #changeable (locked: LockedMessage | null, userId: UserId, window: number | null, Closed: new () => Error): StoredMessage {
+    if (locked === null || !locked.visible) throw new MessageNotFound()
+    const { message } = locked
+    if (message.senderId !== userId) throw new NotSender()
+    if (message.unsentAt !== null) throw new MessageUnsent()
+    if (window !== null && Date.now() - message.sentAt.getTime() > window) throw new Closed()
+    return message
+  }
+
+  /** A locked message the caller may react to: one they see (else 404), not unsent (409). */
+  #reactable (locked: LockedMessage | null): StoredMessage {
+    if (locked === null || !locked.visible) throw new MessageNotFound()
+    if (locked.message.unsentAt !== null) throw new MessageUnsent()
+    return locked.message
+  }
+
+  /** After a reaction change: the reactions as the caller sees them, and the event when something changed. */
+  async #reacted (stored: StoredMessage, userId: UserId, emoji: string, event: 'reactionAdded' | 'reactionRemoved' | null): Promise<Reaction[]> {
+    const [message] = await this.#store.present([stored], userId) as [Message]
+    if (event !== null) {
+      this.#events.emit(event, [{ message, emoji, userId }])
+      this.#publishUpdate(message)
+    }
+    return message.reactions
+  }
+
+  #publishUpdate (message: Message): void {
+    this.#publish({ type: 'updated', id: message.id, sender: message.senderId, recipient: message.recipientId })
+  }
+
+  /** A reaction is one emoji, or with the `reactions` option one of those. */
+  #checkReaction (emoji: unknown): asserts emoji is string {
+    const allowed = this.#options.reactions
+    if (allowed !== null) {
+      if (typeof emoji !== 'string' || !allowed.has(emoji)) throw new InvalidReaction(`one of ${[...allowed].join(' ')}`)
+      return
+    }
+    if (typeof emoji !== 'string' || !isOneEmoji(emoji)) throw new InvalidReaction('one emoji')
   }
 
   /** A send with a key that was used before: the same message, or 409 when the request differs. */
@@ -327,6 +445,18 @@ export class Service implements DirectMessagesService {
 /** A NUL character (PostgreSQL text cannot hold it) or a UTF-16 surrogate without its pair. */
 // eslint-disable-next-line no-control-regex -- matching the control character is the point
 const INVALID_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/** Exactly one emoji (a recommended one: sequences, flags, keycaps and skin tones included), and not a lone modifier. */
+// The v flag (properties of strings) is in Node 20; TypeScript's ES2022 target does not know it.
+// eslint-disable-next-line prefer-regex-literals -- a literal with the v flag does not compile for ES2022
+const ONE_EMOJI = new RegExp('^\\p{RGI_Emoji}$', 'v')
+const LONE_MODIFIER = /^\p{Emoji_Modifier}$/u
+/** A pictograph without its emoji variation selector (`❤` for `❤️`), as keyboards may send it. */
+const BARE_PICTOGRAPH = /^\p{Extended_Pictographic}\uFE0F?$/u
+
+function isOneEmoji (text: string): boolean {
+  return text.length <= 64 && (ONE_EMOJI.test(text) || BARE_PICTOGRAPH.test(text)) && !LONE_MODIFIER.test(text)
+}
 
 function countCodePoints (text: string): number {
   let count = 0

@@ -18,6 +18,11 @@ const HEAVY_MESSAGES = 36_000
 const BACKGROUND_MESSAGES = 20_000
 /** Statements one request may issue, whatever the data volume (authentication included). */
 const MAX_STATEMENTS = 6
+/**
+ * The same for a change of a message (edit, unsend, reaction): its transaction locks the row,
+ * checks, writes, and the answer shows the message with its reply preview and reactions.
+ */
+const MAX_CHANGE_STATEMENTS = 8
 
 interface PlanNode {
   'Node Type': string
@@ -140,7 +145,7 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
   const bigPartner = testUser(BIG_PARTNER)
 
   /** Runs the request as `user`, then EXPLAINs each statement it issued on the plugin's tables. */
-  async function explained (t: Test, label: string, user: TestUser, options: InjectOptions, status: number): Promise<Explained> {
+  async function explained (t: Test, label: string, user: TestUser, options: InjectOptions, status: number, max = MAX_STATEMENTS): Promise<Explained> {
     const statements: Statement[] = []
     recording = statements
     let res: LightMyRequestResponse
@@ -151,7 +156,7 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
       recording = null
     }
     t.equal(res.statusCode, status, `${label} answers ${status}`)
-    t.ok(statements.length <= MAX_STATEMENTS, `${label}: ${statements.length} statements in all (at most ${MAX_STATEMENTS})`,
+    t.ok(statements.length <= max, `${label}: ${statements.length} statements in all (at most ${max})`,
       { statements: statements.map((statement) => oneLine(statement.query)) })
     const plugin = statements.filter((statement) => isPluginStatement(statement.query))
     let count = 0
@@ -254,6 +259,32 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
     t.ok(issued(again.statements, /^SELECT id FROM dm_message WHERE id =/), 'already hidden')
     t.equal((await as(app, bigPartner, { method: 'GET', url: `/api/dm/conversations/${HEAVY}/` })).json<PageJson<MessageJson>>().results[0]?.id,
       message.id, 'the partner still sees the message the heavy user hid')
+  })
+
+  await t.test('rich messages: replies, reactions, edits, unsend', async (t) => {
+    // A thread of the heavy user's in the big conversation: each message answers the one before
+    // and carries reactions of both participants.
+    const dm = app.directMessages
+    let previous: number | undefined
+    for (let i = 0; i < 60; i++) {
+      const message = await dm.send(HEAVY, BIG_PARTNER, `thread ${i}`, previous === undefined ? {} : { replyTo: previous })
+      await dm.react(HEAVY, message.id, '👍')
+      await dm.react(BIG_PARTNER, message.id, '❤️')
+      previous = message.id
+    }
+    const url = `/api/dm/conversations/${BIG_PARTNER}/`
+    const page = await explained(t, `GET ${url} (replies and reactions)`, heavy, { method: 'GET', url }, 200)
+    t.ok(issued(page.statements, /FROM dm_reaction WHERE message_id IN/), 'the page\'s reactions in one statement')
+    t.ok(issued(page.statements, /FROM dm_message WHERE id IN/), 'the previews in one statement')
+    await explained(t, 'GET /conversations/ (a last message with a reply and reactions)', heavy, { method: 'GET', url: '/api/dm/conversations/' }, 200)
+    const id = previous as number
+    const reaction = `/api/dm/messages/${id}/reactions/${encodeURIComponent('🎉')}/`
+    await explained(t, 'PUT /messages/<id>/reactions/<emoji>/', bigPartner, { method: 'PUT', url: reaction }, 200, MAX_CHANGE_STATEMENTS)
+    await explained(t, 'DELETE /messages/<id>/reactions/<emoji>/', bigPartner, { method: 'DELETE', url: reaction }, 200, MAX_CHANGE_STATEMENTS)
+    await explained(t, 'PATCH /messages/<id>/', heavy, { method: 'PATCH', url: `/api/dm/messages/${id}/`, payload: { content: 'edited' } }, 200, MAX_CHANGE_STATEMENTS)
+    await explained(t, 'GET /messages/<id>/edits/', bigPartner, { method: 'GET', url: `/api/dm/messages/${id}/edits/` }, 200)
+    await explained(t, 'POST /messages/<id>/unsend/', heavy, { method: 'POST', url: `/api/dm/messages/${id}/unsend/` }, 204, MAX_CHANGE_STATEMENTS)
+    await explained(t, `POST /send/${BIG_PARTNER}/ with reply_to`, heavy, { method: 'POST', url: `/api/dm/send/${BIG_PARTNER}/`, payload: { content: 'answer', reply_to: id } }, 201)
   })
 
   await t.test('message ids beyond 2^31', async (t) => {

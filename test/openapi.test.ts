@@ -18,6 +18,11 @@ const CONTRACT: Array<[string, string, string[]]> = [
   ['post', '/api/dm/conversations/{id}/read/', ['200', '400', '401', '404']],
   ['post', '/api/dm/send/{id}/', ['201', '400', '401', '404', '409', '413', '429']],
   ['delete', '/api/dm/messages/{id}/', ['204', '400', '401', '404']],
+  ['patch', '/api/dm/messages/{id}/', ['200', '400', '401', '403', '404', '409', '413']],
+  ['get', '/api/dm/messages/{id}/edits/', ['200', '400', '401', '404']],
+  ['post', '/api/dm/messages/{id}/unsend/', ['204', '400', '401', '403', '404', '409']],
+  ['put', '/api/dm/messages/{id}/reactions/{emoji}/', ['200', '400', '401', '404', '409']],
+  ['delete', '/api/dm/messages/{id}/reactions/{emoji}/', ['200', '400', '401', '404', '409']],
   ['get', '/api/dm/blocks/', ['200', '400', '401']],
   ['post', '/api/dm/blocks/{id}/', ['201', '400', '401', '404']],
   ['delete', '/api/dm/blocks/{id}/', ['204', '400', '401', '404']],
@@ -42,7 +47,7 @@ t.test('OpenAPI document', async (t) => {
     t.ok((operation.summary ?? '').length > 0 && (operation.description ?? '').length > 0, `${path} has a summary and description`)
     t.same(Object.keys(operation.responses).sort(), codes, `${method.toUpperCase()} ${path} documents ${codes.join(', ')}`)
     if (path.includes('{id}')) t.ok(operation.parameters?.some((p) => p.name === 'id' && p.in === 'path'), `${path} documents its id`)
-    if (method === 'post' && !path.includes('/blocks/')) t.ok(operation.requestBody, `${path} documents its body`)
+    if ((method === 'post' && !path.includes('/blocks/') && !path.endsWith('/unsend/')) || method === 'patch') t.ok(operation.requestBody, `${path} documents its body`)
   }
   const pluginPaths = Object.keys(doc.paths).filter((path) => path.startsWith('/api/dm'))
   t.same(pluginPaths.sort(), [...new Set(CONTRACT.map(([, path]) => path))].sort(), 'the paths without the trailing slash are not listed twice')

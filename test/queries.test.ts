@@ -19,7 +19,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 interface Call {
   user: TestUser
-  method: 'GET' | 'POST' | 'DELETE'
+  method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH'
   url: string
   payload?: object
   headers?: Record<string, string>
@@ -265,6 +265,67 @@ forEachDatabase(t, 'statements per request do not depend on the data', async (t,
     await same(t, 'DELETE /blocks/<id>/ (not blocked)',
       DELETE(small, `/api/dm/blocks/${outsider.id}/`),
       DELETE(large, `/api/dm/blocks/${outsider.id}/`))
+  })
+
+  // Rich messages (SPEC §9): pages and lists whose messages answer others and carry reactions read
+  // them in a constant number of statements; reacting, editing and unsending touch what they change.
+  await t.test('rich messages', async (t) => {
+    const [rs, rl] = await createUsers(app, 'richsmall', 'richlarge') as [TestUser, TestUser]
+    const rsp = await createUsers(app, 'rsp0', 'rsp1') as [TestUser, TestUser]
+    const rlp = await createUsers(app, ...Array.from({ length: 20 }, (_, i) => `rlp${i}`)) as TestUser[] & [TestUser, TestUser]
+    const EMOJI = ['👍', '❤️', '😂']
+    // A conversation where every message answers the one before and carries reactions of both.
+    async function thread (owner: TestUser, partner: TestUser, count: number): Promise<number[]> {
+      const ids: number[] = []
+      for (let i = 0; i < count; i++) {
+        const [from, to] = i % 2 === 0 ? [partner, owner] : [owner, partner]
+        const message = await dm.send(from.id, to.id, `thread ${i}`, ids.length === 0 ? {} : { replyTo: ids[ids.length - 1] as number })
+        ids.push(message.id)
+        await dm.react(owner.id, message.id, EMOJI[i % 3] as string)
+        await dm.react(partner.id, message.id, EMOJI[(i + 1) % 3] as string)
+      }
+      return ids
+    }
+    const smallIds = await thread(rs, rsp[0], 3)
+    const largeIds = await thread(rl, rlp[0], 60)
+    // Conversation lists whose last messages answer and carry reactions: 2 partners and 20.
+    for (const [owner, partners] of [[rs, rsp], [rl, rlp]] as Array<[TestUser, TestUser[]]>) {
+      for (const partner of partners.slice(1)) {
+        const first = await dm.send(partner.id, owner.id, 'question')
+        const last = await dm.send(owner.id, partner.id, 'answer', { replyTo: first.id })
+        await dm.react(partner.id, last.id, '👍')
+      }
+    }
+    await dm.markConversationRead(rs.id, rsp[0].id)
+    await dm.markConversationRead(rl.id, rlp[0].id)
+    const hasRich = (res: LightMyRequestResponse): boolean => res.json<PageJson<{ reactions: unknown[], reply_to: unknown }>>().results
+      .every((message) => message.reactions.length > 0) && res.json<PageJson<{ reply_to: unknown }>>().results.some((message) => message.reply_to !== null)
+    await same(t, 'GET /conversations/<id>/ (replies and reactions on every message)',
+      GET(rs, `/api/dm/conversations/${rsp[0].id}/`, { expect: hasRich, expected: true }),
+      GET(rl, `/api/dm/conversations/${rlp[0].id}/`, { expect: hasRich, expected: true }))
+    const lastRich = (res: LightMyRequestResponse): boolean => res.json<PageJson<{ last_message: { reactions: unknown[], reply_to: unknown } }>>().results
+      .every((entry) => entry.last_message.reactions.length > 0 && entry.last_message.reply_to !== null)
+    await same(t, 'GET /conversations/ (last messages with replies and reactions)',
+      GET(rs, '/api/dm/conversations/', { expect: lastRich, expected: true }),
+      GET(rl, '/api/dm/conversations/', { expect: lastRich, expected: true }))
+    const smallLast = smallIds[smallIds.length - 1] as number
+    const largeLast = largeIds[largeIds.length - 1] as number
+    const reaction = `/reactions/${encodeURIComponent('🎉')}/`
+    await same(t, 'PUT /messages/<id>/reactions/<emoji>/',
+      { user: rs, method: 'PUT', url: `/api/dm/messages/${smallLast}${reaction}`, status: 200 },
+      { user: rl, method: 'PUT', url: `/api/dm/messages/${largeLast}${reaction}`, status: 200 })
+    await same(t, 'DELETE /messages/<id>/reactions/<emoji>/',
+      { user: rs, method: 'DELETE', url: `/api/dm/messages/${smallLast}${reaction}`, status: 200 },
+      { user: rl, method: 'DELETE', url: `/api/dm/messages/${largeLast}${reaction}`, status: 200 })
+    // The partner sent each thread's even messages, the owner the odd ones: edit and unsend one of the owner's.
+    const smallOwn = smallIds[1] as number
+    const largeOwn = largeIds[largeIds.length - 1] as number
+    await same(t, 'PATCH /messages/<id>/',
+      { user: rs, method: 'PATCH', url: `/api/dm/messages/${smallOwn}/`, payload: { content: 'edited' }, status: 200 },
+      { user: rl, method: 'PATCH', url: `/api/dm/messages/${largeOwn}/`, payload: { content: 'edited' }, status: 200 })
+    await same(t, 'POST /messages/<id>/unsend/',
+      POST(rs, `/api/dm/messages/${smallOwn}/unsend/`, { status: 204 }),
+      POST(rl, `/api/dm/messages/${largeOwn}/unsend/`, { status: 204 }))
   })
 
   t.comment(`statements per request (small data / large data), ${db.provider}:\n${summary.join('\n')}`)

@@ -32,10 +32,10 @@ export interface ModelsTarget {
 }
 
 /** The plugin's model names, as `prisma/models.prisma` defines them. */
-export const PLUGIN_MODELS = ['DirectMessage', 'DirectConversation', 'DirectMessagesUser', 'DirectMessageBlock'] as const
+export const PLUGIN_MODELS = ['DirectMessage', 'DirectConversation', 'DirectMessagesUser', 'DirectMessageBlock', 'DirectMessageEdit', 'DirectMessageReaction'] as const
 
 /** The tables the plugin's models map to, as `prisma/models.prisma` maps them. */
-export const PLUGIN_TABLES = ['dm_message', 'dm_conversation', 'dm_user', 'dm_block'] as const
+export const PLUGIN_TABLES = ['dm_message', 'dm_conversation', 'dm_user', 'dm_block', 'dm_message_edit', 'dm_reaction'] as const
 
 /** The fields of the plugin's models that hold a user id. */
 export const USER_ID_FIELDS = ['senderId', 'recipientId', 'userLowId', 'userHighId', 'ownerId', 'partnerId', 'userId', 'blockerId', 'blockedId']
@@ -58,7 +58,8 @@ export const BACK_RELATIONS: readonly BackRelation[] = [
   { field: 'directConversationsWith', type: 'DirectConversation[]', relation: 'DirectConversationPartner' },
   { field: 'directMessagesUser', type: 'DirectMessagesUser?', relation: 'DirectMessagesUser' },
   { field: 'directMessageBlocks', type: 'DirectMessageBlock[]', relation: 'DirectMessageBlocker' },
-  { field: 'directMessageBlockedBy', type: 'DirectMessageBlock[]', relation: 'DirectMessageBlocked' }
+  { field: 'directMessageBlockedBy', type: 'DirectMessageBlock[]', relation: 'DirectMessageBlocked' },
+  { field: 'directMessageReactions', type: 'DirectMessageReaction[]', relation: 'DirectMessageReactionUser' }
 ]
 
 /**

@@ -28,6 +28,27 @@ export const SelfMessage = createError('FST_DM_SELF_MESSAGE', 'You cannot send a
 /** 400: the messaging policy (`allowedRecipients`) does not let this sender message this recipient. */
 export const RecipientNotAllowed = createError('FST_DM_RECIPIENT_NOT_ALLOWED', 'You are not allowed to send messages to this user', 400)
 
+/** 400: `reply_to` is not a message of this conversation that the sender can see. */
+export const InvalidReply = createError('FST_DM_INVALID_REPLY', 'reply_to must be a message of this conversation that you can see', 400)
+
+/** 403: only the sender of a message may edit or unsend it. */
+export const NotSender = createError('FST_DM_NOT_SENDER', 'Only the sender of a message may change it', 403)
+
+/** 409: the message was unsent: it can no longer be edited or reacted to. */
+export const MessageUnsent = createError('FST_DM_MESSAGE_UNSENT', 'This message was unsent', 409)
+
+/** 409: the message is older than the `editWindow` option allows editing. */
+export const EditWindowClosed = createError('FST_DM_EDIT_WINDOW_CLOSED', 'This message can no longer be edited', 409)
+
+/** 409: the message is older than the `unsendWindow` option allows unsending. */
+export const UnsendWindowClosed = createError('FST_DM_UNSEND_WINDOW_CLOSED', 'This message can no longer be unsent', 409)
+
+/** 400: the reaction is not one emoji (or, with the `reactions` option, not one of those allowed). */
+export const InvalidReaction = createError<'FST_DM_INVALID_REACTION', 400, [string]>('FST_DM_INVALID_REACTION', 'A reaction must be %s', 400)
+
+/** 409: the message already has the most different reactions allowed (`maxReactionKinds`). */
+export const TooManyReactions = createError<'FST_DM_TOO_MANY_REACTIONS', 409, [number]>('FST_DM_TOO_MANY_REACTIONS', 'A message can have at most %s different reactions', 409)
+
 /** 400: a user tried to block themselves. */
 export const SelfBlock = createError('FST_DM_SELF_BLOCK', 'You cannot block yourself', 400)
 

@@ -16,12 +16,43 @@ export interface MessageEvent {
   to: UserId
 }
 
+/** Payload of `messageEdited`. */
+export interface MessageEditedEvent {
+  /** The message with its new content (as its sender sees it). */
+  message: Message
+  /** The content it had before. */
+  previousContent: string
+}
+
+/** Payload of `messageUnsent`. */
+export interface MessageUnsentEvent {
+  /** The tombstone. */
+  message: Message
+}
+
+/** Payload of `reactionAdded` and `reactionRemoved`. */
+export interface ReactionEvent {
+  /** The message with its reactions after the change (as the reacting user sees it). */
+  message: Message
+  emoji: string
+  /** Who reacted, or took the reaction back. */
+  userId: UserId
+}
+
 /** The events and their payloads. */
 export interface DirectMessageEvents {
   /** A message was stored (emitted once per message, after commit). */
   messageSent: MessageEvent
   /** An unread message was marked read (emitted once per message that changed, after commit). */
   messageRead: MessageEvent
+  /** The sender edited a message (not emitted when the content did not change). */
+  messageEdited: MessageEditedEvent
+  /** The sender unsent a message (once). */
+  messageUnsent: MessageUnsentEvent
+  /** A user reacted to a message (not emitted when they already had). */
+  reactionAdded: ReactionEvent
+  /** A user took a reaction back (not emitted when there was none). */
+  reactionRemoved: ReactionEvent
 }
 
 export type EventName = keyof DirectMessageEvents
@@ -30,7 +61,11 @@ export type Listener<E extends EventName> = (payload: DirectMessageEvents[E]) =>
 export class EventHub {
   readonly #listeners: { [E in EventName]: Set<Listener<E>> } = {
     messageSent: new Set(),
-    messageRead: new Set()
+    messageRead: new Set(),
+    messageEdited: new Set(),
+    messageUnsent: new Set(),
+    reactionAdded: new Set(),
+    reactionRemoved: new Set()
   }
 
   readonly #log: FastifyBaseLogger
@@ -76,7 +111,7 @@ export class EventHub {
 
   #set<E extends EventName>(event: E): Set<Listener<E>> {
     const set = this.#listeners[event] as Set<Listener<E>> | undefined
-    if (set === undefined) throw new TypeError(`Unknown directMessages event "${String(event)}"; expected messageSent or messageRead`)
+    if (set === undefined) throw new TypeError(`Unknown directMessages event "${String(event)}"; expected one of ${Object.keys(this.#listeners).join(', ')}`)
     return set
   }
 }

@@ -6,16 +6,49 @@
  */
 export type UserId = number | string
 
-/** A stored message. */
+/** The message a message answers, as a preview. */
+export interface ReplyPreview {
+  id: number
+  senderId: UserId
+  /** Its current content, cut to 200 characters; `""` once unsent. */
+  content: string
+  unsent: boolean
+}
+
+/** One emoji of a message's reactions. */
+export interface Reaction {
+  emoji: string
+  /** How many users reacted with it. */
+  count: number
+  /** Whether the user the message is seen by reacted with it. */
+  me: boolean
+}
+
+/** A stored message, as one of its participants sees it. */
 export interface Message {
   id: number
   senderId: UserId
   recipientId: UserId
-  /** The text exactly as it was sent. */
+  /** The text exactly as it was sent (or last edited); `""` once unsent. */
   content: string
   sentAt: Date
   /** When the recipient read it; null while unread. */
   readAt: Date | null
+  /** When the sender last edited it; null if never. */
+  editedAt: Date | null
+  /** When the sender unsent it (a tombstone for both); null if not. */
+  unsentAt: Date | null
+  /** The message it answers; null if none (or once it is unsent). */
+  replyTo: ReplyPreview | null
+  /** One entry per emoji, in the order first used; empty once unsent. */
+  reactions: Reaction[]
+}
+
+/** An earlier version of an edited message. */
+export interface MessageEdit {
+  content: string
+  /** When this version was replaced. */
+  editedAt: Date
 }
 
 /** A conversation partner, with the display fields read from the host's user model. */

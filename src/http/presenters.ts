@@ -12,7 +12,11 @@ export function toMessageResponse (message: Message, me: UserId): MessageBody {
     direction: message.recipientId === me ? 'in' : 'out',
     sent_at: message.sentAt.toISOString(),
     read_at: message.readAt === null ? null : message.readAt.toISOString(),
-    content: message.content
+    content: message.content,
+    edited_at: message.editedAt === null ? null : message.editedAt.toISOString(),
+    unsent_at: message.unsentAt === null ? null : message.unsentAt.toISOString(),
+    reply_to: message.replyTo === null ? null : { id: message.replyTo.id, sender: message.replyTo.senderId, content: message.replyTo.content, unsent: message.replyTo.unsent },
+    reactions: message.reactions
   }
 }
 

@@ -74,15 +74,40 @@ export const EventsQuery = Type.Object({
 
 export function sendBody (maxContentLength: number) {
   return Type.Object({
-    content: Type.String({ maxLength: maxContentLength, description: 'The message text, stored exactly as given; not empty or only white space' })
+    content: Type.String({ maxLength: maxContentLength, description: 'The message text, stored exactly as given; not empty or only white space' }),
+    reply_to: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The id of the message this one answers: a message of this conversation the sender can see' }))
   })
 }
+
+export function editBody (maxContentLength: number) {
+  return Type.Object({
+    content: Type.String({ maxLength: maxContentLength, description: 'The new text; the rules of a send apply' })
+  })
+}
+
+export const ReactionParams = Type.Object({
+  id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The message id' }),
+  emoji: Type.String({ minLength: 1, maxLength: 256, description: 'One emoji, URL-encoded (or, with the `reactions` option, one of those)' })
+})
 
 const PageLinks = {
   // No `format: uri`: the serializer would check it, and the links carry the client's Host header.
   next: Type.Union([Type.String(), Type.Null()], { description: 'Absolute URL of the next (older) page; null at the end' }),
   previous: Type.Union([Type.String(), Type.Null()], { description: 'Absolute URL of the previous (newer) page; null on the first page' })
 }
+
+const ReactionsSchema = Type.Array(Type.Object({
+  emoji: Type.String(),
+  count: Type.Integer({ minimum: 1, description: 'How many users reacted with it' }),
+  me: Type.Boolean({ description: 'Whether the caller did' })
+}, { title: 'Reaction' }), { description: 'One entry per emoji, in the order first used; empty once unsent' })
+
+export const ReactionsResponse = Type.Object({ reactions: ReactionsSchema }, { title: 'Reactions' })
+
+export const EditsResponse = Type.Array(Type.Object({
+  content: Type.String(),
+  edited_at: Type.String({ format: 'date-time', description: 'When this version was replaced' })
+}, { title: 'MessageEdit' }), { description: 'Earlier versions, oldest first' })
 
 /** The response bodies, whose user ids are integers or strings by the `userIdType` option. */
 export function bodySchemas (userIdType: 'integer' | 'string') {
@@ -94,7 +119,16 @@ export function bodySchemas (userIdType: 'integer' | 'string') {
     direction: Type.Union([Type.Literal('in'), Type.Literal('out')], { description: '`in`: the caller received it; `out`: the caller sent it' }),
     sent_at: Type.String({ format: 'date-time' }),
     read_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the recipient read it; null while unread' }),
-    content: Type.String()
+    content: Type.String({ description: 'The text; `""` once unsent' }),
+    edited_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the sender last edited it; null if never' }),
+    unsent_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the sender unsent it (a tombstone for both); null if not' }),
+    reply_to: Type.Union([Type.Object({
+      id: Type.Integer(),
+      sender: userId('Its sender'),
+      content: Type.String({ description: 'Its current content, cut to 200 characters; `""` once unsent' }),
+      unsent: Type.Boolean()
+    }, { title: 'ReplyPreview' }), Type.Null()], { description: 'The message this one answers; null if none' }),
+    reactions: ReactionsSchema
   }, { title: 'Message' })
   const PartnerResponse = Type.Object({
     id: userId(),
@@ -142,7 +176,7 @@ export function describe (summary: string, description: string) {
 
 /** What every feature's route schemas are built from, once per registration (the body limit is an option). */
 export function sharedSchemas (maxContentLength: number, userIdType: 'integer' | 'string') {
-  return { body: sendBody(maxContentLength), UserIdParams: userIdParams(userIdType), ...bodySchemas(userIdType) }
+  return { body: sendBody(maxContentLength), editBody: editBody(maxContentLength), UserIdParams: userIdParams(userIdType), ...bodySchemas(userIdType) }
 }
 
 /** @internal */

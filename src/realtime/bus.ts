@@ -22,6 +22,8 @@ export type BusEvent =
   | { type: 'deleted', user: UserId, id: number }
   /** `user` hid their whole conversation with `partner`. */
   | { type: 'conversation-deleted', user: UserId, partner: UserId }
+  /** Message `id` between `sender` and `recipient` changed (an edit, unsend or reaction). */
+  | { type: 'updated', id: number, sender: UserId, recipient: UserId }
 
 /** What a bus reports to the plugin once started. */
 export interface BusHandlers {
@@ -96,6 +98,10 @@ export function decodeEvent (text: string): BusEvent | null {
         : null
     case 'deleted':
       return isUser(event.user) && isId(event.id) ? { type: 'deleted', user: event.user, id: event.id } : null
+    case 'updated':
+      return isId(event.id) && isUser(event.sender) && isUser(event.recipient)
+        ? { type: 'updated', id: event.id, sender: event.sender, recipient: event.recipient }
+        : null
     case 'conversation-deleted':
       return isUser(event.user) && isUser(event.partner) ? { type: 'conversation-deleted', user: event.user, partner: event.partner } : null
     default:

@@ -29,7 +29,7 @@ const BATCH = 500
 /** One SSE frame, as @fastify/sse sends it. */
 interface Frame {
   id?: string
-  event: 'message' | 'read' | 'deleted' | 'conversation_deleted'
+  event: 'message' | 'message_updated' | 'read' | 'deleted' | 'conversation_deleted'
   data: unknown
 }
 
@@ -151,7 +151,27 @@ export class StreamHub {
         return
       case 'conversation-deleted':
         for (const connection of this.#of(event.user)) this.#write(connection, { event: 'conversation_deleted', data: { partner: event.partner } })
+        return
+      case 'updated':
+        for (const user of new Set([event.sender, event.recipient])) {
+          if (this.#of(user).length > 0) this.#sendUpdate(user, event.id)
+        }
     }
+  }
+
+  /**
+   * A message changed: each of `user`'s streams here gets it as `user` now sees it (one read for
+   * all of them), unless `user` has hidden it.
+   */
+  #sendUpdate (user: UserId, id: number): void {
+    const update = this.#options.store.messageFor(user, id).then((message) => {
+      if (message === null) return
+      const data = this.#options.present(message, user)
+      for (const connection of this.#of(user)) this.#write(connection, { event: 'message_updated', data })
+    }).catch((err: unknown) => {
+      this.#options.log.warn({ err, user, id }, 'directMessages: reading a changed message for its event streams failed')
+    }).finally(() => { this.#catchUps.delete(update) })
+    this.#catchUps.add(update)
   }
 
   /** Makes the stream show what it has not shown yet; one catch-up at a time per stream. */

@@ -13,14 +13,15 @@
  *   owner's newest visible message and unread count, written in the same transaction as the
  *   messages, so that lists and counts never scan a user's history.
  */
-import type { Message, Partner, UserId } from '../domain/types.js'
+import type { Message, MessageEdit, Partner, Reaction, ReplyPreview, UserId } from '../domain/types.js'
 import type { ResolvedOptions } from '../options.js'
 import { bounded, prismaDatabase, type Database, type Executor } from './database.js'
 import { isForeignKeyViolation } from './errors.js'
 import * as postgres from './postgres.js'
 import * as sqlite from './sqlite.js'
 import {
-  blockBetween, CONVERSATION_UPSERT, inConversation, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, sql, visibleTo
+  blockBetween, CONVERSATION_UPSERT, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS,
+  sql, unreadBy, visibleTo
 } from './sql.js'
 
 export type { Executor } from './database.js'
@@ -36,6 +37,23 @@ interface MessageRow {
   content: string
   sent_at: Date
   read_at: Date | null
+  edited_at: Date | null
+  unsent_at: Date | null
+  reply_to_id: bigint | number | null
+  reaction_count: bigint | number
+}
+
+/** A message as its row has it: what a reader sees is completed by Store.present. */
+export interface StoredMessage extends Message {
+  replyToId: number | null
+  reactionCount: number
+}
+
+/** A message row locked for a change, with what the rules of the change need. */
+export interface LockedMessage {
+  message: StoredMessage
+  /** Whether the caller may see it (a participant who has not hidden it). */
+  visible: boolean
 }
 
 interface ConversationMessageRow extends MessageRow {
@@ -100,15 +118,33 @@ export type HideResult =
 /** Reads a user id column: a number, or a string with `userIdType: 'string'`. */
 type UserIdOf = (value: unknown) => UserId
 
-function toMessage (row: MessageRow, uid: UserIdOf): Message {
+/** Dates from raw queries: a Date, or (SQLite computed values) text or epoch milliseconds. */
+function dateOf (value: Date | string | number | null): Date | null {
+  return value === null || value instanceof Date ? value : new Date(value)
+}
+
+function toMessage (row: MessageRow, uid: UserIdOf): StoredMessage {
+  const unsentAt = dateOf(row.unsent_at)
   return {
     id: Number(row.id),
     senderId: uid(row.sender_id),
     recipientId: uid(row.recipient_id),
-    content: row.content,
-    sentAt: row.sent_at,
-    readAt: row.read_at
+    content: unsentAt === null ? row.content : '',
+    sentAt: dateOf(row.sent_at) as Date,
+    readAt: dateOf(row.read_at),
+    editedAt: dateOf(row.edited_at),
+    unsentAt,
+    replyTo: null,
+    reactions: [],
+    replyToId: unsentAt === null && row.reply_to_id !== null ? Number(row.reply_to_id) : null,
+    reactionCount: unsentAt === null ? Number(row.reaction_count) : 0
   }
+}
+
+/** The content of a reply preview: the first 200 characters (code points). */
+function previewOf (content: string): string {
+  if (content.length <= 200) return content
+  return Array.from(content).slice(0, 200).join('')
 }
 
 /**
@@ -165,9 +201,9 @@ export class Store {
    *
    * On PostgreSQL all of it is one statement; elsewhere, one transaction of several.
    */
-  async sendMessage (senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null): Promise<SendResult> {
+  async sendMessage (senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null, replyTo: number | null = null): Promise<SendResult> {
     try {
-      return await this.#sendMessage(senderId, recipientId, content, sentAt, idempotencyKey)
+      return await this.#sendMessage(senderId, recipientId, content, sentAt, idempotencyKey, replyTo)
     } catch (err) {
       // A participant that does not exist (or was deleted meanwhile): dm_user's key refuses it.
       if (isForeignKeyViolation(err)) return { outcome: 'missing-user' }
@@ -175,7 +211,7 @@ export class Store {
     }
   }
 
-  async #sendMessage (senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null): Promise<SendResult> {
+  async #sendMessage (senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null, replyTo: number | null): Promise<SendResult> {
     const [low, high] = pair(senderId, recipientId)
     if (this.#provider !== 'postgresql') {
       const lowUnread = low === recipientId ? 1 : 0
@@ -183,12 +219,12 @@ export class Store {
         if ((await this.blockersBetween(senderId, recipientId, tx)).length > 0) return { outcome: 'blocked' }
         await tx.execute(lockUsers(low, high))
         const rows = await tx.query<MessageRow>(sql`
-          INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key)
-          VALUES (${senderId}, ${recipientId}, ${low}, ${high}, ${content}, ${sentAt}, ${idempotencyKey})
+          INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key, reply_to_id)
+          VALUES (${senderId}, ${recipientId}, ${low}, ${high}, ${content}, ${sentAt}, ${idempotencyKey}, ${replyTo})
           ON CONFLICT (sender_id, idempotency_key) DO NOTHING
           RETURNING ${MESSAGE_COLUMNS}`)
         if (rows.length === 0) return await this.#earlier(tx, senderId, idempotencyKey)
-        const message = toMessage(rows[0] as MessageRow, this.#uid)
+        const [message] = await this.present([toMessage(rows[0] as MessageRow, this.#uid)], senderId, tx) as [Message]
         await tx.execute(sql`
           INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
           VALUES (${low}, ${high}, ${message.id}, ${lowUnread}), (${high}, ${low}, ${message.id}, ${1 - lowUnread})
@@ -196,11 +232,12 @@ export class Store {
         return { outcome: 'created', message }
       })
     }
-    const rows = await this.#db.query<MessageRow & { blocked: boolean }>(postgres.sendStatement(senderId, recipientId, low, high, content, sentAt, idempotencyKey))
+    const rows = await this.#db.query<MessageRow & { blocked: boolean }>(postgres.sendStatement(senderId, recipientId, low, high, content, sentAt, idempotencyKey, replyTo))
     const row = rows[0] as MessageRow & { blocked: boolean }
     if (row.blocked) return { outcome: 'blocked' }
     if (row.id === null) return await this.#earlier(this.#db, senderId, idempotencyKey)
-    return { outcome: 'created', message: toMessage(row, this.#uid) }
+    const [message] = await this.present([toMessage(row, this.#uid)], senderId) as [Message]
+    return { outcome: 'created', message }
   }
 
   /** The message an earlier send with this key created (its insert found the key taken). */
@@ -212,7 +249,7 @@ export class Store {
   async messageByIdempotencyKey (sender: UserId, key: string, db: Executor = this.#db): Promise<Message | null> {
     const rows = await db.query<MessageRow>(sql`
       SELECT ${MESSAGE_COLUMNS} FROM dm_message WHERE sender_id = ${sender} AND idempotency_key = ${key}`)
-    return rows[0] === undefined ? null : toMessage(rows[0], this.#uid)
+    return rows[0] === undefined ? null : (await this.present([toMessage(rows[0], this.#uid)], sender, db))[0] as Message
   }
 
   /**
@@ -225,19 +262,19 @@ export class Store {
     const { beyond, order } = keyset(direction)
     // Two parts of one UNION ALL: the page's rows (kind 0) and the conversation row (kind 1).
     const rows = await this.#db.query<PageRow>(sql`
-      SELECT 0 AS kind, id, sender_id, recipient_id, content, sent_at, read_at, NULL AS unread_count, NULL AS last_message_id FROM (
+      SELECT 0 AS kind, ${MESSAGE_COLUMNS}, NULL AS unread_count, NULL AS last_message_id FROM (
         SELECT ${MESSAGE_COLUMNS} FROM dm_message
         WHERE ${inConversation(low, high)} AND id ${beyond} ${key} AND ${visibleTo(owner)}
         ORDER BY id ${order} LIMIT ${limit}) page
       UNION ALL
-      SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, unread_count, last_message_id FROM dm_conversation
+      SELECT 1, ${NULL_MESSAGE_COLUMNS}, unread_count, last_message_id FROM dm_conversation
       WHERE owner_id = ${owner} AND partner_id = ${partner}`)
     const conversation = rows.find((row) => Number(row.kind) === 1)
-    const messages = rows.filter((row) => Number(row.kind) === 0).map((row) => toMessage(row as MessageRow, this.#uid))
+    const stored = rows.filter((row) => Number(row.kind) === 0).map((row) => toMessage(row as MessageRow, this.#uid))
     // A UNION ALL keeps no order: put the page's back in its direction.
-    messages.sort(direction === 'older' ? (a, b) => b.id - a.id : (a, b) => a.id - b.id)
+    stored.sort(direction === 'older' ? (a, b) => b.id - a.id : (a, b) => a.id - b.id)
     return {
-      messages,
+      messages: await this.present(stored, owner),
       unreadCount: Number(conversation?.unread_count ?? 0),
       lastMessageId: Number(conversation?.last_message_id ?? 0)
     }
@@ -254,11 +291,12 @@ export class Store {
       FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
       WHERE c.owner_id = ${owner} AND c.last_message_id ${beyond} ${key}
       ORDER BY c.last_message_id ${order} LIMIT ${limit}`)
-    return rows.map((row) => ({
+    const lastMessages = await this.present(rows.map((row) => toMessage(row, this.#uid)), owner)
+    return rows.map((row, i) => ({
       partnerId: this.#uid(row.partner_id),
       lastMessageId: Number(row.last_message_id),
       unreadCount: Number(row.unread_count),
-      lastMessage: toMessage(row, this.#uid)
+      lastMessage: lastMessages[i] as Message
     }))
   }
 
@@ -297,15 +335,14 @@ export class Store {
   async markConversationRead (tx: Executor, owner: UserId, partner: UserId, readAt: Date, upTo: number = NEWEST): Promise<Message[]> {
     const rows = await tx.query<MessageRow>(sql`
       UPDATE dm_message SET read_at = ${readAt}
-      WHERE recipient_id = ${owner} AND sender_id = ${partner} AND read_at IS NULL AND deleted_by_recipient = false
-        AND id <= ${upTo}
+      WHERE ${unreadBy(owner)} AND sender_id = ${partner} AND id <= ${upTo}
       RETURNING ${MESSAGE_COLUMNS}`)
     if (rows.length > 0) {
       await tx.execute(sql`
         UPDATE dm_conversation SET unread_count = unread_count - ${rows.length}
         WHERE owner_id = ${owner} AND partner_id = ${partner}`)
     }
-    return rows.map((row) => toMessage(row, this.#uid)).sort((a, b) => a.id - b.id)
+    return await this.present(rows.map((row) => toMessage(row, this.#uid)).sort((a, b) => a.id - b.id), owner, tx)
   }
 
   /**
@@ -332,7 +369,7 @@ export class Store {
     }
     const message = toMessage(rows[0] as MessageRow, this.#uid)
     const partner = message.senderId === owner ? message.recipientId : message.senderId
-    const unreadDelta = message.recipientId === owner && message.readAt === null ? 1 : 0
+    const unreadDelta = message.recipientId === owner && message.readAt === null && message.unsentAt === null ? 1 : 0
     const conversation = await tx.query<{ last_message_id: bigint | number | null }>(sql`
       UPDATE dm_conversation SET unread_count = unread_count - ${unreadDelta}
       WHERE owner_id = ${owner} AND partner_id = ${partner}
@@ -365,9 +402,7 @@ export class Store {
     await tx.execute(sql`
       UPDATE dm_conversation SET
         last_message_id = (${newestVisible(owner, low, high)}),
-        unread_count = (
-          SELECT COUNT(*) FROM dm_message
-          WHERE recipient_id = ${owner} AND sender_id = ${partner} AND read_at IS NULL AND deleted_by_recipient = false)
+        unread_count = (SELECT COUNT(*) FROM dm_message WHERE ${unreadBy(owner)} AND sender_id = ${partner})
       WHERE owner_id = ${owner} AND partner_id = ${partner}`)
     return hidden
   }
@@ -428,7 +463,7 @@ export class Store {
         SELECT ${MESSAGE_COLUMNS} FROM dm_message
         WHERE recipient_id = ${owner} AND id > ${after} AND deleted_by_recipient = false
       ) mine ORDER BY id LIMIT ${limit}`)
-    return rows.map((row) => toMessage(row, this.#uid))
+    return await this.present(rows.map((row) => toMessage(row, this.#uid)), owner)
   }
 
   /** The display fields of the given users, keyed by id; unknown ids are absent. */
@@ -453,6 +488,121 @@ export class Store {
   async userExists (id: UserId): Promise<boolean> {
     const users = await this.#users.findMany({ where: { [this.#idField]: { in: [id] } }, select: { [this.#idField]: true } })
     return users.length > 0
+  }
+
+  /**
+   * Completes messages as `viewer` sees them: the previews of the messages they answer and their
+   * reactions, in at most two statements whatever their number (none when no message answers one
+   * or has reactions).
+   */
+  async present (messages: StoredMessage[], viewer: UserId, db: Executor = this.#db): Promise<Message[]> {
+    const replyIds = [...new Set(messages.flatMap((message) => message.replyToId === null ? [] : [message.replyToId]))]
+    const reacted = messages.filter((message) => message.reactionCount > 0).map((message) => message.id)
+    const previews = new Map<number, ReplyPreview>()
+    if (replyIds.length > 0) {
+      const rows = await db.query<{ id: bigint | number, sender_id: number | string, content: string, unsent_at: Date | null }>(sql`
+        SELECT id, sender_id, content, unsent_at FROM dm_message WHERE id IN (${join(replyIds)})`)
+      for (const row of rows) {
+        const unsent = row.unsent_at !== null
+        previews.set(Number(row.id), { id: Number(row.id), senderId: this.#uid(row.sender_id), content: unsent ? '' : previewOf(row.content), unsent })
+      }
+    }
+    const reactions = new Map<number, Reaction[]>()
+    if (reacted.length > 0) {
+      const rows = await db.query<{ message_id: bigint | number, emoji: string, count: bigint | number, me: bigint | number }>(sql`
+        SELECT message_id, emoji, COUNT(*) AS count, MIN(id) AS first_id, SUM(CASE WHEN user_id = ${viewer} THEN 1 ELSE 0 END) AS me
+        FROM dm_reaction WHERE message_id IN (${join(reacted)})
+        GROUP BY message_id, emoji ORDER BY message_id, first_id`)
+      for (const row of rows) {
+        const id = Number(row.message_id)
+        let list = reactions.get(id)
+        if (list === undefined) reactions.set(id, list = [])
+        list.push({ emoji: row.emoji, count: Number(row.count), me: Number(row.me) > 0 })
+      }
+    }
+    return messages.map(({ replyToId, reactionCount, ...message }) => ({
+      ...message,
+      replyTo: replyToId === null ? null : previews.get(replyToId) ?? null,
+      reactions: reactionCount === 0 ? [] : reactions.get(message.id) ?? []
+    }))
+  }
+
+  /** Message `id` as `viewer` sees it, if they take part in it and have not hidden it. */
+  async messageFor (viewer: UserId, id: number, db: Executor = this.#db): Promise<Message | null> {
+    const rows = await db.query<MessageRow>(sql`SELECT ${MESSAGE_COLUMNS} FROM dm_message WHERE id = ${id} AND ${visibleTo(viewer)}`)
+    return rows[0] === undefined ? null : (await this.present([toMessage(rows[0], this.#uid)], viewer, db))[0] as Message
+  }
+
+  /**
+   * Locks message `id` for a change by `viewer` (in `tx`; PostgreSQL holds the row until commit)
+   * and answers it as stored, with whether `viewer` may see it; null when it does not exist or
+   * `viewer` takes no part in it.
+   */
+  async lockMessage (tx: Executor, viewer: UserId, id: number): Promise<LockedMessage | null> {
+    const rows = await tx.query<MessageRow & { visible: boolean | number | bigint }>(sql`
+      UPDATE dm_message SET reaction_count = reaction_count WHERE id = ${id} AND (sender_id = ${viewer} OR recipient_id = ${viewer})
+      RETURNING ${MESSAGE_COLUMNS}, CASE WHEN ${visibleTo(viewer)} THEN 1 ELSE 0 END AS visible`)
+    const row = rows[0]
+    return row === undefined ? null : { message: toMessage(row, this.#uid), visible: Number(row.visible) === 1 }
+  }
+
+  /** Whether `id` is a message of the conversation of `sender` with `recipient` that `sender` can see. */
+  async isReplyTarget (sender: UserId, recipient: UserId, id: number): Promise<boolean> {
+    const [low, high] = pair(sender, recipient)
+    const rows = await this.#db.query(sql`SELECT id FROM dm_message WHERE id = ${id} AND ${inConversation(low, high)} AND ${visibleTo(sender)}`)
+    return rows.length > 0
+  }
+
+  /** Replaces the content of a locked message, keeping the one it replaces in its history. */
+  async editMessage (tx: Executor, message: Message, content: string, at: Date): Promise<void> {
+    await tx.execute(sql`INSERT INTO dm_message_edit (message_id, content, edited_at) VALUES (${message.id}, ${message.content}, ${at})`)
+    await tx.execute(sql`UPDATE dm_message SET content = ${content}, edited_at = ${at} WHERE id = ${message.id}`)
+  }
+
+  /**
+   * Unsends a locked message: its content, history and reactions are erased, and when the
+   * recipient had not read it, it no longer counts as unread.
+   */
+  async unsendMessage (tx: Executor, message: Message, at: Date): Promise<void> {
+    await tx.execute(sql`UPDATE dm_message SET unsent_at = ${at}, content = '', reaction_count = 0 WHERE id = ${message.id}`)
+    await tx.execute(sql`DELETE FROM dm_message_edit WHERE message_id = ${message.id}`)
+    await tx.execute(sql`DELETE FROM dm_reaction WHERE message_id = ${message.id}`)
+    const counted = await tx.query(sql`SELECT id FROM dm_message WHERE id = ${message.id} AND read_at IS NULL AND deleted_by_recipient = false`)
+    if (counted.length > 0) {
+      await tx.execute(sql`
+        UPDATE dm_conversation SET unread_count = unread_count - 1 WHERE owner_id = ${message.recipientId} AND partner_id = ${message.senderId}`)
+    }
+  }
+
+  /** The earlier versions of a message, oldest first. */
+  async edits (id: number): Promise<MessageEdit[]> {
+    const rows = await this.#db.query<{ content: string, edited_at: Date }>(sql`
+      SELECT content, edited_at FROM dm_message_edit WHERE message_id = ${id} ORDER BY id`)
+    return rows.map((row) => ({ content: row.content, editedAt: dateOf(row.edited_at) as Date }))
+  }
+
+  /**
+   * `user` reacts to a locked message with `emoji`: answers whether it was added ('added'), was
+   * there already ('unchanged'), or would be one kind more than `maxKinds` ('too-many').
+   */
+  async addReaction (tx: Executor, messageId: number, user: UserId, emoji: string, maxKinds: number, at: Date): Promise<'added' | 'unchanged' | 'too-many'> {
+    const [kinds] = await tx.query<{ kinds: bigint | number, same: bigint | number | null, mine: bigint | number | null }>(sql`
+      SELECT COUNT(DISTINCT emoji) AS kinds, SUM(CASE WHEN emoji = ${emoji} THEN 1 ELSE 0 END) AS same,
+             SUM(CASE WHEN emoji = ${emoji} AND user_id = ${user} THEN 1 ELSE 0 END) AS mine
+      FROM dm_reaction WHERE message_id = ${messageId}`)
+    if (Number(kinds?.mine ?? 0) > 0) return 'unchanged'
+    if (Number(kinds?.same ?? 0) === 0 && Number(kinds?.kinds ?? 0) >= maxKinds) return 'too-many'
+    await tx.execute(sql`INSERT INTO dm_reaction (message_id, user_id, emoji, created_at) VALUES (${messageId}, ${user}, ${emoji}, ${at})`)
+    await tx.execute(sql`UPDATE dm_message SET reaction_count = reaction_count + 1 WHERE id = ${messageId}`)
+    return 'added'
+  }
+
+  /** `user` takes back their `emoji` reaction to a locked message; answers whether there was one. */
+  async removeReaction (tx: Executor, messageId: number, user: UserId, emoji: string): Promise<boolean> {
+    const removed = await tx.execute(sql`DELETE FROM dm_reaction WHERE message_id = ${messageId} AND user_id = ${user} AND emoji = ${emoji}`)
+    if (removed === 0) return false
+    await tx.execute(sql`UPDATE dm_message SET reaction_count = reaction_count - ${removed} WHERE id = ${messageId}`)
+    return true
   }
 
   /**

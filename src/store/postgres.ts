@@ -1,6 +1,6 @@
 /** What PostgreSQL does its own way: the one-statement send, and the catalog query. */
 import type { UserId } from '../domain/types.js'
-import { blockBetween, CONVERSATION_UPSERT, lockUsers, sql, type Sql } from './sql.js'
+import { blockBetween, CONVERSATION_UPSERT, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, sql, type Sql } from './sql.js'
 
 /**
  * A send as one statement of data-modifying CTEs: lock (or create) both users' dm_user rows,
@@ -11,7 +11,7 @@ import { blockBetween, CONVERSATION_UPSERT, lockUsers, sql, type Sql } from './s
  * cannot be drawn) before both locks are held. The join also gives the id columns their type,
  * whatever the type of the host's user ids.
  */
-export function sendStatement (senderId: UserId, recipientId: UserId, low: UserId, high: UserId, content: string, sentAt: Date, idempotencyKey: string | null): Sql {
+export function sendStatement (senderId: UserId, recipientId: UserId, low: UserId, high: UserId, content: string, sentAt: Date, idempotencyKey: string | null, replyTo: number | null): Sql {
   return sql`
     WITH locked AS (
       ${lockUsers(low, high)}
@@ -19,14 +19,14 @@ export function sendStatement (senderId: UserId, recipientId: UserId, low: UserI
     ), blocked AS (
       SELECT EXISTS (SELECT 1 FROM dm_block WHERE ${blockBetween(senderId, recipientId)}) AS blocked
     ), message AS (
-      INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key)
+      INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key, reply_to_id)
       SELECT s.user_id, r.user_id, CASE WHEN s.user_id = ${low} THEN s.user_id ELSE r.user_id END,
              CASE WHEN s.user_id = ${low} THEN r.user_id ELSE s.user_id END,
-             CAST(${content} AS TEXT), CAST(${sentAt} AS TIMESTAMP(3)), CAST(${idempotencyKey} AS TEXT)
+             CAST(${content} AS TEXT), CAST(${sentAt} AS TIMESTAMP(3)), CAST(${idempotencyKey} AS TEXT), CAST(${replyTo} AS BIGINT)
       FROM locked s, locked r, blocked b
       WHERE s.user_id = ${senderId} AND r.user_id = ${recipientId} AND NOT b.blocked
       ON CONFLICT (sender_id, idempotency_key) DO NOTHING
-      RETURNING id, sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, read_at
+      RETURNING ${MESSAGE_COLUMNS}, user_low_id, user_high_id
     ), conversations AS (
       INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
       SELECT owner_id, partner_id, id, unread FROM (
@@ -36,7 +36,7 @@ export function sendStatement (senderId: UserId, recipientId: UserId, low: UserI
       ) sides
       ${CONVERSATION_UPSERT}
     )
-    SELECT m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at, b.blocked
+    SELECT ${M_MESSAGE_COLUMNS}, b.blocked
     FROM blocked b LEFT JOIN message m ON true`
 }
 
@@ -44,4 +44,4 @@ export function sendStatement (senderId: UserId, recipientId: UserId, low: UserI
 export const CATALOG = sql`
   SELECT CAST(table_name AS TEXT) AS table_name, CAST(column_name AS TEXT) AS column_name, CAST(data_type AS TEXT) AS data_type
   FROM information_schema.columns
-  WHERE table_schema = current_schema() AND table_name IN ('dm_message', 'dm_conversation', 'dm_user', 'dm_block')`
+  WHERE table_schema = current_schema() AND table_name IN ('dm_message', 'dm_conversation', 'dm_user', 'dm_block', 'dm_message_edit', 'dm_reaction')`

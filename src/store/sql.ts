@@ -3,16 +3,26 @@
  * statements, and every value in them stays a bound parameter. Nothing here is built from
  * anything a request carries but values.
  */
-import sql, { empty, raw, type Sql } from 'sql-template-tag'
+import sql, { empty, join, raw, type Sql } from 'sql-template-tag'
 import type { UserId } from '../domain/types.js'
 
-export { sql, empty, raw, type Sql }
+export { sql, empty, join, raw, type Sql }
+
+const COLUMNS = ['id', 'sender_id', 'recipient_id', 'content', 'sent_at', 'read_at', 'edited_at', 'unsent_at', 'reply_to_id', 'reaction_count']
 
 /** The columns a message is read from, unprefixed. */
-export const MESSAGE_COLUMNS = raw('id, sender_id, recipient_id, content, sent_at, read_at')
+export const MESSAGE_COLUMNS = raw(COLUMNS.join(', '))
 
 /** The message columns of the table aliased `m`. */
-export const M_MESSAGE_COLUMNS = raw('m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at')
+export const M_MESSAGE_COLUMNS = raw(COLUMNS.map((column) => `m.${column}`).join(', '))
+
+/** As many NULLs as there are message columns (the other parts of a UNION ALL). */
+export const NULL_MESSAGE_COLUMNS = raw(COLUMNS.map(() => 'NULL').join(', '))
+
+/** An inbound message of `owner`'s that counts as unread: not read, not hidden by them, not unsent. */
+export function unreadBy (owner: UserId): Sql {
+  return sql`recipient_id = ${owner} AND read_at IS NULL AND deleted_by_recipient = false AND unsent_at IS NULL`
+}
 
 /** A message `owner` takes part in and has not hidden (the flags of per-user deletes). */
 export function visibleTo (owner: UserId): Sql {

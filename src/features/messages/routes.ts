@@ -26,14 +26,14 @@ export async function messageRoutes (fastify: RouteInstance, { options, service,
     }
     both('/conversations/:id/', (url, opts) => sends.post(url, opts, async (request, reply) => {
       const me = caller(request)
-      await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request })
+      await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request, replyTo: request.body.reply_to })
       const page = await service.conversation(me, request.params.id, { pageSize: request.query.page_size })
       return reply.code(201).send(envelope(request, page, (message) => toMessageResponse(message, me)))
     }), { schema: schemas.replyInConversation, ...sendOptions })
 
     both('/send/:id/', (url, opts) => sends.post(url, opts, async (request, reply) => {
       const me = caller(request)
-      const message = await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request })
+      const message = await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request, replyTo: request.body.reply_to })
       return reply.code(201).send(toMessageResponse(message, me))
     }), { schema: schemas.send, ...sendOptions })
   })
@@ -42,4 +42,27 @@ export async function messageRoutes (fastify: RouteInstance, { options, service,
     await service.deleteMessage(caller(request), request.params.id)
     return reply.code(204).send(null)
   }), { schema: schemas.deleteMessage })
+
+  both('/messages/:id/', (url, opts) => fastify.patch(url, opts, async (request) => {
+    const me = caller(request)
+    return toMessageResponse(await service.edit(me, request.params.id, request.body.content), me)
+  }), { schema: schemas.edit, ...sendOptions })
+
+  both('/messages/:id/edits/', (url, opts) => fastify.get(url, opts, async (request) => {
+    const edits = await service.edits(caller(request), request.params.id)
+    return edits.map((edit) => ({ content: edit.content, edited_at: edit.editedAt.toISOString() }))
+  }), { schema: schemas.edits })
+
+  both('/messages/:id/unsend/', (url, opts) => fastify.post(url, opts, async (request, reply) => {
+    await service.unsend(caller(request), request.params.id)
+    return reply.code(204).send(null)
+  }), { schema: schemas.unsend })
+
+  both('/messages/:id/reactions/:emoji/', (url, opts) => fastify.put(url, opts, async (request) => {
+    return { reactions: await service.react(caller(request), request.params.id, request.params.emoji) }
+  }), { schema: schemas.react })
+
+  both('/messages/:id/reactions/:emoji/', (url, opts) => fastify.delete(url, opts, async (request) => {
+    return { reactions: await service.unreact(caller(request), request.params.id, request.params.emoji) }
+  }), { schema: schemas.unreact })
 }
