@@ -392,7 +392,7 @@ async function adopt (t: Test, host: Host): Promise<Record<string, number>> {
     t.match(written, new RegExp(`^model ${model} \\{`, 'm'), `the schema has model ${model}`)
   }
   const account = /^model Account \{[^}]*\}/m.exec(written)?.[0] ?? ''
-  t.equal((account.match(/@relation\("Direct/g) ?? []).length, 7, 'the user model got the 7 back-relations')
+  t.equal((account.match(/@relation\("Direct/g) ?? []).length, 8, 'the user model got the 8 back-relations')
   // (Running `schema` again would change nothing: --check says so, without another Prisma validation.)
   ok(t, await run(bin(host, 'fastify-directmessages'), ['schema', '--user-model', 'Account', '--check'], host.dir, env), 'schema --check: exit 0, up to date')
   t.equal(readFileSync(schemaFile, 'utf8'), written, '--check writes nothing')
@@ -543,6 +543,112 @@ async function exercise (t: Test, host: Host, server: Server, a: Person, b: Pers
 }
 
 // ---------------------------------------------------------------------------------------------
+// The README's strict TypeScript example, type-checked in the host
+
+const README_MARKER = '<!-- strict-example -->'
+const README_USER_ID = 'getUserId: (request) => request.user?.id'
+const README_WRONG_USER_ID = 'getUserId: (request) => request.user'
+
+/** The ```ts block right after README's `<!-- strict-example -->` line, verbatim. */
+function readmeStrictExample (): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  const lines = readme.split(/\r?\n/)
+  const at = lines.findIndex((line) => line.trim() === README_MARKER)
+  if (at === -1) throw new Error(`README.md has no line ${README_MARKER}`)
+  if (lines[at + 1]?.trim() !== '```ts') throw new Error(`README.md: the line after ${README_MARKER} is not a \`\`\`ts fence (it is ${JSON.stringify(lines[at + 1])})`)
+  const end = lines.findIndex((line, i) => i > at + 1 && line.trim() === '```')
+  if (end === -1) throw new Error(`README.md: the \`\`\`ts block after ${README_MARKER} is never closed`)
+  const block = lines.slice(at + 2, end).join('\n') + '\n'
+  if (block.trim() === '') throw new Error(`README.md: the \`\`\`ts block after ${README_MARKER} is empty`)
+  return block
+}
+
+/** tsc's diagnostics (`--pretty false`): `src/x.ts(12,3): error TS2322: ...` lines, as { file, line }. */
+const diagnosticsOf = (output: string): Array<{ file: string, line: number }> =>
+  [...output.matchAll(/^(\S+)\((\d+),\d+\): error TS\d+:/gm)].map((match) => ({ file: match[1] as string, line: Number(match[2]) }))
+
+interface Typechecked { example: string, negative: string, checked: Ran, refused: Ran }
+
+/**
+ * README promises its strict example "compiles as written (`tsc --strict`, `module: nodenext`; a
+ * test checks it) in a project whose `./prisma.js` exports its `PrismaClient`, generated from the
+ * schema that `fastify-directmessages schema` wrote". This is that project: a TypeScript folder in
+ * the ESM host (which has just run the CLI and `prisma generate`), its src/server.ts the README's
+ * block verbatim, its src/prisma.ts a real `new PrismaClient({ adapter })` of the host's generated
+ * client, type-checked by this repository's tsc against the installed tarball's declarations; and
+ * a negative control, the same file with the user object in place of its id. Both tsc runs at once.
+ */
+async function typecheckReadme (host: Host): Promise<Typechecked> {
+  const example = readmeStrictExample()
+  const negative = example.replace(README_USER_ID, README_WRONG_USER_ID)
+
+  const dir = join(host.dir, 'typescript')
+  mkdirSync(join(dir, 'src'), { recursive: true })
+  // ESM, as the example's top-level await needs; the host's node_modules is its parent's.
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'host-typescript', private: true, type: 'module' }, null, 2))
+  // The type packages a TypeScript host has beside its dependencies, linked from this repository's
+  // install into the host's node_modules (where the adapter's declarations look for better-sqlite3's;
+  // the compiler follows the links, and finds undici-types beside @types/node there).
+  for (const types of ['node', 'better-sqlite3']) {
+    const link = join(host.dir, 'node_modules', '@types', types)
+    mkdirSync(join(link, '..'), { recursive: true })
+    if (!existsSync(link)) symlinkSync(join(root, 'node_modules', '@types', types), link, 'dir')
+  }
+  // No skipLibCheck: the installed declarations (the tarball's, the generated client's) are checked
+  // too. `lib` as a Node project has it: the default for ES2022 adds the DOM's, a third of the time.
+  const compilerOptions = {
+    strict: true,
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    target: 'ES2022',
+    lib: ['ES2022'],
+    types: ['node'],
+    noEmit: true
+  }
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['src/server.ts'] }, null, 2))
+  writeFileSync(join(dir, 'tsconfig.negative.json'), JSON.stringify({ compilerOptions, files: ['src/server-negative.ts'] }, null, 2))
+  writeFileSync(join(dir, 'src', 'prisma.ts'), `import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3'
+import { PrismaClient } from '../../generated/prisma/index.js'
+
+const adapter = new PrismaBetterSQLite3({ url: process.env.DATABASE_URL ?? 'file:./dev.db' })
+export const prisma = new PrismaClient({ adapter })
+`)
+  writeFileSync(join(dir, 'src', 'server.ts'), example)
+  writeFileSync(join(dir, 'src', 'server-negative.ts'), negative)
+
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+  const env = hostEnv()
+  const [checked, refused] = await Promise.all([
+    run(process.execPath, [tsc, '-p', 'tsconfig.json', '--pretty', 'false', '--listFiles'], dir, env),
+    run(process.execPath, [tsc, '-p', 'tsconfig.negative.json', '--pretty', 'false'], dir, env)
+  ])
+  return { example, negative, checked, refused }
+}
+
+function assertTypechecked (t: Test, { example, negative, checked, refused }: Typechecked): void {
+  // Its output without the --listFiles lines (absolute paths; diagnostics' paths are relative).
+  const output = (ran: Ran): string => (ran.stdout + ran.stderr).split('\n')
+    .filter((line) => !(line.startsWith('/') && /\.[cm]?ts$/.test(line))).join('\n')
+
+  t.equal(checked.code, 0, `tsc --strict (nodenext) accepts the README example as written: ${seconds(checked.ms)}`,
+    { tsc: output(checked).slice(-5000) })
+  const files = checked.stdout.split('\n')
+  t.ok(files.some((file) => file.endsWith('/node_modules/fastify-directmessages/dist/index.d.ts')),
+    'against the installed tarball\'s declarations (node_modules/fastify-directmessages/dist)')
+  t.notOk(files.some((file) => file.startsWith(join(root, 'src')) || file.startsWith(join(root, 'dist'))), 'not this repository\'s src/ or dist/')
+  t.ok(files.some((file) => file.endsWith('/generated/prisma/index.d.ts')), 'and the host\'s generated client')
+
+  t.ok(example.includes(README_USER_ID), `the README example has \`${README_USER_ID}\`, for the negative control`)
+  t.not(refused.code, 0, `the negative control (\`${README_WRONG_USER_ID}\`) fails tsc: ${seconds(refused.ms)}`)
+  const line = negative.split('\n').findIndex((text) => text.includes(README_WRONG_USER_ID)) + 1
+  const errors = diagnosticsOf(refused.stdout)
+  t.ok(errors.length > 0 && errors.every((error) => error.file === 'src/server-negative.ts' && error.line === line),
+    `its errors are all at its getUserId line (${line}), none elsewhere`, { tsc: refused.stdout.slice(-5000) })
+  t.match(refused.stdout, /Type '\{ id: number; \}' is not assignable to type '[^']*\bUserId\b/,
+    'because the user object is not a UserId', { tsc: refused.stdout.slice(-5000) })
+}
+
+// ---------------------------------------------------------------------------------------------
 // 5. The runs
 
 const ADA: Person = { handle: 'ada', givenName: 'Ada', familyName: 'Lovelace' }
@@ -556,6 +662,11 @@ const timing = (times: Record<string, number>): string => Object.entries(times).
 async function esmHost (t: Test, host: Host): Promise<void> {
   const started = performance.now()
   const times = await adopt(t, host)
+  // The README's strict example, type-checked (SQLite: its provider) while the server is tested:
+  // tsc is CPU, the server's tests mostly wait. Its outcome, an error included, is the subtest's.
+  const typecheck = host.provider === 'sqlite'
+    ? typecheckReadme(host).then((result) => ({ result }), (error: unknown) => ({ error }))
+    : undefined
 
   // Registered without userFields.id, the plugin would query a field `id` the model lacks: the
   // start-up check refuses to serve and says which option to set (not a 500 at the first request).
@@ -568,6 +679,13 @@ async function esmHost (t: Test, host: Host): Promise<void> {
   const server = await start(t, host)
   times['server start'] = performance.now() - starting
   await exercise(t, host, server, ADA, GRACE)
+  if (typecheck !== undefined) {
+    await t.test('the README strict TypeScript example type-checks in this host', async (t) => {
+      const outcome = await typecheck
+      if ('error' in outcome) throw outcome.error
+      assertTypechecked(t, outcome.result)
+    })
+  }
   t.comment(`ESM × ${host.provider}: ${seconds(performance.now() - started)} (${timing(times)})`)
 }
 
