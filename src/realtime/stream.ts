@@ -2,16 +2,18 @@
  * Server-sent event streams: this instance's open streams by user, woken by the bus.
  *
  * The database is the source of truth of what a stream shows. A `message` event on the bus only
- * says "user X has something new"; each of X's streams then reads X's messages after the last id
- * it has sent, oldest first, and sends them with their id as the SSE `id:`. Since every send
- * locks both participants' dm_user rows before drawing the message id (see Store.insertMessage),
+ * says "user X has something new"; X's streams here then read X's messages after the last id they
+ * have sent, oldest first — one read for all of X's streams — and send them with their id as the
+ * SSE `id:`. Since every send locks both participants' dm_user rows before drawing the message id
+ * (see Store.sendMessage),
  * each user's messages get ids in commit order: once a stream has shown message N, no message
  * below N can still appear. So, whatever order the bus delivers its events in, and across
  * reconnections (Last-Event-ID starts the tail at that id), a stream shows every message exactly
  * once, in order.
  *
  * - `read` events tell a sender which of their messages the partner read; `deleted` events tell a
- *   user's other devices that they hid a message. Neither is replayed on resume.
+ *   user's other devices that they hid a message; `message_updated` events carry a message that
+ *   was edited, unsent or reacted to. None of these is replayed on resume yet.
  * - A stream whose client does not read is closed once `streamBufferLimit` bytes wait in its send
  *   buffer: the server never buffers without limit, and the client resumes with Last-Event-ID.
  * - When the bus goes down, every stream is closed (wake-ups published meanwhile would be lost),
@@ -49,6 +51,11 @@ interface Connection {
   raw: FastifyReply['raw']
   /** The id of the newest message this stream has shown (or started after). */
   lastSentId: number
+}
+
+/** A user's streams on this instance, and their one catch-up. */
+interface UserStreams {
+  connections: Set<Connection>
   /** A catch-up is running; `again` asks it to read once more when it is done. */
   running: boolean
   again: boolean
@@ -66,7 +73,7 @@ export interface StreamHubOptions {
 }
 
 export class StreamHub {
-  readonly #connections = new Map<UserId, Set<Connection>>()
+  readonly #users = new Map<UserId, UserStreams>()
   readonly #options: StreamHubOptions
   readonly #catchUps = new Set<Promise<void>>()
   #available = false
@@ -105,27 +112,27 @@ export class StreamHub {
    */
   async open (user: UserId, sse: SseContext, raw: FastifyReply['raw'], lastEventId: number | null): Promise<void> {
     if (!this.#available || this.#closing) throw new StreamUnavailable()
-    if ((this.#connections.get(user)?.size ?? 0) >= this.#options.maxStreamsPerUser) throw new TooManyStreams(this.#options.maxStreamsPerUser)
+    if ((this.#users.get(user)?.connections.size ?? 0) >= this.#options.maxStreamsPerUser) throw new TooManyStreams(this.#options.maxStreamsPerUser)
     const lastSentId = lastEventId ?? await this.#options.store.latestMessageId(user)
-    const connection: Connection = { user, sse, raw, lastSentId, running: false, again: false }
-    let mine = this.#connections.get(user)
-    if (mine === undefined) this.#connections.set(user, mine = new Set())
-    mine.add(connection)
+    const connection: Connection = { user, sse, raw, lastSentId }
+    let mine = this.#users.get(user)
+    if (mine === undefined) this.#users.set(user, mine = { connections: new Set(), running: false, again: false })
+    mine.connections.add(connection)
     sse.keepAlive()
     sse.onClose(() => this.#forget(connection))
     // Commit the headers now (the client sees the stream open, the heartbeat starts).
     sse.sendHeaders(200)
     raw.write(': stream open\n\n')
     // The replay, and anything that committed while the stream was being set up.
-    this.#wake(connection)
+    this.#wake(user)
   }
 
   /** Ends every stream of this instance (shutdown, bus outage). */
   closeAll (): void {
-    for (const connections of this.#connections.values()) {
-      for (const connection of connections) connection.sse.close()
+    for (const streams of this.#users.values()) {
+      for (const connection of streams.connections) connection.sse.close()
     }
-    this.#connections.clear()
+    this.#users.clear()
   }
 
   /** Ends the streams for good, waits for running catch-ups, and stops the bus. */
@@ -139,7 +146,8 @@ export class StreamHub {
   #deliver (event: BusEvent): void {
     switch (event.type) {
       case 'message':
-        for (const connection of [...this.#of(event.sender), ...this.#of(event.recipient)]) this.#wake(connection)
+        this.#wake(event.sender)
+        this.#wake(event.recipient)
         return
       case 'read':
         for (const connection of this.#of(event.partner)) {
@@ -174,39 +182,55 @@ export class StreamHub {
     this.#catchUps.add(update)
   }
 
-  /** Makes the stream show what it has not shown yet; one catch-up at a time per stream. */
-  #wake (connection: Connection): void {
-    if (connection.running) {
-      connection.again = true
+  /**
+   * Makes the user's streams here show what they have not shown yet: one catch-up at a time per
+   * user, whatever their number of streams, each read shared by all of them.
+   */
+  #wake (user: UserId): void {
+    const streams = this.#users.get(user)
+    if (streams === undefined) return
+    if (streams.running) {
+      streams.again = true
       return
     }
-    connection.running = true
-    const catchUp = this.#catchUp(connection)
+    streams.running = true
+    const catchUp = this.#catchUp(user, streams)
       .catch((err: unknown) => {
-        // The stream can no longer promise completeness: end it, the client resumes.
-        this.#options.log.error({ err, user: connection.user }, 'directMessages: reading an event stream\'s messages failed')
-        connection.sse.close()
+        // The streams can no longer promise completeness: end them, the clients resume.
+        this.#options.log.error({ err, user }, 'directMessages: reading an event stream\'s messages failed')
+        for (const connection of streams.connections) connection.sse.close()
       })
       .finally(() => {
-        connection.running = false
+        streams.running = false
         this.#catchUps.delete(catchUp)
         // A wake-up that came after the last read of the loop, before this ran.
-        if (connection.again && connection.sse.isConnected) this.#wake(connection)
+        if (streams.again && streams.connections.size > 0) this.#wake(user)
       })
     this.#catchUps.add(catchUp)
   }
 
-  async #catchUp (connection: Connection): Promise<void> {
+  /**
+   * Reads the user's messages after the oldest position among their open streams, and gives each
+   * stream those after its own. A stream opened during the read woke the user again: the next
+   * read starts from its position, so no stream skips a message.
+   */
+  async #catchUp (user: UserId, streams: UserStreams): Promise<void> {
     do {
-      connection.again = false
-      const messages = await this.#options.store.messagesAfter(connection.user, connection.lastSentId, BATCH)
-      for (const message of messages) {
-        const frame: Frame = { id: String(message.id), event: 'message', data: this.#options.present(message, connection.user) }
-        if (!this.#write(connection, frame)) return
-        connection.lastSentId = message.id
+      streams.again = false
+      const open = [...streams.connections].filter((connection) => connection.sse.isConnected)
+      if (open.length === 0) return
+      const from = Math.min(...open.map((connection) => connection.lastSentId))
+      const messages = await this.#options.store.messagesAfter(user, from, BATCH)
+      const frames = messages.map((message): Frame => ({ id: String(message.id), event: 'message', data: this.#options.present(message, user) }))
+      for (const connection of open) {
+        for (const [i, message] of messages.entries()) {
+          if (message.id <= connection.lastSentId) continue
+          if (!this.#write(connection, frames[i] as Frame)) break
+          connection.lastSentId = message.id
+        }
       }
-      if (messages.length === BATCH) connection.again = true
-    } while (connection.again && connection.sse.isConnected)
+      if (messages.length === BATCH) streams.again = true
+    } while (streams.again && streams.connections.size > 0)
   }
 
   /**
@@ -227,13 +251,14 @@ export class StreamHub {
   }
 
   #of (user: UserId): Connection[] {
-    const connections = this.#connections.get(user)
-    return connections === undefined ? [] : [...connections]
+    const streams = this.#users.get(user)
+    return streams === undefined ? [] : [...streams.connections]
   }
 
   #forget (connection: Connection): void {
-    const connections = this.#connections.get(connection.user)
-    connections?.delete(connection)
-    if (connections?.size === 0) this.#connections.delete(connection.user)
+    const streams = this.#users.get(connection.user)
+    streams?.connections.delete(connection)
+    // A catch-up still running keeps its record; the next open makes a new one.
+    if (streams?.connections.size === 0) this.#users.delete(connection.user)
   }
 }
