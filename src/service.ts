@@ -126,8 +126,13 @@ export class Service implements DirectMessagesService {
     }
     await this.#checkPolicy(senderId, recipientId, options.request)
     if (replyTo !== null && !(await this.#store.isReplyTarget(senderId, recipientId, replyTo))) throw new InvalidReply()
-    // Blocks are checked by the statement that stores the message.
-    const result = await this.#store.sendMessage(senderId, recipientId, content, new Date(), key, replyTo)
+    const announce = (message: Message): void => {
+      this.#events.emit('messageSent', [{ message, from: senderId, to: recipientId }])
+      this.#publish({ type: 'message', id: message.id, sender: senderId, recipient: recipientId })
+    }
+    // Blocks are checked by the statement that stores the message. A send that outlived
+    // databaseTimeout and commits after all is announced then (its retry replays it silently).
+    const result = await this.#store.sendMessage(senderId, recipientId, content, new Date(), key, replyTo, announce)
     if (result.outcome === 'missing-user') {
       if (!(await this.#store.userExists(recipientId))) throw new UserNotFound(recipientId)
       // The sender is not a user (getUserId answered an id the user table does not hold).
@@ -135,10 +140,8 @@ export class Service implements DirectMessagesService {
     }
     if (result.outcome === 'blocked') return await this.#refuseBlocked(senderId, recipientId)
     if (result.outcome === 'replayed') return this.#replayed(result.message, recipientId, content)
-    const { message } = result
-    this.#events.emit('messageSent', [{ message, from: senderId, to: recipientId }])
-    this.#publish({ type: 'message', id: message.id, sender: senderId, recipient: recipientId })
-    return message
+    announce(result.message)
+    return result.message
   }
 
   async conversation (userId: UserId, partnerId: UserId, request: ConversationRequest = {}): Promise<Page<Message>> {

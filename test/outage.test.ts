@@ -74,6 +74,10 @@ async function outageTests (bin: string): Promise<void> {
       directMessages: databaseTimeout === undefined ? {} : { databaseTimeout }
     })
     await app.ready()
+    // Every messageSent the application hears: each stored message must be announced exactly once,
+    // also when its send timed out and committed after all.
+    const announced: number[] = []
+    app.directMessages.on('messageSent', ({ message }) => { announced.push(message.id) })
     // One teardown, in order: the clients first, then the server they talk to.
     const closers: Array<() => Promise<unknown>> = [async () => {
       await app.close()
@@ -93,6 +97,7 @@ async function outageTests (bin: string): Promise<void> {
     const setup: Setup = {
       url,
       prisma,
+      announced,
       failures,
       statuses,
       acknowledged,
@@ -120,7 +125,7 @@ async function outageTests (bin: string): Promise<void> {
         statuses.push(res.statusCode)
         return res.statusCode
       },
-      async settle (keys, others = 0) {
+      async settle (keys, others = 0, announcedElsewhere = []) {
         // The application recovers by itself; clients retry what was not acknowledged, with the same keys.
         for (let round = 0; round < 50 && acknowledged.size < keys.length; round++) {
           for (const key of keys.filter((k) => !acknowledged.has(k))) await setup.attempt(key)
@@ -137,6 +142,11 @@ async function outageTests (bin: string): Promise<void> {
         t.ok([...acknowledged].every(([key, id]) => stored.get(key) === id), 'every acknowledged message is in the database, with the id that was answered')
         const unread = await app.inject({ method: 'GET', url: '/api/dm/unread/', headers: { authorization: `Token ${ben.token}` } })
         t.same(unread.json(), { id: ben.id, count: keys.length + others }, 'the counts are right after the outage')
+        // Late commits are announced when the database answers them, which may follow the retries.
+        const all = (): number[] => [...announced, ...announcedElsewhere]
+        for (let round = 0; round < 100 && new Set(all()).size < rows.length; round++) await sleep(50)
+        t.same(all().sort((a, b) => a - b), rows.map((row) => Number(row.id)).sort((a, b) => a - b),
+          'every stored message was announced (messageSent) exactly once, those whose send timed out included')
       }
     }
     return setup
@@ -179,6 +189,8 @@ async function outageTests (bin: string): Promise<void> {
       getUserId: (request) => Number(request.headers['x-user']),
       databaseTimeout: timeout
     })
+    const bareAnnounced: number[] = []
+    bare.directMessages.on('messageSent', ({ message }) => { bareAnnounced.push(message.id) })
     t.teardown(async () => {
       await bare.close()
       await Promise.race([unbounded.$disconnect(), sleep(2000)])
@@ -241,13 +253,16 @@ async function outageTests (bin: string): Promise<void> {
     }
     t.equal(bareSend, 201, 'the bare host\'s send is acknowledged once the server is back')
     // Sends that timed out may have committed when the server woke: retrying with their keys finds them.
-    await db.settle(keys, 1)
+    await db.settle(keys, 1, bareAnnounced)
+    t.ok(db.announced.length > 0, 'the example announced its sends')
   })
 }
 
 interface Setup {
   url: string
   prisma: ExamplePrisma
+  /** The ids of the messages the application announced with messageSent. */
+  announced: number[]
   failures: string[]
   statuses: number[]
   acknowledged: Map<string, number>
@@ -258,6 +273,9 @@ interface Setup {
   attempt(key: string): Promise<number>
   /** ben reads his unread count; answers the status. */
   read(): Promise<number>
-  /** Retries until every key is acknowledged, then checks the database holds exactly those sends (and `others` more). */
-  settle(keys: string[], others?: number): Promise<void>
+  /**
+   * Retries until every key is acknowledged, then checks the database holds exactly those sends
+   * (and `others` more), each announced once (here, or by another host: `announcedElsewhere`).
+   */
+  settle(keys: string[], others?: number, announcedElsewhere?: number[]): Promise<void>
 }

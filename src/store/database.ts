@@ -32,13 +32,30 @@ export interface Database extends Executor {
 /** How many times a transaction is tried when PostgreSQL aborts it as a deadlock or serialization failure. */
 const TRANSACTION_ATTEMPTS = 4
 
+/** The work a DatabaseTimeout gave up waiting for, by error. */
+const lateWork = new WeakMap<object, PromiseLike<unknown>>()
+
+/**
+ * The outcome of the work `err` (a DatabaseTimeout of `bounded`) gave up waiting for: what it
+ * answers when the database answers after all (a late commit), or undefined for any other error.
+ * Its failure is the caller's to catch.
+ */
+export function lateOutcomeOf (err: unknown): PromiseLike<unknown> | undefined {
+  return typeof err === 'object' && err !== null ? lateWork.get(err) : undefined
+}
+
 /**
  * `work`, or a DatabaseTimeout once `ms` have passed without an answer. The work itself goes on
- * (nothing can recall a statement already sent); its late outcome is ignored.
+ * (nothing can recall a statement already sent); its late outcome stays reachable through
+ * `lateOutcomeOf(error)`, so that a change that commits after all is still announced.
  */
 export function bounded<T> (work: PromiseLike<T>, ms: number, configured: number = ms): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new DatabaseTimeout(configured)) }, ms)
+    const timer = setTimeout(() => {
+      const error = new DatabaseTimeout(configured)
+      lateWork.set(error, work)
+      reject(error)
+    }, ms)
     work.then((value) => {
       clearTimeout(timer)
       resolve(value)

@@ -15,7 +15,7 @@
  */
 import type { Message, MessageEdit, Partner, Reaction, ReplyPreview, UserId } from '../domain/types.js'
 import type { ResolvedOptions } from '../options.js'
-import { bounded, prismaDatabase, type Database, type Executor } from './database.js'
+import { bounded, lateOutcomeOf, prismaDatabase, type Database, type Executor } from './database.js'
 import { isForeignKeyViolation } from './errors.js'
 import * as postgres from './postgres.js'
 import * as sqlite from './sqlite.js'
@@ -201,10 +201,22 @@ export class Store {
    *
    * On PostgreSQL all of it is one statement; elsewhere, one transaction of several.
    */
-  async sendMessage (senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null, replyTo: number | null = null): Promise<SendResult> {
+  async sendMessage (
+    senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null, replyTo: number | null = null,
+    onLateCommit?: (message: Message) => void
+  ): Promise<SendResult> {
     try {
       return await this.#sendMessage(senderId, recipientId, content, sentAt, idempotencyKey, replyTo)
     } catch (err) {
+      // The wait ran out, but the send may still commit: then hand over the message it stored.
+      const late = lateOutcomeOf(err)
+      if (late !== undefined && onLateCommit !== undefined) {
+        Promise.resolve(late)
+          .then(async (value) => this.#provider === 'postgresql'
+            ? await this.#sendResultOf(value as Array<MessageRow & { blocked: boolean }>, senderId, idempotencyKey, this.#db)
+            : value as SendResult)
+          .then((result) => { if (result.outcome === 'created') onLateCommit(result.message) }, () => {})
+      }
       // A participant that does not exist (or was deleted meanwhile): dm_user's key refuses it.
       if (isForeignKeyViolation(err)) return { outcome: 'missing-user' }
       throw err
@@ -233,10 +245,15 @@ export class Store {
       })
     }
     const rows = await this.#db.query<MessageRow & { blocked: boolean }>(postgres.sendStatement(senderId, recipientId, low, high, content, sentAt, idempotencyKey, replyTo))
+    return await this.#sendResultOf(rows, senderId, idempotencyKey, this.#db)
+  }
+
+  /** What the one-statement send's row says it did. */
+  async #sendResultOf (rows: Array<MessageRow & { blocked: boolean }>, senderId: UserId, idempotencyKey: string | null, db: Executor): Promise<SendResult> {
     const row = rows[0] as MessageRow & { blocked: boolean }
     if (row.blocked) return { outcome: 'blocked' }
-    if (row.id === null) return await this.#earlier(this.#db, senderId, idempotencyKey)
-    const [message] = await this.present([toMessage(row, this.#uid)], senderId) as [Message]
+    if (row.id === null) return await this.#earlier(db, senderId, idempotencyKey)
+    const [message] = await this.present([toMessage(row, this.#uid)], senderId, db) as [Message]
     return { outcome: 'created', message }
   }
 
