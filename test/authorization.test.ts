@@ -11,7 +11,8 @@
 // ids, every message id of the conversations it is not part of, and every cursor the others
 // received (and its own cursors on lists they do not belong to). Every body is searched for the
 // other conversations' contents and for their message ids inside message objects, and the rows of
-// dm_message, dm_conversation, dm_block and dm_user are compared before and after. The only
+// dm_message (edits, unsends and reaction counts included), dm_conversation, dm_block, dm_user,
+// dm_reaction and dm_message_edit are compared before and after. The only
 // changes allowed are the attacker's own, and exactly those: its reads of messages sent to it,
 // its own hidden flags, its sends (and what a send does to the recipient's conversation row:
 // newest message and unread count), its own blocks.
@@ -44,6 +45,10 @@ interface MessageRow {
   deletedBySender: boolean
   deletedByRecipient: boolean
   idempotencyKey: string | null
+  editedAt: string | null
+  unsentAt: string | null
+  replyTo: number | null
+  reactionCount: number
 }
 
 interface Snapshot {
@@ -53,6 +58,9 @@ interface Snapshot {
   /** `blocker|blocked` */
   blocks: Map<string, { id: number, createdAt: string | null }>
   users: Set<number>
+  /** Every reaction and every earlier version of an edited message, as text: no attacker may change them. */
+  reactions: string
+  edits: string
 }
 
 interface CursorRecord {
@@ -87,7 +95,7 @@ const messageFrames = (frames: SseFrame[]): SseFrame[] => frames.filter((f) => f
 async function snapshot (db: TestDatabase): Promise<Snapshot> {
   const messages = new Map<number, MessageRow>()
   const rows = await query(db, `SELECT id, sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, read_at,
-    deleted_by_sender, deleted_by_recipient, idempotency_key FROM dm_message ORDER BY id`)
+    deleted_by_sender, deleted_by_recipient, idempotency_key, edited_at, unsent_at, reply_to_id, reaction_count FROM dm_message ORDER BY id`)
   for (const r of rows) {
     const id = Number(r.id)
     messages.set(id, {
@@ -101,7 +109,11 @@ async function snapshot (db: TestDatabase): Promise<Snapshot> {
       readAt: time(r.read_at),
       deletedBySender: Boolean(r.deleted_by_sender),
       deletedByRecipient: Boolean(r.deleted_by_recipient),
-      idempotencyKey: r.idempotency_key === null ? null : String(r.idempotency_key)
+      idempotencyKey: r.idempotency_key === null ? null : String(r.idempotency_key),
+      editedAt: time(r.edited_at),
+      unsentAt: time(r.unsent_at),
+      replyTo: r.reply_to_id === null ? null : Number(r.reply_to_id),
+      reactionCount: Number(r.reaction_count)
     })
   }
   const conversations = new Map<string, { last: number | null, unread: number }>()
@@ -113,7 +125,9 @@ async function snapshot (db: TestDatabase): Promise<Snapshot> {
     blocks.set(`${Number(r.blocker_id)}|${Number(r.blocked_id)}`, { id: Number(r.id), createdAt: time(r.created_at) })
   }
   const users = new Set((await query(db, 'SELECT user_id FROM dm_user')).map((r) => Number(r.user_id)))
-  return { messages, conversations, blocks, users }
+  const reactions = JSON.stringify((await query(db, 'SELECT id, message_id, user_id, emoji FROM dm_reaction ORDER BY id')).map((r) => [Number(r.id), Number(r.message_id), Number(r.user_id), r.emoji]))
+  const edits = JSON.stringify((await query(db, 'SELECT id, message_id, content FROM dm_message_edit ORDER BY id')).map((r) => [Number(r.id), Number(r.message_id), r.content]))
+  return { messages, conversations, blocks, users, reactions, edits }
 }
 
 /** The messages `me` sees (of the conversation with `partner`, or all), newest first. */
@@ -230,6 +244,8 @@ function violations (before: Snapshot, after: Snapshot, attacker: number, who: (
     const now = after.blocks.get(key)
     if (JSON.stringify(old) !== JSON.stringify(now)) out.push(`dm_block ${who(blocker)} blocks ${who(blocked)}: ${JSON.stringify(old)} → ${JSON.stringify(now)}`)
   }
+  if (after.reactions !== before.reactions) out.push(`dm_reaction changed: ${before.reactions} → ${after.reactions}`)
+  if (after.edits !== before.edits) out.push(`dm_message_edit changed: ${before.edits} → ${after.edits}`)
   for (const id of before.users) if (!after.users.has(id)) out.push(`dm_user ${who(id)} disappeared`)
   for (const id of after.users) if (!before.users.has(id) && id !== attacker && !sentTo.has(id)) out.push(`dm_user ${who(id)} appeared`)
   return out
@@ -393,6 +409,23 @@ async function attack (t: Test, w: World, me: TestUser): Promise<void> {
     for (const m of theirs) {
       const res = await call(`DELETE /messages/${describe(m)}/`, { method: 'DELETE', url: `${API}/messages/${m.id}/` })
       t.same(answer(res), answer(missing), `DELETE /messages/${describe(m)}/ as ${me.username}: answered exactly as a message that does not exist`)
+    }
+    // The rich-message routes (SPEC §9): someone else's message is an unknown one.
+    const thumbs = encodeURIComponent('👍')
+    const richRoutes: Array<[string, (id: number) => InjectOptions]> = [
+      ['PATCH /messages/<id>/', (id) => ({ method: 'PATCH', url: `${API}/messages/${id}/`, payload: { content: 'not yours' } })],
+      ['GET /messages/<id>/edits/', (id) => ({ method: 'GET', url: `${API}/messages/${id}/edits/` })],
+      ['POST /messages/<id>/unsend/', (id) => ({ method: 'POST', url: `${API}/messages/${id}/unsend/` })],
+      ['PUT /messages/<id>/reactions/👍/', (id) => ({ method: 'PUT', url: `${API}/messages/${id}/reactions/${thumbs}/` })],
+      ['DELETE /messages/<id>/reactions/👍/', (id) => ({ method: 'DELETE', url: `${API}/messages/${id}/reactions/${thumbs}/` })]
+    ]
+    for (const [route, options] of richRoutes) {
+      const unknown = await call(`${route} <nonexistent>`, options(NO_SUCH_MESSAGE))
+      t.equal(unknown.statusCode, 404, `${route} <nonexistent> as ${me.username}: 404`)
+      for (const m of theirs) {
+        const res = await call(`${route} ${describe(m)}`, options(m.id))
+        t.same(answer(res), answer(unknown), `${route} ${describe(m)} as ${me.username}: answered exactly as a message that does not exist`)
+      }
     }
 
     const nothingUnread = new Map<number, Answer>()
