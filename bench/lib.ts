@@ -113,6 +113,10 @@ interface MessageRow {
   content: string
   sent_at: Date
   read_at: Date | null
+  edited_at: Date | null
+  unsent_at: Date | null
+  reply_to_id: string | null
+  reaction_count: number
 }
 
 interface MessageJson {
@@ -123,7 +127,18 @@ interface MessageJson {
   sent_at: string
   read_at: string | null
   content: string
+  edited_at: string | null
+  unsent_at: string | null
+  reply_to: { id: number, sender: number, content: string, unsent: boolean } | null
+  reactions: Array<{ emoji: string, count: number, me: boolean }>
 }
+
+/** What the plugin adds to a page's messages: the previews they answer and their reactions (only queried when some have them). */
+interface Extras {
+  previews: Map<string, { id: number, sender: number, content: string, unsent: boolean }>
+  reactions: Map<string, Array<{ emoji: string, count: number, me: boolean }>>
+}
+const NO_EXTRAS: Extras = { previews: new Map(), reactions: new Map() }
 
 type Direction = 'older' | 'newer'
 interface Position { direction: Direction, key: number, first: boolean, size: number }
@@ -135,7 +150,8 @@ class HttpError extends Error {
   }
 }
 
-function toMessageJson (row: MessageRow, me: number): MessageJson {
+function toMessageJson (row: MessageRow, me: number, extras: Extras = NO_EXTRAS): MessageJson {
+  const unsent = row.unsent_at !== null
   return {
     id: Number(row.id),
     sender: row.sender_id,
@@ -143,7 +159,11 @@ function toMessageJson (row: MessageRow, me: number): MessageJson {
     direction: row.recipient_id === me ? 'in' : 'out',
     sent_at: row.sent_at.toISOString(),
     read_at: row.read_at === null ? null : row.read_at.toISOString(),
-    content: row.content
+    content: unsent ? '' : row.content,
+    edited_at: row.edited_at === null ? null : row.edited_at.toISOString(),
+    unsent_at: unsent ? (row.unsent_at as Date).toISOString() : null,
+    reply_to: unsent || row.reply_to_id === null ? null : extras.previews.get(row.reply_to_id) ?? null,
+    reactions: unsent || row.reaction_count === 0 ? [] : extras.reactions.get(row.id) ?? []
   }
 }
 
@@ -217,7 +237,8 @@ export function floorPool (url: string, max: number): pg.Pool {
   return new pg.Pool({ connectionString: url, max, types: floorTypes })
 }
 
-const MESSAGE_COLUMNS = 'id, sender_id, recipient_id, content, sent_at, read_at'
+const MESSAGE_COLUMNS = 'id, sender_id, recipient_id, content, sent_at, read_at, edited_at, unsent_at, reply_to_id, reaction_count'
+const M_MESSAGE_COLUMNS = MESSAGE_COLUMNS.split(', ').map((column) => `m.${column}`).join(', ')
 
 export function buildFloor (pool: pg.Pool): FastifyInstance {
   const app = Fastify({ logger: false })
@@ -273,22 +294,50 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
     return { id: me, count: Number(rows[0]?.count ?? 0) }
   })
 
+  /** The plugin's Store.present: previews and reactions, one statement each, only when some message has them. */
+  async function extras (rows: MessageRow[], me: number): Promise<Extras> {
+    const live = rows.filter((row) => row.unsent_at === null)
+    const replyIds = [...new Set(live.flatMap((row) => row.reply_to_id === null ? [] : [row.reply_to_id]))]
+    const reacted = live.filter((row) => row.reaction_count > 0).map((row) => row.id)
+    const found: Extras = { previews: new Map(), reactions: new Map() }
+    if (replyIds.length > 0) {
+      const { rows: previews } = await pool.query<{ id: string, sender_id: number, content: string, unsent_at: Date | null }>(
+        'SELECT id, sender_id, content, unsent_at FROM dm_message WHERE id = ANY($1)', [replyIds])
+      for (const row of previews) {
+        const unsent = row.unsent_at !== null
+        found.previews.set(row.id, { id: Number(row.id), sender: row.sender_id, content: unsent ? '' : Array.from(row.content).slice(0, 200).join(''), unsent })
+      }
+    }
+    if (reacted.length > 0) {
+      const { rows: reactions } = await pool.query<{ message_id: string, emoji: string, count: string, me: string }>(
+        `SELECT message_id, emoji, COUNT(*) AS count, MIN(id) AS first_id, SUM(CASE WHEN user_id = $1 THEN 1 ELSE 0 END) AS me
+         FROM dm_reaction WHERE message_id = ANY($2) GROUP BY message_id, emoji ORDER BY message_id, first_id`, [me, reacted])
+      for (const row of reactions) {
+        const list = found.reactions.get(row.message_id) ?? []
+        list.push({ emoji: row.emoji, count: Number(row.count), me: Number(row.me) > 0 })
+        found.reactions.set(row.message_id, list)
+      }
+    }
+    return found
+  }
+
   app.get('/api/dm/conversations/', async (request) => {
     const me = await caller(request)
     const scope = `${me}|conversations`
     const at = position(scope, request.query as { cursor?: string, page_size?: string })
     const { rows } = await pool.query<MessageRow & { partner_id: number, last_message_id: string, unread_count: number }>(at.direction === 'older'
-      ? `SELECT c.partner_id, c.last_message_id, c.unread_count, m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at
+      ? `SELECT c.partner_id, c.last_message_id, c.unread_count, ${M_MESSAGE_COLUMNS}
          FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
          WHERE c.owner_id = $1 AND c.last_message_id < $2 ORDER BY c.last_message_id DESC LIMIT $3`
-      : `SELECT c.partner_id, c.last_message_id, c.unread_count, m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at
+      : `SELECT c.partner_id, c.last_message_id, c.unread_count, ${M_MESSAGE_COLUMNS}
          FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
          WHERE c.owner_id = $1 AND c.last_message_id > $2 ORDER BY c.last_message_id ASC LIMIT $3`, [me, at.key, at.size + 1])
     const page = paginate(scope, at, rows, (row) => Number(row.last_message_id))
     const users = await partners(page.items.map((row) => row.partner_id))
+    const more = await extras(page.items, me)
     const result = envelope(request, page, (row) => {
       const user = users.get(row.partner_id)
-      return user === undefined ? null : { ...user, unread_count: row.unread_count, last_message: toMessageJson(row, me) }
+      return user === undefined ? null : { ...user, unread_count: row.unread_count, last_message: toMessageJson(row, me, more) }
     })
     return { ...result, results: result.results.filter((entry) => entry !== null) }
   })
@@ -320,7 +369,7 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
     const result = await pool.query<MessageRow & { kind: number, unread_count: number | null, last_message_id: string | null }>(
       `SELECT 0 AS kind, ${MESSAGE_COLUMNS}, NULL AS unread_count, NULL AS last_message_id FROM (${page}) page
        UNION ALL
-       SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, unread_count, last_message_id FROM dm_conversation WHERE owner_id = $4 AND partner_id = $6`,
+       SELECT 1, ${MESSAGE_COLUMNS.split(', ').map(() => 'NULL').join(', ')}, unread_count, last_message_id FROM dm_conversation WHERE owner_id = $4 AND partner_id = $6`,
       [low, high, at.key, me, at.size + 1, partner])
     const conversation = result.rows.find((row) => row.kind === 1)
     let rows: MessageRow[] = result.rows.filter((row) => row.kind === 0)
@@ -329,7 +378,7 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
       const marked = await inTransaction(async (client) => {
         const changed = await client.query<MessageRow>(
           `UPDATE dm_message SET read_at = $1
-           WHERE recipient_id = $2 AND sender_id = $3 AND read_at IS NULL AND deleted_by_recipient = false AND id <= $4
+           WHERE recipient_id = $2 AND read_at IS NULL AND deleted_by_recipient = false AND unsent_at IS NULL AND sender_id = $3 AND id <= $4
            RETURNING ${MESSAGE_COLUMNS}`, [new Date().toISOString(), me, partner, Number(conversation?.last_message_id ?? 0)])
         if (changed.rows.length > 0) {
           await client.query('UPDATE dm_conversation SET unread_count = unread_count - $1 WHERE owner_id = $2 AND partner_id = $3',
@@ -341,7 +390,9 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
       rows = rows.map((row) => readAt.has(row.id) ? { ...row, read_at: readAt.get(row.id) ?? null } : row)
     }
     if (rows.length === 0 && me !== partner && !(await userExists(partner))) throw new HttpError(404, 'User not found')
-    return envelope(request, paginate(scope, at, rows, (row) => Number(row.id)), (row) => toMessageJson(row, me))
+    const pageOf = paginate(scope, at, rows, (row) => Number(row.id))
+    const more = await extras(pageOf.items, me)
+    return envelope(request, pageOf, (row) => toMessageJson(row, me, more))
   })
 
   app.post('/api/dm/send/:id/', async (request, reply) => {
@@ -365,14 +416,14 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
              SELECT 1 FROM dm_block WHERE (blocker_id = $3 AND blocked_id = $4) OR (blocker_id = $4 AND blocked_id = $3)
            ) AS blocked
          ), message AS (
-           INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key)
+           INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key, reply_to_id)
            SELECT s.user_id, r.user_id, CASE WHEN s.user_id = $1 THEN s.user_id ELSE r.user_id END,
                   CASE WHEN s.user_id = $1 THEN r.user_id ELSE s.user_id END,
-                  CAST($5 AS TEXT), CAST($6 AS TIMESTAMP(3)), CAST($7 AS TEXT)
+                  CAST($5 AS TEXT), CAST($6 AS TIMESTAMP(3)), CAST($7 AS TEXT), CAST($8 AS BIGINT)
            FROM locked s, locked r, blocked b
            WHERE s.user_id = $3 AND r.user_id = $4 AND NOT b.blocked
            ON CONFLICT (sender_id, idempotency_key) DO NOTHING
-           RETURNING id, sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, read_at
+           RETURNING ${MESSAGE_COLUMNS}, user_low_id, user_high_id
          ), conversations AS (
            INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
            SELECT owner_id, partner_id, id, unread FROM (
@@ -386,9 +437,9 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
                THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
              unread_count = dm_conversation.unread_count + excluded.unread_count
          )
-         SELECT m.id, m.sender_id, m.recipient_id, m.content, m.sent_at, m.read_at, b.blocked
+         SELECT ${M_MESSAGE_COLUMNS}, b.blocked
          FROM blocked b LEFT JOIN message m ON true`,
-        [low, high, me, recipient, content, new Date().toISOString(), null])
+        [low, high, me, recipient, content, new Date().toISOString(), null, null])
     } catch (err) {
       if ((err as { code?: string }).code === '23503') throw new HttpError(404, 'User not found')
       throw err
