@@ -248,8 +248,9 @@ export class Service implements DirectMessagesService {
   }
 
   async edits (userId: UserId, messageId: number): Promise<MessageEdit[]> {
-    if (await this.#store.messageFor(userId, messageId) === null) throw new MessageNotFound()
-    return await this.#store.edits(messageId)
+    const edits = await this.#store.edits(userId, messageId)
+    if (edits === null) throw new MessageNotFound()
+    return edits
   }
 
   async unsend (userId: UserId, messageId: number): Promise<void> {
@@ -259,11 +260,12 @@ export class Service implements DirectMessagesService {
       if (locked?.visible === true && locked.message.unsentAt !== null && locked.message.senderId === userId) return null
       const message = this.#changeable(locked, userId, this.#options.unsendWindow, UnsendWindowClosed)
       await this.#store.unsendMessage(tx, message, at)
-      const unsent: Message = { ...message, content: '', unsentAt: at, replyTo: null, reactions: [] }
+      const unsent: StoredMessage = { ...message, content: '', unsentAt: at, replyToId: null, reactionCount: 0 }
       return unsent
     })
     if (tombstone === null) return
-    const { replyToId, reactionCount, ...message } = tombstone as Message & { replyToId?: unknown, reactionCount?: unknown }
+    // A tombstone answers nothing and has no reactions: presenting it reads nothing.
+    const [message] = await this.#store.present([tombstone], userId) as [Message]
     this.#events.emit('messageUnsent', [{ message }])
     this.#publishUpdate(message)
   }

@@ -591,11 +591,14 @@ export class Store {
     }
   }
 
-  /** The earlier versions of a message, oldest first. */
-  async edits (id: number): Promise<MessageEdit[]> {
-    const rows = await this.#db.query<{ content: string, edited_at: Date }>(sql`
-      SELECT content, edited_at FROM dm_message_edit WHERE message_id = ${id} ORDER BY id`)
-    return rows.map((row) => ({ content: row.content, editedAt: dateOf(row.edited_at) as Date }))
+  /** The earlier versions of message `id`, oldest first; null when `viewer` does not see it. */
+  async edits (viewer: UserId, id: number): Promise<MessageEdit[] | null> {
+    // From the message, so that one statement also says whether `viewer` sees it (no row: not).
+    const rows = await this.#db.query<{ content: string | null, edited_at: Date | null }>(sql`
+      SELECT e.content, e.edited_at FROM dm_message m LEFT JOIN dm_message_edit e ON e.message_id = m.id
+      WHERE m.id = ${id} AND ${visibleTo(viewer)} ORDER BY e.id`)
+    if (rows.length === 0) return null
+    return rows.flatMap((row) => row.content === null ? [] : [{ content: row.content, editedAt: dateOf(row.edited_at) as Date }])
   }
 
   /**
