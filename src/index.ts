@@ -17,6 +17,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { EventHub } from './domain/events.js'
 import { Store } from './store/index.js'
 import { StreamHub } from './realtime/stream.js'
+import { startPruning } from './realtime/retention.js'
 import { resolveOptions, type DirectMessagesOptions } from './options.js'
 import { routes } from './http/index.js'
 import { toMessageResponse } from './http/presenters.js'
@@ -47,14 +48,19 @@ const plugin: FastifyPluginAsync<DirectMessagesOptions> = async (fastify, opts) 
     log: fastify.log,
     streamBufferLimit: options.streamBufferLimit,
     maxStreamsPerUser: options.maxStreamsPerUser,
-    present: toMessageResponse
+    present: toMessageResponse,
+    changeRetention: options.changeRetention
   })
   await hub.start()
   // Streams never end by themselves: end them before Fastify waits for in-flight requests.
   fastify.addHook('preClose', async () => { hub.closeAll() })
   fastify.addHook('onClose', async () => { await hub.close() })
+  if (options.changeRetention !== null) {
+    const pruner = startPruning(store, options.changeRetention, fastify.log)
+    fastify.addHook('onClose', async () => { await pruner.stop() })
+  }
 
-  const service = new Service(options, store, new EventHub(fastify.log), (event) => hub.publish(event))
+  const service = new Service(options, store, new EventHub(fastify.log), (event) => hub.publish(event), fastify.log)
   fastify.decorate('directMessages', service)
   // The routes live in their own encapsulated context: their hooks and validator stay there.
   await fastify.register(routes, { prefix: options.prefix, options, service, hub })

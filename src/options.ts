@@ -125,6 +125,12 @@ export interface DirectMessagesOptions {
   reactions?: readonly string[] | null
   /** Most different reactions one message may have (default 20). */
   maxReactionKinds?: number
+  /**
+   * Milliseconds the change log keeps what event streams replay on resume (default 7 days; null:
+   * forever). A stream resumed with a Last-Event-ID older than that gets a `reset` event: the
+   * client reloads its pages, then follows the stream again.
+   */
+  changeRetention?: number | null
 }
 
 /** The databases the plugin runs on. */
@@ -157,6 +163,7 @@ export interface ResolvedOptions {
   unsendWindow: number | null
   reactions: ReadonlySet<string> | null
   maxReactionKinds: number
+  changeRetention: number | null
 }
 
 /** The default pagination key: cursors are still bound to user and list, but forgeable. */
@@ -168,7 +175,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'prisma', 'provider', 'getUserId', 'prefix', 'authenticate', 'allowedRecipients', 'canMessage', 'maxContentLength',
   'userModel', 'userFields', 'cursorSecret', 'userIdType', 'bodyLimit', 'bus', 'sendRateLimit', 'maxStreamsPerUser',
   'heartbeatInterval', 'streamBufferLimit', 'databaseTimeout', 'editWindow', 'unsendWindow', 'reactions', 'maxReactionKinds',
-  'logLevel', 'logSerializers'
+  'changeRetention', 'logLevel', 'logSerializers'
 ] satisfies Array<keyof DirectMessagesOptions | 'logLevel' | 'logSerializers'>)
 
 export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined): ResolvedOptions {
@@ -244,6 +251,10 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
     if (value !== null && (!Number.isSafeInteger(value) || (value as number) < 1)) throw new InvalidOption(`option "${name}" must be a positive integer (milliseconds) or null`)
     return value as number | null
   }
+  const changeRetention = opts.changeRetention === undefined ? 7 * 24 * 3_600_000 : opts.changeRetention
+  if (changeRetention !== null && (!Number.isSafeInteger(changeRetention) || changeRetention < 1000)) {
+    throw new InvalidOption('option "changeRetention" must be an integer of at least 1,000 (milliseconds) or null')
+  }
   const editWindow = windowOf('editWindow')
   const unsendWindow = windowOf('unsendWindow')
   const reactions = opts.reactions ?? null
@@ -259,6 +270,7 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
     unsendWindow,
     reactions: reactions === null ? null : new Set(reactions),
     maxReactionKinds,
+    changeRetention,
     prisma,
     provider,
     providerSource,

@@ -18,7 +18,8 @@ export const PLUGIN_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   dm_user: ['user_id'],
   dm_block: ['id', 'blocker_id', 'blocked_id', 'created_at'],
   dm_message_edit: ['id', 'message_id', 'content', 'edited_at'],
-  dm_reaction: ['id', 'message_id', 'user_id', 'emoji', 'created_at']
+  dm_reaction: ['id', 'message_id', 'user_id', 'emoji', 'created_at'],
+  dm_change: ['id', 'user_id', 'kind', 'message_id', 'partner_id', 'created_at']
 }
 
 /** The columns holding a user id: their type follows the `userIdType` option. */
@@ -27,7 +28,8 @@ export const USER_ID_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   dm_conversation: ['owner_id', 'partner_id'],
   dm_user: ['user_id'],
   dm_block: ['blocker_id', 'blocked_id'],
-  dm_reaction: ['user_id']
+  dm_reaction: ['user_id'],
+  dm_change: ['user_id', 'partner_id']
 }
 
 const SCHEMA_FIX = 'run "npx fastify-directmessages schema", then create and apply a migration ("npx prisma migrate dev")'

@@ -3,7 +3,7 @@
  * and which events leave after the transaction has committed. Reachable from the host's code as
  * `fastify.directMessages`; the HTTP routes are a thin layer over it.
  */
-import type { FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import { CursorCodec, type Direction } from './domain/cursor.js'
 import {
   BlockedByYou, ContentTooLong, EditWindowClosed, EmptyContent, IdempotencyConflict, InternalError, InvalidContent, InvalidIdempotencyKey, InvalidPageSize,
@@ -11,10 +11,10 @@ import {
   RecipientNotAllowed, SelfBlock, SelfMessage, UserNotFound
 } from './domain/errors.js'
 import type { EventHub, EventName, Listener, MessageEvent } from './domain/events.js'
-import { MAX_IDS_PER_EVENT, type BusEvent } from './realtime/bus.js'
+import type { BusEvent } from './realtime/bus.js'
 import { IDEMPOTENCY_KEY } from './domain/ids.js'
 import type { ResolvedOptions } from './options.js'
-import { Store, type LockedMessage, type StoredMessage } from './store/index.js'
+import { lateOutcomeOf, Store, type Executor, type LockedMessage, type StoredMessage } from './store/index.js'
 import type { ConversationSummary, Message, MessageEdit, Page, PageRequest, Partner, Reaction, UnreadConversation, UserId } from './domain/types.js'
 
 /** Items per page of every paginated list, unless the request says otherwise. */
@@ -100,11 +100,13 @@ export class Service implements DirectMessagesService {
   readonly #cursors: CursorCodec
   readonly #options: ResolvedOptions
   readonly #publish: (event: BusEvent) => void
+  readonly #log: FastifyBaseLogger
 
   /**
    * @param publish sends an event to the streams of every instance (after commit, like `events`)
    */
-  constructor (options: ResolvedOptions, store: Store, events: EventHub, publish: (event: BusEvent) => void) {
+  constructor (options: ResolvedOptions, store: Store, events: EventHub, publish: (event: BusEvent) => void, log: FastifyBaseLogger) {
+    this.#log = log
     this.#options = options
     this.#store = store
     this.#events = events
@@ -183,15 +185,19 @@ export class Service implements DirectMessagesService {
   }
 
   async deleteMessage (userId: UserId, messageId: number): Promise<void> {
-    const result = await this.#store.transaction((tx) => this.#store.hideMessage(tx, userId, messageId))
+    const result = await this.#write((tx) => this.#store.hideMessage(tx, userId, messageId), async (result) => {
+      if (result.outcome === 'hidden') this.#publish({ type: 'deleted', user: userId, id: messageId })
+      return result
+    })
     if (result.outcome === 'not-found') throw new MessageNotFound()
-    if (result.outcome === 'hidden') this.#publish({ type: 'deleted', user: userId, id: messageId })
   }
 
   async deleteConversation (userId: UserId, partnerId: UserId): Promise<void> {
-    const hidden = await this.#store.transaction((tx) => this.#store.hideConversation(tx, userId, partnerId))
+    const hidden = await this.#write((tx) => this.#store.hideConversation(tx, userId, partnerId), async (hidden) => {
+      if (hidden > 0) this.#publish({ type: 'conversation-deleted', user: userId, partner: partnerId })
+      return hidden
+    })
     if (hidden === 0) await this.#checkUserExists(userId, partnerId)
-    else this.#publish({ type: 'conversation-deleted', user: userId, partner: partnerId })
   }
 
   async block (userId: UserId, targetId: UserId): Promise<Partner> {
@@ -233,18 +239,19 @@ export class Service implements DirectMessagesService {
   async edit (userId: UserId, messageId: number, content: string): Promise<Message> {
     this.#checkContent(content)
     const at = new Date()
-    const { stored, previousContent } = await this.#store.transaction(async (tx) => {
+    return await this.#write(async (tx) => {
       const message = this.#changeable(await this.#store.lockMessage(tx, userId, messageId), userId, this.#options.editWindow, EditWindowClosed)
       if (message.content === content) return { stored: message, previousContent: null }
       await this.#store.editMessage(tx, message, content, at)
       return { stored: { ...message, content, editedAt: at }, previousContent: message.content }
+    }, async ({ stored, previousContent }) => {
+      const [message] = await this.#store.present([stored], userId) as [Message]
+      if (previousContent !== null) {
+        this.#events.emit('messageEdited', [{ message, previousContent }])
+        this.#publishUpdate(message)
+      }
+      return message
     })
-    const [message] = await this.#store.present([stored], userId) as [Message]
-    if (previousContent !== null) {
-      this.#events.emit('messageEdited', [{ message, previousContent }])
-      this.#publishUpdate(message)
-    }
-    return message
   }
 
   async edits (userId: UserId, messageId: number): Promise<MessageEdit[]> {
@@ -255,39 +262,42 @@ export class Service implements DirectMessagesService {
 
   async unsend (userId: UserId, messageId: number): Promise<void> {
     const at = new Date()
-    const tombstone = await this.#store.transaction(async (tx) => {
+    await this.#write(async (tx) => {
       const locked = await this.#store.lockMessage(tx, userId, messageId)
       if (locked?.visible === true && locked.message.unsentAt !== null && locked.message.senderId === userId) return null
       const message = this.#changeable(locked, userId, this.#options.unsendWindow, UnsendWindowClosed)
       await this.#store.unsendMessage(tx, message, at)
       const unsent: StoredMessage = { ...message, content: '', unsentAt: at, replyToId: null, reactionCount: 0 }
       return unsent
+    }, async (tombstone) => {
+      if (tombstone === null) return
+      // A tombstone answers nothing and has no reactions: presenting it reads nothing.
+      const [message] = await this.#store.present([tombstone], userId) as [Message]
+      this.#events.emit('messageUnsent', [{ message }])
+      this.#publishUpdate(message)
     })
-    if (tombstone === null) return
-    // A tombstone answers nothing and has no reactions: presenting it reads nothing.
-    const [message] = await this.#store.present([tombstone], userId) as [Message]
-    this.#events.emit('messageUnsent', [{ message }])
-    this.#publishUpdate(message)
   }
 
   async react (userId: UserId, messageId: number, emoji: string): Promise<Reaction[]> {
     this.#checkReaction(emoji)
-    const { message, outcome } = await this.#store.transaction(async (tx) => {
+    return await this.#write(async (tx) => {
       const message = this.#reactable(await this.#store.lockMessage(tx, userId, messageId))
-      return { message, outcome: await this.#store.addReaction(tx, message.id, userId, emoji, this.#options.maxReactionKinds, new Date()) }
+      const outcome = await this.#store.addReaction(tx, message, userId, emoji, this.#options.maxReactionKinds, new Date())
+      if (outcome === 'too-many') throw new TooManyReactions(this.#options.maxReactionKinds)
+      return { message, outcome }
+    }, async ({ message, outcome }) => {
+      const changed = outcome === 'added'
+      return await this.#reacted({ ...message, reactionCount: message.reactionCount + (changed ? 1 : 0) }, userId, emoji, changed ? 'reactionAdded' : null)
     })
-    if (outcome === 'too-many') throw new TooManyReactions(this.#options.maxReactionKinds)
-    const changed = outcome === 'added'
-    return await this.#reacted({ ...message, reactionCount: message.reactionCount + (changed ? 1 : 0) }, userId, emoji, changed ? 'reactionAdded' : null)
   }
 
   async unreact (userId: UserId, messageId: number, emoji: string): Promise<Reaction[]> {
     this.#checkReaction(emoji)
-    const { message, removed } = await this.#store.transaction(async (tx) => {
+    return await this.#write(async (tx) => {
       const message = this.#reactable(await this.#store.lockMessage(tx, userId, messageId))
-      return { message, removed: await this.#store.removeReaction(tx, message.id, userId, emoji) }
-    })
-    return await this.#reacted({ ...message, reactionCount: message.reactionCount - (removed ? 1 : 0) }, userId, emoji, removed ? 'reactionRemoved' : null)
+      return { message, removed: await this.#store.removeReaction(tx, message, userId, emoji) }
+    }, async ({ message, removed }) =>
+      await this.#reacted({ ...message, reactionCount: message.reactionCount - (removed ? 1 : 0) }, userId, emoji, removed ? 'reactionRemoved' : null))
   }
 
   on<E extends EventName>(event: E, listener: Listener<E>): void {
@@ -305,18 +315,35 @@ export class Service implements DirectMessagesService {
    */
   async #markRead (userId: UserId, partnerId: UserId, upTo: number | undefined, check = true): Promise<Message[]> {
     if (check && await this.#store.conversationUnreadCount(userId, partnerId) === 0) return []
-    const changed = await this.#store.transaction((tx) => this.#store.markConversationRead(tx, userId, partnerId, new Date(), upTo))
-    if (this.#events.listens('messageRead')) {
-      this.#events.emit('messageRead', changed.map((message): MessageEvent => ({ message, from: message.senderId, to: message.recipientId })))
-    }
-    const readAt = changed[0]?.readAt?.toISOString()
-    if (readAt !== undefined) {
-      for (let i = 0; i < changed.length; i += MAX_IDS_PER_EVENT) {
-        const ids = changed.slice(i, i + MAX_IDS_PER_EVENT).map((message) => message.id)
-        this.#publish({ type: 'read', reader: userId, partner: partnerId, ids, readAt })
+    return await this.#write((tx) => this.#store.markConversationRead(tx, userId, partnerId, new Date(), upTo), async (changed) => {
+      if (this.#events.listens('messageRead')) {
+        this.#events.emit('messageRead', changed.map((message): MessageEvent => ({ message, from: message.senderId, to: message.recipientId })))
       }
+      const readAt = changed[0]?.readAt?.toISOString()
+      // The streams read the messages from the change log: the event only wakes them.
+      if (readAt !== undefined) this.#publish({ type: 'read', reader: userId, partner: partnerId, ids: [], readAt })
+      return changed
+    })
+  }
+
+  /**
+   * Runs a write transaction, then `committed` with what it answered. When the wait for the
+   * database runs out but the transaction commits after all, `committed` runs then (its events
+   * are announced once, late) and the caller still gets the timeout.
+   */
+  async #write<R, T>(fn: (tx: Executor) => Promise<R>, committed: (result: R) => Promise<T>): Promise<T> {
+    let result: R
+    try {
+      result = await this.#store.transaction(fn)
+    } catch (err) {
+      const late = lateOutcomeOf(err)
+      if (late !== undefined) {
+        Promise.resolve(late).then(async (value) => { await committed(value as R) }, () => { /* rolled back: nothing to announce */ })
+          .catch((error: unknown) => { this.#log.warn({ err: error }, 'directMessages: announcing a change that committed after its request gave up failed') })
+      }
+      throw err
     }
-    return changed
+    return await committed(result)
   }
 
   /**

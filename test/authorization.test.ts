@@ -84,7 +84,6 @@ interface World {
 
 interface Answer { status: number, type: unknown, body: string }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const time = (value: unknown): string | null => value === null || value === undefined ? null : value instanceof Date ? value.toISOString() : String(value)
 const answer = (res: LightMyRequestResponse): Answer => ({ status: res.statusCode, type: res.headers['content-type'], body: res.body })
 const partOf = (m: MessageRow, me: number): boolean => m.sender === me || m.recipient === me
@@ -455,28 +454,30 @@ async function attack (t: Test, w: World, me: TestUser): Promise<void> {
     }
   }
 
-  // The event stream resumed after another conversation's message id: only the caller's messages.
+  // The event stream resumed after another user's change id (SSE ids number each user's changes):
+  // a `reset` (reload, then follow), nothing of anyone else's, and only the caller's own ids.
   {
-    const now = await snapshot(db)
-    const mine = visibleTo(now, me.id).map((m) => m.id).sort((a, b) => a - b)
-    const ownIds = new Set([...now.messages.values()].filter((m) => partOf(m, me.id)).map((m) => String(m.id)))
-    for (let i = 0; i < theirs.length; i += STREAMS_AT_ONCE) {
-      const chunk = theirs.slice(i, i + STREAMS_AT_ONCE)
-      const streams = await Promise.all(chunk.map((m, j) => i + j === 0
-        ? openStream(w.base, `${API}/events/?last_event_id=${m.id}`, me.headers)
-        : openStream(w.base, `${API}/events/`, { ...me.headers, 'last-event-id': String(m.id) })))
+    const changes = await query<{ id: number | bigint, user_id: number | string }>(db, 'SELECT id, user_id FROM dm_change ORDER BY id')
+    const ownIds = new Set(changes.filter((c) => String(c.user_id) === String(me.id)).map((c) => String(c.id)))
+    const all = changes.filter((c) => !ownIds.has(String(c.id))).map((c) => Number(c.id))
+    // Every other user's changes would be many streams: an even sample of them, the newest included.
+    const step = Math.max(1, Math.ceil(all.length / 48))
+    const foreign = [...new Set([...all.filter((_, k) => k % step === 0), all[all.length - 1] as number])]
+    t.ok(foreign.length > 0, `${me.username}: other users have changes to resume after`)
+    for (let i = 0; i < foreign.length; i += STREAMS_AT_ONCE) {
+      const chunk = foreign.slice(i, i + STREAMS_AT_ONCE)
+      const streams = await Promise.all(chunk.map((id, j) => i + j === 0
+        ? openStream(w.base, `${API}/events/?last_event_id=${id}`, me.headers)
+        : openStream(w.base, `${API}/events/`, { ...me.headers, 'last-event-id': String(id) })))
       try {
-        await Promise.all(streams.map((stream, j) => {
-          const after = (chunk[j] as MessageRow).id
-          return stream.until((frames) => messageFrames(frames).length >= mine.filter((id) => id > after).length, 3000).catch(() => {})
-        }))
-        await sleep(50)
+        await Promise.all(streams.map((stream) => stream.until((frames) => frames.some((f) => f.event === 'reset'), 3000).catch(() => {})))
         streams.forEach((stream, j) => {
-          const m = chunk[j] as MessageRow
-          const label = `GET /events/ with ${i + j === 0 ? '?last_event_id=' : 'Last-Event-ID: '}${describe(m)}`
+          const label = `GET /events/ with ${i + j === 0 ? '?last_event_id=' : 'Last-Event-ID: '}<change ${chunk[j] as number} of another user>`
           t.equal(stream.status, 200, `${label} as ${me.username}: 200`)
-          t.same(messageFrames(stream.frames).map((f) => (f.data as MessageJson).id), mine.filter((id) => id > m.id), `${label} as ${me.username}: replays only its own messages after that id`)
-          t.same(stream.frames.filter((f) => f.id !== undefined && !ownIds.has(f.id)).map((f) => f.id), [], `${label} as ${me.username}: no SSE id of another conversation`)
+          t.equal(stream.frames[0]?.event, 'reset', `${label} as ${me.username}: starts with a reset (the id is not one of the caller's changes)`)
+          t.same(messageFrames(stream.frames), [], `${label} as ${me.username}: replays nothing`)
+          // 0: the position of a user without changes.
+          t.same(stream.frames.filter((f) => f.id !== undefined && !ownIds.has(f.id) && !(f.id === '0' && ownIds.size === 0)).map((f) => f.id), [], `${label} as ${me.username}: no SSE id but the caller's own changes`)
           t.same(guard(stream.frames), [], `${label} as ${me.username}: shows nothing of a conversation ${me.username} is not part of`)
         })
       } finally {

@@ -3,6 +3,7 @@
 // heavy user's requests is EXPLAINed with its real parameters, and none may read dm_message with a
 // sequential scan. Also: message ids beyond 2^31 survive the round trip on PostgreSQL.
 import t, { type Test } from 'tap'
+import { changesStatement, positionStatement } from '../src/store/change-log.js'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { openDatabase, PG_ADMIN_URL, postgresReachable, type TestDatabase } from './helpers/databases.js'
 import { as, getJson, pathOf, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from './helpers/app.js'
@@ -16,13 +17,17 @@ const BACKGROUND_FIRST = 402
 const USERS = 1000
 const HEAVY_MESSAGES = 36_000
 const BACKGROUND_MESSAGES = 20_000
-/** Statements one request may issue, whatever the data volume (authentication included). */
-const MAX_STATEMENTS = 6
 /**
- * The same for a change of a message (edit, unsend, reaction): its transaction locks the row,
- * checks, writes, and the answer shows the message with its reply preview and reactions.
+ * Statements one request may issue, whatever the data volume (authentication included; a write
+ * also locks its users' dm_user rows and records its change in the change log).
  */
-const MAX_CHANGE_STATEMENTS = 8
+const MAX_STATEMENTS = 7
+/**
+ * The same for a change of a message (edit, unsend, reaction): its transaction locks the users and
+ * the row, checks, writes, records the change, and the answer shows the message with its reply
+ * preview and reactions.
+ */
+const MAX_CHANGE_STATEMENTS = 10
 
 interface PlanNode {
   'Node Type': string
@@ -285,6 +290,41 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
     await explained(t, 'GET /messages/<id>/edits/', bigPartner, { method: 'GET', url: `/api/dm/messages/${id}/edits/` }, 200)
     await explained(t, 'POST /messages/<id>/unsend/', heavy, { method: 'POST', url: `/api/dm/messages/${id}/unsend/` }, 204, MAX_CHANGE_STATEMENTS)
     await explained(t, `POST /send/${BIG_PARTNER}/ with reply_to`, heavy, { method: 'POST', url: `/api/dm/send/${BIG_PARTNER}/`, payload: { content: 'answer', reply_to: id } }, 201)
+  })
+
+  await t.test('a resuming event stream reads a range of the user\'s changes, not their messages', async (t) => {
+    // A change log of the seeded volume: every message a change of both its users, old to new.
+    await db.sql('INSERT INTO dm_user (user_id) SELECT id FROM app_user ON CONFLICT DO NOTHING')
+    await db.sql(`
+      INSERT INTO dm_change (user_id, kind, message_id, partner_id, created_at)
+      SELECT user_id, 1, id, partner_id, sent_at FROM (
+        SELECT sender_id AS user_id, recipient_id AS partner_id, id, sent_at FROM dm_message
+        UNION ALL
+        SELECT recipient_id, sender_id, id, sent_at FROM dm_message
+      ) sides ORDER BY id`)
+    await db.sql('ANALYZE dm_change')
+    const [middle] = await db.sql<{ id: string }>('SELECT id::text AS id FROM dm_change WHERE user_id = $1 ORDER BY id LIMIT 1 OFFSET 20000', [HEAVY])
+    const after = Number(middle?.id)
+    t.ok(after > 0, 'the heavy user has tens of thousands of changes')
+    // A light user too: the planner must then range-scan that user's part of the index, not
+    // walk everyone's changes by id.
+    const light = BACKGROUND_FIRST + 7
+    const [lightMiddle] = await db.sql<{ id: string }>('SELECT id::text AS id FROM dm_change WHERE user_id = $1 ORDER BY id LIMIT 1 OFFSET 5', [light])
+    const lightAfter = Number(lightMiddle?.id)
+    t.ok(lightAfter > 0, 'the light user has a few changes')
+    for (const [label, statement, index] of [
+      ['the heavy user\'s changes after Last-Event-ID, with their messages', changesStatement(HEAVY, after, 500), /^dm_change_/],
+      ['where the heavy user\'s stream stands (is the change still kept, the oldest, the newest)', positionStatement(HEAVY, after), /^dm_change_/],
+      ['a light user\'s changes after Last-Event-ID, with their messages', changesStatement(light, lightAfter, 500), /^dm_change_user_idx$/],
+      ['where a light user\'s stream stands', positionStatement(light, lightAfter), /^dm_change_user_idx$/]
+    ] as const) {
+      const rows = await db.sql<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${statement.text}`, statement.values)
+      const plan = rows[0]?.['QUERY PLAN'][0]?.Plan as PlanNode
+      t.comment(`${label}\n    ${render(plan)}`)
+      const nodes = flatten(plan)
+      t.same(nodes.filter((node) => node['Node Type'] === 'Seq Scan').map((node) => node['Relation Name']), [], `${label}: no Seq Scan`)
+      t.ok(nodes.some((node) => /Index/.test(String(node['Node Type'])) && index.test(String(node['Index Name']))), `${label}: an index scan of dm_change (${String(index)})`)
+    }
   })
 
   await t.test('message ids beyond 2^31', async (t) => {

@@ -85,7 +85,7 @@ for (const kind of ['postgres', 'redis'] as const) {
       first.close()
       const missed = []
       for (let i = 0; i < 5; i++) missed.push(await send(b.app, i % 2 === 0 ? alice : carol, bob, `while away ${i}`))
-      const resumed = await openStream(a.base, '/api/dm/events/', { ...bob.headers, 'last-event-id': String(seen.id) })
+      const resumed = await openStream(a.base, '/api/dm/events/', { ...bob.headers, 'last-event-id': first.lastEventId as string })
       t.teardown(() => resumed.close())
       await resumed.until((f) => messages(f).length === missed.length)
       const live = await send(b.app, alice, bob, 'live after resume')
@@ -107,8 +107,10 @@ for (const kind of ['postgres', 'redis'] as const) {
       const streamed = messages(frames).map((m) => m.id)
       t.same(streamed, ids, 'all 60, each once, in increasing id order')
       t.ok(ids.every((id) => id > Number(before)), 'only the new ones')
+      // The SSE id each message came with (a change id), to resume after.
+      const changeOf = new Map(frames.filter((f) => f.event === 'message').map((f) => [(f.data as { id: number }).id, f.id as string]))
       for (const cut of [ids[9], ids[29], ids[58]] as number[]) {
-        const resumed = await openStream(a.base, '/api/dm/events/', { ...carol.headers, 'last-event-id': String(cut) })
+        const resumed = await openStream(a.base, '/api/dm/events/', { ...carol.headers, 'last-event-id': changeOf.get(cut) as string })
         const expected = ids.filter((id) => id > cut)
         const replayed = messages(await resumed.until((f) => messages(f).length >= expected.length, 3000)).map((m) => m.id)
         await new Promise((resolve) => setTimeout(resolve, 100))

@@ -67,8 +67,8 @@ export const InvalidPageSize = createError<'FST_DM_INVALID_PAGE_SIZE', 400, [num
 /** 400: the `cursor` query parameter is malformed, tampered with, or belongs to another list. */
 export const InvalidCursor = createError('FST_DM_INVALID_CURSOR', 'Invalid cursor', 400)
 
-/** 400: the Last-Event-ID header (or `last_event_id` parameter) is not a message id. */
-export const InvalidLastEventId = createError('FST_DM_INVALID_LAST_EVENT_ID', 'Last-Event-ID must be a message id (decimal digits)', 400)
+/** 400: the Last-Event-ID header (or `last_event_id` parameter) is not an event id. */
+export const InvalidLastEventId = createError('FST_DM_INVALID_LAST_EVENT_ID', 'Last-Event-ID must be an event id (decimal digits)', 400)
 
 /** 406: the client of the event stream does not accept `text/event-stream`. */
 export const NotAcceptable = createError('FST_DM_NOT_ACCEPTABLE', 'This endpoint only produces text/event-stream', 406)

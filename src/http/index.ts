@@ -127,6 +127,9 @@ function invalidUserId (request: FastifyRequest, id: unknown, userIdType: Resolv
  * `0b11` or `1e1` as numbers (and `1e400` as Infinity), and act on an id the client never wrote.
  */
 export const DECIMAL_ID = /^[1-9][0-9]{0,15}$/
+
+/** An SSE event id as the client sends it back: a change id, or 0 (the position of a user without changes). */
+export const EVENT_ID = /^(0|[1-9][0-9]{0,15})$/
 function decimalIdError (params: Record<string, unknown>): { error: Error } | undefined {
   const id = params.id
   if (typeof id === 'string' && !DECIMAL_ID.test(id)) return { error: new Error('params/id must be a positive integer written in decimal digits') }

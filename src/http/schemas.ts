@@ -69,7 +69,7 @@ export const SendHeaders = Type.Object({
 })
 
 export const EventsQuery = Type.Object({
-  last_event_id: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'Resume after this message id, for clients that cannot send the Last-Event-ID header' }))
+  last_event_id: Type.Optional(Type.String({ pattern: '^(0|[1-9][0-9]{0,15})$', description: 'Resume after this event id (the SSE `id` last received), for clients that cannot send the Last-Event-ID header' }))
 })
 
 export function sendBody (maxContentLength: number) {

@@ -1,37 +1,40 @@
 /**
  * Server-sent event streams: this instance's open streams by user, woken by the bus.
  *
- * The database is the source of truth of what a stream shows. A `message` event on the bus only
- * says "user X has something new"; X's streams here then read X's messages after the last id they
- * have sent, oldest first — one read for all of X's streams — and send them with their id as the
- * SSE `id:`. Since every send locks both participants' dm_user rows before drawing the message id
- * (see Store.sendMessage),
- * each user's messages get ids in commit order: once a stream has shown message N, no message
- * below N can still appear. So, whatever order the bus delivers its events in, and across
- * reconnections (Last-Event-ID starts the tail at that id), a stream shows every message exactly
- * once, in order.
+ * The change log (store/change-log.ts) is the source of truth of what a stream shows. An event on
+ * the bus only says "user X has something new"; X's streams here then read X's changes after the
+ * last one they have shown, oldest first — one read for all of X's streams — and send each with
+ * its change id as the SSE `id:`. Each user's changes get ids in commit order (the dm_user lock),
+ * so once a stream has shown change N, no change below N can still appear: whatever order the bus
+ * delivers in, and across reconnections (Last-Event-ID starts the tail at that change), a stream
+ * shows every change exactly once, in order.
  *
- * - `read` events tell a sender which of their messages the partner read; `deleted` events tell a
- *   user's other devices that they hid a message; `message_updated` events carry a message that
- *   was edited, unsent or reacted to. None of these is replayed on resume yet.
+ * - A change shows as `message` (new), `message_updated` (edited, unsent, reacted to, read: the
+ *   message as the receiver now sees it), `deleted` or `conversation_deleted` (the receiver's own
+ *   deletes), and, after the reads of a sender's messages, one `read` summary (no SSE id). A change
+ *   to a message the receiver has hidden since is skipped.
+ * - A stream starts with an `id:` line of its position (no event), so that a client that saw no
+ *   change yet still resumes from where it started.
+ * - A stream resumed after a change the log no longer holds (older than `changeRetention`, or not
+ *   the user's) starts with a `reset` event: the client reloads, then follows the stream.
  * - A stream whose client does not read is closed once `streamBufferLimit` bytes wait in its send
  *   buffer: the server never buffers without limit, and the client resumes with Last-Event-ID.
  * - When the bus goes down, every stream is closed (wake-ups published meanwhile would be lost),
  *   and new streams are refused with 503 until it is back: a stream never silently stops.
  */
 import type { FastifyBaseLogger, FastifyReply } from 'fastify'
-import type { BusEvent, DirectMessagesBus } from './bus.js'
+import { MAX_IDS_PER_EVENT, type BusEvent, type DirectMessagesBus } from './bus.js'
 import { StreamUnavailable, TooManyStreams } from '../domain/errors.js'
-import type { Store } from '../store/index.js'
+import { CHANGE, type Change, type Store } from '../store/index.js'
 import type { Message, UserId } from '../domain/types.js'
 
-/** How many messages one catch-up query reads. */
+/** How many changes one catch-up query reads. */
 const BATCH = 500
 
 /** One SSE frame, as @fastify/sse sends it. */
 interface Frame {
   id?: string
-  event: 'message' | 'message_updated' | 'read' | 'deleted' | 'conversation_deleted'
+  event: 'message' | 'message_updated' | 'read' | 'deleted' | 'conversation_deleted' | 'reset'
   data: unknown
 }
 
@@ -49,7 +52,7 @@ interface Connection {
   user: UserId
   sse: SseContext
   raw: FastifyReply['raw']
-  /** The id of the newest message this stream has shown (or started after). */
+  /** The id of the newest change this stream has shown (or started after). */
   lastSentId: number
 }
 
@@ -70,6 +73,8 @@ export interface StreamHubOptions {
   maxStreamsPerUser: number
   /** The contract's message object, seen by `me`. */
   present: (message: Message, me: UserId) => unknown
+  /** The `changeRetention` option. */
+  changeRetention: number | null
 }
 
 export class StreamHub {
@@ -107,13 +112,16 @@ export class StreamHub {
   }
 
   /**
-   * Streams the user's events on `sse`: first every message after `lastEventId` (when given), then
-   * live. Without `lastEventId` the stream starts after the user's newest message.
+   * Streams the user's events on `sse`: first every change after `lastEventId` (when given), then
+   * live. Without `lastEventId` the stream starts after the user's newest change; with one the
+   * log no longer holds, after a `reset` event.
    */
   async open (user: UserId, sse: SseContext, raw: FastifyReply['raw'], lastEventId: number | null): Promise<void> {
     if (!this.#available || this.#closing) throw new StreamUnavailable()
     if ((this.#users.get(user)?.connections.size ?? 0) >= this.#options.maxStreamsPerUser) throw new TooManyStreams(this.#options.maxStreamsPerUser)
-    const lastSentId = lastEventId ?? await this.#options.store.latestMessageId(user)
+    const position = await this.#options.store.streamPosition(user, lastEventId ?? 0, this.#options.changeRetention)
+    const reset = lastEventId !== null && !position.resumable
+    const lastSentId = lastEventId === null || reset ? position.latest : lastEventId
     const connection: Connection = { user, sse, raw, lastSentId }
     let mine = this.#users.get(user)
     if (mine === undefined) this.#users.set(user, mine = { connections: new Set(), running: false, again: false })
@@ -123,6 +131,9 @@ export class StreamHub {
     // Commit the headers now (the client sees the stream open, the heartbeat starts).
     sse.sendHeaders(200)
     raw.write(': stream open\n\n')
+    if (reset) this.#write(connection, { id: String(lastSentId), event: 'reset', data: { reason: 'the changes after Last-Event-ID are no longer kept: reload, then follow the stream' } })
+    // The position, without an event: a client that sees no change before it reconnects resumes here.
+    else this.#writePosition(connection, lastSentId)
     // The replay, and anything that committed while the stream was being set up.
     this.#wake(user)
   }
@@ -143,43 +154,22 @@ export class StreamHub {
     await this.#options.bus.close()
   }
 
+  /** Every event says whose changes to read: those users' streams here catch up. */
   #deliver (event: BusEvent): void {
     switch (event.type) {
       case 'message':
+      case 'updated':
         this.#wake(event.sender)
         this.#wake(event.recipient)
         return
       case 'read':
-        for (const connection of this.#of(event.partner)) {
-          this.#write(connection, { event: 'read', data: { partner: event.reader, ids: event.ids, read_at: event.readAt } })
-        }
+        this.#wake(event.reader)
+        this.#wake(event.partner)
         return
       case 'deleted':
-        for (const connection of this.#of(event.user)) this.#write(connection, { event: 'deleted', data: { id: event.id } })
-        return
       case 'conversation-deleted':
-        for (const connection of this.#of(event.user)) this.#write(connection, { event: 'conversation_deleted', data: { partner: event.partner } })
-        return
-      case 'updated':
-        for (const user of new Set([event.sender, event.recipient])) {
-          if (this.#of(user).length > 0) this.#sendUpdate(user, event.id)
-        }
+        this.#wake(event.user)
     }
-  }
-
-  /**
-   * A message changed: each of `user`'s streams here gets it as `user` now sees it (one read for
-   * all of them), unless `user` has hidden it.
-   */
-  #sendUpdate (user: UserId, id: number): void {
-    const update = this.#options.store.messageFor(user, id).then((message) => {
-      if (message === null) return
-      const data = this.#options.present(message, user)
-      for (const connection of this.#of(user)) this.#write(connection, { event: 'message_updated', data })
-    }).catch((err: unknown) => {
-      this.#options.log.warn({ err, user, id }, 'directMessages: reading a changed message for its event streams failed')
-    }).finally(() => { this.#catchUps.delete(update) })
-    this.#catchUps.add(update)
   }
 
   /**
@@ -210,9 +200,9 @@ export class StreamHub {
   }
 
   /**
-   * Reads the user's messages after the oldest position among their open streams, and gives each
+   * Reads the user's changes after the oldest position among their open streams, and gives each
    * stream those after its own. A stream opened during the read woke the user again: the next
-   * read starts from its position, so no stream skips a message.
+   * read starts from its position, so no stream skips a change.
    */
   async #catchUp (user: UserId, streams: UserStreams): Promise<void> {
     do {
@@ -220,17 +210,67 @@ export class StreamHub {
       const open = [...streams.connections].filter((connection) => connection.sse.isConnected)
       if (open.length === 0) return
       const from = Math.min(...open.map((connection) => connection.lastSentId))
-      const messages = await this.#options.store.messagesAfter(user, from, BATCH)
-      const frames = messages.map((message): Frame => ({ id: String(message.id), event: 'message', data: this.#options.present(message, user) }))
+      const changes = await this.#options.store.changesAfter(user, from, BATCH)
+      const frames = this.#framesOf(user, changes)
+      const last = changes[changes.length - 1]?.id
       for (const connection of open) {
-        for (const [i, message] of messages.entries()) {
-          if (message.id <= connection.lastSentId) continue
-          if (!this.#write(connection, frames[i] as Frame)) break
-          connection.lastSentId = message.id
+        let written = true
+        const start = connection.lastSentId
+        for (const { after, frame } of frames) {
+          if (after <= start) continue
+          if (!(written = this.#write(connection, frame))) break
+          if (frame.id !== undefined) connection.lastSentId = after
         }
+        // Changes that showed nothing (messages hidden since) are behind this stream too: its
+        // client is told (an id without an event), so that it does not resume before them.
+        if (written && last !== undefined && last > connection.lastSentId && this.#writePosition(connection, last)) connection.lastSentId = last
       }
-      if (messages.length === BATCH) streams.again = true
+      if (changes.length === BATCH) streams.again = true
     } while (streams.again && streams.connections.size > 0)
+  }
+
+  /**
+   * The frames of `user`'s changes, each with the change id it follows (`after`): a `read`
+   * summary follows the last read of a run of reads of the same partner at the same time.
+   */
+  #framesOf (user: UserId, changes: Change[]): Array<{ after: number, frame: Frame }> {
+    const frames: Array<{ after: number, frame: Frame }> = []
+    let reads: { partner: UserId, readAt: string, ids: number[], after: number } | null = null
+    const flush = (): void => {
+      if (reads === null) return
+      for (let i = 0; i < reads.ids.length; i += MAX_IDS_PER_EVENT) {
+        frames.push({ after: reads.after, frame: { event: 'read', data: { partner: reads.partner, ids: reads.ids.slice(i, i + MAX_IDS_PER_EVENT), read_at: reads.readAt } } })
+      }
+      reads = null
+    }
+    for (const change of changes) {
+      const { message } = change
+      const id = String(change.id)
+      // A read of one of the user's own messages: part of the partner's read summary.
+      const readOfMine = change.kind === CHANGE.read && message?.senderId === user && message.readAt !== null ? message : null
+      if (reads !== null && (readOfMine === null || readOfMine.recipientId !== reads.partner || readOfMine.readAt?.toISOString() !== reads.readAt)) flush()
+      switch (change.kind) {
+        case CHANGE.message:
+          if (message !== null) frames.push({ after: change.id, frame: { id, event: 'message', data: this.#options.present(message, user) } })
+          break
+        case CHANGE.updated:
+        case CHANGE.read:
+          if (message !== null) frames.push({ after: change.id, frame: { id, event: 'message_updated', data: this.#options.present(message, user) } })
+          break
+        case CHANGE.deleted:
+          frames.push({ after: change.id, frame: { id, event: 'deleted', data: { id: change.messageId } } })
+          break
+        case CHANGE.conversationDeleted:
+          frames.push({ after: change.id, frame: { id, event: 'conversation_deleted', data: { partner: change.partnerId } } })
+      }
+      if (readOfMine !== null) {
+        reads ??= { partner: readOfMine.recipientId, readAt: (readOfMine.readAt as Date).toISOString(), ids: [], after: change.id }
+        reads.ids.push(readOfMine.id)
+        reads.after = change.id
+      }
+    }
+    flush()
+    return frames
   }
 
   /**
@@ -250,9 +290,11 @@ export class StreamHub {
     return true
   }
 
-  #of (user: UserId): Connection[] {
-    const streams = this.#users.get(user)
-    return streams === undefined ? [] : [...streams.connections]
+  /** Writes an `id:` line without an event (browsers keep it as the Last-Event-ID, dispatch nothing). */
+  #writePosition (connection: Connection, id: number): boolean {
+    if (!connection.sse.isConnected) return false
+    connection.raw.write(`id: ${id}\n\n`)
+    return true
   }
 
   #forget (connection: Connection): void {

@@ -17,14 +17,16 @@ import type { Message, MessageEdit, Partner, Reaction, ReplyPreview, UserId } fr
 import type { ResolvedOptions } from '../options.js'
 import { bounded, lateOutcomeOf, prismaDatabase, type Database, type Executor } from './database.js'
 import { isForeignKeyViolation } from './errors.js'
+import { CHANGE, changesStatement, lockParticipantsStatement, lockUsersStatement, positionStatement, readStatement, recordStatement, type ChangeKind, type ChangeRow } from './change-log.js'
 import * as postgres from './postgres.js'
 import * as sqlite from './sqlite.js'
 import {
   blockBetween, CONVERSATION_UPSERT, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS,
-  sql, unreadBy, visibleTo
+  sql, unreadBy, visibleTo, type Sql
 } from './sql.js'
 
-export type { Executor } from './database.js'
+export { lateOutcomeOf, type Executor } from './database.js'
+export { CHANGE, type ChangeKind } from './change-log.js'
 export { isDatabaseUnavailable, isForeignKeyViolation, isTransientConflict } from './errors.js'
 
 /** The newest-first sentinel: larger than any message id the plugin hands out (2^53 - 1). */
@@ -114,6 +116,24 @@ export type HideResult =
   | { outcome: 'hidden', message: Message }
   | { outcome: 'already-hidden' }
   | { outcome: 'not-found' }
+
+/** A change of a user's, as their event streams show it. */
+export interface Change {
+  id: number
+  kind: ChangeKind
+  messageId: number | null
+  partnerId: UserId | null
+  /** The message as the user sees it now; null when they no longer see it (or it is not about one). */
+  message: Message | null
+}
+
+/** Where a stream resuming after a change stands. */
+export interface StreamPosition {
+  /** Whether the change it resumes after is still in the log (or, for 0, nothing was pruned). */
+  resumable: boolean
+  /** The id of the user's newest change (0: none). */
+  latest: number
+}
 
 /** Reads a user id column: a number, or a string with `userIdType: 'string'`. */
 type UserIdOf = (value: unknown) => UserId
@@ -241,6 +261,10 @@ export class Store {
           INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
           VALUES (${low}, ${high}, ${message.id}, ${lowUnread}), (${high}, ${low}, ${message.id}, ${1 - lowUnread})
           ${CONVERSATION_UPSERT}`)
+        await this.#record(tx, [
+          { user: senderId, kind: CHANGE.message, messageId: message.id, partnerId: recipientId },
+          { user: recipientId, kind: CHANGE.message, messageId: message.id, partnerId: senderId }
+        ])
         return { outcome: 'created', message }
       })
     }
@@ -350,9 +374,13 @@ export class Store {
    * that changed.
    */
   async markConversationRead (tx: Executor, owner: UserId, partner: UserId, readAt: Date, upTo: number = NEWEST): Promise<Message[]> {
+    const unread = sql`${unreadBy(owner)} AND sender_id = ${partner} AND id <= ${upTo}`
+    // The users' locks first: no other write concerning them can change what `unread` selects
+    // between the change log's insert and the update.
+    await this.#lockUsers(tx, [owner, partner])
+    await tx.execute(readStatement(unread, this.#time(readAt)))
     const rows = await tx.query<MessageRow>(sql`
-      UPDATE dm_message SET read_at = ${readAt}
-      WHERE ${unreadBy(owner)} AND sender_id = ${partner} AND id <= ${upTo}
+      UPDATE dm_message SET read_at = ${readAt} WHERE ${unread}
       RETURNING ${MESSAGE_COLUMNS}`)
     if (rows.length > 0) {
       await tx.execute(sql`
@@ -373,6 +401,7 @@ export class Store {
    * message that a concurrent transaction hid meanwhile (PostgreSQL, READ COMMITTED).
    */
   async hideMessage (tx: Executor, owner: UserId, id: number): Promise<HideResult> {
+    await this.#lockUsers(tx, [owner])
     const rows = await tx.query<MessageRow>(sql`
       UPDATE dm_message SET
         deleted_by_sender = (deleted_by_sender OR sender_id = ${owner}),
@@ -386,6 +415,7 @@ export class Store {
     }
     const message = toMessage(rows[0] as MessageRow, this.#uid)
     const partner = message.senderId === owner ? message.recipientId : message.senderId
+    await this.#record(tx, [{ user: owner, kind: CHANGE.deleted, messageId: id, partnerId: partner }])
     const unreadDelta = message.recipientId === owner && message.readAt === null && message.unsentAt === null ? 1 : 0
     const conversation = await tx.query<{ last_message_id: bigint | number | null }>(sql`
       UPDATE dm_conversation SET unread_count = unread_count - ${unreadDelta}
@@ -409,6 +439,7 @@ export class Store {
    */
   async hideConversation (tx: Executor, owner: UserId, partner: UserId): Promise<number> {
     const [low, high] = pair(owner, partner)
+    await this.#lockUsers(tx, [owner])
     const hidden = await tx.execute(sql`
       UPDATE dm_message SET
         deleted_by_sender = (deleted_by_sender OR sender_id = ${owner}),
@@ -421,6 +452,7 @@ export class Store {
         last_message_id = (${newestVisible(owner, low, high)}),
         unread_count = (SELECT COUNT(*) FROM dm_message WHERE ${unreadBy(owner)} AND sender_id = ${partner})
       WHERE owner_id = ${owner} AND partner_id = ${partner}`)
+    if (hidden > 0) await this.#record(tx, [{ user: owner, kind: CHANGE.conversationDeleted, messageId: null, partnerId: partner }])
     return hidden
   }
 
@@ -456,33 +488,6 @@ export class Store {
     return rows.map((row) => ({ id: Number(row.id), blockedId: this.#uid(row.blocked_id) }))
   }
 
-  /** The id of the newest message `user` sent or received (hidden or not); 0 when none. */
-  async latestMessageId (user: UserId): Promise<number> {
-    const rows = await this.#db.query<{ id: bigint | number | null }>(sql`
-      SELECT MAX(id) AS id FROM (
-        SELECT MAX(id) AS id FROM dm_message WHERE sender_id = ${user}
-        UNION ALL
-        SELECT MAX(id) AS id FROM dm_message WHERE recipient_id = ${user}
-      ) latest`)
-    return Number(rows[0]?.id ?? 0)
-  }
-
-  /**
-   * `owner`'s messages (sent or received, not hidden by `owner`) with ids above `after`, oldest
-   * first, at most `limit`: the tail an event stream has not shown yet. Two index range scans.
-   */
-  async messagesAfter (owner: UserId, after: number, limit: number): Promise<Message[]> {
-    const rows = await this.#db.query<MessageRow>(sql`
-      SELECT * FROM (
-        SELECT ${MESSAGE_COLUMNS} FROM dm_message
-        WHERE sender_id = ${owner} AND id > ${after} AND deleted_by_sender = false
-        UNION ALL
-        SELECT ${MESSAGE_COLUMNS} FROM dm_message
-        WHERE recipient_id = ${owner} AND id > ${after} AND deleted_by_recipient = false
-      ) mine ORDER BY id LIMIT ${limit}`)
-    return await this.present(rows.map((row) => toMessage(row, this.#uid)), owner)
-  }
-
   /** The display fields of the given users, keyed by id; unknown ids are absent. */
   async partners (ids: readonly UserId[]): Promise<Map<UserId, Partner>> {
     const found = new Map<UserId, Partner>()
@@ -508,9 +513,9 @@ export class Store {
   }
 
   /**
-   * Completes messages as `viewer` sees them: the previews of the messages they answer and their
-   * reactions, in at most two statements whatever their number (none when no message answers one
-   * or has reactions).
+   * Completes messages as `viewer` sees them: the previews of the messages they answer (none of
+   * one they have hidden: `reply_to` null) and their reactions, in at most two statements whatever
+   * their number (none when no message answers one or has reactions).
    */
   async present (messages: StoredMessage[], viewer: UserId, db: Executor = this.#db): Promise<Message[]> {
     const replyIds = [...new Set(messages.flatMap((message) => message.replyToId === null ? [] : [message.replyToId]))]
@@ -518,7 +523,7 @@ export class Store {
     const previews = new Map<number, ReplyPreview>()
     if (replyIds.length > 0) {
       const rows = await db.query<{ id: bigint | number, sender_id: number | string, content: string, unsent_at: Date | null }>(sql`
-        SELECT id, sender_id, content, unsent_at FROM dm_message WHERE id IN (${join(replyIds)})`)
+        SELECT id, sender_id, content, unsent_at FROM dm_message WHERE id IN (${join(replyIds)}) AND ${visibleTo(viewer)}`)
       for (const row of rows) {
         const unsent = row.unsent_at !== null
         previews.set(Number(row.id), { id: Number(row.id), senderId: this.#uid(row.sender_id), content: unsent ? '' : previewOf(row.content), unsent })
@@ -556,6 +561,8 @@ export class Store {
    * `viewer` takes no part in it.
    */
   async lockMessage (tx: Executor, viewer: UserId, id: number): Promise<LockedMessage | null> {
+    // The participants' dm_user rows before the message (the order every write takes).
+    await tx.execute(lockParticipantsStatement(viewer, id))
     const rows = await tx.query<MessageRow & { visible: boolean | number | bigint }>(sql`
       UPDATE dm_message SET reaction_count = reaction_count WHERE id = ${id} AND (sender_id = ${viewer} OR recipient_id = ${viewer})
       RETURNING ${MESSAGE_COLUMNS}, CASE WHEN ${visibleTo(viewer)} THEN 1 ELSE 0 END AS visible`)
@@ -574,6 +581,7 @@ export class Store {
   async editMessage (tx: Executor, message: Message, content: string, at: Date): Promise<void> {
     await tx.execute(sql`INSERT INTO dm_message_edit (message_id, content, edited_at) VALUES (${message.id}, ${message.content}, ${at})`)
     await tx.execute(sql`UPDATE dm_message SET content = ${content}, edited_at = ${at} WHERE id = ${message.id}`)
+    await this.#recordUpdate(tx, message)
   }
 
   /**
@@ -589,6 +597,7 @@ export class Store {
       await tx.execute(sql`
         UPDATE dm_conversation SET unread_count = unread_count - 1 WHERE owner_id = ${message.recipientId} AND partner_id = ${message.senderId}`)
     }
+    await this.#recordUpdate(tx, message)
   }
 
   /** The earlier versions of message `id`, oldest first; null when `viewer` does not see it. */
@@ -605,7 +614,8 @@ export class Store {
    * `user` reacts to a locked message with `emoji`: answers whether it was added ('added'), was
    * there already ('unchanged'), or would be one kind more than `maxKinds` ('too-many').
    */
-  async addReaction (tx: Executor, messageId: number, user: UserId, emoji: string, maxKinds: number, at: Date): Promise<'added' | 'unchanged' | 'too-many'> {
+  async addReaction (tx: Executor, message: Message, user: UserId, emoji: string, maxKinds: number, at: Date): Promise<'added' | 'unchanged' | 'too-many'> {
+    const messageId = message.id
     const [kinds] = await tx.query<{ kinds: bigint | number, same: bigint | number | null, mine: bigint | number | null }>(sql`
       SELECT COUNT(DISTINCT emoji) AS kinds, SUM(CASE WHEN emoji = ${emoji} THEN 1 ELSE 0 END) AS same,
              SUM(CASE WHEN emoji = ${emoji} AND user_id = ${user} THEN 1 ELSE 0 END) AS mine
@@ -614,15 +624,95 @@ export class Store {
     if (Number(kinds?.same ?? 0) === 0 && Number(kinds?.kinds ?? 0) >= maxKinds) return 'too-many'
     await tx.execute(sql`INSERT INTO dm_reaction (message_id, user_id, emoji, created_at) VALUES (${messageId}, ${user}, ${emoji}, ${at})`)
     await tx.execute(sql`UPDATE dm_message SET reaction_count = reaction_count + 1 WHERE id = ${messageId}`)
+    await this.#recordUpdate(tx, message)
     return 'added'
   }
 
   /** `user` takes back their `emoji` reaction to a locked message; answers whether there was one. */
-  async removeReaction (tx: Executor, messageId: number, user: UserId, emoji: string): Promise<boolean> {
+  async removeReaction (tx: Executor, message: Message, user: UserId, emoji: string): Promise<boolean> {
+    const messageId = message.id
     const removed = await tx.execute(sql`DELETE FROM dm_reaction WHERE message_id = ${messageId} AND user_id = ${user} AND emoji = ${emoji}`)
     if (removed === 0) return false
     await tx.execute(sql`UPDATE dm_message SET reaction_count = reaction_count - ${removed} WHERE id = ${messageId}`)
+    await this.#recordUpdate(tx, message)
     return true
+  }
+
+  /**
+   * Where a stream of `user` resuming after change `after` stands (one statement): resumable when
+   * that change is still in the log — for 0 (a client that had seen no change), when the user's
+   * oldest change is younger than `retention` (older ones may have been pruned) — and the user's
+   * newest change.
+   */
+  async streamPosition (user: UserId, after: number, retention: number | null): Promise<StreamPosition> {
+    const [row] = await this.#db.query<{ found: bigint | number, oldest: Date | string | number | null, latest: bigint | number | null }>(positionStatement(user, after))
+    const latest = Number(row?.latest ?? 0)
+    if (after !== 0) return { resumable: Number(row?.found ?? 0) > 0, latest }
+    const oldest = dateOf(row?.oldest ?? null)
+    return { resumable: oldest === null || retention === null || oldest.getTime() > Date.now() - retention, latest }
+  }
+
+  /**
+   * `user`'s changes after change `after`, oldest first, at most `limit`, each with its message as
+   * `user` sees it now (one index range scan of the user's changes, joined to their messages),
+   * completed by Store.present.
+   */
+  async changesAfter (user: UserId, after: number, limit: number): Promise<Change[]> {
+    const rows = await this.#db.query<MessageRow & { change_id: bigint | number, kind: bigint | number, change_message_id: bigint | number | null, change_partner_id: number | string | null }>(
+      changesStatement(user, after, limit))
+    const stored = new Map<number, StoredMessage>()
+    for (const row of rows) if (row.id !== null && !stored.has(Number(row.id))) stored.set(Number(row.id), toMessage(row, this.#uid))
+    const messages = new Map((await this.present([...stored.values()], user)).map((message) => [message.id, message]))
+    return rows.map((row) => ({
+      id: Number(row.change_id),
+      kind: Number(row.kind) as ChangeKind,
+      messageId: row.change_message_id === null ? null : Number(row.change_message_id),
+      partnerId: row.change_partner_id === null ? null : this.#uid(row.change_partner_id),
+      message: row.id === null ? null : messages.get(Number(row.id)) ?? null
+    }))
+  }
+
+  /**
+   * Deletes up to `limit` changes older than `before`, oldest first from change `after` on, but
+   * each user's newest (what tells a resuming stream its position is still known). Answers the
+   * id of the last change it looked at (where the next call starts), or null when none it looked
+   * at was old enough (nothing more to prune now).
+   */
+  async pruneChanges (before: Date, after: number, limit: number): Promise<number | null> {
+    const rows = await this.#db.query<{ id: bigint | number, created_at: Date | string | number }>(sql`
+      SELECT id, created_at FROM dm_change WHERE id > ${after} ORDER BY id LIMIT ${limit}`)
+    const old: number[] = []
+    for (const row of rows) {
+      if ((dateOf(row.created_at) as Date).getTime() >= before.getTime()) break
+      old.push(Number(row.id))
+    }
+    if (old.length === 0) return null
+    await this.#db.execute(sql`
+      DELETE FROM dm_change WHERE id IN (${join(old)})
+        AND EXISTS (SELECT 1 FROM dm_change newer WHERE newer.user_id = dm_change.user_id AND newer.id > dm_change.id)`)
+    return old[old.length - 1] as number
+  }
+
+  /** Locks (or creates) the dm_user rows of `users` (see change-log.ts). */
+  async #lockUsers (tx: Executor, users: UserId[]): Promise<void> {
+    await tx.execute(lockUsersStatement(users))
+  }
+
+  async #record (tx: Executor, rows: ChangeRow[]): Promise<void> {
+    await tx.execute(recordStatement(rows, this.#time(new Date())))
+  }
+
+  /** Records a change to a message for both participants (their streams decide whether they still see it). */
+  async #recordUpdate (tx: Executor, message: Message): Promise<void> {
+    await this.#record(tx, [
+      { user: message.senderId, kind: CHANGE.updated, messageId: message.id, partnerId: message.recipientId },
+      { user: message.recipientId, kind: CHANGE.updated, messageId: message.id, partnerId: message.senderId }
+    ])
+  }
+
+  /** A time as a statement's value: typed for PostgreSQL, where a bare parameter in a SELECT list has none. */
+  #time (at: Date): Sql {
+    return this.#provider === 'postgresql' ? sql`CAST(${at} AS TIMESTAMP(3))` : sql`${at}`
   }
 
   /**

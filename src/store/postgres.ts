@@ -1,10 +1,12 @@
 /** What PostgreSQL does its own way: the one-statement send, and the catalog query. */
 import type { UserId } from '../domain/types.js'
+import { CHANGE, kind } from './change-log.js'
 import { blockBetween, CONVERSATION_UPSERT, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, sql, type Sql } from './sql.js'
 
 /**
  * A send as one statement of data-modifying CTEs: lock (or create) both users' dm_user rows,
- * check blocks, insert the message, bring both conversation rows up to date. Answers one row:
+ * check blocks, insert the message, bring both conversation rows up to date, record the new message
+ * in both users' change logs. Answers one row:
  * `blocked`, and the message's columns (null when blocked, or when the idempotency key was taken).
  *
  * The message row is built from a join of both locked dm_user rows, so it cannot exist (and its id
@@ -35,6 +37,11 @@ export function sendStatement (senderId: UserId, recipientId: UserId, low: UserI
         SELECT user_high_id, user_low_id, id, CASE WHEN recipient_id = user_high_id THEN 1 ELSE 0 END FROM message
       ) sides
       ${CONVERSATION_UPSERT}
+    ), changes AS (
+      INSERT INTO dm_change (user_id, kind, message_id, partner_id, created_at)
+      SELECT sender_id, ${kind(CHANGE.message)}, id, recipient_id, sent_at FROM message
+      UNION ALL
+      SELECT recipient_id, ${kind(CHANGE.message)}, id, sender_id, sent_at FROM message
     )
     SELECT ${M_MESSAGE_COLUMNS}, b.blocked
     FROM blocked b LEFT JOIN message m ON true`
@@ -44,4 +51,4 @@ export function sendStatement (senderId: UserId, recipientId: UserId, low: UserI
 export const CATALOG = sql`
   SELECT CAST(table_name AS TEXT) AS table_name, CAST(column_name AS TEXT) AS column_name, CAST(data_type AS TEXT) AS data_type
   FROM information_schema.columns
-  WHERE table_schema = current_schema() AND table_name IN ('dm_message', 'dm_conversation', 'dm_user', 'dm_block', 'dm_message_edit', 'dm_reaction')`
+  WHERE table_schema = current_schema() AND table_name IN ('dm_message', 'dm_conversation', 'dm_user', 'dm_block', 'dm_message_edit', 'dm_reaction', 'dm_change')`

@@ -17,8 +17,15 @@ export interface SseStream {
   frames: SseFrame[]
   /** Comment lines received so far (heartbeats). */
   comments: string[]
+  /**
+   * The last `id:` the stream gave, as a browser's EventSource keeps it (also from a block
+   * without data, such as the position a stream starts with): what a client resumes with.
+   */
+  readonly lastEventId: string | undefined
   /** Resolves with the frames once `predicate` holds for them; rejects after `timeout` ms. */
   until(predicate: (frames: SseFrame[]) => boolean, timeout?: number): Promise<SseFrame[]>
+  /** Resolves with the position the stream started at (its first `id:`). */
+  position(timeout?: number): Promise<string>
   /** Resolves when the server ends the stream. */
   ended: Promise<void>
   /** Stops reading from the socket (a stalled client) without closing it. */
@@ -35,6 +42,7 @@ export function openStream (base: string, path: string, headers: Record<string, 
       const comments: string[] = []
       const waiters = new Set<() => void>()
       let buffer = ''
+      let lastEventId: string | undefined
       let resolveEnded: () => void = () => {}
       const ended = new Promise<void>((resolve) => { resolveEnded = resolve })
       res.setEncoding('utf8')
@@ -48,7 +56,7 @@ export function openStream (base: string, path: string, headers: Record<string, 
           const data: string[] = []
           for (const line of block.split('\n')) {
             if (line.startsWith(':')) comments.push(line.slice(1).trim())
-            else if (line.startsWith('id:')) frame.id = line.slice(3).trim()
+            else if (line.startsWith('id:')) lastEventId = frame.id = line.slice(3).trim()
             else if (line.startsWith('event:')) frame.event = line.slice(6).trim()
             else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
           }
@@ -66,11 +74,12 @@ export function openStream (base: string, path: string, headers: Record<string, 
       res.on('error', finish)
       let done = false
       ended.then(() => { done = true }, () => {})
-      resolve({
+      const stream: SseStream = {
         status: res.statusCode ?? 0,
         headers: res.headers,
         frames,
         comments,
+        get lastEventId () { return lastEventId },
         ended,
         until (predicate, timeout = 5000) {
           return new Promise((resolve, reject) => {
@@ -83,10 +92,15 @@ export function openStream (base: string, path: string, headers: Record<string, 
             check()
           })
         },
+        async position (timeout = 5000) {
+          await stream.until(() => lastEventId !== undefined, timeout)
+          return lastEventId as string
+        },
         stall () { res.pause(); res.socket.pause() },
         resume () { res.socket.resume(); res.resume() },
         close () { req.destroy(); res.destroy() }
-      })
+      }
+      resolve(stream)
     })
     req.on('error', reject)
     req.end()

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import sseModule, { type SSEPluginOptions } from '@fastify/sse'
 import { InvalidLastEventId, NotAcceptable } from '../../domain/errors.js'
-import { DECIMAL_ID, type RouteContext, type RouteInstance } from '../../http/index.js'
+import { EVENT_ID, type RouteContext, type RouteInstance } from '../../http/index.js'
 import { eventSchemas } from './schemas.js'
 
 /**
@@ -25,7 +25,7 @@ export async function eventRoutes (fastify: RouteInstance, { options, hub, both,
     const me = caller(request)
     const header = request.headers['last-event-id']
     const lastEventId = header ?? request.query.last_event_id
-    if (lastEventId !== undefined && (typeof lastEventId !== 'string' || !DECIMAL_ID.test(lastEventId))) throw new InvalidLastEventId()
+    if (lastEventId !== undefined && (typeof lastEventId !== 'string' || !EVENT_ID.test(lastEventId))) throw new InvalidLastEventId()
     await hub.open(me, reply.sse, reply.raw, lastEventId === undefined ? null : Number(lastEventId))
   }), { schema: schemas.events })
 }

@@ -6,12 +6,14 @@ export function eventSchemas () {
   return {
     events: {
       ...describe('Real-time event stream', [
-        'A `text/event-stream` of the caller\'s events, as they happen:',
-        '`message` (a message sent to or by the caller; data: the message object; SSE `id`: the message id),',
-        '`read` (the partner read messages the caller sent; data: `{partner, ids, read_at}`) and',
+        'A `text/event-stream` of the caller\'s changes, as they commit, each with an SSE `id` (the change id, increasing):',
+        '`message` (a message sent to or by the caller; data: the message object),',
+        '`message_updated` (a message was edited, unsent, reacted to or read; data: the message object as the caller now sees it),',
         '`deleted` (the caller hid a message on another device; data: `{id}`),',
-        '`conversation_deleted` (the caller deleted a conversation on another device; data: `{partner}`).',
-        'Reconnecting with `Last-Event-ID` (or `?last_event_id=`) first replays every message missed since that id.',
+        '`conversation_deleted` (the caller deleted a conversation on another device; data: `{partner}`);',
+        'after reads of the caller\'s messages, `read` (no SSE id; data: `{partner, ids, read_at}`).',
+        'Reconnecting with `Last-Event-ID` (or `?last_event_id=`) first replays every change since that id;',
+        'an id whose changes are no longer kept (option `changeRetention`) gets `reset` first: reload, then follow the stream.',
         'Comment lines keep idle streams alive.'
       ].join(' ')),
       querystring: EventsQuery,
