@@ -191,6 +191,11 @@ async function outageTests (bin: string): Promise<void> {
     })
     const bareAnnounced: number[] = []
     bare.directMessages.on('messageSent', ({ message }) => { bareAnnounced.push(message.id) })
+    // The other changes, announced once each too: edits and reactions of a message sent before.
+    const edited: string[] = []
+    const reacted: string[] = []
+    bare.directMessages.on('messageEdited', ({ message }) => { edited.push(message.content) })
+    bare.directMessages.on('reactionAdded', ({ emoji }) => { reacted.push(emoji) })
     t.teardown(async () => {
       await bare.close()
       await Promise.race([unbounded.$disconnect(), sleep(2000)])
@@ -203,6 +208,13 @@ async function outageTests (bin: string): Promise<void> {
     const keys = Array.from({ length: 60 }, (_, i) => `frozen-${i}`)
     // Some traffic before, so that the pools hold connections the freeze will leave hanging.
     for (const key of keys.slice(0, 5)) await db.attempt(key)
+    const target = (await bare.inject({ method: 'POST', url: `/send/${db.ben.id}/`, headers: { 'x-user': String(db.ann.id) }, payload: { content: 'to be edited' } })).json<{ id: number }>().id
+    let edits = 0
+    const changeRequests = [
+      // Each edit a new content: every one that commits is one more version.
+      (): InjectOptions => ({ method: 'PATCH', url: `/messages/${target}/`, headers: { 'x-user': String(db.ann.id) }, payload: { content: `edit ${++edits}` } }),
+      (): InjectOptions => ({ method: 'PUT', url: `/messages/${target}/reactions/${encodeURIComponent('👍')}/`, headers: { 'x-user': String(db.ben.id) } })
+    ]
     t.same(db.statuses, [201, 201, 201, 201, 201], 'sends succeed before the freeze')
     t.equal((await bare.inject(bareRequests[0] as InjectOptions)).statusCode, 200, 'the bare host answers before the freeze')
     db.statuses.length = 0
@@ -223,10 +235,10 @@ async function outageTests (bin: string): Promise<void> {
             else await db.attempt(key)
           }
         }),
-        ...bareRequests.map(async (request) => {
+        ...[...bareRequests.map((request) => () => request as InjectOptions), ...changeRequests].map(async (request) => {
           while (Date.now() < until) {
             const started = Date.now()
-            const res = await bare.inject(request as InjectOptions)
+            const res = await bare.inject(request())
             bareAnswers.push({ status: res.statusCode, code: res.json<{ code: string }>().code, retryAfter: res.headers['retry-after'], ms: Date.now() - started })
           }
         })
@@ -253,8 +265,29 @@ async function outageTests (bin: string): Promise<void> {
     }
     t.equal(bareSend, 201, 'the bare host\'s send is acknowledged once the server is back')
     // Sends that timed out may have committed when the server woke: retrying with their keys finds them.
-    await db.settle(keys, 1, bareAnnounced)
+    await db.settle(keys, 2, bareAnnounced)
     t.ok(db.announced.length > 0, 'the example announced its sends')
+
+    // Edits and reactions that timed out but committed when the server woke were announced then, once.
+    const check = new pg.Client({ connectionString: db.url })
+    await check.connect()
+    t.teardown(() => check.end())
+    const versions = async (): Promise<{ edits: number, reactions: number, content: string }> => {
+      const [row] = (await check.query<{ edits: number, reactions: number, content: string }>(`
+        SELECT (SELECT COUNT(*)::int FROM dm_message_edit WHERE message_id = $1) AS edits,
+               (SELECT COUNT(*)::int FROM dm_reaction WHERE message_id = $1) AS reactions,
+               (SELECT content FROM dm_message WHERE id = $1) AS content`, [target])).rows
+      return row as { edits: number, reactions: number, content: string }
+    }
+    let stored = await versions()
+    for (let round = 0; round < 100 && (edited.length < stored.edits || reacted.length < stored.reactions); round++) {
+      await sleep(50)
+      stored = await versions()
+    }
+    t.comment(`${edits} edits and some reactions tried while frozen; ${stored.edits} edits and ${stored.reactions} reactions committed`)
+    t.equal(edited.length, stored.edits, 'every edit that committed was announced (messageEdited) exactly once')
+    t.equal(reacted.length, stored.reactions, 'the reaction, if it committed, was announced (reactionAdded) exactly once')
+    if (stored.edits > 0) t.ok(edited.includes(stored.content), 'the announced edits include the content the message holds')
   })
 }
 
