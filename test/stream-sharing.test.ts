@@ -23,9 +23,9 @@ forEachDatabase(t, 'streams of one user share their reads', async (t, db) => {
   const [alice, bob] = await createUsers(app, 'alice', 'bob')
   if (alice === undefined || bob === undefined) throw new Error('users')
 
-  // The statements that read a user's messages for their streams (Store.messagesAfter).
+  // The statements that read a user's changes for their streams (Store.changesAfter).
   let reads = 0
-  db.prisma.$on('query', (event) => { if (/WHERE recipient_id = \$?\S* AND id > /.test(event.query.replace(/\s+/g, ' '))) reads++ })
+  db.prisma.$on('query', (event) => { if (/FROM dm_change c LEFT JOIN dm_message m/.test(event.query.replace(/\s+/g, ' '))) reads++ })
 
   await t.test('ten streams, one read per change', async (t) => {
     const streams: SseStream[] = []
@@ -53,7 +53,9 @@ forEachDatabase(t, 'streams of one user share their reads', async (t, db) => {
     const b = await send(app, alice, bob, 'b')
     const c = await send(app, alice, bob, 'c')
     await live.until((f) => ids(f).includes(c.id), 5000)
-    const resumed = await openStream(base, '/api/dm/events/', { ...bob.headers, 'last-event-id': String(a.id) })
+    // Resume after a's change (its SSE id), while the live stream is further on.
+    const after = live.frames.find((f) => f.event === 'message' && (f.data as MessageJson).id === a.id)?.id as string
+    const resumed = await openStream(base, '/api/dm/events/', { ...bob.headers, 'last-event-id': after })
     t.teardown(() => resumed.close())
     const d = await send(app, alice, bob, 'd')
     await resumed.until((f) => ids(f).includes(d.id), 5000)
