@@ -14,12 +14,13 @@ import type { Store } from './store/index.js'
 export const PLUGIN_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   dm_message: ['id', 'sender_id', 'recipient_id', 'user_low_id', 'user_high_id', 'content', 'sent_at', 'read_at',
     'deleted_by_sender', 'deleted_by_recipient', 'idempotency_key', 'edited_at', 'unsent_at', 'reply_to_id', 'reaction_count'],
-  dm_conversation: ['owner_id', 'partner_id', 'last_message_id', 'unread_count'],
-  dm_user: ['user_id'],
+  dm_conversation: ['owner_id', 'partner_id', 'last_message_id', 'unread_count', 'muted', 'archived'],
+  dm_user: ['user_id', 'last_seen_at'],
   dm_block: ['id', 'blocker_id', 'blocked_id', 'created_at'],
   dm_message_edit: ['id', 'message_id', 'content', 'edited_at'],
   dm_reaction: ['id', 'message_id', 'user_id', 'emoji', 'created_at'],
-  dm_change: ['id', 'user_id', 'kind', 'message_id', 'partner_id', 'created_at']
+  dm_change: ['id', 'user_id', 'kind', 'message_id', 'partner_id', 'created_at'],
+  dm_presence: ['user_id', 'instance_id', 'seen_at']
 }
 
 /** The columns holding a user id: their type follows the `userIdType` option. */
@@ -29,7 +30,8 @@ export const USER_ID_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   dm_user: ['user_id'],
   dm_block: ['blocker_id', 'blocked_id'],
   dm_reaction: ['user_id'],
-  dm_change: ['user_id', 'partner_id']
+  dm_change: ['user_id', 'partner_id'],
+  dm_presence: ['user_id']
 }
 
 const SCHEMA_FIX = 'run "npx fastify-directmessages schema", then create and apply a migration ("npx prisma migrate dev")'

@@ -66,9 +66,10 @@ forEachDatabase(t, 'self-check', async (t, db) => {
   await t.test('missing tables are named', async (t) => {
     await db.sql('DROP TABLE dm_block')
     await db.sql('DROP TABLE dm_change')
+    await db.sql('DROP TABLE dm_presence')
     await db.sql('DROP TABLE dm_user')
     const err = await readyError(db)
-    t.match(err.message, /the database has no table dm_user, dm_block, dm_change: run "npx fastify-directmessages schema", then create and apply a migration/)
+    t.match(err.message, /the database has no table dm_user, dm_block, dm_change, dm_presence: run "npx fastify-directmessages schema", then create and apply a migration/)
   })
 })
 

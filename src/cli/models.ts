@@ -32,10 +32,10 @@ export interface ModelsTarget {
 }
 
 /** The plugin's model names, as `prisma/models.prisma` defines them. */
-export const PLUGIN_MODELS = ['DirectMessage', 'DirectConversation', 'DirectMessagesUser', 'DirectMessageBlock', 'DirectMessageEdit', 'DirectMessageReaction', 'DirectMessageChange'] as const
+export const PLUGIN_MODELS = ['DirectMessage', 'DirectConversation', 'DirectMessagesUser', 'DirectMessageBlock', 'DirectMessageEdit', 'DirectMessageReaction', 'DirectMessageChange', 'DirectMessagePresence'] as const
 
 /** The tables the plugin's models map to, as `prisma/models.prisma` maps them. */
-export const PLUGIN_TABLES = ['dm_message', 'dm_conversation', 'dm_user', 'dm_block', 'dm_message_edit', 'dm_reaction', 'dm_change'] as const
+export const PLUGIN_TABLES = ['dm_message', 'dm_conversation', 'dm_user', 'dm_block', 'dm_message_edit', 'dm_reaction', 'dm_change', 'dm_presence'] as const
 
 /** The fields of the plugin's models that hold a user id. */
 export const USER_ID_FIELDS = ['senderId', 'recipientId', 'userLowId', 'userHighId', 'ownerId', 'partnerId', 'userId', 'blockerId', 'blockedId']

@@ -51,4 +51,4 @@ export function sendStatement (senderId: UserId, recipientId: UserId, low: UserI
 export const CATALOG = sql`
   SELECT CAST(table_name AS TEXT) AS table_name, CAST(column_name AS TEXT) AS column_name, CAST(data_type AS TEXT) AS data_type
   FROM information_schema.columns
-  WHERE table_schema = current_schema() AND table_name IN ('dm_message', 'dm_conversation', 'dm_user', 'dm_block', 'dm_message_edit', 'dm_reaction', 'dm_change')`
+  WHERE table_schema = current_schema() AND table_name IN ('dm_message', 'dm_conversation', 'dm_user', 'dm_block', 'dm_message_edit', 'dm_reaction', 'dm_change', 'dm_presence')`

@@ -4,4 +4,4 @@ import { sql } from './sql.js'
 /** The plugin's tables' columns with their declared types. */
 export const CATALOG = sql`
   SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type FROM sqlite_master m, pragma_table_info(m.name) p
-  WHERE m.type = 'table' AND m.name IN ('dm_message', 'dm_conversation', 'dm_user', 'dm_block', 'dm_message_edit', 'dm_reaction', 'dm_change')`
+  WHERE m.type = 'table' AND m.name IN ('dm_message', 'dm_conversation', 'dm_user', 'dm_block', 'dm_message_edit', 'dm_reaction', 'dm_change', 'dm_presence')`
