@@ -4,7 +4,8 @@
  * Environment: DATABASE_URL (default file:./dev.db, or file:./dev-string.db with string ids; a
  * postgresql:// URL uses PostgreSQL),
  * HOST (default 127.0.0.1), PORT (default 3000), DM_ALLOWED_RECIPIENTS (e.g. 1,2,3),
- * DM_BUS (memory | postgres | redis), REDIS_URL (default redis://127.0.0.1:6379) and
+ * DM_BUS (memory | postgres | redis), REDIS_URL (default redis://127.0.0.1:6379),
+ * DM_PRESENCE_TIMEOUT (milliseconds, the `presenceTimeout` option) and
  * DM_USER_ID_TYPE (integer | string: string cuids as user ids).
  */
 import closeWithGrace from 'close-with-grace'
@@ -24,7 +25,10 @@ const app = await buildApp({
   prisma,
   userIdType,
   allowedRecipients: parseAllowedRecipients(process.env.DM_ALLOWED_RECIPIENTS, userIdType),
-  directMessages: { bus: busFromEnvironment(process.env.DM_BUS, databaseUrl, process.env.REDIS_URL) },
+  directMessages: {
+    bus: busFromEnvironment(process.env.DM_BUS, databaseUrl, process.env.REDIS_URL),
+    ...(process.env.DM_PRESENCE_TIMEOUT === undefined ? {} : { presenceTimeout: Number(process.env.DM_PRESENCE_TIMEOUT) })
+  },
   logger: { level: process.env.LOG_LEVEL ?? 'info' }
 })
 app.addHook('onClose', async () => { await prisma.$disconnect() })

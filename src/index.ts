@@ -12,12 +12,14 @@
  * app.directMessages.on('messageSent', ({ message, from, to }) => { ... })
  * ```
  */
+import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
 import { EventHub } from './domain/events.js'
 import { Store } from './store/index.js'
 import { StreamHub } from './realtime/stream.js'
 import { startPruning } from './realtime/retention.js'
+import { PresenceTracker } from './realtime/presence.js'
 import { resolveOptions, type DirectMessagesOptions } from './options.js'
 import { routes } from './http/index.js'
 import { toMessageResponse } from './http/presenters.js'
@@ -42,19 +44,31 @@ const plugin: FastifyPluginAsync<DirectMessagesOptions> = async (fastify, opts) 
   }
   // Before serving: the tables, columns and user fields the plugin needs are there.
   fastify.addHook('onReady', async () => { await checkSchema(store, options, fastify.log) })
-  const hub = new StreamHub({
+  // Presence: this instance's users in dm_presence (off with `presence: false`).
+  let tracker: PresenceTracker | null = null
+  const hub: StreamHub = new StreamHub({
     store,
     bus: options.bus,
     log: fastify.log,
     streamBufferLimit: options.streamBufferLimit,
     maxStreamsPerUser: options.maxStreamsPerUser,
     present: toMessageResponse,
-    changeRetention: options.changeRetention
+    changeRetention: options.changeRetention,
+    presence: {
+      arrived: (user) => tracker?.arrived(user),
+      left: (user) => tracker?.left(user)
+    }
   })
+  if (options.presence) {
+    tracker = new PresenceTracker({ store, publish: (event) => hub.publish(event), log: fastify.log, timeout: options.presenceTimeout, instance: randomUUID() })
+  }
   await hub.start()
   // Streams never end by themselves: end them before Fastify waits for in-flight requests.
   fastify.addHook('preClose', async () => { hub.closeAll() })
-  fastify.addHook('onClose', async () => { await hub.close() })
+  fastify.addHook('onClose', async () => {
+    await tracker?.stop()
+    await hub.close()
+  })
   if (options.changeRetention !== null) {
     const pruner = startPruning(store, options.changeRetention, fastify.log)
     fastify.addHook('onClose', async () => { await pruner.stop() })
@@ -72,12 +86,12 @@ const directMessages = fp(plugin, { fastify: '5.x', name: 'fastify-directmessage
 export default directMessages
 export { directMessages }
 export type { DirectMessagesOptions, PrismaClientLike, Provider, RawSqlClient, UserFieldsOption } from './options.js'
-export type { ConversationRequest, DirectMessagesService, MarkReadOptions, SendOptions } from './service.js'
+export type { ConversationRequest, ConversationsRequest, DirectMessagesService, MarkReadOptions, SendOptions } from './service.js'
 export { MAX_PAGE_SIZE, PAGE_SIZE } from './service.js'
 export { memoryBus } from './realtime/bus.js'
 export type { BusEvent, BusHandlers, DirectMessagesBus } from './realtime/bus.js'
 export { postgresBus, MAX_POSTGRES_PAYLOAD_BYTES, type PostgresBusOptions } from './realtime/postgres-bus.js'
 export { redisBus, type RedisBusOptions } from './realtime/redis-bus.js'
-export type { DirectMessageEvents, EventName, Listener, MessageEditedEvent, MessageEvent, MessageUnsentEvent, ReactionEvent } from './domain/events.js'
-export type { ConversationSummary, Message, MessageEdit, Page, PageRequest, Partner, Reaction, ReplyPreview, UnreadConversation, UserId } from './domain/types.js'
+export type { DirectMessageEvents, EventName, Listener, MessageEditedEvent, MessageEvent, MessageSentEvent, MessageUnsentEvent, ReactionEvent } from './domain/events.js'
+export type { ConversationSummary, Message, MessageEdit, Page, PageRequest, Partner, Reaction, ReplyPreview, UnreadConversation, UnreadCounts, UserId } from './domain/types.js'
 export * as errors from './domain/errors.js'

@@ -131,6 +131,16 @@ export interface DirectMessagesOptions {
    * client reloads its pages, then follows the stream again.
    */
   changeRetention?: number | null
+  /**
+   * Presence (default true): who is online (`GET /presence/`), `presence` stream events to
+   * partners, `last_seen_at`. `false`: no presence is written, and everyone reads offline.
+   */
+  presence?: boolean
+  /**
+   * Milliseconds after which the users of an instance that stopped refreshing its presence (it
+   * died) read offline (default 60,000).
+   */
+  presenceTimeout?: number
 }
 
 /** The databases the plugin runs on. */
@@ -164,6 +174,8 @@ export interface ResolvedOptions {
   reactions: ReadonlySet<string> | null
   maxReactionKinds: number
   changeRetention: number | null
+  presence: boolean
+  presenceTimeout: number
 }
 
 /** The default pagination key: cursors are still bound to user and list, but forgeable. */
@@ -175,7 +187,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'prisma', 'provider', 'getUserId', 'prefix', 'authenticate', 'allowedRecipients', 'canMessage', 'maxContentLength',
   'userModel', 'userFields', 'cursorSecret', 'userIdType', 'bodyLimit', 'bus', 'sendRateLimit', 'maxStreamsPerUser',
   'heartbeatInterval', 'streamBufferLimit', 'databaseTimeout', 'editWindow', 'unsendWindow', 'reactions', 'maxReactionKinds',
-  'changeRetention', 'logLevel', 'logSerializers'
+  'changeRetention', 'presence', 'presenceTimeout', 'logLevel', 'logSerializers'
 ] satisfies Array<keyof DirectMessagesOptions | 'logLevel' | 'logSerializers'>)
 
 export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined): ResolvedOptions {
@@ -255,6 +267,12 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
   if (changeRetention !== null && (!Number.isSafeInteger(changeRetention) || changeRetention < 1000)) {
     throw new InvalidOption('option "changeRetention" must be an integer of at least 1,000 (milliseconds) or null')
   }
+  const presence = opts.presence ?? true
+  if (typeof presence !== 'boolean') throw new InvalidOption('option "presence" must be a boolean')
+  const presenceTimeout = opts.presenceTimeout ?? 60_000
+  if (!Number.isSafeInteger(presenceTimeout) || presenceTimeout < 1000 || presenceTimeout > 2 ** 31 - 1) {
+    throw new InvalidOption('option "presenceTimeout" must be an integer of at least 1,000 (milliseconds)')
+  }
   const editWindow = windowOf('editWindow')
   const unsendWindow = windowOf('unsendWindow')
   const reactions = opts.reactions ?? null
@@ -271,6 +289,8 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
     reactions: reactions === null ? null : new Set(reactions),
     maxReactionKinds,
     changeRetention,
+    presence,
+    presenceTimeout,
     prisma,
     provider,
     providerSource,

@@ -8,24 +8,36 @@ import { CursorCodec, type Direction } from './domain/cursor.js'
 import {
   BlockedByYou, ContentTooLong, EditWindowClosed, EmptyContent, IdempotencyConflict, InternalError, InvalidContent, InvalidIdempotencyKey, InvalidPageSize,
   InvalidReaction, InvalidReply, MessageNotFound, MessageUnsent, NotSender, TooManyReactions, UnsendWindowClosed,
-  RecipientNotAllowed, SelfBlock, SelfMessage, UserNotFound
+  InvalidPresenceIds, RecipientNotAllowed, SelfBlock, SelfMessage, SelfTyping, UserNotFound, ConversationNotFound, SelfConversation
 } from './domain/errors.js'
 import type { EventHub, EventName, Listener, MessageEvent } from './domain/events.js'
 import type { BusEvent } from './realtime/bus.js'
 import { IDEMPOTENCY_KEY } from './domain/ids.js'
 import type { ResolvedOptions } from './options.js'
-import { lateOutcomeOf, Store, type Executor, type LockedMessage, type StoredMessage } from './store/index.js'
-import type { ConversationSummary, Message, MessageEdit, Page, PageRequest, Partner, Reaction, UnreadConversation, UserId } from './domain/types.js'
+import { lateOutcomeOf, Store, type ConversationFlag, type Executor, type LockedMessage, type StoredMessage } from './store/index.js'
+import type { ConversationSummary, Message, MessageEdit, Page, PageRequest, Partner, PresenceEntry, Reaction, UnreadConversation, UnreadCounts, UserId } from './domain/types.js'
 
 /** Items per page of every paginated list, unless the request says otherwise. */
 export const PAGE_SIZE = 50
 /** The largest page a request may ask for. */
 export const MAX_PAGE_SIZE = 100
+/** Most ids one presence request may ask about. */
+export const MAX_PRESENCE_IDS = 100
+/** How long a typing indicator lasts (`expires_at`). */
+const TYPING_TIMEOUT = 5000
+/** Typing calls closer than this are sent on once. */
+const TYPING_COALESCE = 2000
 
 /** Options of {@link DirectMessagesService.conversation}. */
 export interface ConversationRequest extends PageRequest {
   /** Mark the conversation's unread inbound messages read before reading the page (default true). */
   markRead?: boolean
+}
+
+/** Options of {@link DirectMessagesService.conversations}. */
+export interface ConversationsRequest extends PageRequest {
+  /** true: the archived conversations only; false (the default): the others only. */
+  archived?: boolean
 }
 
 /** Options of {@link DirectMessagesService.send}. */
@@ -57,8 +69,12 @@ export interface DirectMessagesService {
   send(senderId: UserId, recipientId: UserId, content: string, options?: SendOptions): Promise<Message>
   /** A page of the conversation of `userId` with `partnerId`, newest first (marks it read by default). */
   conversation(userId: UserId, partnerId: UserId, request?: ConversationRequest): Promise<Page<Message>>
-  /** A page of `userId`'s conversations, most recent activity first, with unread count and last message. */
-  conversations(userId: UserId, request?: PageRequest): Promise<Page<ConversationSummary>>
+  /**
+   * A page of `userId`'s conversations, most recent activity first, with unread count, last
+   * message and the owner's flags: those not archived, or with `archived: true` the archived ones
+   * (each list has its own cursors).
+   */
+  conversations(userId: UserId, request?: ConversationsRequest): Promise<Page<ConversationSummary>>
   /** Marks read the unread messages from `partnerId` to `userId` (up to `upTo`); answers those that changed. */
   markConversationRead(userId: UserId, partnerId: UserId, options?: MarkReadOptions): Promise<Message[]>
   /** Hides message `messageId` for `userId` only; already hidden is fine; not theirs: MessageNotFound. */
@@ -73,6 +89,25 @@ export interface DirectMessagesService {
   blocks(userId: UserId, request?: PageRequest): Promise<Page<Partner>>
   /** Unread messages addressed to `userId` that they have not hidden. */
   unreadCount(userId: UserId): Promise<number>
+  /** The same count, and the part of it in conversations `userId` has not muted (one statement). */
+  unreadCounts(userId: UserId): Promise<UnreadCounts>
+  /**
+   * `userId` mutes their conversation with `partnerId` (for them only; again: nothing changes).
+   * Its messages still count as unread (`count`, not `unmutedCount`), and `messageSent` says
+   * `recipientMuted`. Survives deleting the conversation. No conversation with `partnerId` (or no
+   * such user): ConversationNotFound; `partnerId` = `userId`: SelfConversation.
+   */
+  mute(userId: UserId, partnerId: UserId): Promise<void>
+  /** `userId` unmutes their conversation with `partnerId` (again: nothing changes); errors as `mute`. */
+  unmute(userId: UserId, partnerId: UserId): Promise<void>
+  /**
+   * `userId` archives their conversation with `partnerId` (for them only; again: nothing changes):
+   * it leaves `conversations(userId)` for `conversations(userId, { archived: true })` until a
+   * message is sent in it, either way. Survives deleting the conversation. Errors as `mute`.
+   */
+  archive(userId: UserId, partnerId: UserId): Promise<void>
+  /** `userId` brings their conversation with `partnerId` back to the main list (again: nothing changes); errors as `mute`. */
+  unarchive(userId: UserId, partnerId: UserId): Promise<void>
   /** Unread counts per conversation partner, only partners with unread messages, most recent first. */
   unreadConversations(userId: UserId): Promise<UnreadConversation[]>
   /** The sender edits message `messageId`: answers it with its new content (unchanged content: no change). */
@@ -85,6 +120,18 @@ export interface DirectMessagesService {
   react(userId: UserId, messageId: number, emoji: string): Promise<Reaction[]>
   /** `userId` takes back their `emoji` reaction; answers the message's reactions as they see them. */
   unreact(userId: UserId, messageId: number, emoji: string): Promise<Reaction[]>
+  /**
+   * `userId` is typing to `partnerId`: the partner's streams get `typing` (until 5 s from now).
+   * Nothing is stored; calls less than 2 s apart are sent on once; when the partner could not
+   * receive a message from `userId` (policy, block), nothing is sent and no error says so.
+   */
+  typing(userId: UserId, partnerId: UserId): Promise<void>
+  /**
+   * Whether each of `ids` (1–100, distinct) is online, as `userId` may know it: truthful for the
+   * users they have a conversation with (and no block between them), offline and never seen for
+   * anyone else. In the order asked.
+   */
+  presence(userId: UserId, ids: readonly UserId[]): Promise<PresenceEntry[]>
   /** Listens to an event (`messageSent`, `messageRead`, `messageEdited`...), delivered after commit. */
   on<E extends EventName>(event: E, listener: Listener<E>): void
   /** Stops listening. */
@@ -101,6 +148,8 @@ export class Service implements DirectMessagesService {
   readonly #options: ResolvedOptions
   readonly #publish: (event: BusEvent) => void
   readonly #log: FastifyBaseLogger
+  /** When each (user, partner) typing was last sent on. */
+  readonly #typingSent = new Map<string, number>()
 
   /**
    * @param publish sends an event to the streams of every instance (after commit, like `events`)
@@ -128,8 +177,8 @@ export class Service implements DirectMessagesService {
     }
     await this.#checkPolicy(senderId, recipientId, options.request)
     if (replyTo !== null && !(await this.#store.isReplyTarget(senderId, recipientId, replyTo))) throw new InvalidReply()
-    const announce = (message: Message): void => {
-      this.#events.emit('messageSent', [{ message, from: senderId, to: recipientId }])
+    const announce = (message: Message, recipientMuted: boolean): void => {
+      this.#events.emit('messageSent', [{ message, from: senderId, to: recipientId, recipientMuted }])
       this.#publish({ type: 'message', id: message.id, sender: senderId, recipient: recipientId })
     }
     // Blocks are checked by the statement that stores the message. A send that outlived
@@ -142,7 +191,7 @@ export class Service implements DirectMessagesService {
     }
     if (result.outcome === 'blocked') return await this.#refuseBlocked(senderId, recipientId)
     if (result.outcome === 'replayed') return this.#replayed(result.message, recipientId, content)
-    announce(result.message)
+    announce(result.message, result.recipientMuted)
     return result.message
   }
 
@@ -162,10 +211,12 @@ export class Service implements DirectMessagesService {
     return this.#page(scope, position, rows, (message) => ({ key: message.id }))
   }
 
-  async conversations (userId: UserId, request: PageRequest = {}): Promise<Page<ConversationSummary>> {
-    const scope = `${userId}|conversations`
+  async conversations (userId: UserId, request: ConversationsRequest = {}): Promise<Page<ConversationSummary>> {
+    const archived = request.archived === true
+    // Each list its own cursors: a cursor of the one is refused by the other.
+    const scope = archived ? `${userId}|conversations|archived` : `${userId}|conversations`
     const position = this.#position(scope, request)
-    const rows = await this.#store.conversationPage(userId, position.direction, position.key, position.size + 1)
+    const rows = await this.#store.conversationPage(userId, archived, position.direction, position.key, position.size + 1)
     const page = this.#page(scope, position, rows, (entry) => ({ key: entry.lastMessageId }))
     const partners = await this.#store.partners(page.items.map((entry) => entry.partnerId))
     return {
@@ -173,7 +224,9 @@ export class Service implements DirectMessagesService {
       // A partner deleted meanwhile (rows cascade away) simply drops out of the page.
       items: page.items.flatMap((entry) => {
         const partner = partners.get(entry.partnerId)
-        return partner === undefined ? [] : [{ ...partner, unreadCount: entry.unreadCount, lastMessage: entry.lastMessage ?? null }]
+        return partner === undefined
+          ? []
+          : [{ ...partner, unreadCount: entry.unreadCount, lastMessage: entry.lastMessage ?? null, muted: entry.muted, archived: entry.archived ?? archived }]
       })
     }
   }
@@ -223,8 +276,28 @@ export class Service implements DirectMessagesService {
     return { ...page, items: page.items.flatMap((entry) => partners.get(entry.blockedId) ?? []) }
   }
 
-  unreadCount (userId: UserId): Promise<number> {
-    return this.#store.unreadCount(userId)
+  async unreadCount (userId: UserId): Promise<number> {
+    return (await this.#store.unreadCounts(userId)).count
+  }
+
+  unreadCounts (userId: UserId): Promise<UnreadCounts> {
+    return this.#store.unreadCounts(userId)
+  }
+
+  mute (userId: UserId, partnerId: UserId): Promise<void> {
+    return this.#setConversationFlag(userId, partnerId, 'muted', true)
+  }
+
+  unmute (userId: UserId, partnerId: UserId): Promise<void> {
+    return this.#setConversationFlag(userId, partnerId, 'muted', false)
+  }
+
+  archive (userId: UserId, partnerId: UserId): Promise<void> {
+    return this.#setConversationFlag(userId, partnerId, 'archived', true)
+  }
+
+  unarchive (userId: UserId, partnerId: UserId): Promise<void> {
+    return this.#setConversationFlag(userId, partnerId, 'archived', false)
   }
 
   async unreadConversations (userId: UserId): Promise<UnreadConversation[]> {
@@ -232,7 +305,7 @@ export class Service implements DirectMessagesService {
     const partners = await this.#store.partners(entries.map((entry) => entry.partnerId))
     return entries.flatMap((entry) => {
       const partner = partners.get(entry.partnerId)
-      return partner === undefined ? [] : [{ partnerId: entry.partnerId, partnerUsername: partner.username, unreadCount: entry.unreadCount }]
+      return partner === undefined ? [] : [{ partnerId: entry.partnerId, partnerUsername: partner.username, unreadCount: entry.unreadCount, muted: entry.muted }]
     })
   }
 
@@ -298,6 +371,39 @@ export class Service implements DirectMessagesService {
       return { message, removed: await this.#store.removeReaction(tx, message, userId, emoji) }
     }, async ({ message, removed }) =>
       await this.#reacted({ ...message, reactionCount: message.reactionCount - (removed ? 1 : 0) }, userId, emoji, removed ? 'reactionRemoved' : null))
+  }
+
+  async typing (userId: UserId, partnerId: UserId): Promise<void> {
+    if (userId === partnerId) throw new SelfTyping()
+    const key = `${userId}|${partnerId}`
+    const now = Date.now()
+    const last = this.#typingSent.get(key)
+    if (last !== undefined && now - last < TYPING_COALESCE) return
+    if (!(await this.#store.userExists(partnerId))) throw new UserNotFound(partnerId)
+    // Someone the caller could not message is not told either, and the caller is not told why.
+    if (!(await this.#mayMessage(userId, partnerId))) return
+    if (this.#typingSent.size >= 10_000) {
+      for (const [k, at] of this.#typingSent) if (now - at >= TYPING_COALESCE) this.#typingSent.delete(k)
+    }
+    this.#typingSent.set(key, now)
+    this.#publish({ type: 'typing', user: userId, partner: partnerId, expiresAt: new Date(now + TYPING_TIMEOUT).toISOString() })
+  }
+
+  async presence (userId: UserId, ids: readonly UserId[]): Promise<PresenceEntry[]> {
+    if (ids.length < 1 || ids.length > MAX_PRESENCE_IDS || new Set(ids).size !== ids.length) throw new InvalidPresenceIds(MAX_PRESENCE_IDS)
+    if (!this.#options.presence) return ids.map((id) => ({ id, online: false, lastSeenAt: null }))
+    return await this.#store.presence.read(userId, ids, new Date(), this.#options.presenceTimeout)
+  }
+
+  /** Whether `senderId` may message `recipientId` now: the policy allows it and no block stands between them. */
+  async #mayMessage (senderId: UserId, recipientId: UserId): Promise<boolean> {
+    try {
+      await this.#checkPolicy(senderId, recipientId, undefined)
+    } catch (err) {
+      if (err instanceof RecipientNotAllowed) return false
+      throw err
+    }
+    return (await this.#store.blockersBetween(senderId, recipientId)).length === 0
   }
 
   on<E extends EventName>(event: E, listener: Listener<E>): void {
@@ -394,6 +500,15 @@ export class Service implements DirectMessagesService {
   #replayed (earlier: Message, recipientId: UserId, content: string): Message {
     if (earlier.recipientId !== recipientId || earlier.content !== content) throw new IdempotencyConflict()
     return earlier
+  }
+
+  /**
+   * Sets one of `userId`'s flags on their own conversation row with `partnerId` (one statement).
+   * No row: 404, the same whether the partner does not exist or they never exchanged a message.
+   */
+  async #setConversationFlag (userId: UserId, partnerId: UserId, flag: ConversationFlag, value: boolean): Promise<void> {
+    if (userId === partnerId) throw new SelfConversation()
+    if (!(await this.#store.setConversationFlag(userId, partnerId, flag, value))) throw new ConversationNotFound()
   }
 
   /** 404 for a partner that does not exist (a conversation with oneself is merely empty). */

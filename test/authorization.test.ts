@@ -4,7 +4,7 @@
 //
 // Five users: alice and bob converse, carol and dave converse, each of those four also exchanges
 // two messages with the two of the other pair; some messages are read, some hidden by one side,
-// and some users block others. mallory has nothing at all. Every message content is a unique
+// some users block others, and some mute or archive conversations. mallory has nothing at all. Every message content is a unique
 // marker (`secret[alice-bob#3]`), so a body that shows one is caught by a plain substring search.
 //
 // Each user in turn (mallory first) is the attacker. It calls every route with the others' user
@@ -15,7 +15,8 @@
 // dm_reaction and dm_message_edit are compared before and after. The only
 // changes allowed are the attacker's own, and exactly those: its reads of messages sent to it,
 // its own hidden flags, its sends (and what a send does to the recipient's conversation row:
-// newest message and unread count), its own blocks.
+// newest message, unread count, back from the archive), its own blocks, and the mute and archive
+// flags of its own conversation rows.
 import type { AddressInfo } from 'node:net'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
@@ -54,7 +55,7 @@ interface MessageRow {
 interface Snapshot {
   messages: Map<number, MessageRow>
   /** `owner|partner` */
-  conversations: Map<string, { last: number | null, unread: number }>
+  conversations: Map<string, ConversationRow>
   /** `blocker|blocked` */
   blocks: Map<string, { id: number, createdAt: string | null }>
   users: Set<number>
@@ -63,9 +64,11 @@ interface Snapshot {
   edits: string
 }
 
+interface ConversationRow { last: number | null, unread: number, muted: boolean, archived: boolean }
+
 interface CursorRecord {
   owner: TestUser
-  /** The list it belongs to: `conversations`, `blocks` or `messages:<partner id>`. */
+  /** The list it belongs to: `conversations`, `conversations:archived`, `blocks` or `messages:<partner id>`. */
   scope: string
   label: string
   cursor: string
@@ -115,9 +118,15 @@ async function snapshot (db: TestDatabase): Promise<Snapshot> {
       reactionCount: Number(r.reaction_count)
     })
   }
-  const conversations = new Map<string, { last: number | null, unread: number }>()
-  for (const r of await query(db, 'SELECT owner_id, partner_id, last_message_id, unread_count FROM dm_conversation')) {
-    conversations.set(`${Number(r.owner_id)}|${Number(r.partner_id)}`, { last: r.last_message_id === null ? null : Number(r.last_message_id), unread: Number(r.unread_count) })
+  const conversations = new Map<string, ConversationRow>()
+  for (const r of await query(db, 'SELECT owner_id, partner_id, last_message_id, unread_count, muted, archived FROM dm_conversation')) {
+    conversations.set(`${Number(r.owner_id)}|${Number(r.partner_id)}`, {
+      last: r.last_message_id === null ? null : Number(r.last_message_id),
+      unread: Number(r.unread_count),
+      // SQLite answers booleans as 1/0.
+      muted: Number(r.muted) === 1,
+      archived: Number(r.archived) === 1
+    })
   }
   const blocks = new Map<string, { id: number, createdAt: string | null }>()
   for (const r of await query(db, 'SELECT id, blocker_id, blocked_id, created_at FROM dm_block')) {
@@ -141,11 +150,21 @@ function unreadFrom (s: Snapshot, me: number, partner?: number): MessageRow[] {
   return [...s.messages.values()].filter((m) => m.recipient === me && m.readAt === null && !m.deletedByRecipient && (partner === undefined || m.sender === partner))
 }
 
-/** `me`'s conversation list as [partner, unread count, last message id], most recent first. */
-function expectedConversations (s: Snapshot, me: number): Array<[number, number, number]> {
+interface ExpectedEntry { partner: number, unread: number, last: number, muted: boolean, archived: boolean }
+
+/** `me`'s conversations that show a message (archived or not), most recent first, with `me`'s flags. */
+function expectedConversations (s: Snapshot, me: number): ExpectedEntry[] {
   const last = new Map<number, number>()
   for (const m of visibleTo(s, me)) if (!last.has(otherOf(m, me))) last.set(otherOf(m, me), m.id)
-  return [...last].sort((a, b) => b[1] - a[1]).map(([partner, id]) => [partner, unreadFrom(s, me, partner).length, id])
+  return [...last].sort((a, b) => b[1] - a[1]).map(([partner, id]) => {
+    const row = s.conversations.get(`${me}|${partner}`)
+    return { partner, unread: unreadFrom(s, me, partner).length, last: id, muted: row?.muted ?? false, archived: row?.archived ?? false }
+  })
+}
+
+/** `me`'s conversation list (`archived`: the archived one) as [partner, unread count, last message id, muted, archived]. */
+function expectedList (s: Snapshot, me: number, archived: boolean): Array<[number, number, number, boolean, boolean]> {
+  return expectedConversations(s, me).filter((e) => e.archived === archived).map((e) => [e.partner, e.unread, e.last, e.muted, e.archived])
 }
 
 function isBlocked (s: Snapshot, a: number, b: number): boolean {
@@ -231,7 +250,8 @@ function violations (before: Snapshot, after: Snapshot, attacker: number, who: (
     const old = before.conversations.get(key)
     const now = after.conversations.get(key)
     const sent = partner === attacker ? sentTo.get(owner) ?? [] : []
-    const expected = sent.length === 0 ? old : { last: Math.max(...sent), unread: (old?.unread ?? 0) + sent.length }
+    // A send brings the recipient's row up to date and back from the archive; their mute stays.
+    const expected = sent.length === 0 ? old : { last: Math.max(...sent), unread: (old?.unread ?? 0) + sent.length, muted: old?.muted ?? false, archived: false }
     if (JSON.stringify(now) !== JSON.stringify(expected)) {
       out.push(`dm_conversation of ${who(owner)} with ${who(partner)}: ${JSON.stringify(old)} → ${JSON.stringify(now)}${sent.length > 0 ? ` (expected ${JSON.stringify(expected)} after ${sent.length} send(s) to them)` : ''}`)
     }
@@ -324,7 +344,18 @@ forEachDatabase(t, 'authorization', async (t, db) => {
     }
     received.set(owner.id, ids)
   }
+  // Mutes and archives, after the main lists' cursors were collected (archived conversations leave them).
+  for (const [owner, method, what, partner] of [
+    [bob, 'PUT', 'mute', alice], [alice, 'PUT', 'archive', carol], [alice, 'PUT', 'archive', dave], [alice, 'PUT', 'mute', dave],
+    [dave, 'PUT', 'archive', bob], [carol, 'PUT', 'mute', dave], [carol, 'PUT', 'archive', alice]
+  ] as Array<[TestUser, 'PUT', string, TestUser]>) {
+    await ok(owner, { method, url: `${API}/conversations/${partner.id}/${what}/` }, 204)
+  }
+  for (const owner of [alice, bob, carol, dave]) {
+    await collect(owner, 'conversations:archived', `${owner.username}'s archived conversation list`, `${API}/conversations/?archived=true&page_size=1`)
+  }
   t.ok(w.cursors.filter((c) => c.scope === 'conversations').length >= 8, 'each of the four has conversation-list cursors')
+  t.ok(w.cursors.some((c) => c.scope === 'conversations:archived'), 'alice has archived-list cursors')
   t.ok(w.cursors.some((c) => c.scope === 'blocks'), 'carol has block-list cursors')
   t.ok([alice, bob, carol, dave].every((u) => w.cursors.some((c) => c.owner === u && c.scope.startsWith('messages:'))), 'each of the four has conversation-page cursors')
   const scene = await snapshot(db)
@@ -359,13 +390,20 @@ async function attack (t: Test, w: World, me: TestUser): Promise<void> {
   // Lists: only the caller's own.
   {
     const unread = await call('GET /unread/', { method: 'GET', url: `${API}/unread/` })
-    t.same(unread.json(), { id: me.id, count: unreadFrom(before, me.id).length }, `GET /unread/ as ${me.username}: counts only its own unread messages`)
-    const list = await call('GET /conversations/', { method: 'GET', url: `${API}/conversations/?page_size=100` })
-    const entries = list.json<PageJson<PartnerJson & { unread_count: number, last_message: MessageJson | null }>>().results
-    t.same(entries.map((e) => [e.id, e.unread_count, e.last_message?.id]), expectedConversations(before, me.id), `GET /conversations/ as ${me.username}: only its own conversations, counts and last messages`)
+    const mine = unreadFrom(before, me.id)
+    const unmuted = mine.filter((m) => before.conversations.get(`${me.id}|${m.sender}`)?.muted !== true)
+    t.same(unread.json(), { id: me.id, count: mine.length, unmuted_count: unmuted.length }, `GET /unread/ as ${me.username}: counts only its own unread messages, and its own mutes`)
+    type Entry = PartnerJson & { unread_count: number, last_message: MessageJson | null, muted: boolean, archived: boolean }
+    for (const archived of [false, true]) {
+      const label = archived ? 'GET /conversations/?archived=true' : 'GET /conversations/'
+      const list = await call(label, { method: 'GET', url: `${API}/conversations/?page_size=100${archived ? '&archived=true' : ''}` })
+      const entries = list.json<PageJson<Entry>>().results
+      t.same(entries.map((e) => [e.id, e.unread_count, e.last_message?.id, e.muted, e.archived]), expectedList(before, me.id, archived),
+        `${label} as ${me.username}: only its own conversations, counts, last messages and flags`)
+    }
     const unreadList = await call('GET /conversations/unread/', { method: 'GET', url: `${API}/conversations/unread/` })
-    t.same(unreadList.json(), expectedConversations(before, me.id).filter(([, count]) => count > 0).map(([partner, count]) => ({ partner_id: partner, partner_username: who(partner), unread_count: count })),
-      `GET /conversations/unread/ as ${me.username}: only its own unread counts`)
+    t.same(unreadList.json(), expectedConversations(before, me.id).filter((e) => e.unread > 0).map((e) => ({ partner_id: e.partner, partner_username: who(e.partner), unread_count: e.unread, muted: e.muted })),
+      `GET /conversations/unread/ as ${me.username}: only its own unread counts and mutes`)
     const blocks = await call('GET /blocks/', { method: 'GET', url: `${API}/blocks/?page_size=100` })
     const blocked = [...before.blocks].filter(([key]) => key.startsWith(`${me.id}|`)).sort((a, b) => b[1].id - a[1].id).map(([key]) => Number(key.split('|')[1]))
     t.same(blocks.json<PageJson<PartnerJson>>().results.map((p) => p.id), blocked, `GET /blocks/ as ${me.username}: only the users it blocks`)
@@ -383,19 +421,22 @@ async function attack (t: Test, w: World, me: TestUser): Promise<void> {
 
   // Cursors: another user's, or another list's, are answered exactly as a garbage cursor.
   {
-    const lists = [
-      { scope: 'conversations', path: `${API}/conversations/`, label: 'GET /conversations/' },
-      { scope: 'blocks', path: `${API}/blocks/`, label: 'GET /blocks/' },
-      ...others.map((other) => ({ scope: `messages:${other.id}`, path: `${API}/conversations/${other.id}/`, label: `GET /conversations/<${other.username}>/` }))
+    const lists: Array<{ scope: string, path: string, label: string, only?: string }> = [
+      { scope: 'conversations', path: `${API}/conversations/?`, label: 'GET /conversations/' },
+      // The archived list is tried with the conversation lists' cursors (the others' MACs name other routes altogether).
+      { scope: 'conversations:archived', path: `${API}/conversations/?archived=true&`, label: 'GET /conversations/?archived=true', only: 'conversations' },
+      { scope: 'blocks', path: `${API}/blocks/?`, label: 'GET /blocks/' },
+      ...others.map((other) => ({ scope: `messages:${other.id}`, path: `${API}/conversations/${other.id}/?`, label: `GET /conversations/<${other.username}>/` }))
     ]
     for (const list of lists) {
-      const garbage = await call(`${list.label} with a garbage cursor`, { method: 'GET', url: `${list.path}?cursor=${encodeURIComponent(GARBAGE_CURSOR)}&page_size=2` })
+      const garbage = await call(`${list.label} with a garbage cursor`, { method: 'GET', url: `${list.path}cursor=${encodeURIComponent(GARBAGE_CURSOR)}&page_size=2` })
       t.equal(garbage.statusCode, 400, `${list.label} as ${me.username} with a garbage cursor: 400`)
       t.match(garbage.json(), { statusCode: 400, message: 'Invalid cursor' }, `${list.label} as ${me.username} with a garbage cursor: Invalid cursor`)
       for (const cursor of w.cursors) {
         if (cursor.owner.id === me.id && cursor.scope === list.scope) continue
+        if (list.only !== undefined && !cursor.scope.startsWith(list.only)) continue
         const label = `${list.label} with ${cursor.label}`
-        const res = await call(label, { method: 'GET', url: `${list.path}?cursor=${encodeURIComponent(cursor.cursor)}&page_size=2` })
+        const res = await call(label, { method: 'GET', url: `${list.path}cursor=${encodeURIComponent(cursor.cursor)}&page_size=2` })
         t.same(answer(res), answer(garbage), `${label} as ${me.username}: answered exactly as a garbage cursor (400 Invalid cursor)`)
       }
     }
@@ -500,6 +541,31 @@ async function attack (t: Test, w: World, me: TestUser): Promise<void> {
     }
     const missing = await call('GET /conversations/<nonexistent user>/', { method: 'GET', url: `${API}/conversations/${NO_SUCH_USER}/` })
     t.equal(missing.statusCode, 404, `GET /conversations/<nonexistent user>/ as ${me.username}: 404`)
+  }
+
+  // Mute and archive: with each other user, only the caller's own conversation row (each flag is
+  // set and cleared, or cleared and set, so the scene stays as it was); with a user it has no
+  // conversation with, answered exactly as with a user that does not exist.
+  {
+    for (const [what, flag] of [['mute', 'muted'], ['archive', 'archived']] as const) {
+      const missing = new Map<string, Answer>()
+      for (const method of ['PUT', 'DELETE'] as const) {
+        const res = await call(`${method} /conversations/<nonexistent user>/${what}/`, { method, url: `${API}/conversations/${NO_SUCH_USER}/${what}/` })
+        t.equal(res.statusCode, 404, `${method} /conversations/<nonexistent user>/${what}/ as ${me.username}: 404`)
+        missing.set(method, answer(res))
+      }
+      for (const other of others) {
+        const row = before.conversations.get(`${me.id}|${other.id}`)
+        for (const method of row?.[flag] === true ? ['DELETE', 'PUT'] as const : ['PUT', 'DELETE'] as const) {
+          const label = `${method} /conversations/<${other.username}>/${what}/`
+          const res = await call(label, { method, url: `${API}/conversations/${other.id}/${what}/` })
+          if (row === undefined) t.same(answer(res), missing.get(method), `${label} as ${me.username}: no conversation with them, answered exactly as a user that does not exist`)
+          else t.equal(res.statusCode, 204, `${label} as ${me.username}: 204`)
+        }
+      }
+    }
+    const flagsOf = (s: Snapshot): string => JSON.stringify([...s.conversations].filter(([key]) => key.startsWith(`${me.id}|`)).map(([key, row]) => [key, row.muted, row.archived]).sort())
+    t.equal(flagsOf(await snapshot(db)), flagsOf(before), `${me.username}'s own flags are as before`)
   }
 
   // Sends to each other user: 201 unless a block stands between them (400), and the answer holds

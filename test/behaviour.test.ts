@@ -10,7 +10,7 @@ import {
   type MessageJson, type PageJson, type PartnerJson, type TestUser
 } from './helpers/app.js'
 
-interface UnreadEntry { partner_id: number, partner_username: string, unread_count: number }
+interface UnreadEntry { partner_id: number, partner_username: string, unread_count: number, muted: boolean }
 
 async function countOf (db: TestDatabase, text: string, params: unknown[] = []): Promise<number> {
   const rows = await query<{ n: number | string }>(db, text, params)
@@ -96,7 +96,7 @@ forEachDatabase(t, 'reading marks the whole conversation read', async (t, db) =>
     t.equal(page.results.find((m) => m.id === mine.id)?.read_at, null, 'my own outbound message stays unread')
     t.equal(await countOf(db, 'SELECT COUNT(*) AS n FROM dm_message WHERE id = ? AND read_at IS NULL', [mine.id]), 1, 'and unread in dm_message')
     t.equal(await unread(app, bob), 3, 'carol\'s 3 stay unread')
-    t.same(await unreadList(app, bob), [{ partner_id: carol.id, partner_username: 'carol', unread_count: 3 }])
+    t.same(await unreadList(app, bob), [{ partner_id: carol.id, partner_username: 'carol', unread_count: 3, muted: false }])
     t.equal(await countOf(db, 'SELECT COUNT(*) AS n FROM dm_message WHERE sender_id = ? AND recipient_id = ? AND read_at IS NULL', [carol.id, bob.id]), 3,
       'carol\'s rows are untouched')
     t.equal(await unread(app, alice), 1, 'alice still has bob\'s message unread')
@@ -111,8 +111,8 @@ forEachDatabase(t, 'reading marks the whole conversation read', async (t, db) =>
     t.equal(await unread(app, bob), 5, '/unread/ is unchanged')
     t.equal(await storedUnread(db, bob.id), 5, 'nothing was written')
     t.same(await unreadList(app, bob), [
-      { partner_id: alice.id, partner_username: 'alice', unread_count: 2 },
-      { partner_id: carol.id, partner_username: 'carol', unread_count: 3 }
+      { partner_id: alice.id, partner_username: 'alice', unread_count: 2, muted: false },
+      { partner_id: carol.id, partner_username: 'carol', unread_count: 3, muted: false }
     ])
     const marked = await app.directMessages.conversation(bob.id, alice.id)
     t.ok(marked.items.slice(0, 2).every((m) => m.readAt instanceof Date), 'the default marks them read')
@@ -149,11 +149,11 @@ forEachDatabase(t, 'soft delete', async (t, db) => {
     const four = await send(app, alice, bob, 'four')
     const five = await send(app, alice, bob, 'five')
     t.equal(await unread(app, bob), 2)
-    t.same(await unreadList(app, bob), [{ partner_id: alice.id, partner_username: 'alice', unread_count: 2 }])
+    t.same(await unreadList(app, bob), [{ partner_id: alice.id, partner_username: 'alice', unread_count: 2, muted: false }])
 
     t.equal(await del(app, bob, four.id), 204)
     t.equal(await unread(app, bob), 1, '/unread/ down by one')
-    t.same(await unreadList(app, bob), [{ partner_id: alice.id, partner_username: 'alice', unread_count: 1 }], '/conversations/unread/ down by one')
+    t.same(await unreadList(app, bob), [{ partner_id: alice.id, partner_username: 'alice', unread_count: 1, muted: false }], '/conversations/unread/ down by one')
     t.equal(await del(app, bob, four.id), 204, 'deleting again is fine')
     t.equal(await unread(app, bob), 1, 'and lowers nothing twice')
 
@@ -240,8 +240,8 @@ forEachDatabase(t, 'counts agree with each other and with the messages', async (
     t.equal(stored, count, `${user.username}: dm_message agrees`)
   }
   t.same(await unreadList(app, u2), [
-    { partner_id: u1.id, partner_username: 'u1', unread_count: 3 },
-    { partner_id: u3.id, partner_username: 'u3', unread_count: 1 }
+    { partner_id: u1.id, partner_username: 'u1', unread_count: 3, muted: false },
+    { partner_id: u3.id, partner_username: 'u3', unread_count: 1, muted: false }
   ], 'u2 per partner, most recent first')
 })
 
@@ -340,8 +340,8 @@ forEachDatabase(t, 'the service API behaves like the routes', async (t, db) => {
 
   t.equal(await dm.unreadCount(sb.id), 2, 'unreadCount')
   t.equal(await unread(app, sb), 2, 'agrees with /unread/')
-  t.same(await dm.unreadConversations(sb.id), [{ partnerId: sa.id, partnerUsername: 'sa', unreadCount: 2 }], 'unreadConversations')
-  t.same(await unreadList(app, sb), [{ partner_id: sa.id, partner_username: 'sa', unread_count: 2 }], 'agrees with /conversations/unread/')
+  t.same(await dm.unreadConversations(sb.id), [{ partnerId: sa.id, partnerUsername: 'sa', unreadCount: 2, muted: false }], 'unreadConversations')
+  t.same(await unreadList(app, sb), [{ partner_id: sa.id, partner_username: 'sa', unread_count: 2, muted: false }], 'agrees with /conversations/unread/')
 
   const partners = await dm.conversations(sb.id)
   t.match(partners, { items: [{ id: sa.id, username: 'sa', firstName: '', lastName: '', unreadCount: 2, lastMessage: { senderId: sa.id, recipientId: sb.id } }], next: null, previous: null }, 'conversations')
@@ -392,7 +392,7 @@ forEachDatabase(t, 'a user deleted by the host', async (t, db) => {
   t.equal(await countOf(db, 'SELECT COUNT(*) AS n FROM dm_message WHERE sender_id = ? OR recipient_id = ?', [carol.id, carol.id]), 0, 'her messages cascade away')
   t.equal(await countOf(db, 'SELECT COUNT(*) AS n FROM dm_conversation WHERE owner_id = ? OR partner_id = ?', [carol.id, carol.id]), 0, 'and her conversation rows')
   t.equal(await unread(app, bob), 1, 'bob\'s unread count drops her messages')
-  t.same(await unreadList(app, bob), [{ partner_id: alice.id, partner_username: 'alice', unread_count: 1 }])
+  t.same(await unreadList(app, bob), [{ partner_id: alice.id, partner_username: 'alice', unread_count: 1, muted: false }])
   t.same(await partnerIds(app, bob), [alice.id], 'she leaves bob\'s list')
   t.same(await partnerIds(app, alice), [bob.id], 'and alice\'s')
   t.equal(await unread(app, alice), 0)

@@ -59,20 +59,20 @@ async function contract (t: Test, db: TestDatabase): Promise<void> {
   })
 
   await t.test('GET /unread/ counts unread messages addressed to me', async (t) => {
-    t.same(await getJson(app, bob, '/api/dm/unread/'), { id: bob.id, count: 1 })
-    t.same(await getJson(app, alice, '/api/dm/unread'), { id: alice.id, count: 1 })
-    t.same(await getJson(app, carol, '/api/dm/unread/'), { id: carol.id, count: 0 })
+    t.same(await getJson(app, bob, '/api/dm/unread/'), { id: bob.id, count: 1, unmuted_count: 1 })
+    t.same(await getJson(app, alice, '/api/dm/unread'), { id: alice.id, count: 1, unmuted_count: 1 })
+    t.same(await getJson(app, carol, '/api/dm/unread/'), { id: carol.id, count: 0, unmuted_count: 0 })
   })
 
   await t.test('GET /conversations/unread/ lists partners with unread messages', async (t) => {
     await send(app, carol, bob, 'from carol 1')
     await send(app, carol, bob, 'from carol 2')
     t.same(await getJson(app, bob, '/api/dm/conversations/unread/'), [
-      { partner_id: carol.id, partner_username: 'carol', unread_count: 2 },
-      { partner_id: alice.id, partner_username: 'alice', unread_count: 1 }
+      { partner_id: carol.id, partner_username: 'carol', unread_count: 2, muted: false },
+      { partner_id: alice.id, partner_username: 'alice', unread_count: 1, muted: false }
     ])
     t.same(await getJson(app, carol, '/api/dm/conversations/unread'), [], 'only partners with unread > 0')
-    t.same(await getJson(app, bob, '/api/dm/unread/'), { id: bob.id, count: 3 }, 'agrees with /unread/')
+    t.same(await getJson(app, bob, '/api/dm/unread/'), { id: bob.id, count: 3, unmuted_count: 3 }, 'agrees with /unread/')
   })
 
   await t.test('GET /conversations/ pages partners, most recent activity first', async (t) => {
@@ -80,8 +80,8 @@ async function contract (t: Test, db: TestDatabase): Promise<void> {
     t.same(Object.keys(page).sort(), ['next', 'previous', 'results'])
     t.equal(page.next, null)
     t.equal(page.previous, null)
-    t.same(page.results.map((entry) => Object.keys(entry).sort()), Array(2).fill(['first_name', 'id', 'last_message', 'last_name', 'unread_count', 'username']),
-      'the partner object of the reference, plus unread_count and last_message')
+    t.same(page.results.map((entry) => Object.keys(entry).sort()), Array(2).fill(['archived', 'first_name', 'id', 'last_message', 'last_name', 'muted', 'unread_count', 'username']),
+      'the partner object of the reference, plus unread_count, last_message, muted and archived')
     t.match(page.results, [
       { id: carol.id, username: 'carol', first_name: '', last_name: '', unread_count: 2, last_message: { sender: carol.id, recipient: bob.id, direction: 'in', content: 'from carol 2', read_at: null } },
       { id: alice.id, username: 'alice', first_name: '', last_name: '', unread_count: 1, last_message: { sender: bob.id, recipient: alice.id, direction: 'out', content: '  Hi back  ' } }
@@ -100,8 +100,8 @@ async function contract (t: Test, db: TestDatabase): Promise<void> {
     t.same(page.results.map((m) => m.direction), ['in', 'out', 'in'], 'direction is from the caller\'s point of view')
     for (const message of page.results.filter((m) => m.direction === 'in')) t.match(message.read_at, ISO, 'inbound messages are read')
     t.equal(page.results[1]?.read_at, null, 'my own message stays unread until alice reads it')
-    t.same(await getJson(app, bob, '/api/dm/unread/'), { id: bob.id, count: 2 }, 'carol\'s two remain')
-    t.same(await getJson(app, bob, '/api/dm/conversations/unread/'), [{ partner_id: carol.id, partner_username: 'carol', unread_count: 2 }])
+    t.same(await getJson(app, bob, '/api/dm/unread/'), { id: bob.id, count: 2, unmuted_count: 2 }, 'carol\'s two remain')
+    t.same(await getJson(app, bob, '/api/dm/conversations/unread/'), [{ partner_id: carol.id, partner_username: 'carol', unread_count: 2, muted: false }])
     const aliceView = await getJson<PageJson<MessageJson>>(app, alice, `/api/dm/conversations/${bob.id}`)
     t.same(aliceView.results.map((m) => m.direction), ['out', 'in', 'out'])
     t.ok(aliceView.results.every((m) => m.read_at !== null), 'every message is read once both have looked')
@@ -141,7 +141,7 @@ async function contract (t: Test, db: TestDatabase): Promise<void> {
       t.equal(res.statusCode, 404, `${method} ${url}`)
       t.match(res.json(), { statusCode: 404, error: 'Not Found', message: `User ${missing} does not exist` })
     }
-    t.same(await getJson(app, alice, '/api/dm/unread/'), { id: alice.id, count: 0 }, 'nothing was stored')
+    t.same(await getJson(app, alice, '/api/dm/unread/'), { id: alice.id, count: 0, unmuted_count: 0 }, 'nothing was stored')
   })
 
   await t.test('400 for messaging yourself, empty and whitespace content', async (t) => {

@@ -37,7 +37,7 @@ forEachDatabase(t, 'example routes', async (t, db) => {
 
   for (const scheme of ['Token', 'Bearer', 'token', 'bearer']) {
     const me = await app.inject({ method: 'GET', url: '/api/dm/unread/', headers: { authorization: `${scheme} ${jane.token as string}` } })
-    t.same(me.json(), { id: jane.id, count: 0 }, `${scheme} <token>`)
+    t.same(me.json(), { id: jane.id, count: 0, unmuted_count: 0 }, `${scheme} <token>`)
   }
   t.equal((await app.inject({ method: 'GET', url: '/api/dm/unread/', headers: { authorization: `Token ${jane.token as string}x` } })).statusCode, 401, 'a wrong token')
 
@@ -133,7 +133,7 @@ async function exercise (t: Test, base: string): Promise<void> {
   t.equal((await post(`/api/dm/send/${b.id}/`, { content: 'hello ben' }, a.token)).status, 400, 'DM_ALLOWED_RECIPIENTS: ann may not message ben')
   t.equal((await post(`/api/dm/send/${c.id}/`, { content: 'hello cat' }, a.token)).status, 201, 'but may message cat')
   const unread = await (await fetch(`${base}/api/dm/unread/`, { headers: { authorization: `Bearer ${c.token}` } })).json()
-  t.same(unread, { id: c.id, count: 1 })
+  t.same(unread, { id: c.id, count: 1, unmuted_count: 1 })
   const docs = await fetch(`${base}/docs/json`)
   t.equal(docs.status, 200)
   t.ok(((await docs.json()) as { paths: object }).paths, 'the OpenAPI document is served')

@@ -85,7 +85,8 @@ function fieldsOf (node: PlanNode): Record<string, unknown> {
  * Seeds, with set-based SQL only, USERS users, HEAVY_MESSAGES messages of the heavy user (one in six
  * with BIG_PARTNER, the rest spread over 399 other partners; half sent, half received; recent inbound
  * ones unread; a few hidden by either side) interleaved with BACKGROUND_MESSAGES among the background
- * users, and the conversation rows derived from those messages; then ANALYZE.
+ * users, and the conversation rows derived from those messages (80 of the heavy user's archived, 57
+ * muted); then ANALYZE.
  */
 async function seed (db: TestDatabase): Promise<void> {
   await db.sql(`
@@ -126,6 +127,8 @@ async function seed (db: TestDatabase): Promise<void> {
       SELECT recipient_id, sender_id, id, read_at, true, deleted_by_recipient FROM dm_message
     ) sides
     GROUP BY owner_id, partner_id`)
+  // The heavy user archived one conversation in five and muted one in seven.
+  await db.sql(`UPDATE dm_conversation SET archived = (partner_id % 5 = 0), muted = (partner_id % 7 = 0) WHERE owner_id = ${HEAVY}`)
   await db.sql('ANALYZE')
 }
 
@@ -140,7 +143,8 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
   const started = Date.now()
   await seed(db)
   t.comment(`seeded in ${Date.now() - started} ms`)
-  const app = await startApp(db)
+  // No presence timers: their statements would count against whatever request is running.
+  const app = await startApp(db, { directMessages: { presence: false } })
   t.teardown(() => app.close())
 
   let recording: Statement[] | null = null
@@ -189,32 +193,87 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
   const issued = (statements: Statement[], pattern: RegExp): boolean => statements.some((statement) => pattern.test(oneLine(statement.query)))
 
   await t.test('the seeded volume', async (t) => {
-    const [totals] = await db.sql<{ messages: number, heavy: number, partners: number, big: number, unread: number }>(`
+    const [totals] = await db.sql<{ messages: number, heavy: number, partners: number, big: number, unread: number, unmuted: number }>(`
       SELECT COUNT(*)::int AS messages,
              COUNT(*) FILTER (WHERE ${HEAVY} IN (sender_id, recipient_id))::int AS heavy,
              COUNT(DISTINCT CASE WHEN sender_id = ${HEAVY} THEN recipient_id WHEN recipient_id = ${HEAVY} THEN sender_id END)::int AS partners,
              COUNT(*) FILTER (WHERE user_low_id = ${HEAVY} AND user_high_id = ${BIG_PARTNER})::int AS big,
-             COUNT(*) FILTER (WHERE recipient_id = ${HEAVY} AND read_at IS NULL AND NOT deleted_by_recipient)::int AS unread
+             COUNT(*) FILTER (WHERE recipient_id = ${HEAVY} AND read_at IS NULL AND NOT deleted_by_recipient)::int AS unread,
+             COUNT(*) FILTER (WHERE recipient_id = ${HEAVY} AND read_at IS NULL AND NOT deleted_by_recipient AND sender_id % 7 <> 0)::int AS unmuted
       FROM dm_message`)
     t.ok((totals?.messages ?? 0) >= 50_000, `${totals?.messages} messages`)
     t.ok((totals?.heavy ?? 0) >= 30_000, `${totals?.heavy} of them the heavy user's`)
     t.equal(totals?.partners, HEAVY_PARTNERS, 'across 400 partners')
     t.ok((totals?.big ?? 0) >= 5000, `${totals?.big} with the big partner`)
     t.ok((totals?.unread ?? 0) >= 5000, `${totals?.unread} unread by the heavy user`)
-    t.same(await getJson(app, heavy, '/api/dm/unread/'), { id: HEAVY, count: totals?.unread }, 'the conversation rows agree with the messages')
+    t.same(await getJson(app, heavy, '/api/dm/unread/'), { id: HEAVY, count: totals?.unread, unmuted_count: totals?.unmuted }, 'the conversation rows agree with the messages')
   })
 
+  /**
+   * The list statement among `statements` reads dm_conversation with one index scan of `indexes`.
+   * The archived list must range-scan dm_conversation_list_idx (owner_id, archived,
+   * last_message_id DESC): archived rows are few among the owner's. For the main list, where
+   * nearly every row qualifies, the planner may as well walk dm_conversation_recent_idx (owner_id,
+   * last_message_id DESC) and filter: both read the page's rows in order.
+   */
+  async function usesListIndex (t: Test, label: string, statements: Statement[], indexes: string[]): Promise<void> {
+    const list = statements.find((statement) => /FROM dm_conversation c JOIN dm_message m/.test(oneLine(statement.query)))
+    if (list === undefined) {
+      t.fail(`${label}: no list statement`)
+      return
+    }
+    const rows = await db.sql<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${list.query}`, JSON.parse(list.params) as unknown[])
+    const nodes = flatten(rows[0]?.['QUERY PLAN'][0]?.Plan as PlanNode).filter((node) => node['Relation Name'] === 'dm_conversation')
+    t.ok(nodes.length === 1 && nodes[0]?.['Node Type'] === 'Index Scan' && indexes.includes(String(nodes[0]['Index Name'])),
+      `${label}: one index scan of dm_conversation (${indexes.join(' or ')})`, { scans: nodes.map(fieldsOf) })
+  }
+  const MAIN_LIST_INDEXES = ['dm_conversation_list_idx', 'dm_conversation_recent_idx']
+  const ARCHIVED_LIST_INDEXES = ['dm_conversation_list_idx']
+
   await t.test('GET /conversations/ pages', async (t) => {
-    const first = (await explained(t, 'GET /conversations/ (first page)', heavy, { method: 'GET', url: '/api/dm/conversations/' }, 200)).res
-    const page1 = first.json<PageJson<PartnerJson>>()
+    const firstRequest = await explained(t, 'GET /conversations/ (first page)', heavy, { method: 'GET', url: '/api/dm/conversations/' }, 200)
+    await usesListIndex(t, 'GET /conversations/ (first page)', firstRequest.statements, MAIN_LIST_INDEXES)
+    const page1 = firstRequest.res.json<PageJson<PartnerJson & { archived: boolean }>>()
     t.equal(page1.results.length, 50, 'a full first page')
+    t.ok(page1.results.every((entry) => !entry.archived), 'of conversations not archived')
     if (page1.next === null) throw new Error('no next page')
-    const second = (await explained(t, 'GET /conversations/ (next page)', heavy, { method: 'GET', url: pathOf(page1.next) }, 200)).res
-    const page2 = second.json<PageJson<PartnerJson>>()
+    const secondRequest = await explained(t, 'GET /conversations/ (next page)', heavy, { method: 'GET', url: pathOf(page1.next) }, 200)
+    await usesListIndex(t, 'GET /conversations/ (next page)', secondRequest.statements, MAIN_LIST_INDEXES)
+    const page2 = secondRequest.res.json<PageJson<PartnerJson>>()
     t.equal(page2.results.length, 50, 'a full second page')
     if (page2.previous === null) throw new Error('no previous page')
     const back = (await explained(t, 'GET /conversations/ (previous page)', heavy, { method: 'GET', url: pathOf(page2.previous) }, 200)).res
     t.same(back.json<PageJson<PartnerJson>>().results.map((p) => p.id), page1.results.map((p) => p.id), 'previous leads back to the first page')
+  })
+
+  await t.test('GET /conversations/?archived=true pages', async (t) => {
+    const url = '/api/dm/conversations/?archived=true'
+    const first = await explained(t, 'GET /conversations/?archived=true (first page)', heavy, { method: 'GET', url }, 200)
+    await usesListIndex(t, 'GET /conversations/?archived=true (first page)', first.statements, ARCHIVED_LIST_INDEXES)
+    const page1 = first.res.json<PageJson<PartnerJson & { archived: boolean }>>()
+    t.equal(page1.results.length, 50, 'a full first page')
+    t.ok(page1.results.every((entry) => entry.archived && entry.id % 5 === 0), 'of archived conversations only')
+    if (page1.next === null) throw new Error('no next page')
+    const second = await explained(t, 'GET /conversations/?archived=true (next page)', heavy, { method: 'GET', url: pathOf(page1.next) }, 200)
+    await usesListIndex(t, 'GET /conversations/?archived=true (next page)', second.statements, ARCHIVED_LIST_INDEXES)
+    t.equal(second.res.json<PageJson<PartnerJson>>().results.length, 30, 'the other 30 of the 80')
+  })
+
+  await t.test('mute and archive: one UPDATE of the caller\'s row', async (t) => {
+    for (const what of ['mute', 'archive'] as const) {
+      const url = `/api/dm/conversations/${BIG_PARTNER}/${what}/`
+      for (const method of ['PUT', 'DELETE'] as const) {
+        const { statements } = await explained(t, `${method} ${url}`, heavy, { method, url }, 204)
+        const updates = statements.filter((statement) => isPluginStatement(statement.query))
+        t.same(updates.map((statement) => oneLine(statement.query).split(' SET ')[0]), ['UPDATE dm_conversation'], `${method} ${url}: one statement, an UPDATE of dm_conversation`)
+        for (const statement of updates) {
+          const rows = await db.sql<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${statement.query}`, JSON.parse(statement.params) as unknown[])
+          const scans = flatten(rows[0]?.['QUERY PLAN'][0]?.Plan as PlanNode).filter((node) => node['Relation Name'] === 'dm_conversation' && node['Node Type'] !== 'ModifyTable')
+          t.same(scans.map((node) => node['Index Name']), ['dm_conversation_pkey'], `${method} ${url}: finds the row by its key`)
+        }
+      }
+    }
+    await explained(t, 'PUT /conversations/<no conversation>/mute/ (404)', heavy, { method: 'PUT', url: `/api/dm/conversations/${BACKGROUND_FIRST}/mute/` }, 404)
   })
 
   await t.test('GET /unread/', async (t) => {

@@ -10,7 +10,7 @@ import {
 } from './helpers/app.js'
 import type { DirectMessagesOptions, MessageEvent, UserId } from '../src/index.js'
 
-interface UnreadEntry { partner_id: number, partner_username: string, unread_count: number }
+interface UnreadEntry { partner_id: number, partner_username: string, unread_count: number, muted: boolean }
 type ConversationJson = PartnerJson & { unread_count: number, last_message: MessageJson | null }
 interface ErrorJson { statusCode: number, code?: string, error: string, message: string }
 
@@ -603,7 +603,7 @@ forEachDatabase(t, 'read control', async (t, db) => {
     t.equal(res.statusCode, 200)
     t.same(res.json(), { count: 3 })
     t.equal(await unread(app, alice), 1, '/unread/ drops by 3')
-    t.same(await unreadList(app, alice), [{ partner_id: carol.id, partner_username: 'carol', unread_count: 1 }], 'carol\'s message stays unread')
+    t.same(await unreadList(app, alice), [{ partner_id: carol.id, partner_username: 'carol', unread_count: 1, muted: false }], 'carol\'s message stays unread')
     t.same(await readState(fromBob.map((m) => m.id)), [true, true, true], 'read_at is stored')
     t.equal(await unread(app, bob), 1, 'bob\'s own unread message is untouched')
     await settle()
@@ -627,8 +627,8 @@ forEachDatabase(t, 'read control', async (t, db) => {
     t.same((await markRead(alice, bob.id, { up_to: m2.id })).json(), { count: 2 })
     t.same(await readState(batch.map((m) => m.id)), [true, true, false, false], 'only ids <= up_to are read')
     t.same(await unreadList(app, alice), [
-      { partner_id: bob.id, partner_username: 'bob', unread_count: 2 },
-      { partner_id: carol.id, partner_username: 'carol', unread_count: 1 }
+      { partner_id: bob.id, partner_username: 'bob', unread_count: 2, muted: false },
+      { partner_id: carol.id, partner_username: 'carol', unread_count: 1, muted: false }
     ], 'the rest stay unread in /conversations/unread/')
     t.same((await peek(app, alice, bob)).results.slice(0, 4).map((m) => m.read_at !== null), [false, false, true, true], 'and in the conversation')
     t.same((await markRead(alice, bob.id, { up_to: m2.id })).json(), { count: 0 }, 'again: 0')
@@ -705,7 +705,7 @@ forEachDatabase(t, 'conversation delete', async (t, db) => {
     t.same(await getJson(app, alice, `/api/dm/conversations/${bob.id}/`), { next: null, previous: null, results: [] }, 'the caller\'s conversation is empty')
     t.same((await conversations(app, alice)).results.map((entry) => entry.id), [carol.id], 'it left the caller\'s list')
     t.equal(await unread(app, alice), 1, 'its unread messages left /unread/')
-    t.same(await unreadList(app, alice), [{ partner_id: carol.id, partner_username: 'carol', unread_count: 1 }], 'and /conversations/unread/')
+    t.same(await unreadList(app, alice), [{ partner_id: carol.id, partner_username: 'carol', unread_count: 1, muted: false }], 'and /conversations/unread/')
     t.same((await markRead(alice, bob)).json(), { count: 0 }, 'nothing left to mark read')
 
     t.equal(await unread(app, bob), 1, 'the partner keeps his unread count')
@@ -764,7 +764,7 @@ forEachDatabase(t, 'richer lists', async (t, db) => {
 
   await t.test('each entry: the partner, the unread count and the newest message the caller has not deleted', async (t) => {
     const page = await conversations(app, alice)
-    t.same(page.results.map((entry) => Object.keys(entry).sort()), Array(4).fill(['first_name', 'id', 'last_message', 'last_name', 'unread_count', 'username']),
+    t.same(page.results.map((entry) => Object.keys(entry).sort()), Array(4).fill(['archived', 'first_name', 'id', 'last_message', 'last_name', 'muted', 'unread_count', 'username']),
       'exactly these keys')
     const unreadByPartner = new Map((await unreadList(app, alice)).map((entry) => [entry.partner_id, entry.unread_count]))
     for (const entry of page.results) {

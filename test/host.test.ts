@@ -514,7 +514,7 @@ async function exercise (t: Test, host: Host, server: Server, a: Person, b: Pers
   t.match(frames.find((frame) => frame.event === 'message')?.data, { id: sent.body.id, sender: aId, direction: 'in', content },
     `${b.givenName}'s stream gets the message event`)
 
-  t.same((await call(server, 'GET', '/api/dm/unread/', bId)).body, { id: bId, count: 1 }, `${b.givenName} has 1 unread`)
+  t.same((await call(server, 'GET', '/api/dm/unread/', bId)).body, { id: bId, count: 1, unmuted_count: 1 }, `${b.givenName} has 1 unread`)
   const list = await call(server, 'GET', '/api/dm/conversations/', bId)
   t.equal(list.status, 200, `${b.givenName}'s conversations: 200`, { body: list.body, ...logs() })
   t.match(list.body, { results: [{ id: aId, username: a.handle, first_name: a.givenName, last_name: a.familyName }] },
@@ -525,7 +525,7 @@ async function exercise (t: Test, host: Host, server: Server, a: Person, b: Pers
   const conversation = await call(server, 'GET', `/api/dm/conversations/${aId}/`, bId)
   t.equal(conversation.status, 200, `${b.givenName} reads the conversation`)
   t.match(conversation.body, { results: [{ content, direction: 'in' }] }, 'the message is in it')
-  t.same((await call(server, 'GET', '/api/dm/unread/', bId)).body, { id: bId, count: 0 }, 'reading marks it read: 0 unread')
+  t.same((await call(server, 'GET', '/api/dm/unread/', bId)).body, { id: bId, count: 0, unmuted_count: 0 }, 'reading marks it read: 0 unread')
 
   const unknown = await call(server, 'POST', '/api/dm/send/999999/', aId, { content: 'anyone?' })
   t.equal(unknown.status, 404, 'a send to a user the host does not have: 404', { body: unknown.body, ...logs() })

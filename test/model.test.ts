@@ -127,7 +127,7 @@ interface Real {
   tally: Map<string, number>
 }
 
-interface UnreadEntry { partner_id: number, partner_username: string, unread_count: number }
+interface UnreadEntry { partner_id: number, partner_username: string, unread_count: number, muted: boolean }
 interface ConversationJson extends PartnerJson { unread_count: number, last_message: MessageJson | null }
 
 /** A message as a user sees it, without the timestamps (read_at only as read or not). */
@@ -197,19 +197,20 @@ async function checkUser (model: Model, real: Real, user: number, step: string):
   const label = (what: string): string => `after ${step}: ${name(user)}'s ${what}`
   const others = [...Array(USERS).keys()].filter((p) => p !== user)
   const [count, unreadList, list, ...pages] = await Promise.all([
-    getOk<{ id: number, count: number }>(real, user, '/api/dm/unread/'),
+    getOk<{ id: number, count: number, unmuted_count: number }>(real, user, '/api/dm/unread/'),
     getOk<UnreadEntry[]>(real, user, '/api/dm/conversations/unread/'),
     getOk<PageJson<ConversationJson>>(real, user, '/api/dm/conversations/?page_size=100'),
     ...others.map((p) => getOk<PageJson<MessageJson>>(real, user, `/api/dm/conversations/${userOf(real, p).id}/?mark_read=false&page_size=100`))
   ])
 
-  assert.deepStrictEqual(count, { id: userOf(real, user).id, count: model.unreadTotal(user) }, label('/unread/'))
+  // The model mutes nothing: every unread message is an unmuted one.
+  assert.deepStrictEqual(count, { id: userOf(real, user).id, count: model.unreadTotal(user), unmuted_count: model.unreadTotal(user) }, label('/unread/'))
 
   // Most recent visible message first: the plugin orders both lists by the conversation's newest
   // message the owner has not hidden, which is what the model computes.
   const partners = model.partners(user)
   assert.deepStrictEqual(unreadList, partners.filter((p) => model.unread(user, p) > 0).map((p) => ({
-    partner_id: userOf(real, p).id, partner_username: userOf(real, p).username, unread_count: model.unread(user, p)
+    partner_id: userOf(real, p).id, partner_username: userOf(real, p).username, unread_count: model.unread(user, p), muted: false
   })), label('/conversations/unread/'))
 
   for (const entry of list.results) if (entry.last_message !== null) assertMaySee(model, real, user, entry.last_message, label('/conversations/'))

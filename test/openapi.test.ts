@@ -16,6 +16,12 @@ const CONTRACT: Array<[string, string, string[]]> = [
   ['post', '/api/dm/conversations/{id}/', ['201', '400', '401', '404', '409', '413', '429']],
   ['delete', '/api/dm/conversations/{id}/', ['204', '400', '401', '404']],
   ['post', '/api/dm/conversations/{id}/read/', ['200', '400', '401', '404']],
+  ['put', '/api/dm/conversations/{id}/mute/', ['204', '400', '401', '404']],
+  ['delete', '/api/dm/conversations/{id}/mute/', ['204', '400', '401', '404']],
+  ['put', '/api/dm/conversations/{id}/archive/', ['204', '400', '401', '404']],
+  ['delete', '/api/dm/conversations/{id}/archive/', ['204', '400', '401', '404']],
+  ['post', '/api/dm/conversations/{id}/typing/', ['204', '400', '401', '404']],
+  ['get', '/api/dm/presence/', ['200', '400', '401']],
   ['post', '/api/dm/send/{id}/', ['201', '400', '401', '404', '409', '413', '429']],
   ['delete', '/api/dm/messages/{id}/', ['204', '400', '401', '404']],
   ['patch', '/api/dm/messages/{id}/', ['200', '400', '401', '403', '404', '409', '413']],
@@ -47,7 +53,7 @@ t.test('OpenAPI document', async (t) => {
     t.ok((operation.summary ?? '').length > 0 && (operation.description ?? '').length > 0, `${path} has a summary and description`)
     t.same(Object.keys(operation.responses).sort(), codes, `${method.toUpperCase()} ${path} documents ${codes.join(', ')}`)
     if (path.includes('{id}')) t.ok(operation.parameters?.some((p) => p.name === 'id' && p.in === 'path'), `${path} documents its id`)
-    if ((method === 'post' && !path.includes('/blocks/') && !path.endsWith('/unsend/')) || method === 'patch') t.ok(operation.requestBody, `${path} documents its body`)
+    if ((method === 'post' && !path.includes('/blocks/') && !path.endsWith('/unsend/') && !path.endsWith('/typing/')) || method === 'patch') t.ok(operation.requestBody, `${path} documents its body`)
   }
   const pluginPaths = Object.keys(doc.paths).filter((path) => path.startsWith('/api/dm'))
   t.same(pluginPaths.sort(), [...new Set(CONTRACT.map(([, path]) => path))].sort(), 'the paths without the trailing slash are not listed twice')

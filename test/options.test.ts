@@ -81,7 +81,7 @@ t.test('options', async (t) => {
       await app.close()
     }
     const app = await host(db, {})
-    t.same((await app.inject({ method: 'GET', url: '/unread/', headers: { 'x-user': String(alice.id) } })).json(), { id: alice.id, count: 0 }, 'no prefix: at the root')
+    t.same((await app.inject({ method: 'GET', url: '/unread/', headers: { 'x-user': String(alice.id) } })).json(), { id: alice.id, count: 0, unmuted_count: 0 }, 'no prefix: at the root')
     await app.close()
   })
 
@@ -154,7 +154,7 @@ t.test('options', async (t) => {
     await app.register(directMessages, { prisma: db.prisma, getUserId: (request) => request.headers['x-user'] as string })
     await app.ready()
     const decimal = await app.inject({ method: 'GET', url: '/unread/', headers: { 'x-user': String(alice.id) } })
-    t.same(decimal.json(), { id: alice.id, count: 0 }, 'the string "<id>" acts as user <id>, answered as a number')
+    t.same(decimal.json(), { id: alice.id, count: 0, unmuted_count: 0 }, 'the string "<id>" acts as user <id>, answered as a number')
     for (const value of ['abc', '0', '01', '1.5', '99999999999']) {
       lines.length = 0
       const res = await app.inject({ method: 'GET', url: '/unread/', headers: { 'x-user': value } })

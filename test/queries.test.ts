@@ -34,7 +34,8 @@ const entriesOf = (res: LightMyRequestResponse): number => res.json<unknown[]>()
 const countOf = (res: LightMyRequestResponse): number => res.json<{ count: number }>().count
 
 forEachDatabase(t, 'statements per request do not depend on the data', async (t, db) => {
-  const app = await startApp(db)
+  // No presence timers: their statements would count against whatever request is running.
+  const app = await startApp(db, { directMessages: { presence: false } })
   t.teardown(() => app.close())
   const dm = app.directMessages
 
@@ -76,6 +77,7 @@ forEachDatabase(t, 'statements per request do not depend on the data', async (t,
   const GET = (user: TestUser, url: string, extra: Partial<Call> = {}): Call => ({ user, method: 'GET', url, status: 200, ...extra })
   const POST = (user: TestUser, url: string, extra: Partial<Call> = {}): Call => ({ user, method: 'POST', url, status: 201, ...extra })
   const DELETE = (user: TestUser, url: string, extra: Partial<Call> = {}): Call => ({ user, method: 'DELETE', url, status: 204, ...extra })
+  const PUT = (user: TestUser, url: string, extra: Partial<Call> = {}): Call => ({ user, method: 'PUT', url, status: 204, ...extra })
 
   // The cast: a user with little data, one with much more, and a third one who warms up every route.
   const [small, large, warm, warmPartner, outsider] = await createUsers(app, 'small', 'large', 'warm', 'warmpartner', 'outsider') as
@@ -110,6 +112,9 @@ forEachDatabase(t, 'statements per request do not depend on the data', async (t,
     POST(warm, `/api/dm/send/${warmPartner.id}/`, { payload: { content: 'warm' } }),
     POST(warm, `/api/dm/conversations/${warmPartner.id}/`, { payload: { content: 'warm reply' } }),
     POST(warm, `/api/dm/blocks/${outsider.id}/`), GET(warm, '/api/dm/blocks/'), DELETE(warm, `/api/dm/blocks/${outsider.id}/`),
+    PUT(warm, `/api/dm/conversations/${warmPartner.id}/mute/`), DELETE(warm, `/api/dm/conversations/${warmPartner.id}/mute/`),
+    PUT(warm, `/api/dm/conversations/${warmPartner.id}/archive/`), GET(warm, '/api/dm/conversations/?archived=true'),
+    DELETE(warm, `/api/dm/conversations/${warmPartner.id}/archive/`),
     DELETE(warm, `/api/dm/messages/${warmMessage.id}/`), DELETE(warm, `/api/dm/conversations/${warmPartner.id}/`)
   ]) {
     await issued(call)
@@ -137,6 +142,53 @@ forEachDatabase(t, 'statements per request do not depend on the data', async (t,
     await same(t, 'GET /conversations/unread/',
       GET(small, '/api/dm/conversations/unread/', { expect: entriesOf, expected: 3 }),
       GET(large, '/api/dm/conversations/unread/', { expect: entriesOf, expected: LARGE_PARTNERS }))
+  })
+
+  // Mute and archive (SPEC §10): one statement on the caller's own row, whatever their data; the
+  // archived list and the unread counts with muted conversations read as many as without.
+  await t.test('mute and archive', async (t) => {
+    for (const what of ['mute', 'archive'] as const) {
+      await same(t, `PUT /conversations/<id>/${what}/`,
+        PUT(small, `/api/dm/conversations/${sp[1].id}/${what}/`),
+        PUT(large, `/api/dm/conversations/${lp[1].id}/${what}/`))
+      await same(t, `PUT /conversations/<id>/${what}/ (again)`,
+        PUT(small, `/api/dm/conversations/${sp[1].id}/${what}/`),
+        PUT(large, `/api/dm/conversations/${lp[1].id}/${what}/`))
+      await same(t, `DELETE /conversations/<id>/${what}/`,
+        DELETE(small, `/api/dm/conversations/${sp[1].id}/${what}/`),
+        DELETE(large, `/api/dm/conversations/${lp[1].id}/${what}/`))
+      await same(t, `PUT /conversations/<missing user>/${what}/ (404)`,
+        PUT(small, `/api/dm/conversations/${MISSING}/${what}/`, { status: 404 }),
+        PUT(large, `/api/dm/conversations/${MISSING}/${what}/`, { status: 404 }))
+    }
+    // small mutes 2 of its 3 conversations, large 39 of its 40.
+    for (const partner of sp.slice(1)) await dm.mute(small.id, partner.id)
+    for (const partner of lp.slice(1)) await dm.mute(large.id, partner.id)
+    const unmutedOf = (res: LightMyRequestResponse): unknown => res.json<{ count: number, unmuted_count: number }>()
+    await same(t, 'GET /unread/ (with muted conversations)',
+      GET(small, '/api/dm/unread/', { expect: unmutedOf, expected: { id: small.id, count: 4, unmuted_count: 2 } }),
+      GET(large, '/api/dm/unread/', { expect: unmutedOf, expected: { id: large.id, count: LARGE_UNREAD + LARGE_PARTNERS - 1, unmuted_count: LARGE_UNREAD } }))
+    await same(t, 'GET /conversations/unread/ (with muted conversations)',
+      GET(small, '/api/dm/conversations/unread/', { expect: entriesOf, expected: 3 }),
+      GET(large, '/api/dm/conversations/unread/', { expect: entriesOf, expected: LARGE_PARTNERS }))
+    // Both archive all but their newest conversation.
+    for (const partner of sp.slice(0, 2)) await dm.archive(small.id, partner.id)
+    for (const partner of lp.slice(0, LARGE_PARTNERS - 1)) await dm.archive(large.id, partner.id)
+    await same(t, 'GET /conversations/ (archived ones left out)',
+      GET(small, '/api/dm/conversations/?page_size=5', { expect: resultsOf, expected: 1 }),
+      GET(large, '/api/dm/conversations/?page_size=50', { expect: resultsOf, expected: 1 }))
+    await same(t, 'GET /conversations/?archived=true (first page)',
+      GET(small, '/api/dm/conversations/?archived=true&page_size=5', { expect: resultsOf, expected: 2 }),
+      GET(large, '/api/dm/conversations/?archived=true&page_size=50', { expect: resultsOf, expected: LARGE_PARTNERS - 1 }))
+    const smallFirst = (await issued(GET(small, '/api/dm/conversations/?archived=true&page_size=1'))).res.json<PageJson<unknown>>()
+    const largeFirst = (await issued(GET(large, '/api/dm/conversations/?archived=true&page_size=20'))).res.json<PageJson<unknown>>()
+    if (smallFirst.next === null || largeFirst.next === null) throw new Error('no next page')
+    await same(t, 'GET /conversations/?archived=true (next page)',
+      GET(small, pathOf(smallFirst.next), { expect: resultsOf, expected: 1 }),
+      GET(large, pathOf(largeFirst.next), { expect: resultsOf, expected: LARGE_PARTNERS - 1 - 20 }))
+    // As they were: the later cases count on it.
+    for (const partner of sp) { await dm.unmute(small.id, partner.id); await dm.unarchive(small.id, partner.id) }
+    for (const partner of lp) { await dm.unmute(large.id, partner.id); await dm.unarchive(large.id, partner.id) }
   })
 
   await t.test('GET /conversations/<id>/', async (t) => {

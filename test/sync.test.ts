@@ -85,6 +85,7 @@ class Client {
         return
       }
       case 'read':
+      case 'presence':
         return
       default:
         assert.fail(`${this.label}: unexpected ${frame.event} frame ${JSON.stringify(frame)}`)

@@ -13,6 +13,12 @@ export const UserNotFound = createError<'FST_DM_USER_NOT_FOUND', 404, [string | 
 /** 404: the message does not exist, or the caller is not one of its participants. */
 export const MessageNotFound = createError('FST_DM_MESSAGE_NOT_FOUND', 'Message not found', 404)
 
+/**
+ * 404: the caller has no conversation with this user (they never exchanged a message, or the user
+ * does not exist: both are answered alike).
+ */
+export const ConversationNotFound = createError('FST_DM_CONVERSATION_NOT_FOUND', 'Conversation not found', 404)
+
 /** 400: `content` is empty or only white space. */
 export const EmptyContent = createError('FST_DM_EMPTY_CONTENT', 'content must not be empty', 400)
 
@@ -52,6 +58,9 @@ export const TooManyReactions = createError<'FST_DM_TOO_MANY_REACTIONS', 409, [n
 /** 400: a user tried to block themselves. */
 export const SelfBlock = createError('FST_DM_SELF_BLOCK', 'You cannot block yourself', 400)
 
+/** 400: a user tried to mute or archive a conversation with themselves (there is none). */
+export const SelfConversation = createError('FST_DM_SELF_CONVERSATION', 'You have no conversation with yourself', 400)
+
 /** 400: the sender blocks the recipient: unblock them first. */
 export const BlockedByYou = createError('FST_DM_BLOCKED_BY_YOU', 'You block this user; unblock them to send messages', 400)
 
@@ -66,6 +75,12 @@ export const InvalidPageSize = createError<'FST_DM_INVALID_PAGE_SIZE', 400, [num
 
 /** 400: the `cursor` query parameter is malformed, tampered with, or belongs to another list. */
 export const InvalidCursor = createError('FST_DM_INVALID_CURSOR', 'Invalid cursor', 400)
+
+/** 400: `ids` of the presence route is not 1 to 100 distinct user ids separated by commas. */
+export const InvalidPresenceIds = createError<'FST_DM_INVALID_IDS', 400, [number]>('FST_DM_INVALID_IDS', 'ids must be 1 to %s distinct user ids, separated by commas', 400)
+
+/** 400: a user said they were typing to themselves. */
+export const SelfTyping = createError('FST_DM_SELF_TYPING', 'You cannot type to yourself', 400)
 
 /** 400: the Last-Event-ID header (or `last_event_id` parameter) is not an event id. */
 export const InvalidLastEventId = createError('FST_DM_INVALID_LAST_EVENT_ID', 'Last-Event-ID must be an event id (decimal digits)', 400)

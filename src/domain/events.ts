@@ -6,7 +6,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Message, UserId } from './types.js'
 
-/** Payload of `messageSent` and `messageRead`. */
+/** Payload of `messageRead` (and, with `recipientMuted`, of `messageSent`). */
 export interface MessageEvent {
   /** The message as stored (for `messageRead`, with its new `readAt`). */
   message: Message
@@ -14,6 +14,15 @@ export interface MessageEvent {
   from: UserId
   /** The recipient's user id. */
   to: UserId
+}
+
+/** Payload of `messageSent`. */
+export interface MessageSentEvent extends MessageEvent {
+  /**
+   * Whether the recipient has muted the conversation with the sender, as it stood when the
+   * message was stored: a host sending push notifications can skip them for a muted conversation.
+   */
+  recipientMuted: boolean
 }
 
 /** Payload of `messageEdited`. */
@@ -42,7 +51,7 @@ export interface ReactionEvent {
 /** The events and their payloads. */
 export interface DirectMessageEvents {
   /** A message was stored (emitted once per message, after commit). */
-  messageSent: MessageEvent
+  messageSent: MessageSentEvent
   /** An unread message was marked read (emitted once per message that changed, after commit). */
   messageRead: MessageEvent
   /** The sender edited a message (not emitted when the content did not change). */

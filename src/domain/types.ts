@@ -6,6 +6,15 @@
  */
 export type UserId = number | string
 
+/** Whether a user is online, as another user may see it (see the presence route). */
+export interface PresenceEntry {
+  id: UserId
+  /** At least one event stream of theirs is open, on any instance. */
+  online: boolean
+  /** When their last event stream closed; null: never (or not a partner of the caller). */
+  lastSeenAt: Date | null
+}
+
 /** The message a message answers, as a preview. */
 export interface ReplyPreview {
   id: number
@@ -64,6 +73,16 @@ export interface UnreadConversation {
   partnerId: UserId
   partnerUsername: string
   unreadCount: number
+  /** Whether the owner muted the conversation (its messages still count as unread). */
+  muted: boolean
+}
+
+/** A user's unread messages: all of them, and those of conversations they have not muted. */
+export interface UnreadCounts {
+  /** Unread messages addressed to the user that they have not hidden. */
+  count: number
+  /** The part of `count` that is in conversations the user has not muted. */
+  unmutedCount: number
 }
 
 /** One page of a cursor-paginated list; `next`/`previous` are opaque cursors, null at the ends. */
@@ -84,4 +103,8 @@ export interface PageRequest {
 export interface ConversationSummary extends Partner {
   unreadCount: number
   lastMessage: Message | null
+  /** The owner muted it: its messages still count as unread; `messageSent` says `recipientMuted`. */
+  muted: boolean
+  /** The owner archived it: listed by `conversations(userId, { archived: true })` only, until a new message arrives. */
+  archived: boolean
 }

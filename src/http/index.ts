@@ -13,6 +13,7 @@ import { blockRoutes } from '../features/blocks/routes.js'
 import { conversationRoutes } from '../features/conversations/routes.js'
 import { eventRoutes } from '../features/events/routes.js'
 import { messageRoutes } from '../features/messages/routes.js'
+import { presenceRoutes } from '../features/presence/routes.js'
 import type { ResolvedOptions } from '../options.js'
 import type { StreamHub } from '../realtime/stream.js'
 import type { DirectMessagesService } from '../service.js'
@@ -108,6 +109,7 @@ export async function routes (instance: FastifyInstance, { options, service, hub
   await messageRoutes(fastify, context)
   await blockRoutes(fastify, context)
   await eventRoutes(fastify, context)
+  await presenceRoutes(fastify, context)
 }
 
 /**

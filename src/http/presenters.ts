@@ -1,7 +1,7 @@
 /** How the service's values are answered over HTTP: the contract's objects, and the page envelope. */
 import type { FastifyRequest } from 'fastify'
-import type { ConversationSummary, Message, Page, Partner, UserId } from '../domain/types.js'
-import type { ConversationBody, MessageBody, PartnerBody } from './schemas.js'
+import type { ConversationSummary, Message, Page, Partner, UnreadConversation, UserId } from '../domain/types.js'
+import type { ConversationBody, MessageBody, PartnerBody, UnreadConversationBody } from './schemas.js'
 
 /** The contract's message object, seen by `me`. */
 export function toMessageResponse (message: Message, me: UserId): MessageBody {
@@ -28,8 +28,14 @@ export function toConversationResponse (entry: ConversationSummary, me: UserId):
   return {
     ...toPartnerResponse(entry),
     unread_count: entry.unreadCount,
-    last_message: entry.lastMessage === null ? null : toMessageResponse(entry.lastMessage, me)
+    last_message: entry.lastMessage === null ? null : toMessageResponse(entry.lastMessage, me),
+    muted: entry.muted,
+    archived: entry.archived
   }
+}
+
+export function toUnreadConversationResponse (entry: UnreadConversation): UnreadConversationBody {
+  return { partner_id: entry.partnerId, partner_username: entry.partnerUsername, unread_count: entry.unreadCount, muted: entry.muted }
 }
 
 /**

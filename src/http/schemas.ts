@@ -139,7 +139,9 @@ export function bodySchemas (userIdType: 'integer' | 'string') {
   const ConversationResponse = Type.Object({
     ...PartnerResponse.properties,
     unread_count: Type.Integer({ description: 'Unread messages from this partner' }),
-    last_message: Type.Union([MessageResponse, Type.Null()], { description: 'The newest message of the conversation the caller has not deleted' })
+    last_message: Type.Union([MessageResponse, Type.Null()], { description: 'The newest message of the conversation the caller has not deleted' }),
+    muted: Type.Boolean({ description: 'The caller muted it: its messages count in `count` of /unread/, not in `unmuted_count`' }),
+    archived: Type.Boolean({ description: 'The caller archived it: listed by `?archived=true` only, until a new message arrives' })
   }, { title: 'Conversation' })
   return {
     MessageResponse,
@@ -150,12 +152,14 @@ export function bodySchemas (userIdType: 'integer' | 'string') {
     ConversationPageResponse: Type.Object({ ...PageLinks, results: Type.Array(ConversationResponse) }, { title: 'ConversationPage' }),
     UnreadResponse: Type.Object({
       id: userId('The caller\'s user id'),
-      count: Type.Integer({ description: 'Unread messages addressed to the caller and not deleted by them' })
+      count: Type.Integer({ description: 'Unread messages addressed to the caller and not deleted by them' }),
+      unmuted_count: Type.Integer({ description: 'Those of them in conversations the caller has not muted' })
     }, { title: 'UnreadCount' }),
     UnreadConversationsResponse: Type.Array(Type.Object({
       partner_id: userId(),
       partner_username: Type.String(),
-      unread_count: Type.Integer({ minimum: 1 })
+      unread_count: Type.Integer({ minimum: 1 }),
+      muted: Type.Boolean({ description: 'The caller muted this conversation (its messages still count as unread)' })
     }, { title: 'UnreadConversation' }))
   }
 }
@@ -164,6 +168,28 @@ type Bodies = ReturnType<typeof bodySchemas>
 export type MessageBody = Static<Bodies['MessageResponse']>
 export type PartnerBody = Static<Bodies['PartnerResponse']>
 export type ConversationBody = Static<Bodies['ConversationResponse']>
+export type UnreadConversationBody = Static<Bodies['UnreadConversationsResponse']>[number]
+/** GET /unread/. */
+export type UnreadBody = Static<Bodies['UnreadResponse']>
+/** A page of messages: GET /conversations/<id>/, POST /conversations/<id>/. */
+export type MessagePageBody = Static<Bodies['MessagePageResponse']>
+/** A page of partners: GET /blocks/. */
+export type PartnerPageBody = Static<Bodies['PartnerPageResponse']>
+/** A page of conversations: GET /conversations/. */
+export type ConversationPageBody = Static<Bodies['ConversationPageResponse']>
+/** PUT and DELETE /messages/<id>/reactions/<emoji>/. */
+export type ReactionsBody = Static<typeof ReactionsResponse>
+/** One earlier version of a message: GET /messages/<id>/edits/. */
+export type EditBody = Static<typeof EditsResponse>[number]
+/** POST /conversations/<id>/read/. */
+export type MarkedReadBody = Static<typeof ReadResponse>
+/** The error body of every route. */
+export type ErrorBody = Static<typeof ErrorResponse>
+/**
+ * One entry of GET /presence/. Its schema (presenceSchemas in features/presence/schemas.ts) is
+ * internal, so the type is written out here; test/client.test.ts checks that the two agree.
+ */
+export type PresenceBody = { id: Static<ReturnType<typeof userIdParams>>['id'], online: boolean, last_seen_at: string | null }
 
 export const unauthorized = { 401: errorResponse('No authenticated user') }
 export const badRequest = { 400: errorResponse('Malformed id, cursor or body') }

@@ -12,6 +12,9 @@ import type { UserId } from '../domain/types.js'
 /** Most message ids in one `read` event: keeps a payload under ~6 KB. */
 export const MAX_IDS_PER_EVENT = 400
 
+/** Most partners one `presence` event is told to (the user's most recent, connected ones). */
+export const MAX_PRESENCE_AUDIENCE = 50
+
 /** What crosses instances. */
 export type BusEvent =
   /** Message `id` from `sender` to `recipient` was stored. */
@@ -24,6 +27,10 @@ export type BusEvent =
   | { type: 'conversation-deleted', user: UserId, partner: UserId }
   /** Message `id` between `sender` and `recipient` changed (an edit, unsend or reaction). */
   | { type: 'updated', id: number, sender: UserId, recipient: UserId }
+  /** `user` is typing to `partner`, until `expiresAt` (ISO 8601). Nothing of it is stored. */
+  | { type: 'typing', user: UserId, partner: UserId, expiresAt: string }
+  /** `user` came online or went offline: told to `to` (at most 50 of their partners). */
+  | { type: 'presence', user: UserId, online: boolean, lastSeenAt: string | null, to: UserId[] }
 
 /** What a bus reports to the plugin once started. */
 export interface BusHandlers {
@@ -104,6 +111,15 @@ export function decodeEvent (text: string): BusEvent | null {
         : null
     case 'conversation-deleted':
       return isUser(event.user) && isUser(event.partner) ? { type: 'conversation-deleted', user: event.user, partner: event.partner } : null
+    case 'typing':
+      return isUser(event.user) && isUser(event.partner) && typeof event.expiresAt === 'string'
+        ? { type: 'typing', user: event.user, partner: event.partner, expiresAt: event.expiresAt }
+        : null
+    case 'presence':
+      return isUser(event.user) && typeof event.online === 'boolean' && (event.lastSeenAt === null || typeof event.lastSeenAt === 'string') &&
+        Array.isArray(event.to) && event.to.length <= MAX_PRESENCE_AUDIENCE && event.to.every(isUser)
+        ? { type: 'presence', user: event.user, online: event.online, lastSeenAt: event.lastSeenAt, to: event.to as UserId[] }
+        : null
     default:
       return null
   }

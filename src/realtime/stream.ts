@@ -17,6 +17,10 @@
  *   change yet still resumes from where it started.
  * - A stream resumed after a change the log no longer holds (older than `changeRetention`, or not
  *   the user's) starts with a `reset` event: the client reloads, then follows the stream.
+ * - `typing` and `presence` are not changes: written to the streams open now, never replayed,
+ *   without an SSE id.
+ * - Reads for streams (positions, catch-ups) run a few at a time (STREAM_READS), catch-ups first;
+ *   in a reconnect storm, a stream beyond MAX_WAITING_OPENS is told to come back (`retry:`).
  * - A stream whose client does not read is closed once `streamBufferLimit` bytes wait in its send
  *   buffer: the server never buffers without limit, and the client resumes with Last-Event-ID.
  * - When the bus goes down, every stream is closed (wake-ups published meanwhile would be lost),
@@ -30,11 +34,60 @@ import type { Message, UserId } from '../domain/types.js'
 
 /** How many changes one catch-up query reads. */
 const BATCH = 500
+/**
+ * Most reads for streams (a stream's position, a catch-up) running at once on this instance:
+ * the rest of the database pool stays free for sends and pages, also in a reconnect storm.
+ */
+const STREAM_READS = 4
+/**
+ * Streams waiting for their position beyond which a new stream is told to come back later. A
+ * waiting stream costs a socket and a few hundred bytes; one turned away costs a whole request
+ * (its authentication included) each time it comes back, so the queue is long.
+ */
+const MAX_WAITING_OPENS = 10_000
+/**
+ * A stream turned away reconnects after RETRY_MIN ms plus a random part (SSE `retry:`) that grows
+ * with the queue: RETRY_SPREAD ms, or RETRY_PER_WAITING ms per waiting stream if more.
+ */
+const RETRY_MIN = 1000
+const RETRY_SPREAD = 5000
+const RETRY_PER_WAITING = 2
+
+/**
+ * Runs at most `size` reads at once; catch-ups of open streams (deliveries) go before the
+ * positions of streams being opened.
+ */
+class ReadSlots {
+  #free: number
+  readonly #deliveries: Array<() => void> = []
+  readonly #opens: Array<() => void> = []
+
+  constructor (size: number) {
+    this.#free = size
+  }
+
+  /** Streams waiting to be opened. */
+  get waitingOpens (): number {
+    return this.#opens.length
+  }
+
+  async run<T>(kind: 'delivery' | 'open', read: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free--
+    else await new Promise<void>((resolve) => (kind === 'delivery' ? this.#deliveries : this.#opens).push(resolve))
+    try {
+      return await read()
+    } finally {
+      const next = this.#deliveries.shift() ?? this.#opens.shift()
+      if (next !== undefined) next()
+      else this.#free++
+    }
+  }
+}
 
 /** One SSE frame, as @fastify/sse sends it. */
 interface Frame {
   id?: string
-  event: 'message' | 'message_updated' | 'read' | 'deleted' | 'conversation_deleted' | 'reset'
+  event: 'message' | 'message_updated' | 'read' | 'deleted' | 'conversation_deleted' | 'reset' | 'typing' | 'presence'
   data: unknown
 }
 
@@ -75,12 +128,15 @@ export interface StreamHubOptions {
   present: (message: Message, me: UserId) => unknown
   /** The `changeRetention` option. */
   changeRetention: number | null
+  /** Told when a user's first stream on this instance opens and their last one closes (presence). */
+  presence?: { arrived(user: UserId): void, left(user: UserId): void } | null
 }
 
 export class StreamHub {
   readonly #users = new Map<UserId, UserStreams>()
   readonly #options: StreamHubOptions
   readonly #catchUps = new Set<Promise<void>>()
+  readonly #reads = new ReadSlots(STREAM_READS)
   #available = false
   #closing = false
 
@@ -119,12 +175,29 @@ export class StreamHub {
   async open (user: UserId, sse: SseContext, raw: FastifyReply['raw'], lastEventId: number | null): Promise<void> {
     if (!this.#available || this.#closing) throw new StreamUnavailable()
     if ((this.#users.get(user)?.connections.size ?? 0) >= this.#options.maxStreamsPerUser) throw new TooManyStreams(this.#options.maxStreamsPerUser)
-    const position = await this.#options.store.streamPosition(user, lastEventId ?? 0, this.#options.changeRetention)
+    if (this.#reads.waitingOpens >= MAX_WAITING_OPENS) {
+      // A reconnect storm: this one comes back later, at a random moment (browsers honour `retry:`).
+      sse.sendHeaders(200)
+      const spread = Math.max(RETRY_SPREAD, this.#reads.waitingOpens * RETRY_PER_WAITING)
+      raw.write(`retry: ${RETRY_MIN + Math.floor(Math.random() * spread)}\n\n`)
+      sse.close()
+      return
+    }
+    const position = await this.#reads.run('open', async () => sse.isConnected
+      ? await this.#options.store.streamPosition(user, lastEventId ?? 0, this.#options.changeRetention)
+      : null)
+    // The client left while it waited.
+    if (position === null || !sse.isConnected) return
+    if (!this.#available || this.#closing) throw new StreamUnavailable()
+    if ((this.#users.get(user)?.connections.size ?? 0) >= this.#options.maxStreamsPerUser) throw new TooManyStreams(this.#options.maxStreamsPerUser)
     const reset = lastEventId !== null && !position.resumable
     const lastSentId = lastEventId === null || reset ? position.latest : lastEventId
     const connection: Connection = { user, sse, raw, lastSentId }
     let mine = this.#users.get(user)
-    if (mine === undefined) this.#users.set(user, mine = { connections: new Set(), running: false, again: false })
+    if (mine === undefined) {
+      this.#users.set(user, mine = { connections: new Set(), running: false, again: false })
+      this.#options.presence?.arrived(user)
+    }
     mine.connections.add(connection)
     sse.keepAlive()
     sse.onClose(() => this.#forget(connection))
@@ -140,8 +213,9 @@ export class StreamHub {
 
   /** Ends every stream of this instance (shutdown, bus outage). */
   closeAll (): void {
-    for (const streams of this.#users.values()) {
+    for (const [user, streams] of this.#users) {
       for (const connection of streams.connections) connection.sse.close()
+      this.#options.presence?.left(user)
     }
     this.#users.clear()
   }
@@ -169,7 +243,20 @@ export class StreamHub {
       case 'deleted':
       case 'conversation-deleted':
         this.#wake(event.user)
+        return
+      // Not changes: shown to the streams open now, never replayed, without an SSE id.
+      case 'typing':
+        this.#tell(event.partner, { event: 'typing', data: { partner: event.user, expires_at: event.expiresAt } })
+        return
+      case 'presence':
+        for (const user of event.to) this.#tell(user, { event: 'presence', data: { user: event.user, online: event.online, last_seen_at: event.lastSeenAt } })
     }
+  }
+
+  /** Writes a frame to every stream of `user` here. */
+  #tell (user: UserId, frame: Frame): void {
+    const streams = this.#users.get(user)
+    if (streams !== undefined) for (const connection of streams.connections) this.#write(connection, frame)
   }
 
   /**
@@ -210,7 +297,7 @@ export class StreamHub {
       const open = [...streams.connections].filter((connection) => connection.sse.isConnected)
       if (open.length === 0) return
       const from = Math.min(...open.map((connection) => connection.lastSentId))
-      const changes = await this.#options.store.changesAfter(user, from, BATCH)
+      const changes = await this.#reads.run('delivery', () => this.#options.store.changesAfter(user, from, BATCH))
       const frames = this.#framesOf(user, changes)
       const last = changes[changes.length - 1]?.id
       for (const connection of open) {
@@ -301,6 +388,9 @@ export class StreamHub {
     const streams = this.#users.get(connection.user)
     streams?.connections.delete(connection)
     // A catch-up still running keeps its record; the next open makes a new one.
-    if (streams?.connections.size === 0) this.#users.delete(connection.user)
+    if (streams?.connections.size === 0 && this.#users.get(connection.user) === streams) {
+      this.#users.delete(connection.user)
+      this.#options.presence?.left(connection.user)
+    }
   }
 }

@@ -13,16 +13,17 @@
  *   owner's newest visible message and unread count, written in the same transaction as the
  *   messages, so that lists and counts never scan a user's history.
  */
-import type { Message, MessageEdit, Partner, Reaction, ReplyPreview, UserId } from '../domain/types.js'
+import type { Message, MessageEdit, Partner, Reaction, ReplyPreview, UnreadCounts, UserId } from '../domain/types.js'
 import type { ResolvedOptions } from '../options.js'
 import { bounded, lateOutcomeOf, prismaDatabase, type Database, type Executor } from './database.js'
 import { isForeignKeyViolation } from './errors.js'
 import { CHANGE, changesStatement, lockParticipantsStatement, lockUsersStatement, positionStatement, readStatement, recordStatement, type ChangeKind, type ChangeRow } from './change-log.js'
 import * as postgres from './postgres.js'
+import { PresenceStore } from './presence.js'
 import * as sqlite from './sqlite.js'
 import {
-  blockBetween, CONVERSATION_UPSERT, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS,
-  sql, unreadBy, visibleTo, type Sql
+  blockBetween, bool, CONVERSATION_UPSERT, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS,
+  raw, sql, unreadBy, visibleTo, type Sql
 } from './sql.js'
 
 export { lateOutcomeOf, type Executor } from './database.js'
@@ -62,13 +63,22 @@ interface ConversationMessageRow extends MessageRow {
   partner_id: number | string
   last_message_id: bigint | number
   unread_count: number
+  muted: Flag
+  archived: Flag
 }
 
 interface ConversationRow {
   partner_id: number | string
   last_message_id: bigint | number
   unread_count: number
+  muted: Flag
 }
+
+/** A row of the one-statement send (store/postgres.ts). */
+type SendRow = MessageRow & { blocked: boolean, recipient_muted: Flag | null }
+
+/** A boolean column: PostgreSQL answers a boolean, SQLite (whose booleans are integers) may answer 1/0. */
+type Flag = boolean | number | bigint
 
 interface PageRow extends Omit<MessageRow, 'id'> {
   kind: number | bigint
@@ -76,6 +86,11 @@ interface PageRow extends Omit<MessageRow, 'id'> {
   unread_count: number | bigint | null
   last_message_id: number | bigint | null
 }
+
+/** The owner's flags of a conversation row. */
+export type ConversationFlag = 'muted' | 'archived'
+
+const FLAG_COLUMNS: Record<ConversationFlag, Sql> = { muted: raw('muted'), archived: raw('archived') }
 
 /** A page of a conversation, and the reader's conversation row as it was when the page was read. */
 export interface MessagePage {
@@ -91,6 +106,10 @@ export interface ConversationEntry {
   partnerId: UserId
   lastMessageId: number
   unreadCount: number
+  /** The owner muted the conversation. */
+  muted: boolean
+  /** The owner archived the conversation (only on list pages). */
+  archived?: boolean
   /** The newest message the owner has not hidden (only on list pages). */
   lastMessage?: Message
 }
@@ -100,7 +119,7 @@ export interface ConversationEntry {
  * created, or nothing, because a block refused it or a participant does not exist.
  */
 export type SendResult =
-  | { outcome: 'created', message: Message }
+  | { outcome: 'created', message: Message, recipientMuted: boolean }
   | { outcome: 'replayed', message: Message }
   | { outcome: 'blocked' }
   | { outcome: 'missing-user' }
@@ -139,6 +158,10 @@ export interface StreamPosition {
 type UserIdOf = (value: unknown) => UserId
 
 /** Dates from raw queries: a Date, or (SQLite computed values) text or epoch milliseconds. */
+function flagOf (value: Flag | null): boolean {
+  return Number(value) === 1
+}
+
 function dateOf (value: Date | string | number | null): Date | null {
   return value === null || value instanceof Date ? value : new Date(value)
 }
@@ -188,6 +211,8 @@ export class Store {
   readonly #idField: string
   readonly #uid: UserIdOf
   readonly #provider: ResolvedOptions['provider']
+  /** Who holds event streams where (see store/presence.ts). */
+  readonly presence: PresenceStore
 
   constructor (options: ResolvedOptions) {
     const { prisma, databaseTimeout: ms } = options
@@ -200,6 +225,7 @@ export class Store {
     this.#idField = options.userFields.id
     this.#userSelect = {}
     for (const field of Object.values(options.userFields)) if (field !== null) this.#userSelect[field] = true
+    this.presence = new PresenceStore(this.#db, this.#uid, (at) => this.#time(at))
   }
 
   /** Runs `fn` in one database transaction (see Database.transaction). */
@@ -223,7 +249,7 @@ export class Store {
    */
   async sendMessage (
     senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null, replyTo: number | null = null,
-    onLateCommit?: (message: Message) => void
+    onLateCommit?: (message: Message, recipientMuted: boolean) => void
   ): Promise<SendResult> {
     try {
       return await this.#sendMessage(senderId, recipientId, content, sentAt, idempotencyKey, replyTo)
@@ -233,9 +259,9 @@ export class Store {
       if (late !== undefined && onLateCommit !== undefined) {
         Promise.resolve(late)
           .then(async (value) => this.#provider === 'postgresql'
-            ? await this.#sendResultOf(value as Array<MessageRow & { blocked: boolean }>, senderId, idempotencyKey, this.#db)
+            ? await this.#sendResultOf(value as SendRow[], senderId, idempotencyKey, this.#db)
             : value as SendResult)
-          .then((result) => { if (result.outcome === 'created') onLateCommit(result.message) }, () => {})
+          .then((result) => { if (result.outcome === 'created') onLateCommit(result.message, result.recipientMuted) }, () => {})
       }
       // A participant that does not exist (or was deleted meanwhile): dm_user's key refuses it.
       if (isForeignKeyViolation(err)) return { outcome: 'missing-user' }
@@ -257,28 +283,31 @@ export class Store {
           RETURNING ${MESSAGE_COLUMNS}`)
         if (rows.length === 0) return await this.#earlier(tx, senderId, idempotencyKey)
         const [message] = await this.present([toMessage(rows[0] as MessageRow, this.#uid)], senderId, tx) as [Message]
-        await tx.execute(sql`
+        // The recipient's row as the upsert left it says whether they muted the conversation.
+        const conversations = await tx.query<{ owner_id: number | string, muted: Flag }>(sql`
           INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
           VALUES (${low}, ${high}, ${message.id}, ${lowUnread}), (${high}, ${low}, ${message.id}, ${1 - lowUnread})
-          ${CONVERSATION_UPSERT}`)
+          ${CONVERSATION_UPSERT}
+          RETURNING owner_id, muted`)
+        const recipientMuted = flagOf(conversations.find((row) => this.#uid(row.owner_id) === recipientId)?.muted ?? false)
         await this.#record(tx, [
           { user: senderId, kind: CHANGE.message, messageId: message.id, partnerId: recipientId },
           { user: recipientId, kind: CHANGE.message, messageId: message.id, partnerId: senderId }
         ])
-        return { outcome: 'created', message }
+        return { outcome: 'created', message, recipientMuted }
       })
     }
-    const rows = await this.#db.query<MessageRow & { blocked: boolean }>(postgres.sendStatement(senderId, recipientId, low, high, content, sentAt, idempotencyKey, replyTo))
+    const rows = await this.#db.query<SendRow>(postgres.sendStatement(senderId, recipientId, low, high, content, sentAt, idempotencyKey, replyTo))
     return await this.#sendResultOf(rows, senderId, idempotencyKey, this.#db)
   }
 
   /** What the one-statement send's row says it did. */
-  async #sendResultOf (rows: Array<MessageRow & { blocked: boolean }>, senderId: UserId, idempotencyKey: string | null, db: Executor): Promise<SendResult> {
-    const row = rows[0] as MessageRow & { blocked: boolean }
+  async #sendResultOf (rows: SendRow[], senderId: UserId, idempotencyKey: string | null, db: Executor): Promise<SendResult> {
+    const row = rows[0] as SendRow
     if (row.blocked) return { outcome: 'blocked' }
     if (row.id === null) return await this.#earlier(db, senderId, idempotencyKey)
     const [message] = await this.present([toMessage(row, this.#uid)], senderId, db) as [Message]
-    return { outcome: 'created', message }
+    return { outcome: 'created', message, recipientMuted: flagOf(row.recipient_muted) }
   }
 
   /** The message an earlier send with this key created (its insert found the key taken). */
@@ -322,43 +351,62 @@ export class Store {
   }
 
   /**
-   * One page of `owner`'s conversations that still show a message, keyed by that message's id,
-   * each with its newest visible message (a join: no query per entry).
+   * One page of `owner`'s archived conversations, or of the others, that still show a message,
+   * keyed by that message's id, each with its newest visible message (a join: no query per entry).
+   * One range scan of dm_conversation_list_idx (owner_id, archived, last_message_id DESC).
    */
-  async conversationPage (owner: UserId, direction: 'older' | 'newer', key: number, limit: number): Promise<ConversationEntry[]> {
+  async conversationPage (owner: UserId, archived: boolean, direction: 'older' | 'newer', key: number, limit: number): Promise<ConversationEntry[]> {
     const { beyond, order } = keyset(direction)
     const rows = await this.#db.query<ConversationMessageRow>(sql`
-      SELECT c.partner_id, c.last_message_id, c.unread_count, ${M_MESSAGE_COLUMNS}
+      SELECT c.partner_id, c.last_message_id, c.unread_count, c.muted, c.archived, ${M_MESSAGE_COLUMNS}
       FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
-      WHERE c.owner_id = ${owner} AND c.last_message_id ${beyond} ${key}
+      WHERE c.owner_id = ${owner} AND c.archived = ${bool(archived)} AND c.last_message_id ${beyond} ${key}
       ORDER BY c.last_message_id ${order} LIMIT ${limit}`)
     const lastMessages = await this.present(rows.map((row) => toMessage(row, this.#uid)), owner)
     return rows.map((row, i) => ({
       partnerId: this.#uid(row.partner_id),
       lastMessageId: Number(row.last_message_id),
       unreadCount: Number(row.unread_count),
+      muted: flagOf(row.muted),
+      archived: flagOf(row.archived),
       lastMessage: lastMessages[i] as Message
     }))
   }
 
-  /** Unread messages addressed to `owner` that `owner` has not hidden. */
-  async unreadCount (owner: UserId): Promise<number> {
-    const rows = await this.#db.query<{ count: bigint | number | null }>(sql`
-      SELECT SUM(unread_count) AS count FROM dm_conversation WHERE owner_id = ${owner} AND unread_count > 0`)
-    return Number(rows[0]?.count ?? 0)
+  /**
+   * Unread messages addressed to `owner` that `owner` has not hidden: all of them, and those of
+   * conversations `owner` has not muted, from the same rows in one statement.
+   */
+  async unreadCounts (owner: UserId): Promise<UnreadCounts> {
+    const rows = await this.#db.query<{ count: bigint | number | null, unmuted_count: bigint | number | null }>(sql`
+      SELECT SUM(unread_count) AS count, SUM(CASE WHEN muted = false THEN unread_count ELSE 0 END) AS unmuted_count
+      FROM dm_conversation WHERE owner_id = ${owner} AND unread_count > 0`)
+    return { count: Number(rows[0]?.count ?? 0), unmutedCount: Number(rows[0]?.unmuted_count ?? 0) }
   }
 
-  /** `owner`'s conversations with unread messages, most recent first. */
+  /** `owner`'s conversations with unread messages (muted and archived ones too), most recent first. */
   async unreadConversations (owner: UserId): Promise<ConversationEntry[]> {
     const rows = await this.#db.query<ConversationRow>(sql`
-      SELECT partner_id, last_message_id, unread_count FROM dm_conversation
+      SELECT partner_id, last_message_id, unread_count, muted FROM dm_conversation
       WHERE owner_id = ${owner} AND unread_count > 0
       ORDER BY last_message_id DESC`)
     return rows.map((row) => ({
       partnerId: this.#uid(row.partner_id),
       lastMessageId: Number(row.last_message_id),
-      unreadCount: Number(row.unread_count)
+      unreadCount: Number(row.unread_count),
+      muted: flagOf(row.muted)
     }))
+  }
+
+  /**
+   * Sets `owner`'s `muted` or `archived` flag on their conversation with `partner`: one UPDATE of
+   * their own row (the partner's is never touched, no message is read). Answers false when `owner`
+   * has no conversation with `partner`; setting a flag that is already set is a change of nothing.
+   */
+  async setConversationFlag (owner: UserId, partner: UserId, flag: ConversationFlag, value: boolean): Promise<boolean> {
+    const changed = await this.#db.execute(sql`
+      UPDATE dm_conversation SET ${FLAG_COLUMNS[flag]} = ${bool(value)} WHERE owner_id = ${owner} AND partner_id = ${partner}`)
+    return changed > 0
   }
 
   /** `owner`'s unread count in the conversation with `partner` (0 when there is none). */

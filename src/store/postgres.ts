@@ -7,7 +7,8 @@ import { blockBetween, CONVERSATION_UPSERT, lockUsers, M_MESSAGE_COLUMNS, MESSAG
  * A send as one statement of data-modifying CTEs: lock (or create) both users' dm_user rows,
  * check blocks, insert the message, bring both conversation rows up to date, record the new message
  * in both users' change logs. Answers one row:
- * `blocked`, and the message's columns (null when blocked, or when the idempotency key was taken).
+ * `blocked`, the message's columns (null when blocked, or when the idempotency key was taken), and
+ * `recipient_muted`, read from the recipient's conversation row as the upsert left it.
  *
  * The message row is built from a join of both locked dm_user rows, so it cannot exist (and its id
  * cannot be drawn) before both locks are held. The join also gives the id columns their type,
@@ -37,14 +38,15 @@ export function sendStatement (senderId: UserId, recipientId: UserId, low: UserI
         SELECT user_high_id, user_low_id, id, CASE WHEN recipient_id = user_high_id THEN 1 ELSE 0 END FROM message
       ) sides
       ${CONVERSATION_UPSERT}
+      RETURNING owner_id, muted
     ), changes AS (
       INSERT INTO dm_change (user_id, kind, message_id, partner_id, created_at)
       SELECT sender_id, ${kind(CHANGE.message)}, id, recipient_id, sent_at FROM message
       UNION ALL
       SELECT recipient_id, ${kind(CHANGE.message)}, id, sender_id, sent_at FROM message
     )
-    SELECT ${M_MESSAGE_COLUMNS}, b.blocked
-    FROM blocked b LEFT JOIN message m ON true`
+    SELECT ${M_MESSAGE_COLUMNS}, b.blocked, r.muted AS recipient_muted
+    FROM blocked b LEFT JOIN message m ON true LEFT JOIN conversations r ON r.owner_id = m.recipient_id`
 }
 
 /** The plugin's tables' columns with their types (catalog names cast to text: the adapter reads no `name`). */

@@ -49,13 +49,21 @@ export function keyset (direction: 'older' | 'newer'): Keyset {
 /**
  * The upsert of both participants' conversation rows after a send (rows of `excluded` hold the new
  * message and each side's unread increment): the newest message id is never moved backwards by a
- * concurrent older send, and the recipient's unread count grows by one.
+ * concurrent older send, the recipient's unread count grows by one, and a new message brings an
+ * archived conversation back to both participants' lists (`muted` is the owner's to change: kept;
+ * new rows are neither muted nor archived).
  */
 export const CONVERSATION_UPSERT = raw(`ON CONFLICT (owner_id, partner_id) DO UPDATE SET
   last_message_id = CASE
     WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < excluded.last_message_id
     THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
-  unread_count = dm_conversation.unread_count + excluded.unread_count`)
+  unread_count = dm_conversation.unread_count + excluded.unread_count,
+  archived = false`)
+
+/** A boolean literal (not a parameter: both dialects read `true`/`false`, SQLite stores 1/0). */
+export function bool (value: boolean): Sql {
+  return raw(value ? 'true' : 'false')
+}
 
 /** Both users' dm_user rows, created or locked (see Store.sendMessage). */
 export function lockUsers (low: UserId, high: UserId): Sql {
@@ -63,8 +71,8 @@ export function lockUsers (low: UserId, high: UserId): Sql {
     ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id`
 }
 
-/** Whether either of the two users blocks the other. */
-export function blockBetween (a: UserId, b: UserId): Sql {
+/** Whether either of the two users (ids, or columns of the statement) blocks the other. */
+export function blockBetween (a: UserId | Sql, b: UserId | Sql): Sql {
   return sql`(blocker_id = ${a} AND blocked_id = ${b}) OR (blocker_id = ${b} AND blocked_id = ${a})`
 }
 

@@ -11,7 +11,8 @@ export function eventSchemas () {
         '`message_updated` (a message was edited, unsent, reacted to or read; data: the message object as the caller now sees it),',
         '`deleted` (the caller hid a message on another device; data: `{id}`),',
         '`conversation_deleted` (the caller deleted a conversation on another device; data: `{partner}`);',
-        'after reads of the caller\'s messages, `read` (no SSE id; data: `{partner, ids, read_at}`).',
+        'after reads of the caller\'s messages, `read` (no SSE id; data: `{partner, ids, read_at}`);',
+        'never replayed and without an SSE id: `typing` (data: `{partner, expires_at}`) and `presence` (data: `{user, online, last_seen_at}`).',
         'Reconnecting with `Last-Event-ID` (or `?last_event_id=`) first replays every change since that id;',
         'an id whose changes are no longer kept (option `changeRetention`) gets `reset` first: reload, then follow the stream.',
         'Comment lines keep idle streams alive.'

@@ -1,0 +1,173 @@
+/**
+ * Presence in the database the plugin already uses: dm_presence holds one row per (user, instance)
+ * while the user has event streams open on that instance; each instance refreshes `seen_at` of all
+ * its rows in one statement per interval. A user is online while one of their rows is younger than
+ * `presenceTimeout`; `dm_user.last_seen_at` is when their last stream closed. Rows of an instance
+ * that died expire, and any instance sweeps them, folding their `seen_at` into `last_seen_at`.
+ */
+import type { PresenceEntry, UserId } from '../domain/types.js'
+import type { Database, Executor } from './database.js'
+import { lockUsersStatement } from './change-log.js'
+import { blockBetween, join, sql, type Sql } from './sql.js'
+
+/** Users per statement of a batch (bound parameters stay far below every driver's limit). */
+const CHUNK = 500
+
+/** Dates from raw queries: a Date, or (SQLite) text or epoch milliseconds. */
+function dateOf (value: Date | string | number | null): Date | null {
+  return value === null || value instanceof Date ? value : new Date(value)
+}
+
+function chunks<T> (items: readonly T[]): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK))
+  return out
+}
+
+export class PresenceStore {
+  readonly #db: Database
+  readonly #uid: (value: unknown) => UserId
+  readonly #time: (at: Date) => Sql
+
+  constructor (db: Database, uid: (value: unknown) => UserId, time: (at: Date) => Sql) {
+    this.#db = db
+    this.#uid = uid
+    this.#time = time
+  }
+
+  /**
+   * Records that `users` hold streams on `instance` (creating their dm_user rows if need be), and
+   * answers those of them who were offline everywhere until now. Under the users' dm_user locks,
+   * so that two instances seeing the same user arrive at once announce it once.
+   */
+  async arrive (instance: string, users: readonly UserId[], now: Date, timeout: number): Promise<UserId[]> {
+    const cameOnline: UserId[] = []
+    for (const batch of chunks(users)) {
+      cameOnline.push(...await this.#db.transaction(async (tx) => {
+        await tx.execute(lockUsersStatement(batch))
+        const online = await this.#live(tx, batch, now, timeout)
+        await tx.execute(sql`
+          INSERT INTO dm_presence (user_id, instance_id, seen_at) VALUES ${join(batch.map((user) => sql`(${user}, ${instance}, ${this.#time(now)})`))}
+          ON CONFLICT (user_id, instance_id) DO UPDATE SET seen_at = excluded.seen_at`)
+        return batch.filter((user) => !online.has(user))
+      }))
+    }
+    return cameOnline
+  }
+
+  /**
+   * Records that `users` no longer hold streams on `instance`: their rows go, their
+   * `last_seen_at` becomes `now` (never earlier than it was). Answers those of them now offline
+   * everywhere; under the users' locks, like {@link arrive}.
+   */
+  async leave (instance: string, users: readonly UserId[], now: Date, timeout: number): Promise<UserId[]> {
+    const wentOffline: UserId[] = []
+    for (const batch of chunks(users)) {
+      wentOffline.push(...await this.#db.transaction(async (tx) => {
+        await tx.execute(lockUsersStatement(batch))
+        const removed = await tx.query<{ user_id: number | string }>(sql`
+          DELETE FROM dm_presence WHERE instance_id = ${instance} AND user_id IN (${join(batch)}) RETURNING user_id`)
+        const gone = [...new Set(removed.map((row) => this.#uid(row.user_id)))]
+        if (gone.length === 0) return []
+        await tx.execute(sql`
+          UPDATE dm_user SET last_seen_at = ${this.#time(now)}
+          WHERE user_id IN (${join(gone)}) AND (last_seen_at IS NULL OR last_seen_at < ${this.#time(now)})`)
+        const online = await this.#live(tx, gone, now, timeout)
+        return gone.filter((user) => !online.has(user))
+      }))
+    }
+    return wentOffline
+  }
+
+  /** Which of `users` have a live row (on any instance). */
+  async #live (db: Executor, users: readonly UserId[], now: Date, timeout: number): Promise<Set<UserId>> {
+    const rows = await db.query<{ user_id: number | string }>(sql`
+      SELECT DISTINCT user_id FROM dm_presence WHERE user_id IN (${join(users)}) AND seen_at > ${this.#time(new Date(now.getTime() - timeout))}`)
+    return new Set(rows.map((row) => this.#uid(row.user_id)))
+  }
+
+  /** Refreshes every row of `instance` (one statement); answers how many it refreshed. */
+  async refresh (instance: string, now: Date): Promise<number> {
+    return await this.#db.execute(sql`UPDATE dm_presence SET seen_at = ${this.#time(now)} WHERE instance_id = ${instance}`)
+  }
+
+  /**
+   * Deletes the rows that expired (their instance stopped refreshing them), folding their time
+   * into `last_seen_at`, and answers the users this left offline everywhere, with that time.
+   */
+  async sweep (now: Date, timeout: number): Promise<Array<{ user: UserId, lastSeenAt: Date }>> {
+    const cutoff = this.#time(new Date(now.getTime() - timeout))
+    const expired = await this.#db.query<{ user_id: number | string, seen_at: Date | string | number }>(sql`
+      DELETE FROM dm_presence WHERE seen_at <= ${cutoff} RETURNING user_id, seen_at`)
+    if (expired.length === 0) return []
+    const latest = new Map<UserId, Date>()
+    for (const row of expired) {
+      const user = this.#uid(row.user_id)
+      const at = dateOf(row.seen_at) as Date
+      if ((latest.get(user)?.getTime() ?? 0) < at.getTime()) latest.set(user, at)
+    }
+    const offline: Array<{ user: UserId, lastSeenAt: Date }> = []
+    for (const [user, at] of latest) {
+      await this.#db.execute(sql`
+        UPDATE dm_user SET last_seen_at = ${this.#time(at)} WHERE user_id = ${user} AND (last_seen_at IS NULL OR last_seen_at < ${this.#time(at)})`)
+    }
+    for (const batch of chunks([...latest.keys()])) {
+      const live = await this.#db.query<{ user_id: number | string }>(sql`
+        SELECT DISTINCT user_id FROM dm_presence WHERE user_id IN (${join(batch)}) AND seen_at > ${cutoff}`)
+      const online = new Set(live.map((row) => this.#uid(row.user_id)))
+      for (const user of batch) if (!online.has(user)) offline.push({ user, lastSeenAt: latest.get(user) as Date })
+    }
+    return offline
+  }
+
+  /**
+   * The presence of `ids` as `viewer` may see it: truthful for users `viewer` has a conversation
+   * with and no block between them; every other id reads offline, never seen (in the order asked).
+   */
+  async read (viewer: UserId, ids: readonly UserId[], now: Date, timeout: number): Promise<PresenceEntry[]> {
+    const rows = await this.#db.query<{ user_id: number | string, last_seen_at: Date | string | number | null, seen: Date | string | number | null }>(sql`
+      SELECT u.user_id, u.last_seen_at, MAX(p.seen_at) AS seen
+      FROM dm_user u LEFT JOIN dm_presence p ON p.user_id = u.user_id
+      WHERE u.user_id IN (${join(ids)})
+        AND EXISTS (SELECT 1 FROM dm_conversation c WHERE c.owner_id = ${viewer} AND c.partner_id = u.user_id)
+        AND NOT EXISTS (SELECT 1 FROM dm_block WHERE ${blockBetween(viewer, sql`u.user_id`)})
+      GROUP BY u.user_id, u.last_seen_at`)
+    const known = new Map(rows.map((row) => [this.#uid(row.user_id), row]))
+    const cutoff = now.getTime() - timeout
+    return ids.map((id) => {
+      const row = known.get(id)
+      if (row === undefined) return { id, online: false, lastSeenAt: null }
+      const seen = dateOf(row.seen)
+      const lastSeen = dateOf(row.last_seen_at)
+      if (seen !== null && seen.getTime() > cutoff) return { id, online: true, lastSeenAt: lastSeen }
+      // Rows of an instance that died and were not swept yet: their time is when the user was last seen.
+      const latest = seen !== null && (lastSeen === null || seen > lastSeen) ? seen : lastSeen
+      return { id, online: false, lastSeenAt: latest }
+    })
+  }
+
+  /**
+   * For each of `users`, the partners among their `limit` most recent conversations who are
+   * online and whom no block separates from them: whom their coming and going is told to.
+   */
+  async audience (users: readonly UserId[], limit: number, now: Date, timeout: number): Promise<Map<UserId, UserId[]>> {
+    const audience = new Map<UserId, UserId[]>()
+    for (const batch of chunks(users)) {
+      const rows = await this.#db.query<{ owner_id: number | string, partner_id: number | string }>(sql`
+        SELECT owner_id, partner_id FROM (
+          SELECT owner_id, partner_id, ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY last_message_id DESC) AS n
+          FROM dm_conversation WHERE owner_id IN (${join(batch)}) AND last_message_id IS NOT NULL
+        ) recent
+        WHERE n <= ${limit}
+          AND EXISTS (SELECT 1 FROM dm_presence p WHERE p.user_id = recent.partner_id AND p.seen_at > ${this.#time(new Date(now.getTime() - timeout))})
+          AND NOT EXISTS (SELECT 1 FROM dm_block WHERE ${blockBetween(sql`recent.owner_id`, sql`recent.partner_id`)})`)
+      for (const row of rows) {
+        const owner = this.#uid(row.owner_id)
+        let list = audience.get(owner)
+        if (list === undefined) audience.set(owner, list = [])
+        list.push(this.#uid(row.partner_id))
+      }
+    }
+    return audience
+  }
+}
