@@ -568,6 +568,40 @@ async function attack (t: Test, w: World, me: TestUser): Promise<void> {
     t.equal(flagsOf(await snapshot(db)), flagsOf(before), `${me.username}'s own flags are as before`)
   }
 
+  // Presence, while every other user holds a stream: truthful only of a partner with no block in
+  // between; of anyone else, answered exactly as of a user that does not exist. Typing to each
+  // other user: always 204 (a refusal is silent), and the caller's answer shows nothing more.
+  {
+    const streams = await Promise.all(others.map((other) => openStream(w.base, `${API}/events/`, other.headers)))
+    try {
+      await Promise.all(streams.map((stream) => stream.position()))
+      // Presence is written in batches: wait until every one of them reads online somewhere.
+      const deadline = Date.now() + 5000
+      while (Date.now() < deadline) {
+        const [row] = await query<{ n: number | bigint }>(db, 'SELECT COUNT(DISTINCT user_id) AS n FROM dm_presence')
+        if (Number(row?.n ?? 0) >= others.length) break
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      const presenceOf = async (id: number, label: string): Promise<{ status: number, body: Array<{ id: number, online: boolean, last_seen_at: string | null }> }> => {
+        const res = await call(label, { method: 'GET', url: `${API}/presence/?ids=${id}` })
+        return { status: res.statusCode, body: res.json() }
+      }
+      const missing = await presenceOf(NO_SUCH_USER, 'GET /presence/?ids=<nonexistent user>')
+      t.same(missing, { status: 200, body: [{ id: NO_SUCH_USER, online: false, last_seen_at: null }] }, `GET /presence/ of a nonexistent user as ${me.username}: offline, never seen`)
+      for (const other of others) {
+        const label = `GET /presence/?ids=<${other.username}>`
+        const got = await presenceOf(other.id, label)
+        const partner = before.conversations.has(`${me.id}|${other.id}`) && !before.blocks.has(`${me.id}|${other.id}`) && !before.blocks.has(`${other.id}|${me.id}`)
+        if (partner) t.match(got, { status: 200, body: [{ id: other.id, online: true }] }, `${label} as ${me.username}: a partner, online`)
+        else t.same(got, { status: 200, body: [{ ...missing.body[0], id: other.id }] }, `${label} as ${me.username}: not a partner (or a block between them), answered exactly as a user that does not exist`)
+        const typing = await call(`POST /conversations/<${other.username}>/typing/`, { method: 'POST', url: `${API}/conversations/${other.id}/typing/` })
+        t.same([typing.statusCode, typing.body], [204, ''], `POST /conversations/<${other.username}>/typing/ as ${me.username}: 204, nothing said`)
+      }
+    } finally {
+      for (const stream of streams) stream.close()
+    }
+  }
+
   // Sends to each other user: 201 unless a block stands between them (400), and the answer holds
   // only the caller's conversation with that user.
   for (const other of others) {
