@@ -19,8 +19,9 @@
  *   the user's) starts with a `reset` event: the client reloads, then follows the stream.
  * - `typing` and `presence` are not changes: written to the streams open now, never replayed,
  *   without an SSE id.
- * - Reads for streams (positions, catch-ups) run a few at a time (STREAM_READS), catch-ups first;
- *   in a reconnect storm, a stream beyond MAX_WAITING_OPENS is told to come back (`retry:`).
+ * - Stream requests are admitted a few at a time (OPENING), before their authentication runs, and
+ *   reads for streams (positions, catch-ups) run a few at a time (STREAM_READS), catch-ups first;
+ *   in a reconnect storm, a request beyond MAX_WAITING_OPENS is told to come back (`retry:`).
  * - A stream whose client does not read is closed once `streamBufferLimit` bytes wait in its send
  *   buffer: the server never buffers without limit, and the client resumes with Last-Event-ID.
  * - When the bus goes down, every stream is closed (wake-ups published meanwhile would be lost),
@@ -54,6 +55,50 @@ const RETRY_SPREAD = 5000
 const RETRY_PER_WAITING = 2
 
 /**
+ * Stream requests being opened at once (the host's authentication, then the stream's position):
+ * the others wait their turn before anything of them runs, so that a reconnect storm does not
+ * queue thousands of authentication queries in front of every send.
+ */
+const OPENING = 8
+
+/** At most `size` holders at once; up to `max` wait in order; beyond, none is let in. */
+class Gate {
+  #free: number
+  readonly #max: number
+  readonly #queue: Array<() => void> = []
+
+  constructor (size: number, max: number) {
+    this.#free = size
+    this.#max = max
+  }
+
+  get waiting (): number {
+    return this.#queue.length
+  }
+
+  /** Resolves with the function that lets the next one in; null when too many wait already. */
+  enter (): Promise<() => void> | null {
+    if (this.#free > 0) {
+      this.#free--
+      return Promise.resolve(this.#releaser())
+    }
+    if (this.#queue.length >= this.#max) return null
+    return new Promise((resolve) => this.#queue.push(() => resolve(this.#releaser())))
+  }
+
+  #releaser (): () => void {
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const next = this.#queue.shift()
+      if (next !== undefined) next()
+      else this.#free++
+    }
+  }
+}
+
+/**
  * Runs at most `size` reads at once; catch-ups of open streams (deliveries) go before the
  * positions of streams being opened.
  */
@@ -64,11 +109,6 @@ class ReadSlots {
 
   constructor (size: number) {
     this.#free = size
-  }
-
-  /** Streams waiting to be opened. */
-  get waitingOpens (): number {
-    return this.#opens.length
   }
 
   async run<T>(kind: 'delivery' | 'open', read: () => Promise<T>): Promise<T> {
@@ -137,6 +177,7 @@ export class StreamHub {
   readonly #options: StreamHubOptions
   readonly #catchUps = new Set<Promise<void>>()
   readonly #reads = new ReadSlots(STREAM_READS)
+  readonly #opening = new Gate(OPENING, MAX_WAITING_OPENS)
   #available = false
   #closing = false
 
@@ -175,14 +216,6 @@ export class StreamHub {
   async open (user: UserId, sse: SseContext, raw: FastifyReply['raw'], lastEventId: number | null): Promise<void> {
     if (!this.#available || this.#closing) throw new StreamUnavailable()
     if ((this.#users.get(user)?.connections.size ?? 0) >= this.#options.maxStreamsPerUser) throw new TooManyStreams(this.#options.maxStreamsPerUser)
-    if (this.#reads.waitingOpens >= MAX_WAITING_OPENS) {
-      // A reconnect storm: this one comes back later, at a random moment (browsers honour `retry:`).
-      sse.sendHeaders(200)
-      const spread = Math.max(RETRY_SPREAD, this.#reads.waitingOpens * RETRY_PER_WAITING)
-      raw.write(`retry: ${RETRY_MIN + Math.floor(Math.random() * spread)}\n\n`)
-      sse.close()
-      return
-    }
     const position = await this.#reads.run('open', async () => sse.isConnected
       ? await this.#options.store.streamPosition(user, lastEventId ?? 0, this.#options.changeRetention)
       : null)
@@ -209,6 +242,20 @@ export class StreamHub {
     else this.#writePosition(connection, lastSentId)
     // The replay, and anything that committed while the stream was being set up.
     this.#wake(user)
+  }
+
+  /**
+   * Admission of a stream request, before anything of it runs (its authentication included):
+   * resolves with the function to call once the stream is open (or refused); null when so many
+   * wait already that this one is to come back later (see {@link retryDelay}).
+   */
+  admit (): Promise<() => void> | null {
+    return this.#opening.enter()
+  }
+
+  /** The reconnection delay told to a stream turned away (SSE `retry:`): random, longer the longer the queue. */
+  retryDelay (): number {
+    return RETRY_MIN + Math.floor(Math.random() * Math.max(RETRY_SPREAD, this.#opening.waiting * RETRY_PER_WAITING))
   }
 
   /** Ends every stream of this instance (shutdown, bus outage). */
