@@ -1,6 +1,6 @@
 /**
- * What the benchmarks (bench/bench.ts, bench/scale.ts) share: their databases, the two servers
- * under test, load and latency measurement, and reporting.
+ * What the benchmarks (bench/bench.ts, bench/scale.ts, bench/streams.ts) share: their databases,
+ * the two servers under test, load and latency measurement, and reporting.
  *
  * The servers run in child processes of their own, so that the load generator does not share an
  * event loop with them: this file, forked with DM_BENCH_ROLE set, is that server.
@@ -17,6 +17,7 @@ import { Agent, request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createRequire } from 'node:module'
 import { cpus, loadavg } from 'node:os'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import pg from 'pg'
@@ -457,7 +458,31 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
 // ---------------------------------------------------------------------------------------------
 
 interface CpuTime { user: number, system: number }
-type FromServer = { type: 'ready', port: number } | { type: 'cpu', cpu: CpuTime }
+
+/**
+ * What the server's log and answers held, when it runs with DM_BENCH_DIAGNOSTICS set: its log
+ * lines of level warn and above, counted by level, message and error code (with the first error
+ * message of each), and its answers counted by status code.
+ */
+export interface ServerDiagnostics {
+  log: Array<{ level: string, message: string, count: number, sample: string | null }>
+  statuses: Record<string, number>
+  /** The delay of the server's event loop (ms) since the previous call. */
+  eventLoopDelay: { mean: number, p99: number, max: number }
+}
+
+type FromServer = { type: 'ready', port: number } | { type: 'cpu', cpu: CpuTime } |
+  { type: 'memory', memory: NodeJS.MemoryUsage } | { type: 'diagnostics', diagnostics: ServerDiagnostics }
+
+/** More of a server's set-up (startServer's `extra`); every field is optional and changes nothing when absent. */
+export interface ServerExtra {
+  /** Node options of the server process, after those of this process (e.g. --expose-gc). */
+  execArgv?: string[]
+  /** The `backlog` of the server's listen (default: Node's). */
+  backlog?: number
+  /** Count the server's warnings, errors and answer statuses (see {@link Server.diagnostics}). */
+  diagnostics?: boolean
+}
 
 export interface Server {
   role: Role
@@ -467,6 +492,10 @@ export interface Server {
   pid: number
   /** CPU time (µs) the server process has used so far. */
   cpu(): Promise<number>
+  /** The server's process.memoryUsage(), after a full garbage collection when it runs with --expose-gc. */
+  memory(): Promise<NodeJS.MemoryUsage>
+  /** What the server logged and answered so far (all empty unless started with `diagnostics`). */
+  diagnostics(): Promise<ServerDiagnostics>
   close(): Promise<void>
 }
 
@@ -474,11 +503,14 @@ export interface Server {
  * Forks this file as a `role` server on `url`, with a pool of `pool` connections. With
  * DM_BENCH_CPU_PROF set, the child writes a V8 CPU profile (--cpu-prof) into that directory.
  */
-export async function startServer (role: Role, url: string, pool: number): Promise<Server> {
+export async function startServer (role: Role, url: string, pool: number, extra: ServerExtra = {}): Promise<Server> {
   const profile = process.env.DM_BENCH_CPU_PROF
+  const env: NodeJS.ProcessEnv = { ...process.env, DM_BENCH_ROLE: role, DM_BENCH_DATABASE_URL: url, DM_BENCH_POOL: String(pool) }
+  if (extra.backlog !== undefined) env.DM_BENCH_BACKLOG = String(extra.backlog)
+  if (extra.diagnostics === true) env.DM_BENCH_DIAGNOSTICS = '1'
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], {
-    env: { ...process.env, DM_BENCH_ROLE: role, DM_BENCH_DATABASE_URL: url, DM_BENCH_POOL: String(pool) },
-    execArgv: [...process.execArgv, ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${role}.cpuprofile`])],
+    env,
+    execArgv: [...process.execArgv, ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${role}.cpuprofile`]), ...(extra.execArgv ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
   const waiting: Array<{ resolve: (message: FromServer) => void, reject: (err: Error) => void }> = []
@@ -502,6 +534,20 @@ export async function startServer (role: Role, url: string, pool: number): Promi
       if (message.type !== 'cpu') throw new Error(`${role} server: unexpected message`)
       return message.cpu.user + message.cpu.system
     },
+    async memory () {
+      const reply = next()
+      child.send({ type: 'memory' })
+      const message = await reply
+      if (message.type !== 'memory') throw new Error(`${role} server: unexpected message`)
+      return message.memory
+    },
+    async diagnostics () {
+      const reply = next()
+      child.send({ type: 'diagnostics' })
+      const message = await reply
+      if (message.type !== 'diagnostics') throw new Error(`${role} server: unexpected message`)
+      return message.diagnostics
+    },
     async close () {
       if (child.exitCode !== null) return
       child.send({ type: 'close' })
@@ -510,21 +556,71 @@ export async function startServer (role: Role, url: string, pool: number): Promi
   }
 }
 
+/** The server's side of ServerDiagnostics: a log stream that counts lines instead of printing them. */
+function diagnosticsRecorder (): { stream: { write(line: string): void }, countStatus(status: number): void, summary(): ServerDiagnostics } {
+  const delay = monitorEventLoopDelay({ resolution: 10 })
+  delay.enable()
+  const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
+  const lines = new Map<string, { level: string, message: string, count: number, sample: string | null }>()
+  const statuses: Record<string, number> = {}
+  return {
+    stream: {
+      write (line: string) {
+        let entry: { level?: number, msg?: string, err?: { code?: string, message?: string, type?: string } }
+        try {
+          entry = JSON.parse(line) as typeof entry
+        } catch {
+          entry = { level: 50, msg: line.slice(0, 200) }
+        }
+        const level = LEVELS[entry.level ?? 0] ?? String(entry.level)
+        const code = entry.err?.code ?? entry.err?.type
+        const message = `${entry.msg ?? ''}${code === undefined ? '' : ` [${code}]`}`
+        const key = `${level} ${message}`
+        const known = lines.get(key)
+        if (known !== undefined) known.count++
+        else lines.set(key, { level, message, count: 1, sample: entry.err?.message?.slice(0, 300) ?? null })
+      }
+    },
+    countStatus (status: number) {
+      statuses[status] = (statuses[status] ?? 0) + 1
+    },
+    summary: () => {
+      const eventLoopDelay = { mean: delay.mean / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 }
+      delay.reset()
+      return { log: [...lines.values()], statuses: { ...statuses }, eventLoopDelay }
+    }
+  }
+}
+
 async function serve (role: Role, url: string, pool: number): Promise<void> {
   let app: FastifyInstance
+  const recorder = process.env.DM_BENCH_DIAGNOSTICS === undefined ? null : diagnosticsRecorder()
   if (role === 'plugin') {
     const prisma = await createBenchPrisma(url, pool)
-    app = await buildApp({ prisma })
+    app = await buildApp({ prisma, ...(recorder === null ? {} : { logger: { level: 'warn', stream: recorder.stream } }) })
     app.addHook('onClose', async () => { await prisma.$disconnect() })
   } else {
     const connections = floorPool(url, pool)
     app = buildFloor(connections)
     app.addHook('onClose', async () => { await connections.end() })
   }
-  await app.listen({ host: '127.0.0.1', port: 0 })
+  if (recorder !== null) {
+    app.addHook('onResponse', async (_request, reply) => { recorder.countStatus(reply.statusCode) })
+  }
+  const backlog = process.env.DM_BENCH_BACKLOG === undefined ? undefined : Number(process.env.DM_BENCH_BACKLOG)
+  await app.listen({ host: '127.0.0.1', port: 0, ...(backlog === undefined ? {} : { backlog }) })
   const send = (message: FromServer): void => { process.send?.(message) }
   process.on('message', (message: { type: string }) => {
     if (message.type === 'cpu') send({ type: 'cpu', cpu: process.cpuUsage() })
+    if (message.type === 'memory') {
+      const gc = (globalThis as { gc?: () => void }).gc
+      if (gc !== undefined) {
+        gc()
+        gc()
+      }
+      send({ type: 'memory', memory: process.memoryUsage() })
+    }
+    if (message.type === 'diagnostics') send({ type: 'diagnostics', diagnostics: recorder?.summary() ?? { log: [], statuses: {}, eventLoopDelay: { mean: 0, p99: 0, max: 0 } } })
     if (message.type === 'close') {
       // Requests whose connection the load generator dropped at the end of its last run may still
       // be running: let them finish before the pool closes. Then let the loop drain (process.exit()
@@ -585,7 +681,7 @@ export interface LoadResult {
 }
 
 /** Busy CPU time of the whole machine so far, µs (from /proc/stat). */
-function machineBusyUs (): number {
+export function machineBusyUs (): number {
   const fields = (readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] as string).trim().split(/\s+/).slice(1).map(Number)
   // user nice system idle iowait irq softirq steal ...
   const busy = (fields[0] ?? 0) + (fields[1] ?? 0) + (fields[2] ?? 0) + (fields[5] ?? 0) + (fields[6] ?? 0) + (fields[7] ?? 0)
