@@ -5,11 +5,12 @@
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { postgresBus, redisBus, type DirectMessagesBus } from '../src/index.js'
 import { openDatabase, PG_ADMIN_URL, postgresReachable, type TestDatabase } from './helpers/databases.js'
 import { REDIS_URL, redisReachable } from './helpers/redis.js'
 import { as, createUsers, send, startApp, type MessageJson } from './helpers/app.js'
+import { skipUnless } from './helpers/instances.js'
 import { openStream, type SseFrame } from './helpers/sse.js'
 
 const messages = (frames: SseFrame[]): MessageJson[] => frames.filter((f) => f.event === 'message').map((f) => f.data as MessageJson)
@@ -18,13 +19,6 @@ async function instance (db: TestDatabase, bus: DirectMessagesBus): Promise<{ ap
   const app = await startApp(db, { directMessages: { bus } })
   await app.listen({ host: '127.0.0.1', port: 0 })
   return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` }
-}
-
-async function skipUnless (t: Test, reachable: boolean, what: string): Promise<boolean> {
-  if (reachable) return false
-  if (process.env.CI === 'true') throw new Error(`${what} is unreachable; on CI the multi-instance tests must run`)
-  t.test(what, { skip: `${what} is unreachable` }, async () => {})
-  return true
 }
 
 for (const kind of ['postgres', 'redis'] as const) {

@@ -6,17 +6,15 @@
 // offline within presenceTimeout; and the bound of the fan-out (50 most recent partners) with a user
 // of 5,000 partners. Every "no frame arrived" is proven by a later frame that did arrive.
 import { spawn, type ChildProcess } from 'node:child_process'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
 import t, { type Test } from 'tap'
-import { memoryBus, postgresBus, redisBus, type BusEvent, type DirectMessagesBus, type UserId } from '../src/index.js'
+import { memoryBus, postgresBus, type BusEvent, type DirectMessagesBus, type UserId } from '../src/index.js'
 import { createPrisma } from '../examples/database.js'
-import type { ExampleAppOptions } from '../examples/app.js'
 import { forEachDatabase, openDatabase, PG_ADMIN_URL, postgresReachable, query, type TestDatabase } from './helpers/databases.js'
-import { REDIS_URL, redisReachable } from './helpers/redis.js'
-import { as, createUsers, send, startApp, type MessageJson, type TestUser } from './helpers/app.js'
+import { as, createUsers, send, type MessageJson, type TestUser } from './helpers/app.js'
+import { listening, skipUnless, twoInstances } from './helpers/instances.js'
 import { openStream, type SseFrame, type SseStream } from './helpers/sse.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -27,12 +25,6 @@ type User = TestUser<UserId>
 
 const presenceFrames = (frames: SseFrame[], user?: UserId): PresenceFrameJson[] =>
   frames.filter((f) => f.event === 'presence').map((f) => f.data as PresenceFrameJson).filter((d) => user === undefined || d.user === user)
-
-async function listening (db: TestDatabase, options: Omit<ExampleAppOptions, 'prisma'> = {}): Promise<{ app: FastifyInstance, base: string }> {
-  const app = await startApp(db, options)
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` }
-}
 
 async function streamOf (t: Test, base: string, user: User): Promise<SseStream> {
   const stream = await openStream(base, '/api/dm/events/', user.headers)
@@ -248,27 +240,11 @@ forEachDatabase(t, 'presence with string user ids', async (t, db) => {
   }
 }, { userIdType: 'string' })
 
-async function skipUnless (t: Test, reachable: boolean, what: string): Promise<boolean> {
-  if (reachable) return false
-  if (process.env.CI === 'true') throw new Error(`${what} is unreachable; on CI the multi-instance tests must run`)
-  t.test(what, { skip: `${what} is unreachable` }, async () => {})
-  return true
-}
-
 for (const kind of ['postgres', 'redis'] as const) {
   t.test(`presence across two instances over the ${kind} bus`, async (t) => {
-    if (await skipUnless(t, await postgresReachable(), `PostgreSQL at ${PG_ADMIN_URL}`)) return
-    if (kind === 'redis' && await skipUnless(t, await redisReachable(), `Redis at ${REDIS_URL}`)) return
-    const db = await openDatabase('postgresql', `presence_${kind}`)
-    t.teardown(() => db.close())
-    const channel = `dm_test_presence_${kind}_${process.pid}`
-    const makeBus = (): DirectMessagesBus => kind === 'postgres'
-      ? postgresBus({ connectionString: db.url, channel, reconnectDelay: 100 })
-      : redisBus({ url: REDIS_URL, channel, connectionName: `dm-test-presence-${process.pid}` })
-    const a = await listening(db, { directMessages: { bus: makeBus() } })
-    t.teardown(() => a.app.close())
-    const b = await listening(db, { directMessages: { bus: makeBus() } })
-    t.teardown(() => b.app.close())
+    const pair = await twoInstances(t, kind, 'presence')
+    if (pair === null) return
+    const { a, b } = pair
     const [alice, bob, carol] = await createUsers(a.app, 'alice', 'bob', 'carol')
     if (alice === undefined || bob === undefined || carol === undefined) throw new Error('users')
     await send(a.app, alice, bob, 'hi')

@@ -4,26 +4,18 @@
 // (a block either way, the policy) is told nothing, with the same 204; nothing is ever written.
 // SQLite and PostgreSQL, integer and string ids; then across two instances over the PostgreSQL
 // and the Redis bus. Every "nothing arrived" is proven by a later frame that did arrive.
-import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import { postgresBus, redisBus, type DirectMessagesBus, type UserId } from '../src/index.js'
-import { forEachDatabase, openDatabase, PG_ADMIN_URL, postgresReachable, type TestDatabase } from './helpers/databases.js'
-import { REDIS_URL, redisReachable } from './helpers/redis.js'
-import { as, createUsers, send, startApp, type MessageJson, type TestUser } from './helpers/app.js'
+import type { UserId } from '../src/index.js'
+import { forEachDatabase } from './helpers/databases.js'
+import { as, createUsers, send, type MessageJson, type TestUser } from './helpers/app.js'
+import { listening, twoInstances } from './helpers/instances.js'
 import { openStream, type SseFrame, type SseStream } from './helpers/sse.js'
-import type { ExampleAppOptions } from '../examples/app.js'
 
 interface TypingJson { partner: UserId, expires_at: string }
 
 const typingFrames = (frames: SseFrame[]): SseFrame[] => frames.filter((f) => f.event === 'typing')
 const typings = (frames: SseFrame[]): TypingJson[] => typingFrames(frames).map((f) => f.data as TypingJson)
-
-async function listening (db: TestDatabase, options: Omit<ExampleAppOptions, 'prisma'> = {}): Promise<{ app: FastifyInstance, base: string }> {
-  const app = await startApp(db, options)
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` }
-}
 
 async function streamOf (t: Test, base: string, user: TestUser<UserId>): Promise<SseStream> {
   const stream = await openStream(base, '/api/dm/events/', user.headers)
@@ -203,27 +195,11 @@ forEachDatabase(t, 'typing with string user ids', async (t, db) => {
   for (const id of ['a%20b', 'a.b', 'a%2Cb', '%C3%A9']) t.equal((await typing(app, ann, id)).statusCode, 400, `malformed id ${id}: 400`)
 }, { userIdType: 'string' })
 
-async function skipUnless (t: Test, reachable: boolean, what: string): Promise<boolean> {
-  if (reachable) return false
-  if (process.env.CI === 'true') throw new Error(`${what} is unreachable; on CI the multi-instance tests must run`)
-  t.test(what, { skip: `${what} is unreachable` }, async () => {})
-  return true
-}
-
 for (const kind of ['postgres', 'redis'] as const) {
   t.test(`typing across two instances over the ${kind} bus`, async (t) => {
-    if (await skipUnless(t, await postgresReachable(), `PostgreSQL at ${PG_ADMIN_URL}`)) return
-    if (kind === 'redis' && await skipUnless(t, await redisReachable(), `Redis at ${REDIS_URL}`)) return
-    const db = await openDatabase('postgresql', `typing_${kind}`)
-    t.teardown(() => db.close())
-    const channel = `dm_test_typing_${kind}_${process.pid}`
-    const makeBus = (): DirectMessagesBus => kind === 'postgres'
-      ? postgresBus({ connectionString: db.url, channel, reconnectDelay: 100 })
-      : redisBus({ url: REDIS_URL, channel, connectionName: `dm-test-typing-${process.pid}` })
-    const a = await listening(db, { directMessages: { bus: makeBus() } })
-    t.teardown(() => a.app.close())
-    const b = await listening(db, { directMessages: { bus: makeBus() } })
-    t.teardown(() => b.app.close())
+    const pair = await twoInstances(t, kind, 'typing')
+    if (pair === null) return
+    const { a, b } = pair
     const [alice, bob, carol] = await createUsers(a.app, 'alice', 'bob', 'carol')
     if (alice === undefined || bob === undefined || carol === undefined) throw new Error('users')
     const bobOnB = await streamOf(t, b.base, bob)
