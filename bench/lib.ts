@@ -290,9 +290,9 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
 
   app.get('/api/dm/unread/', async (request) => {
     const me = await caller(request)
-    const { rows } = await pool.query<{ count: string | null }>(
-      'SELECT SUM(unread_count) AS count FROM dm_conversation WHERE owner_id = $1 AND unread_count > 0', [me])
-    return { id: me, count: Number(rows[0]?.count ?? 0) }
+    const { rows } = await pool.query<{ count: string | null, unmuted_count: string | null }>(
+      'SELECT SUM(unread_count) AS count, SUM(CASE WHEN muted = false THEN unread_count ELSE 0 END) AS unmuted_count FROM dm_conversation WHERE owner_id = $1 AND unread_count > 0', [me])
+    return { id: me, count: Number(rows[0]?.count ?? 0), unmuted_count: Number(rows[0]?.unmuted_count ?? 0) }
   })
 
   /** The plugin's Store.present: previews and reactions, one statement each, only when some message has them. */
@@ -326,32 +326,32 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
     const me = await caller(request)
     const scope = `${me}|conversations`
     const at = position(scope, request.query as { cursor?: string, page_size?: string })
-    const { rows } = await pool.query<MessageRow & { partner_id: number, last_message_id: string, unread_count: number }>(at.direction === 'older'
-      ? `SELECT c.partner_id, c.last_message_id, c.unread_count, ${M_MESSAGE_COLUMNS}
+    const { rows } = await pool.query<MessageRow & { partner_id: number, last_message_id: string, unread_count: number, muted: boolean, archived: boolean }>(at.direction === 'older'
+      ? `SELECT c.partner_id, c.last_message_id, c.unread_count, c.muted, c.archived, ${M_MESSAGE_COLUMNS}
          FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
-         WHERE c.owner_id = $1 AND c.last_message_id < $2 ORDER BY c.last_message_id DESC LIMIT $3`
-      : `SELECT c.partner_id, c.last_message_id, c.unread_count, ${M_MESSAGE_COLUMNS}
+         WHERE c.owner_id = $1 AND c.archived = false AND c.last_message_id < $2 ORDER BY c.last_message_id DESC LIMIT $3`
+      : `SELECT c.partner_id, c.last_message_id, c.unread_count, c.muted, c.archived, ${M_MESSAGE_COLUMNS}
          FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
-         WHERE c.owner_id = $1 AND c.last_message_id > $2 ORDER BY c.last_message_id ASC LIMIT $3`, [me, at.key, at.size + 1])
+         WHERE c.owner_id = $1 AND c.archived = false AND c.last_message_id > $2 ORDER BY c.last_message_id ASC LIMIT $3`, [me, at.key, at.size + 1])
     const page = paginate(scope, at, rows, (row) => Number(row.last_message_id))
     const users = await partners(page.items.map((row) => row.partner_id))
     const more = await extras(page.items, me)
     const result = envelope(request, page, (row) => {
       const user = users.get(row.partner_id)
-      return user === undefined ? null : { ...user, unread_count: row.unread_count, last_message: toMessageJson(row, me, more) }
+      return user === undefined ? null : { ...user, unread_count: row.unread_count, last_message: toMessageJson(row, me, more), muted: row.muted, archived: row.archived }
     })
     return { ...result, results: result.results.filter((entry) => entry !== null) }
   })
 
   app.get('/api/dm/conversations/unread/', async (request) => {
     const me = await caller(request)
-    const { rows } = await pool.query<{ partner_id: number, last_message_id: string, unread_count: number }>(
-      `SELECT partner_id, last_message_id, unread_count FROM dm_conversation
+    const { rows } = await pool.query<{ partner_id: number, last_message_id: string, unread_count: number, muted: boolean }>(
+      `SELECT partner_id, last_message_id, unread_count, muted FROM dm_conversation
        WHERE owner_id = $1 AND unread_count > 0 ORDER BY last_message_id DESC`, [me])
     const users = await partners(rows.map((row) => row.partner_id))
     return rows.flatMap((row) => {
       const user = users.get(row.partner_id)
-      return user === undefined ? [] : [{ partner_id: row.partner_id, partner_username: user.username, unread_count: row.unread_count }]
+      return user === undefined ? [] : [{ partner_id: row.partner_id, partner_username: user.username, unread_count: row.unread_count, muted: row.muted }]
     })
   })
 
@@ -406,7 +406,7 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
     let result: pg.QueryResult<MessageRow & { blocked: boolean }>
     try {
       // The plugin's one-statement send: both dm_user rows locked before the message row exists,
-      // blocks checked, both conversation rows brought up to date.
+      // blocks checked, both conversation rows brought up to date, the change log written.
       result = await pool.query<MessageRow & { blocked: boolean }>(
         `WITH locked AS (
            INSERT INTO dm_user (user_id) VALUES ($1), ($2)
@@ -436,7 +436,13 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
              last_message_id = CASE
                WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < excluded.last_message_id
                THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
-             unread_count = dm_conversation.unread_count + excluded.unread_count
+             unread_count = dm_conversation.unread_count + excluded.unread_count,
+             archived = false
+         ), changes AS (
+           INSERT INTO dm_change (user_id, kind, message_id, partner_id, created_at)
+           SELECT sender_id, 1, id, recipient_id, sent_at FROM message
+           UNION ALL
+           SELECT recipient_id, 1, id, sender_id, sent_at FROM message
          )
          SELECT ${M_MESSAGE_COLUMNS}, b.blocked
          FROM blocked b LEFT JOIN message m ON true`,

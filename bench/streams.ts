@@ -107,6 +107,8 @@ const SETTLE_MS = 60_000
 const DEFAULT_RECONNECT_MS = 1000
 /** How long the delivery-latency step waits for one message's frame. */
 const DELIVERY_TIMEOUT_MS = 10_000
+/** How long the server may take to close at the end. */
+const CLOSE_MS = 30_000
 /** Sends in flight at once while the clients are away. */
 const AWAY_CONCURRENCY = 10
 const FIRST_SENDER = CLIENTS + 1
@@ -996,7 +998,15 @@ async function main (): Promise<void> {
     for (const client of clients) drop(client)
     agent.destroy()
     sender.kill()
-    await server.close()
+    // The server ends its streams and closes; one that does not within CLOSE_MS is reported and killed.
+    const closing = performance.now()
+    const closed = await Promise.race([server.close().then(() => true), sleep(CLOSE_MS).then(() => false)])
+    if (closed) progress(`server closed in ${((performance.now() - closing) / 1000).toFixed(1)} s`)
+    else {
+      progress(`the server did not close within ${CLOSE_MS / 1000} s of being asked to: killing it`)
+      process.kill(server.pid, 'SIGKILL')
+      await server.close()
+    }
   }
 }
 

@@ -41,5 +41,7 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   await app.close()
 })
 
-await app.listen({ host, port })
+// A long accept queue: thousands of event streams reconnecting at once (after a network drop or a
+// deploy) would overflow Node's default of 511 and be reset by the kernel.
+await app.listen({ host, port, backlog: 4096 })
 app.log.info(`API under http://${host}:${port}/api/dm/, documentation at http://${host}:${port}/docs`)

@@ -9,7 +9,7 @@
  * below N can still commit. On SQLite the one writer orders every transaction anyway.
  */
 import type { UserId } from '../domain/types.js'
-import { join, M_MESSAGE_COLUMNS, raw, sql, visibleTo, type Sql } from './sql.js'
+import { join, lockUsers, M_MESSAGE_COLUMNS, raw, sql, visibleTo, type Sql } from './sql.js'
 
 /** What a change-log row records (dm_change.kind). */
 export const CHANGE = {
@@ -44,12 +44,11 @@ export interface ChangeRow {
 const UPSERT_USER = raw('ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id')
 
 /**
- * Locks (creating them if need be) the dm_user rows of `users`, in id order, so that concurrent
- * writes concerning the same users cannot deadlock. The row must exist for the change log's key.
+ * Locks (creating them if need be) the dm_user rows of `users`, in id order (see lockUsers). The
+ * rows must exist for the change log's key.
  */
 export function lockUsersStatement (users: readonly UserId[]): Sql {
-  const sorted = [...new Set(users)].sort((a, b) => a < b ? -1 : a > b ? 1 : 0)
-  return sql`INSERT INTO dm_user (user_id) VALUES ${join(sorted.map((user) => sql`(${user})`))} ${UPSERT_USER}`
+  return lockUsers(...users)
 }
 
 /**

@@ -65,9 +65,13 @@ export function bool (value: boolean): Sql {
   return raw(value ? 'true' : 'false')
 }
 
-/** Both users' dm_user rows, created or locked (see Store.sendMessage). */
-export function lockUsers (low: UserId, high: UserId): Sql {
-  return sql`INSERT INTO dm_user (user_id) VALUES (${low}), (${high})
+/**
+ * The users' dm_user rows, created or locked, in id order, so that concurrent writes concerning
+ * the same users cannot deadlock (see Store.sendMessage and store/change-log.ts).
+ */
+export function lockUsers (...users: UserId[]): Sql {
+  const sorted = [...new Set(users)].sort((a, b) => a < b ? -1 : a > b ? 1 : 0)
+  return sql`INSERT INTO dm_user (user_id) VALUES ${join(sorted.map((user) => sql`(${user})`))}
     ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id`
 }
 
