@@ -89,12 +89,12 @@ export class PresenceTracker {
     if (arriving.length > 0) {
       const online = await store.presence.arrive(instance, arriving, now, timeout)
       for (const user of arriving) this.#registered.add(user)
-      await this.#announce(online, true, null, now)
+      await this.#announce(online.map((user) => ({ user, lastSeenAt: null })), true, now)
     }
     if (leaving.length > 0) {
       const offline = await store.presence.leave(instance, leaving, now, timeout)
       for (const user of leaving) this.#registered.delete(user)
-      await this.#announce(offline, false, now, now)
+      await this.#announce(offline.map((user) => ({ user, lastSeenAt: now })), false, now)
     }
   }
 
@@ -105,15 +105,16 @@ export class PresenceTracker {
     if (this.#registered.size > 0 && await store.presence.refresh(instance, now) < this.#registered.size) {
       // This instance stalled past the timeout and its rows were swept: write them again.
       const online = await store.presence.arrive(instance, [...this.#registered], now, timeout)
-      await this.#announce(online, true, null, now)
+      await this.#announce(online.map((user) => ({ user, lastSeenAt: null })), true, now)
     }
-    for (const { user, lastSeenAt } of await store.presence.sweep(now, timeout)) await this.#announce([user], false, lastSeenAt, now)
+    await this.#announce(await store.presence.sweep(now, timeout), false, now)
   }
 
-  async #announce (users: UserId[], online: boolean, lastSeenAt: Date | null, now: Date): Promise<void> {
+  /** Tells each user's coming or going to their audience: one audience query for all of them. */
+  async #announce (users: Array<{ user: UserId, lastSeenAt: Date | null }>, online: boolean, now: Date): Promise<void> {
     if (users.length === 0) return
-    const audience = await this.#options.store.presence.audience(users, MAX_PRESENCE_AUDIENCE, now, this.#options.timeout)
-    for (const user of users) {
+    const audience = await this.#options.store.presence.audience(users.map(({ user }) => user), MAX_PRESENCE_AUDIENCE, now, this.#options.timeout)
+    for (const { user, lastSeenAt } of users) {
       const to = audience.get(user)
       if (to !== undefined && to.length > 0) this.#options.publish({ type: 'presence', user, online, lastSeenAt: lastSeenAt?.toISOString() ?? null, to })
     }

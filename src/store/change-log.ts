@@ -5,11 +5,11 @@
  *
  * Commit order per user: a row's id is drawn while the dm_user rows of the users it concerns are
  * locked (every write locks them first, before it touches a message: see
- * {@link lockUsersStatement}), so once a user's stream has shown change N, no change of theirs
+ * lockUsers in store/sql.ts), so once a user's stream has shown change N, no change of theirs
  * below N can still commit. On SQLite the one writer orders every transaction anyway.
  */
 import type { UserId } from '../domain/types.js'
-import { join, lockUsers, M_MESSAGE_COLUMNS, raw, sql, visibleTo, type Sql } from './sql.js'
+import { join, M_MESSAGE_COLUMNS, raw, sql, visibleTo, type Sql } from './sql.js'
 
 /** What a change-log row records (dm_change.kind). */
 export const CHANGE = {
@@ -42,14 +42,6 @@ export interface ChangeRow {
 
 /** Creates a user's dm_user row, or locks it when it is there (the upsert the send uses too). */
 const UPSERT_USER = raw('ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id')
-
-/**
- * Locks (creating them if need be) the dm_user rows of `users`, in id order (see lockUsers). The
- * rows must exist for the change log's key.
- */
-export function lockUsersStatement (users: readonly UserId[]): Sql {
-  return lockUsers(...users)
-}
 
 /**
  * Locks (creating them if need be) the dm_user rows of both participants of message `id`, in id

@@ -11,6 +11,11 @@ import { DatabaseTimeout } from '../domain/errors.js'
 import type { PrismaClientLike, Provider, RawSqlClient } from '../options.js'
 import { isTransientConflict } from './errors.js'
 
+/** Dates from raw queries: a Date, or (SQLite computed values) text or epoch milliseconds. */
+export function dateOf (value: Date | string | number | null): Date | null {
+  return value === null || value instanceof Date ? value : new Date(value)
+}
+
 /** Runs statements: on the client itself, or inside a transaction. */
 export interface Executor {
   /** Rows a statement answers (SELECT, or a write with RETURNING). */

@@ -15,9 +15,9 @@
  */
 import type { Message, MessageEdit, Partner, Reaction, ReplyPreview, UnreadCounts, UserId } from '../domain/types.js'
 import type { ResolvedOptions } from '../options.js'
-import { bounded, lateOutcomeOf, prismaDatabase, type Database, type Executor } from './database.js'
+import { bounded, dateOf, lateOutcomeOf, prismaDatabase, type Database, type Executor } from './database.js'
 import { isForeignKeyViolation } from './errors.js'
-import { CHANGE, changesStatement, lockParticipantsStatement, lockUsersStatement, positionStatement, readStatement, recordStatement, type ChangeKind, type ChangeRow } from './change-log.js'
+import { CHANGE, changesStatement, lockParticipantsStatement, positionStatement, readStatement, recordStatement, type ChangeKind, type ChangeRow } from './change-log.js'
 import * as postgres from './postgres.js'
 import { PresenceStore } from './presence.js'
 import * as sqlite from './sqlite.js'
@@ -157,13 +157,9 @@ export interface StreamPosition {
 /** Reads a user id column: a number, or a string with `userIdType: 'string'`. */
 type UserIdOf = (value: unknown) => UserId
 
-/** Dates from raw queries: a Date, or (SQLite computed values) text or epoch milliseconds. */
+/** A boolean column as the driver answers it (PostgreSQL true/false, SQLite 1/0). */
 function flagOf (value: Flag | null): boolean {
   return Number(value) === 1
-}
-
-function dateOf (value: Date | string | number | null): Date | null {
-  return value === null || value instanceof Date ? value : new Date(value)
 }
 
 function toMessage (row: MessageRow, uid: UserIdOf): StoredMessage {
@@ -743,7 +739,7 @@ export class Store {
 
   /** Locks (or creates) the dm_user rows of `users` (see change-log.ts). */
   async #lockUsers (tx: Executor, users: UserId[]): Promise<void> {
-    await tx.execute(lockUsersStatement(users))
+    await tx.execute(lockUsers(...users))
   }
 
   async #record (tx: Executor, rows: ChangeRow[]): Promise<void> {

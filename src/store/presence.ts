@@ -6,17 +6,11 @@
  * that died expire, and any instance sweeps them, folding their `seen_at` into `last_seen_at`.
  */
 import type { PresenceEntry, UserId } from '../domain/types.js'
-import type { Database, Executor } from './database.js'
-import { lockUsersStatement } from './change-log.js'
-import { blockBetween, join, sql, type Sql } from './sql.js'
+import { dateOf, type Database, type Executor } from './database.js'
+import { blockBetween, join, lockUsers, sql, type Sql } from './sql.js'
 
 /** Users per statement of a batch (bound parameters stay far below every driver's limit). */
 const CHUNK = 500
-
-/** Dates from raw queries: a Date, or (SQLite) text or epoch milliseconds. */
-function dateOf (value: Date | string | number | null): Date | null {
-  return value === null || value instanceof Date ? value : new Date(value)
-}
 
 function chunks<T> (items: readonly T[]): T[][] {
   const out: T[][] = []
@@ -44,7 +38,7 @@ export class PresenceStore {
     const cameOnline: UserId[] = []
     for (const batch of chunks(users)) {
       cameOnline.push(...await this.#db.transaction(async (tx) => {
-        await tx.execute(lockUsersStatement(batch))
+        await tx.execute(lockUsers(...batch))
         const online = await this.#live(tx, batch, now, timeout)
         await tx.execute(sql`
           INSERT INTO dm_presence (user_id, instance_id, seen_at) VALUES ${join(batch.map((user) => sql`(${user}, ${instance}, ${this.#time(now)})`))}
@@ -64,7 +58,7 @@ export class PresenceStore {
     const wentOffline: UserId[] = []
     for (const batch of chunks(users)) {
       wentOffline.push(...await this.#db.transaction(async (tx) => {
-        await tx.execute(lockUsersStatement(batch))
+        await tx.execute(lockUsers(...batch))
         const removed = await tx.query<{ user_id: number | string }>(sql`
           DELETE FROM dm_presence WHERE instance_id = ${instance} AND user_id IN (${join(batch)}) RETURNING user_id`)
         const gone = [...new Set(removed.map((row) => this.#uid(row.user_id)))]
@@ -107,9 +101,19 @@ export class PresenceStore {
       if ((latest.get(user)?.getTime() ?? 0) < at.getTime()) latest.set(user, at)
     }
     const offline: Array<{ user: UserId, lastSeenAt: Date }> = []
+    // One statement per time (all the rows of one dead instance carry its last refresh's time).
+    const byTime = new Map<number, UserId[]>()
     for (const [user, at] of latest) {
-      await this.#db.execute(sql`
-        UPDATE dm_user SET last_seen_at = ${this.#time(at)} WHERE user_id = ${user} AND (last_seen_at IS NULL OR last_seen_at < ${this.#time(at)})`)
+      let users = byTime.get(at.getTime())
+      if (users === undefined) byTime.set(at.getTime(), users = [])
+      users.push(user)
+    }
+    for (const [time, users] of byTime) {
+      const at = this.#time(new Date(time))
+      for (const batch of chunks(users)) {
+        await this.#db.execute(sql`
+          UPDATE dm_user SET last_seen_at = ${at} WHERE user_id IN (${join(batch)}) AND (last_seen_at IS NULL OR last_seen_at < ${at})`)
+      }
     }
     for (const batch of chunks([...latest.keys()])) {
       const live = await this.#db.query<{ user_id: number | string }>(sql`
