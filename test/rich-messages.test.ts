@@ -9,7 +9,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import t, { type Test } from 'tap'
 import type { DirectMessageEvents, UserId } from '../src/index.js'
 import { forEachDatabase, query, type TestDatabase } from './helpers/databases.js'
-import { as, createUsers, getJson, startApp, type PageJson, type TestUser } from './helpers/app.js'
+import { as, createUsers, getJson, startApp, type PageJson, type ReactionJson, type RichMessageJson, type TestUser } from './helpers/app.js'
 import { openStream, type SseFrame, type SseStream } from './helpers/sse.js'
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
@@ -20,21 +20,7 @@ const MESSAGE_KEYS = ['content', 'direction', 'edited_at', 'id', 'reactions', 'r
 
 type User = TestUser<UserId>
 
-interface ReplyJson { id: number, sender: UserId, content: string, unsent: boolean }
-interface ReactionJson { emoji: string, count: number, me: boolean }
-interface RichMessage {
-  id: number
-  sender: UserId
-  recipient: UserId
-  direction: 'in' | 'out'
-  sent_at: string
-  read_at: string | null
-  content: string
-  edited_at: string | null
-  unsent_at: string | null
-  reply_to: ReplyJson | null
-  reactions: ReactionJson[]
-}
+type RichMessage = RichMessageJson
 interface EditJson { content: string, edited_at: string }
 
 const messageUrl = (id: number, suffix = ''): string => `/api/dm/messages/${id}/${suffix}`

@@ -8,25 +8,12 @@ import type { FastifyInstance, InjectOptions } from 'fastify'
 import t, { type Test } from 'tap'
 import type { UserId } from '../src/index.js'
 import { forEachDatabase, query, type TestDatabase } from './helpers/databases.js'
-import { as, createUsers, send, startApp, type TestUser } from './helpers/app.js'
+import { as, createUsers, send, startApp, type RichMessageJson, type TestUser } from './helpers/app.js'
 import { openStream, type SseFrame, type SseStream } from './helpers/sse.js'
 
 const HOUR = 3_600_000
 
-interface ReactionJson { emoji: string, count: number, me: boolean }
-interface RichMessage {
-  id: number
-  sender: UserId
-  recipient: UserId
-  direction: 'in' | 'out'
-  sent_at: string
-  read_at: string | null
-  content: string
-  edited_at: string | null
-  unsent_at: string | null
-  reply_to: { id: number, sender: UserId, content: string, unsent: boolean } | null
-  reactions: ReactionJson[]
-}
+type RichMessage = RichMessageJson
 interface ReadJson { partner: UserId, ids: number[], read_at: string }
 
 async function listen (app: FastifyInstance): Promise<string> {

@@ -16,7 +16,7 @@ import fc from 'fast-check'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { postgresBus } from '../src/index.js'
 import { forEachDatabase, query, type TestDatabase } from './helpers/databases.js'
-import { as, createUsers, startApp, type MessageJson, type PageJson, type TestUser } from './helpers/app.js'
+import { as, createUsers, startApp, type PageJson, type RichMessageJson, type TestUser } from './helpers/app.js'
 import { openStream, type SseFrame, type SseStream } from './helpers/sse.js'
 
 const USERS = 4
@@ -27,12 +27,7 @@ const PATH = process.env.DM_SYNC_PATH
 const EMOJI = ['👍', '❤️', '😂']
 
 /** The message object with the rich fields (what pages and stream frames carry). */
-interface RichMessage extends MessageJson {
-  edited_at: string | null
-  unsent_at: string | null
-  reply_to: { id: number, sender: number, content: string, unsent: boolean } | null
-  reactions: Array<{ emoji: string, count: number, me: boolean }>
-}
+type RichMessage = RichMessageJson
 
 interface Instance { app: FastifyInstance, base: string }
 

@@ -61,6 +61,26 @@ export interface MessageJson {
   content: string
 }
 
+/** A reply preview, as the message object's `reply_to` holds it. */
+export interface ReplyJson { id: number, sender: UserId, content: string, unsent: boolean }
+/** One entry of the message object's `reactions`. */
+export interface ReactionJson { emoji: string, count: number, me: boolean }
+
+/** The whole message object, rich-message fields included (user ids of either type). */
+export interface RichMessageJson {
+  id: number
+  sender: UserId
+  recipient: UserId
+  direction: 'in' | 'out'
+  sent_at: string
+  read_at: string | null
+  content: string
+  edited_at: string | null
+  unsent_at: string | null
+  reply_to: ReplyJson | null
+  reactions: ReactionJson[]
+}
+
 export interface PageJson<T> {
   next: string | null
   previous: string | null
