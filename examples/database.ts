@@ -36,7 +36,7 @@ export interface ExamplePrisma extends PrismaClientLike {
   $executeRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<number>
   user: {
     create(args: { data: Omit<ExampleUser, 'id'> }): PromiseLike<ExampleUser>
-    findUnique(args: { where: { token: string } }): PromiseLike<ExampleUser | null>
+    findUnique(args: { where: { token: string } | { username: string } }): PromiseLike<ExampleUser | null>
     findMany(args: object): PromiseLike<unknown[]>
   }
   $disconnect(): Promise<void>
@@ -53,6 +53,36 @@ export interface CreatePrismaOptions {
   connectTimeout?: number
   /** PostgreSQL: ms to wait for a query's answer before dropping the connection (default DM_DB_QUERY_TIMEOUT, else 10,000). */
   queryTimeout?: number
+  /** PostgreSQL: the pool the adapter runs on (see createDriver); by default the adapter makes its own. */
+  pool?: pg.Pool
+}
+
+/** The example's own database driver (the plugin's `driver` option): a pg Pool, or a better-sqlite3 Database. */
+export type ExampleDriver = pg.Pool | import('better-sqlite3').Database
+
+/**
+ * The driver for the database at `databaseUrl`: on PostgreSQL the pool to hand to both the Prisma
+ * adapter (`createPrisma(url, { pool })`) and the plugin, with the same bounds as the adapter's
+ * own; on SQLite a second connection to the same file (the adapter keeps its own).
+ */
+export async function createDriver (databaseUrl: string, options: Pick<CreatePrismaOptions, 'connectTimeout' | 'queryTimeout'> = {}): Promise<ExampleDriver> {
+  if (providerOf(databaseUrl) === 'postgresql') {
+    const pool = new pg.Pool(poolConfig(databaseUrl, options))
+    // An idle connection the server ended (a restart): the pool drops it and opens another when
+    // needed. Without a listener, that error would end the process.
+    pool.on('error', () => {})
+    return pool
+  }
+  const { default: Database } = await import('better-sqlite3')
+  return new Database(fileURLToPath(new URL(databaseUrl, `file://${process.cwd()}/`)))
+}
+
+function poolConfig (databaseUrl: string, options: Pick<CreatePrismaOptions, 'connectTimeout' | 'queryTimeout'>): pg.PoolConfig {
+  return {
+    connectionString: databaseUrl,
+    connectionTimeoutMillis: options.connectTimeout ?? Number(process.env.DM_DB_CONNECT_TIMEOUT ?? 5000),
+    query_timeout: options.queryTimeout ?? Number(process.env.DM_DB_QUERY_TIMEOUT ?? 10_000)
+  }
 }
 
 export function providerOf (databaseUrl: string): Provider {
@@ -71,11 +101,7 @@ export async function createPrisma (databaseUrl: string, options: CreatePrismaOp
     // Fail fast when the server cannot be reached, rather than waiting for the operating system;
     // and give up on a query the server does not answer (the connection is then dropped): the
     // example's own queries (the token lookup) are bounded as the plugin's are.
-    const adapter = new PrismaPg({
-      connectionString: databaseUrl,
-      connectionTimeoutMillis: options.connectTimeout ?? Number(process.env.DM_DB_CONNECT_TIMEOUT ?? 5000),
-      query_timeout: options.queryTimeout ?? Number(process.env.DM_DB_QUERY_TIMEOUT ?? 10_000)
-    })
+    const adapter = new PrismaPg(options.pool ?? poolConfig(databaseUrl, options))
     if (strings) {
       const { PrismaClient } = await import('./generated/postgresql-string/index.js')
       const client: ExamplePrisma = new PrismaClient({ adapter, log })

@@ -7,6 +7,7 @@ import { memoryBus, type DirectMessagesBus } from './realtime/bus.js'
 import { InvalidOption } from './domain/errors.js'
 import { isUserId } from './domain/ids.js'
 import type { UserId } from './domain/types.js'
+import { driverClosed, driverKind, type DriverLike } from './store/driver.js'
 
 /**
  * The part of the host's PrismaClient the plugin queries its own tables through: parameterised
@@ -141,6 +142,14 @@ export interface DirectMessagesOptions {
    * died) read offline (default 60,000).
    */
   presenceTimeout?: number
+  /**
+   * The fast path: the host's own driver, the one its Prisma adapter uses — a `pg.Pool`
+   * (PostgreSQL) or a `better-sqlite3` Database of the same file (SQLite). The plugin then runs its
+   * statements and transactions on it directly instead of through the Prisma client, and reads the
+   * partners' names inside its list statements. Behaviour, errors and guarantees are the same.
+   * The pool's or database's life is the host's: the plugin never ends or closes it.
+   */
+  driver?: DriverLike
 }
 
 /** The databases the plugin runs on. */
@@ -176,6 +185,7 @@ export interface ResolvedOptions {
   changeRetention: number | null
   presence: boolean
   presenceTimeout: number
+  driver: DriverLike | null
 }
 
 /** The default pagination key: cursors are still bound to user and list, but forgeable. */
@@ -187,7 +197,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'prisma', 'provider', 'getUserId', 'prefix', 'authenticate', 'allowedRecipients', 'canMessage', 'maxContentLength',
   'userModel', 'userFields', 'cursorSecret', 'userIdType', 'bodyLimit', 'bus', 'sendRateLimit', 'maxStreamsPerUser',
   'heartbeatInterval', 'streamBufferLimit', 'databaseTimeout', 'editWindow', 'unsendWindow', 'reactions', 'maxReactionKinds',
-  'changeRetention', 'presence', 'presenceTimeout', 'logLevel', 'logSerializers'
+  'changeRetention', 'presence', 'presenceTimeout', 'driver', 'logLevel', 'logSerializers'
 ] satisfies Array<keyof DirectMessagesOptions | 'logLevel' | 'logSerializers'>)
 
 export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined): ResolvedOptions {
@@ -283,7 +293,10 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
   const maxReactionKinds = opts.maxReactionKinds ?? 20
   if (!Number.isSafeInteger(maxReactionKinds) || maxReactionKinds < 1) throw new InvalidOption('option "maxReactionKinds" must be a positive integer')
 
+  const driver = resolveDriver(opts.driver, provider)
+
   return {
+    driver,
     editWindow,
     unsendWindow,
     reactions: reactions === null ? null : new Set(reactions),
@@ -338,6 +351,27 @@ function resolveProvider (value: unknown, prisma: PrismaClientLike): { provider:
     throw new InvalidOption(`option "provider": the Prisma client's database is "${told}"; the plugin runs on PostgreSQL and SQLite only`)
   }
   throw new InvalidOption('option "provider": the Prisma client does not say which database it uses; set provider to "postgresql" or "sqlite"')
+}
+
+/** The `driver` option: a pg Pool on PostgreSQL, a better-sqlite3 Database on SQLite, still open. */
+function resolveDriver (value: unknown, provider: Provider): DriverLike | null {
+  if (value === undefined || value === null) return null
+  const kind = driverKind(value)
+  if (kind === null) {
+    const v = value as Record<string, unknown>
+    if (typeof value === 'object' && typeof v.query === 'function' && typeof v.connect === 'function') {
+      throw new InvalidOption('option "driver" is a pg Client, which runs one query at a time; pass the pg.Pool the Prisma adapter uses')
+    }
+    throw new InvalidOption('option "driver" must be a pg.Pool (PostgreSQL) or a better-sqlite3 Database (SQLite), the one the Prisma adapter uses')
+  }
+  const wanted = provider === 'postgresql' ? 'pg' : 'better-sqlite3'
+  if (kind !== wanted) {
+    throw new InvalidOption(`option "driver" is a ${kind === 'pg' ? 'pg Pool' : 'better-sqlite3 Database'}, but the Prisma client's database is ${provider === 'postgresql' ? 'PostgreSQL' : 'SQLite'}; pass ${wanted === 'pg' ? 'a pg.Pool' : 'a better-sqlite3 Database'} of the same database`)
+  }
+  if (driverClosed(value as DriverLike)) {
+    throw new InvalidOption(`option "driver": the ${kind === 'pg' ? 'pg Pool has been ended' : 'better-sqlite3 Database is closed'}`)
+  }
+  return value as DriverLike
 }
 
 function resolveUserFields (value: unknown): ResolvedOptions['userFields'] {

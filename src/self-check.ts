@@ -56,8 +56,10 @@ function isValidationError (err: unknown): boolean {
  */
 export async function checkSchema (store: Store, options: ResolvedOptions, log: FastifyBaseLogger): Promise<void> {
   try {
+    if (options.driver !== null) await checkDriver(store)
     await checkTables(store, options)
     await checkUserModel(store, options)
+    await checkUserTable(store, options)
   } catch (err) {
     if (err instanceof SchemaMismatch || !unreachable(err)) throw err
     log.warn({ err }, 'directMessages: the database could not be reached to check its tables at start-up')
@@ -96,6 +98,38 @@ async function checkTables (store: Store, options: ResolvedOptions): Promise<voi
         throw new SchemaMismatch(`${table}.${column} is of type ${type} but the option "userIdType" is "${options.userIdType}": ` +
           `set userIdType to "${options.userIdType === 'integer' ? 'string' : 'integer'}" if that is the type of your user ids, otherwise ${SCHEMA_FIX}`)
       }
+    }
+  }
+}
+
+/** The `driver` reaches the database the Prisma client reaches. */
+async function checkDriver (store: Store): Promise<void> {
+  let identities
+  try {
+    identities = await store.databaseIdentities()
+  } catch (err) {
+    if (unreachable(err)) throw err
+    throw new SchemaMismatch(`option "driver": its database does not answer the plugin's statements (${lastLine(err)})`)
+  }
+  if (identities.plugin !== identities.prisma) {
+    throw new SchemaMismatch(`option "driver" reaches another database (${identities.plugin}) than the Prisma client (${identities.prisma}); pass the driver its adapter uses`)
+  }
+}
+
+/**
+ * The user table and columns that list statements read partners' names from (the client's data
+ * model, see store/users.ts) are the database's.
+ */
+async function checkUserTable (store: Store, options: ResolvedOptions): Promise<void> {
+  const table = store.userTable
+  if (table === null) return
+  const columns = await store.userTableColumns(table.name)
+  if (columns.size === 0) {
+    throw new SchemaMismatch(`the table "${table.name}" of the Prisma model "${options.userModel}" is not in the database; ${SCHEMA_FIX}`)
+  }
+  for (const [key, column] of Object.entries(table.columns)) {
+    if (column !== null && !columns.has(column)) {
+      throw new SchemaMismatch(`the column "${column}" of the table "${table.name}" (field "${String((options.userFields as Record<string, string | null>)[key])}" of the Prisma model "${options.userModel}") is not in the database; ${SCHEMA_FIX}`)
     }
   }
 }

@@ -20,7 +20,7 @@
 import type { AddressInfo } from 'node:net'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
-import { forEachDatabase, query, type TestDatabase } from './helpers/databases.js'
+import { forEachPath, query, type TestDatabase } from './helpers/databases.js'
 import { as, createUsers, getJson, pathOf, send, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from './helpers/app.js'
 import { openStream, type SseFrame } from './helpers/sse.js'
 
@@ -270,7 +270,7 @@ function violations (before: Snapshot, after: Snapshot, attacker: number, who: (
   return out
 }
 
-forEachDatabase(t, 'authorization', async (t, db) => {
+forEachPath(t, 'authorization', async (t, db) => {
   const app = await startApp(db, { directMessages: { maxStreamsPerUser: 1000 } })
   t.teardown(() => app.close())
   await app.listen({ host: '127.0.0.1', port: 0 })

@@ -4,7 +4,7 @@
 // Every scenario runs on SQLite and PostgreSQL.
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { forEachDatabase, query, type TestDatabase } from './helpers/databases.js'
+import { forEachPath, query, type TestDatabase } from './helpers/databases.js'
 import {
   as, createUser, createUsers, getJson, pathOf, send, startApp,
   type MessageJson, type PageJson, type PartnerJson, type TestUser
@@ -57,7 +57,7 @@ async function rejectsWith (t: Test, promise: Promise<unknown>, statusCode: numb
   }
 }
 
-forEachDatabase(t, 'reading marks the whole conversation read', async (t, db) => {
+forEachPath(t, 'reading marks the whole conversation read', async (t, db) => {
   const app = await startApp(db)
   t.teardown(() => app.close())
   const [alice, bob, carol] = await users(app, 'alice', 'bob', 'carol') as [TestUser, TestUser, TestUser]
@@ -120,7 +120,7 @@ forEachDatabase(t, 'reading marks the whole conversation read', async (t, db) =>
   })
 })
 
-forEachDatabase(t, 'soft delete', async (t, db) => {
+forEachPath(t, 'soft delete', async (t, db) => {
   const app = await startApp(db)
   t.teardown(() => app.close())
   const [alice, bob, carol, dave, owner, p1, p2, p3] =
@@ -207,7 +207,7 @@ forEachDatabase(t, 'soft delete', async (t, db) => {
   })
 })
 
-forEachDatabase(t, 'counts agree with each other and with the messages', async (t, db) => {
+forEachPath(t, 'counts agree with each other and with the messages', async (t, db) => {
   const app = await startApp(db)
   t.teardown(() => app.close())
   const all = await users(app, 'u1', 'u2', 'u3', 'u4')
@@ -245,7 +245,7 @@ forEachDatabase(t, 'counts agree with each other and with the messages', async (
   ], 'u2 per partner, most recent first')
 })
 
-forEachDatabase(t, 'allowedRecipients', async (t, db) => {
+forEachPath(t, 'allowedRecipients', async (t, db) => {
   const plain = await startApp(db)
   t.teardown(() => plain.close())
   const [vip, x, y] = await users(plain, 'vip', 'x', 'y') as [TestUser, TestUser, TestUser]
@@ -293,7 +293,7 @@ forEachDatabase(t, 'allowedRecipients', async (t, db) => {
   })
 })
 
-forEachDatabase(t, 'self-messaging is refused at every layer', async (t, db) => {
+forEachPath(t, 'self-messaging is refused at every layer', async (t, db) => {
   const app = await startApp(db)
   t.teardown(() => app.close())
   const [alice] = await users(app, 'alice') as [TestUser]
@@ -313,7 +313,7 @@ forEachDatabase(t, 'self-messaging is refused at every layer', async (t, db) => 
   t.equal(await unread(app, alice), 0)
 })
 
-forEachDatabase(t, 'userFields option', async (t, db) => {
+forEachPath(t, 'userFields option', async (t, db) => {
   const app = await startApp(db, { directMessages: { userFields: { lastName: null, firstName: 'firstName' } } })
   t.teardown(() => app.close())
   const ann = await createUser(app, 'ann', { first_name: 'Ann', last_name: 'Archer' })
@@ -325,7 +325,7 @@ forEachDatabase(t, 'userFields option', async (t, db) => {
   t.match(conversations.items, [{ id: ben.id, username: 'ben', firstName: 'Ben', lastName: '' }], 'the service uses the same fields')
 })
 
-forEachDatabase(t, 'the service API behaves like the routes', async (t, db) => {
+forEachPath(t, 'the service API behaves like the routes', async (t, db) => {
   const app = await startApp(db)
   t.teardown(() => app.close())
   const [sa, sb, sc] = await users(app, 'sa', 'sb', 'sc') as [TestUser, TestUser, TestUser]
@@ -375,7 +375,7 @@ forEachDatabase(t, 'the service API behaves like the routes', async (t, db) => {
   await rejectsWith(t, dm.conversations(sa.id, { cursor: 'not-a-cursor' }), 400, 'FST_DM_INVALID_CURSOR', 'a bad cursor')
 })
 
-forEachDatabase(t, 'a user deleted by the host', async (t, db) => {
+forEachPath(t, 'a user deleted by the host', async (t, db) => {
   const app = await startApp(db)
   t.teardown(() => app.close())
   const [alice, bob, carol] = await users(app, 'alice', 'bob', 'carol') as [TestUser, TestUser, TestUser]

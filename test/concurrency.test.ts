@@ -4,7 +4,7 @@
 // transactions) is the real test; SQLite must simply stay correct.
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { forEachDatabase, query, type TestDatabase } from './helpers/databases.js'
+import { forEachPath, query, type TestDatabase } from './helpers/databases.js'
 import { as, createUsers, getJson, send, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from './helpers/app.js'
 
 /** A small seeded PRNG (mulberry32), so that a failing run can be replayed. */
@@ -100,7 +100,7 @@ function pickOne<T> (rand: () => number, list: readonly T[]): T {
   return item
 }
 
-forEachDatabase(t, 'concurrent sends, reads, deletes and counts', async (t, db) => {
+forEachPath(t, 'concurrent sends, reads, deletes and counts', async (t, db) => {
   const app = await startApp(db)
   t.teardown(() => app.close())
   const users = await createUsers(app, 'ann', 'ben', 'cat', 'dan', 'eve')
@@ -184,7 +184,7 @@ forEachDatabase(t, 'concurrent sends, reads, deletes and counts', async (t, db) 
   }
 })
 
-forEachDatabase(t, 'opposite-direction sends between the same two users', async (t, db) => {
+forEachPath(t, 'opposite-direction sends between the same two users', async (t, db) => {
   const app = await startApp(db)
   t.teardown(() => app.close())
   const [ann, ben] = await createUsers(app, 'ann', 'ben') as [TestUser, TestUser]
@@ -210,7 +210,7 @@ forEachDatabase(t, 'opposite-direction sends between the same two users', async 
   await checkInvariants(t, app, db, [ann, ben])
 })
 
-forEachDatabase(t, 'concurrent deletes of the newest messages of one conversation', async (t, db) => {
+forEachPath(t, 'concurrent deletes of the newest messages of one conversation', async (t, db) => {
   const app = await startApp(db)
   t.teardown(() => app.close())
   const [ann, ben, cat] = await createUsers(app, 'ann', 'ben', 'cat') as [TestUser, TestUser, TestUser]

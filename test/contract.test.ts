@@ -14,6 +14,8 @@ forEachDatabase(t, 'contract', contract)
 forEachDatabase(t, 'contract', contract, { userIdType: 'string' })
 forEachDatabase(t, 'contract', contract, { client: 'prisma7' })
 forEachDatabase(t, 'contract', contract, { client: 'prisma7', userIdType: 'string' })
+forEachDatabase(t, 'contract', contract, { driver: true })
+forEachDatabase(t, 'contract', contract, { driver: true, userIdType: 'string' })
 
 t.test('prisma 7: every generated client type-checks as the example\'s ExamplePrisma (the plugin\'s PrismaClientLike)', async (t) => {
   await typecheckPrisma7()

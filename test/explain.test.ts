@@ -59,7 +59,8 @@ function oneLine (sql: string): string {
 
 /** Statements on the plugin's own tables; not the host's user table, not transaction control. */
 function isPluginStatement (sql: string): boolean {
-  return /\bdm_(message|conversation)\b/.test(sql) && !/\bapp_user\b/.test(sql) && !/^\s*(BEGIN|COMMIT|ROLLBACK)\b/i.test(sql)
+  // The example's token lookup is not the plugin's; the plugin's list statements join app_user (partners' names).
+  return /\bdm_(message|conversation)\b/.test(sql) && !/FROM app_user WHERE token\b/.test(sql) && !/^\s*(BEGIN|COMMIT|ROLLBACK)\b/i.test(sql)
 }
 
 function flatten (node: PlanNode): PlanNode[] {

@@ -21,7 +21,7 @@ import assert from 'node:assert/strict'
 import t from 'tap'
 import fc from 'fast-check'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { forEachDatabase, query, type TestDatabase } from './helpers/databases.js'
+import { forEachPath, query, type TestDatabase } from './helpers/databases.js'
 import { as, createUsers, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from './helpers/app.js'
 
 /** Users of every run; commands name them by index 0..3 (shown as u1..u4, their usernames). */
@@ -451,7 +451,7 @@ async function emptyTables (db: TestDatabase): Promise<void> {
 
 t.comment(`fast-check seed ${SEED}${PATH === undefined ? '' : `, path ${PATH}`} (DM_MODEL_SEED=${SEED} replays it), ${RUNS} runs per database`)
 
-forEachDatabase(t, 'the plugin agrees with the model after every step', async (t, db) => {
+forEachPath(t, 'the plugin agrees with the model after every step', async (t, db) => {
   const app = await startApp(db)
   t.teardown(() => app.close())
   const users = await createUsers(app, ...[...Array(USERS).keys()].map(name))

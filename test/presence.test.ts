@@ -390,6 +390,7 @@ t.test('an instance killed with SIGKILL: its users read offline within presenceT
     client: 'prisma6',
     url,
     prisma,
+    driver: undefined,
     async sql<T>(text: string, params: unknown[] = []) { return (await direct.query(text, params)).rows as T[] },
     async close () { await prisma.$disconnect(); await direct.end() }
   }

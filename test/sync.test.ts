@@ -15,7 +15,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { postgresBus } from '../src/index.js'
-import { forEachDatabase, query, type TestDatabase } from './helpers/databases.js'
+import { forEachPath, query, type TestDatabase } from './helpers/databases.js'
 import { as, createUsers, startApp, type PageJson, type RichMessageJson, type TestUser } from './helpers/app.js'
 import { openStream, type SseFrame, type SseStream } from './helpers/sse.js'
 
@@ -169,7 +169,7 @@ async function conversation (app: FastifyInstance, user: TestUser, partner: Test
   return all
 }
 
-forEachDatabase(t, 'every client\'s copy, built from its stream, equals what the routes answer', async (t, db) => {
+forEachPath(t, 'every client\'s copy, built from its stream, equals what the routes answer', async (t, db) => {
   const instances: Instance[] = []
   const channel = `dm_sync_${process.pid}`
   for (let i = 0; i < (db.provider === 'postgresql' ? 2 : 1); i++) {

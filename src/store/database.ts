@@ -80,6 +80,25 @@ function executorOf (client: RawSqlClient, provider: Provider, bound: <T>(work: 
 }
 
 /**
+ * Runs `attempt` until it succeeds, at most TRANSACTION_ATTEMPTS times when PostgreSQL aborts it as
+ * a deadlock victim or a serialization failure (after a short random pause); any other error is
+ * thrown at once. The tries share one deadline: each is told the time left and the deadline.
+ */
+export async function retryTransaction<R> (timeout: number, attempt: (left: number, deadline: number) => Promise<R>): Promise<R> {
+  const deadline = Date.now() + timeout
+  for (let tries = 1; ; tries++) {
+    const left = deadline - Date.now()
+    if (left <= 0) throw new DatabaseTimeout(timeout)
+    try {
+      return await attempt(left, deadline)
+    } catch (err) {
+      if (tries >= TRANSACTION_ATTEMPTS || !isTransientConflict(err)) throw err
+      await new Promise((resolve) => setTimeout(resolve, Math.min(Math.random() * 10 * tries, Math.max(0, deadline - Date.now()))))
+    }
+  }
+}
+
+/**
  * The host's Prisma client as a Database: every query, and every whole transaction (whose
  * statements need no bound of their own), answers within `timeout` ms or fails with
  * DatabaseTimeout.
@@ -89,19 +108,9 @@ export function prismaDatabase (prisma: PrismaClientLike, provider: Provider, ti
   const unbounded = <T>(work: PromiseLike<T>): Promise<T> => Promise.resolve(work)
   return {
     ...direct,
-    async transaction<R>(fn: (tx: Executor) => Promise<R>): Promise<R> {
-      const deadline = Date.now() + timeout
-      for (let attempt = 1; ; attempt++) {
-        const left = deadline - Date.now()
-        if (left <= 0) throw new DatabaseTimeout(timeout)
-        try {
-          const work = prisma.$transaction((tx) => fn(executorOf(tx, provider, unbounded)), { maxWait: left, timeout: left })
-          return await bounded(work, left, timeout)
-        } catch (err) {
-          if (attempt >= TRANSACTION_ATTEMPTS || !isTransientConflict(err)) throw err
-          await new Promise((resolve) => setTimeout(resolve, Math.min(Math.random() * 10 * attempt, Math.max(0, deadline - Date.now()))))
-        }
-      }
-    }
+    transaction: <R>(fn: (tx: Executor) => Promise<R>) => retryTransaction(timeout, (left) => {
+      const work = prisma.$transaction((tx) => fn(executorOf(tx, provider, unbounded)), { maxWait: left, timeout: left })
+      return bounded(work, left, timeout)
+    })
   }
 }

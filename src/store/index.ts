@@ -17,12 +17,14 @@ import type { Message, MessageEdit, Partner, Reaction, ReplyPreview, UnreadCount
 import type { ResolvedOptions } from '../options.js'
 import { bounded, dateOf, lateOutcomeOf, prismaDatabase, type Database, type Executor } from './database.js'
 import { isForeignKeyViolation } from './errors.js'
+import { driverDatabase } from './driver.js'
+import { userTableOf, type UserTable } from './users.js'
 import { CHANGE, changesStatement, lockParticipantsStatement, positionStatement, readStatement, recordStatement, type ChangeKind, type ChangeRow } from './change-log.js'
 import * as postgres from './postgres.js'
 import { PresenceStore } from './presence.js'
 import * as sqlite from './sqlite.js'
 import {
-  blockBetween, bool, CONVERSATION_UPSERT, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS,
+  blockBetween, bool, empty, CONVERSATION_UPSERT, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS,
   raw, sql, unreadBy, visibleTo, type Sql
 } from './sql.js'
 
@@ -59,7 +61,14 @@ export interface LockedMessage {
   visible: boolean
 }
 
-interface ConversationMessageRow extends MessageRow {
+/** The partner's names, read in the same statement (store/users.ts), when the user table is known. */
+interface PartnerColumns {
+  partner_username?: string | null
+  partner_first_name?: string | null
+  partner_last_name?: string | null
+}
+
+interface ConversationMessageRow extends MessageRow, PartnerColumns {
   partner_id: number | string
   last_message_id: bigint | number
   unread_count: number
@@ -67,7 +76,7 @@ interface ConversationMessageRow extends MessageRow {
   archived: Flag
 }
 
-interface ConversationRow {
+interface ConversationRow extends PartnerColumns {
   partner_id: number | string
   last_message_id: bigint | number
   unread_count: number
@@ -112,6 +121,8 @@ export interface ConversationEntry {
   archived?: boolean
   /** The newest message the owner has not hidden (only on list pages). */
   lastMessage?: Message
+  /** The partner's names, when the statement read them (see Store.userTable). */
+  partner?: Partner
 }
 
 /**
@@ -128,6 +139,8 @@ export type SendResult =
 export interface BlockEntry {
   id: number
   blockedId: UserId
+  /** The blocked user's names, when the statement read them (see Store.userTable). */
+  partner?: Partner
 }
 
 /** What deleting a message for one participant changed. */
@@ -200,6 +213,8 @@ interface UserDelegate {
 
 export class Store {
   readonly #db: Database
+  readonly #prisma: ResolvedOptions['prisma']
+  readonly #timeout: number
   readonly #users: UserDelegate
   readonly #userSelect: Record<string, true>
   readonly #userFields: ResolvedOptions['userFields']
@@ -209,11 +224,18 @@ export class Store {
   readonly #provider: ResolvedOptions['provider']
   /** Who holds event streams where (see store/presence.ts). */
   readonly presence: PresenceStore
+  /**
+   * The host's user table, from the client's data model (store/users.ts): lists then read the
+   * partners' names in their own statement. Null: through the user model, one query more.
+   */
+  readonly userTable: UserTable | null
 
   constructor (options: ResolvedOptions) {
     const { prisma, databaseTimeout: ms } = options
     this.#provider = options.provider
-    this.#db = prismaDatabase(prisma, options.provider, ms)
+    this.#prisma = prisma
+    this.#timeout = ms
+    this.#db = options.driver === null ? prismaDatabase(prisma, options.provider, ms) : driverDatabase(options.driver, ms)
     const users = (prisma as unknown as Record<string, UserDelegate>)[options.userModel] as UserDelegate
     this.#users = { findMany: (args) => bounded(users.findMany(args), ms) }
     this.#userFields = options.userFields
@@ -222,6 +244,20 @@ export class Store {
     this.#userSelect = {}
     for (const field of Object.values(options.userFields)) if (field !== null) this.#userSelect[field] = true
     this.presence = new PresenceStore(this.#db, this.#uid, (at) => this.#time(at))
+    this.userTable = userTableOf(prisma, options.userModel, options.userFields)
+  }
+
+  /** The partner columns and join of a list statement over `alias.column` (nothing without the user table). */
+  #partnerJoin (on: Sql): { columns: Sql, join: Sql } {
+    const table = this.userTable
+    if (table === null) return { columns: empty, join: empty }
+    return { columns: sql`, ${table.columnsAs}`, join: sql`JOIN ${table.from} ON ${table.id} = ${on}` }
+  }
+
+  /** The partner a row of a statement with #partnerJoin carries, or undefined without it. */
+  #partnerOf (row: PartnerColumns, id: UserId): Partner | undefined {
+    if (this.userTable === null) return undefined
+    return { id, username: row.partner_username ?? '', firstName: row.partner_first_name ?? '', lastName: row.partner_last_name ?? '' }
   }
 
   /** Runs `fn` in one database transaction (see Database.transaction). */
@@ -353,9 +389,10 @@ export class Store {
    */
   async conversationPage (owner: UserId, archived: boolean, direction: 'older' | 'newer', key: number, limit: number): Promise<ConversationEntry[]> {
     const { beyond, order } = keyset(direction)
+    const partner = this.#partnerJoin(raw('c.partner_id'))
     const rows = await this.#db.query<ConversationMessageRow>(sql`
-      SELECT c.partner_id, c.last_message_id, c.unread_count, c.muted, c.archived, ${M_MESSAGE_COLUMNS}
-      FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
+      SELECT c.partner_id, c.last_message_id, c.unread_count, c.muted, c.archived, ${M_MESSAGE_COLUMNS}${partner.columns}
+      FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id ${partner.join}
       WHERE c.owner_id = ${owner} AND c.archived = ${bool(archived)} AND c.last_message_id ${beyond} ${key}
       ORDER BY c.last_message_id ${order} LIMIT ${limit}`)
     const lastMessages = await this.present(rows.map((row) => toMessage(row, this.#uid)), owner)
@@ -365,7 +402,8 @@ export class Store {
       unreadCount: Number(row.unread_count),
       muted: flagOf(row.muted),
       archived: flagOf(row.archived),
-      lastMessage: lastMessages[i] as Message
+      lastMessage: lastMessages[i] as Message,
+      partner: this.#partnerOf(row, this.#uid(row.partner_id))
     }))
   }
 
@@ -382,15 +420,17 @@ export class Store {
 
   /** `owner`'s conversations with unread messages (muted and archived ones too), most recent first. */
   async unreadConversations (owner: UserId): Promise<ConversationEntry[]> {
+    const partner = this.#partnerJoin(raw('c.partner_id'))
     const rows = await this.#db.query<ConversationRow>(sql`
-      SELECT partner_id, last_message_id, unread_count, muted FROM dm_conversation
-      WHERE owner_id = ${owner} AND unread_count > 0
-      ORDER BY last_message_id DESC`)
+      SELECT c.partner_id, c.last_message_id, c.unread_count, c.muted${partner.columns} FROM dm_conversation c ${partner.join}
+      WHERE c.owner_id = ${owner} AND c.unread_count > 0
+      ORDER BY c.last_message_id DESC`)
     return rows.map((row) => ({
       partnerId: this.#uid(row.partner_id),
       lastMessageId: Number(row.last_message_id),
       unreadCount: Number(row.unread_count),
-      muted: flagOf(row.muted)
+      muted: flagOf(row.muted),
+      partner: this.#partnerOf(row, this.#uid(row.partner_id))
     }))
   }
 
@@ -527,15 +567,24 @@ export class Store {
   /** One page of the users `blocker` blocks, most recent block first. */
   async blockPage (blocker: UserId, direction: 'older' | 'newer', key: number, limit: number): Promise<BlockEntry[]> {
     const { beyond, order } = keyset(direction)
-    const rows = await this.#db.query<{ id: bigint | number, blocked_id: number | string }>(sql`
-      SELECT id, blocked_id FROM dm_block WHERE blocker_id = ${blocker} AND id ${beyond} ${key} ORDER BY id ${order} LIMIT ${limit}`)
-    return rows.map((row) => ({ id: Number(row.id), blockedId: this.#uid(row.blocked_id) }))
+    const partner = this.#partnerJoin(raw('b.blocked_id'))
+    const rows = await this.#db.query<PartnerColumns & { id: bigint | number, blocked_id: number | string }>(sql`
+      SELECT b.id, b.blocked_id${partner.columns} FROM dm_block b ${partner.join}
+      WHERE b.blocker_id = ${blocker} AND b.id ${beyond} ${key} ORDER BY b.id ${order} LIMIT ${limit}`)
+    return rows.map((row) => ({ id: Number(row.id), blockedId: this.#uid(row.blocked_id), partner: this.#partnerOf(row, this.#uid(row.blocked_id)) }))
   }
 
   /** The display fields of the given users, keyed by id; unknown ids are absent. */
   async partners (ids: readonly UserId[]): Promise<Map<UserId, Partner>> {
     const found = new Map<UserId, Partner>()
     if (ids.length === 0) return found
+    const table = this.userTable
+    if (table !== null) {
+      const rows = await this.#db.query<PartnerColumns & { id: number | string }>(sql`
+        SELECT ${table.id} AS id, ${table.columnsAs} FROM ${table.from} WHERE ${table.id} IN (${join([...new Set(ids)])})`)
+      for (const row of rows) found.set(this.#uid(row.id), this.#partnerOf(row, this.#uid(row.id)) as Partner)
+      return found
+    }
     const users = await this.#users.findMany({ where: { [this.#idField]: { in: [...new Set(ids)] } }, select: this.#userSelect })
     const { username, firstName, lastName } = this.#userFields
     for (const user of users) {
@@ -552,6 +601,8 @@ export class Store {
 
   /** Whether the host has a user with this id. */
   async userExists (id: UserId): Promise<boolean> {
+    const table = this.userTable
+    if (table !== null) return (await this.#db.query(sql`SELECT 1 AS found FROM ${table.from} WHERE ${table.id} = ${id}`)).length > 0
     const users = await this.#users.findMany({ where: { [this.#idField]: { in: [id] } }, select: { [this.#idField]: true } })
     return users.length > 0
   }
@@ -757,6 +808,28 @@ export class Store {
   /** A time as a statement's value: typed for PostgreSQL, where a bare parameter in a SELECT list has none. */
   #time (at: Date): Sql {
     return this.#provider === 'postgresql' ? sql`CAST(${at} AS TIMESTAMP(3))` : sql`${at}`
+  }
+
+  /** The columns of the table `name` (the user table), lower case; none when there is no such table. */
+  async userTableColumns (name: string): Promise<Set<string>> {
+    const rows = await this.#db.query<{ column_name: string }>(this.#provider === 'postgresql'
+      ? sql`SELECT CAST(column_name AS TEXT) AS column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ${name}`
+      : sql`SELECT name AS column_name FROM pragma_table_info(${name})`)
+    return new Set(rows.map((row) => row.column_name))
+  }
+
+  /**
+   * Which database the plugin's statements reach, and which the Prisma client's reach (they differ
+   * only with a `driver` of another database): the database's name and server, or the SQLite file.
+   */
+  async databaseIdentities (): Promise<{ plugin: string, prisma: string }> {
+    const statement = this.#provider === 'postgresql'
+      ? sql`SELECT CAST(current_database() AS TEXT) || ' on the server started ' || CAST(pg_postmaster_start_time() AS TEXT) AS identity`
+      : sql`SELECT file AS identity FROM pragma_database_list WHERE name = 'main'`
+    const prisma = prismaDatabase(this.#prisma, this.#provider, this.#timeout)
+    const [plugin] = await this.#db.query<{ identity: string }>(statement)
+    const [client] = await prisma.query<{ identity: string }>(statement)
+    return { plugin: String(plugin?.identity), prisma: String(client?.identity) }
   }
 
   /**

@@ -13,7 +13,8 @@ export interface TestUser<Id extends UserId = number> {
 }
 
 export async function startApp (db: TestDatabase, options: Omit<ExampleAppOptions, 'prisma'> = {}): Promise<FastifyInstance> {
-  const app = await buildApp({ prisma: db.prisma, userIdType: db.userIdType, ...options })
+  const driver = db.driver === undefined ? {} : { driver: db.driver }
+  const app = await buildApp({ prisma: db.prisma, userIdType: db.userIdType, ...options, directMessages: { ...driver, ...options.directMessages } })
   await app.ready()
   return app
 }

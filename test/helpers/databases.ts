@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import type { Test } from 'tap'
-import { createPrisma, variantOf, type ExamplePrisma, type Provider, type UserIdType } from '../../examples/database.js'
+import { createDriver, createPrisma, variantOf, type ExampleDriver, type ExamplePrisma, type Provider, type UserIdType } from '../../examples/database.js'
 
 export const PG_ADMIN_URL = process.env.DM_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -24,6 +24,11 @@ export interface TestDatabase {
   client: PrismaVersion
   url: string
   prisma: ExamplePrisma
+  /**
+   * With `driver: true`: the plugin's `driver` option, the driver the Prisma client's adapter uses
+   * (PostgreSQL: the same pool; SQLite: a connection of its own to the same file). startApp passes it.
+   */
+  driver: ExampleDriver | undefined
   /** Runs SQL directly on the database, bypassing the plugin (for seeding and inspection). */
   sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>
   close(): Promise<void>
@@ -75,10 +80,12 @@ export interface OpenOptions {
   userIdType?: UserIdType
   /** The Prisma client (default the project's Prisma 6). */
   client?: PrismaVersion
+  /** Give the plugin the database's driver (the `driver` option: the fast path). */
+  driver?: boolean
 }
 
-async function openClient (url: string, options: OpenOptions): Promise<ExamplePrisma> {
-  if (options.client !== 'prisma7') return await createPrisma(url, options)
+async function openClient (url: string, options: OpenOptions, pool?: pg.Pool): Promise<ExamplePrisma> {
+  if (options.client !== 'prisma7') return await createPrisma(url, { ...options, ...(pool === undefined ? {} : { pool }) })
   // Loaded only when asked for: the other suites do not pay for the Prisma 7 set-up.
   const { createPrisma7 } = await import('./prisma7.js')
   return await createPrisma7(url, options)
@@ -100,18 +107,21 @@ async function openSqlite (options: OpenOptions): Promise<TestDatabase> {
     rmSync(dir, { recursive: true, force: true })
     throw err
   })
+  const driver = options.driver === true ? await createDriver(url) as Database.Database : undefined
   return {
     provider: 'sqlite',
     userIdType,
     client: options.client ?? 'prisma6',
     url,
     prisma,
+    driver,
     async sql<T>(text: string, params: unknown[] = []) {
       const statement = direct.prepare(text)
       return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as T[]
     },
     async close () {
       await prisma.$disconnect()
+      driver?.close()
       direct.close()
       rmSync(dir, { recursive: true, force: true })
     }
@@ -138,7 +148,9 @@ async function openPostgres (label: string, options: OpenOptions): Promise<TestD
     await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
     await cleanup.end()
   }
-  const prisma = await openClient(url.toString(), options).catch(async (err: unknown) => {
+  // With the driver: one pool, the Prisma adapter's and the plugin's (the client ends it on disconnect).
+  const pool = options.driver === true ? await createDriver(url.toString()) as pg.Pool : undefined
+  const prisma = await openClient(url.toString(), options, pool).catch(async (err: unknown) => {
     await direct.end()
     await dropDatabase()
     throw err
@@ -149,6 +161,7 @@ async function openPostgres (label: string, options: OpenOptions): Promise<TestD
     client: options.client ?? 'prisma6',
     url: url.toString(),
     prisma,
+    driver: pool,
     async sql<T>(text: string, params: unknown[] = []) {
       return (await direct.query(text, params)).rows as T[]
     },
@@ -166,7 +179,7 @@ async function openPostgres (label: string, options: OpenOptions): Promise<TestD
  */
 export function forEachDatabase (t: Test, label: string, fn: (t: Test, db: TestDatabase) => Promise<void>, options: OpenOptions = {}): void {
   for (const provider of ['sqlite', 'postgresql'] as const) {
-    t.test(`${label} [${provider}${options.userIdType === 'string' ? ', string ids' : ''}${options.client === 'prisma7' ? ', prisma 7' : ''}]`, async (t) => {
+    t.test(`${label} [${provider}${options.userIdType === 'string' ? ', string ids' : ''}${options.client === 'prisma7' ? ', prisma 7' : ''}${options.driver === true ? ', driver' : ''}]`, async (t) => {
       if (provider === 'postgresql' && !(await postgresReachable())) {
         if (process.env.CI === 'true') throw new Error(`PostgreSQL at ${PG_ADMIN_URL} is unreachable; on CI the PostgreSQL tests must run`)
         const reason = `PostgreSQL at ${PG_ADMIN_URL} is unreachable (set DM_TEST_PG_URL)`
@@ -178,4 +191,10 @@ export function forEachDatabase (t: Test, label: string, fn: (t: Test, db: TestD
       await fn(t, db)
     })
   }
+}
+
+/** forEachDatabase twice: the plugin on the Prisma client, then on the database's driver (the `driver` option). */
+export function forEachPath (t: Test, label: string, fn: (t: Test, db: TestDatabase) => Promise<void>, options: Omit<OpenOptions, 'driver'> = {}): void {
+  forEachDatabase(t, label, fn, options)
+  forEachDatabase(t, label, fn, { ...options, driver: true })
 }

@@ -1,0 +1,64 @@
+/**
+ * The host's user table as SQL: its table and column names, so that list statements read the
+ * partners' names in the same statement (a join) instead of a second query through the model.
+ *
+ * The names come from the Prisma client's own data model (the `@@map` and `@map` of the host's
+ * schema, which the client carries at run time): the host already declared them once, and a
+ * second declaration in an option could only drift from the first. They are checked against the
+ * database's catalog at start-up (`checkUserTable`) and always written as quoted identifiers;
+ * nothing a request carries ever reaches them. A client without that data model keeps the model
+ * query (`findMany`), which is correct, only one statement more.
+ */
+import { raw, type Sql } from 'sql-template-tag'
+import type { PrismaClientLike } from '../options.js'
+
+/** The user table's names, as quoted identifiers ready for a statement. */
+export interface UserTable {
+  /** The table's name as the database has it (for the catalog check). */
+  readonly name: string
+  /** Column names as the database has them, by the field of `userFields` (null: no such field). */
+  readonly columns: { readonly id: string, readonly username: string | null, readonly firstName: string | null, readonly lastName: string | null }
+  /** `<table> u`. */
+  readonly from: Sql
+  /** `u.<id>`. */
+  readonly id: Sql
+  /** `u.<username> AS partner_username, ...` (NULL for a field the host has not). */
+  readonly columnsAs: Sql
+}
+
+interface RuntimeField { name: string, kind: string, dbName?: string | null }
+interface RuntimeModel { dbName?: string | null, fields: RuntimeField[] }
+
+/** A name as a quoted identifier (both databases: double quotes, inner quotes doubled). */
+export function quoted (name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/**
+ * The user table of the client's data model for the delegate `userModel` (e.g. `user` for the
+ * model `User`), or null when the client carries no data model or the fields are not all scalar
+ * fields of it (the start-up check then names what is wrong, through the model).
+ */
+export function userTableOf (prisma: PrismaClientLike, userModel: string, fields: { id: string, username: string | null, firstName: string | null, lastName: string | null }): UserTable | null {
+  const models = (prisma as { _runtimeDataModel?: { models?: Record<string, RuntimeModel> } })._runtimeDataModel?.models
+  if (models === undefined || models === null || typeof models !== 'object') return null
+  const entry = Object.entries(models).find(([name]) => name.charAt(0).toLowerCase() + name.slice(1) === userModel)
+  if (entry === undefined) return null
+  const [modelName, model] = entry
+  const column = (field: string | null): string | null | undefined => {
+    if (field === null) return null
+    const found = model.fields.find((f) => f.name === field && f.kind === 'scalar')
+    return found === undefined ? undefined : (found.dbName ?? found.name)
+  }
+  const columns = { id: column(fields.id), username: column(fields.username), firstName: column(fields.firstName), lastName: column(fields.lastName) }
+  if (columns.id === null || columns.id === undefined || columns.username === undefined || columns.firstName === undefined || columns.lastName === undefined) return null
+  const name = model.dbName ?? modelName
+  const as = (col: string | null, alias: string): string => `${col === null ? 'NULL' : `u.${quoted(col)}`} AS ${alias}`
+  return {
+    name,
+    columns: { id: columns.id, username: columns.username, firstName: columns.firstName, lastName: columns.lastName },
+    from: raw(`${quoted(name)} u`),
+    id: raw(`u.${quoted(columns.id)}`),
+    columnsAs: raw([as(columns.username, 'partner_username'), as(columns.firstName, 'partner_first_name'), as(columns.lastName, 'partner_last_name')].join(', '))
+  }
+}
