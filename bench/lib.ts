@@ -27,7 +27,8 @@ import { migrate, type ExamplePrisma } from '../examples/database.js'
 /** The server (maintenance) connection the benchmarks create their databases through. */
 export const ADMIN_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 
-export type Role = 'plugin' | 'floor'
+/** `plugin`: the example app on Prisma; `driver`: the same with the `driver` option (one pg Pool for Prisma and the plugin); `floor`: bare Fastify + pg. */
+export type Role = 'plugin' | 'driver' | 'floor'
 
 /** The five paths the issue measures, in the order they are run (reads first, then send). */
 export const ENDPOINTS = ['GET /unread/', 'GET /conversations/unread/', 'GET /conversations/', 'GET /conversations/<id>/', 'POST /send/<id>/'] as const
@@ -89,10 +90,10 @@ export async function withClient<T> (url: string, fn: (client: pg.Client) => Pro
 }
 
 /** The example application's PrismaClient on PostgreSQL, with a pool of `max` connections. */
-export async function createBenchPrisma (url: string, max: number): Promise<ExamplePrisma> {
+export async function createBenchPrisma (url: string, max: number, pool?: pg.Pool): Promise<ExamplePrisma> {
   const { PrismaPg } = await import('@prisma/adapter-pg')
   const { PrismaClient } = await import('../examples/generated/postgresql/index.js')
-  const client: ExamplePrisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max }) })
+  const client: ExamplePrisma = new PrismaClient({ adapter: new PrismaPg(pool ?? { connectionString: url, max }) })
   return client
 }
 
@@ -601,9 +602,16 @@ function diagnosticsRecorder (): { stream: { write(line: string): void }, countS
 async function serve (role: Role, url: string, pool: number): Promise<void> {
   let app: FastifyInstance
   const recorder = process.env.DM_BENCH_DIAGNOSTICS === undefined ? null : diagnosticsRecorder()
+  const logger = recorder === null ? {} : { logger: { level: 'warn', stream: recorder.stream } }
   if (role === 'plugin') {
     const prisma = await createBenchPrisma(url, pool)
-    app = await buildApp({ prisma, ...(recorder === null ? {} : { logger: { level: 'warn', stream: recorder.stream } }) })
+    app = await buildApp({ prisma, ...logger })
+    app.addHook('onClose', async () => { await prisma.$disconnect() })
+  } else if (role === 'driver') {
+    // One pool, as a host would have it: the Prisma adapter's, and the plugin's and the token lookup's.
+    const connections = new pg.Pool({ connectionString: url, max: pool })
+    const prisma = await createBenchPrisma(url, pool, connections)
+    app = await buildApp({ prisma, driver: connections, ...logger })
     app.addHook('onClose', async () => { await prisma.$disconnect() })
   } else {
     const connections = floorPool(url, pool)
@@ -644,7 +652,7 @@ async function serve (role: Role, url: string, pool: number): Promise<void> {
 
 const role = process.env.DM_BENCH_ROLE
 if (role !== undefined && process.send !== undefined && process.argv[1] === fileURLToPath(import.meta.url)) {
-  if (role !== 'plugin' && role !== 'floor') throw new Error(`DM_BENCH_ROLE must be plugin or floor, got ${role}`)
+  if (role !== 'plugin' && role !== 'driver' && role !== 'floor') throw new Error(`DM_BENCH_ROLE must be plugin, driver or floor, got ${role}`)
   await serve(role, process.env.DM_BENCH_DATABASE_URL as string, Number(process.env.DM_BENCH_POOL))
 }
 

@@ -1,15 +1,20 @@
 /**
  * The example host application: a minimal user table with token authentication, the plugin at
- * /api/dm, and Swagger UI at /docs. It is what a newcomer runs (`npm start`) and what the tests use.
+ * /api/dm, Swagger UI at /docs and a chat page at / (built on the plugin's client, served from
+ * dist/client/ at /client/). It is what a newcomer runs (`npm start`) and what the tests use.
  */
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import sensible from '@fastify/sensible'
+import fastifyStatic from '@fastify/static'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import directMessages, { memoryBus, postgresBus, redisBus, type DirectMessagesBus, type DirectMessagesOptions, type UserId } from '../src/index.js'
-import type { ExamplePrisma, UserIdType } from './database.js'
+import pg from 'pg'
+import type { ExampleDriver, ExamplePrisma, UserIdType } from './database.js'
 
 export interface ExampleAppOptions {
   prisma: ExamplePrisma
@@ -21,6 +26,11 @@ export interface ExampleAppOptions {
   logger?: FastifyServerOptions['logger']
   /** Extra plugin options, for tests. */
   directMessages?: Partial<DirectMessagesOptions>
+  /**
+   * The database's driver (DM_DRIVER=1 in the server, see createDriver): the plugin's `driver`
+   * option, and the token lookup runs on it too.
+   */
+  driver?: ExampleDriver
 }
 
 const AUTHORIZATION = /^(?:Token|Bearer)\s+([A-Za-z0-9_-]{1,128})$/i
@@ -42,8 +52,28 @@ const CreatedUser = Type.Object({
 
 const ErrorBody = Type.Object({ statusCode: Type.Integer(), code: Type.Optional(Type.String()), error: Type.String(), message: Type.String() })
 
+const FindUserQuery = Type.Object({
+  username: CreateUserBody.properties.username
+})
+
+const FoundUser = Type.Object({
+  id: Type.Union([Type.Integer(), Type.String()]),
+  username: Type.String(),
+  first_name: Type.String(),
+  last_name: Type.String()
+})
+
+/** The chat page's files, and the client it imports (compiled into dist/). */
+const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url))
+const CLIENT_DIR = fileURLToPath(new URL('../dist/client/', import.meta.url))
+const CLIENT_ENTRY = fileURLToPath(new URL('../dist/client/index.js', import.meta.url))
+
 export async function buildApp (options: ExampleAppOptions): Promise<FastifyInstance> {
   const { prisma } = options
+  // The page imports the built client: without it, say so now rather than at the first request.
+  if (!existsSync(CLIENT_ENTRY)) {
+    throw new Error(`The chat page needs the built client, and ${CLIENT_ENTRY} is missing: run \`npm run build\` first`)
+  }
   const app = Fastify({
     logger: options.logger ?? false,
     // The example's own routes take JSON bodies only: a number is not a username.
@@ -69,6 +99,7 @@ export async function buildApp (options: ExampleAppOptions): Promise<FastifyInst
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
+  let tokenLookup: import('better-sqlite3').Statement<[string], { id: UserId }> | undefined
   async function userIdFromRequest (request: FastifyRequest): Promise<UserId | undefined> {
     const authorization = request.headers.authorization
     let token = authorization === undefined ? undefined : AUTHORIZATION.exec(authorization)?.[1]
@@ -78,9 +109,15 @@ export async function buildApp (options: ExampleAppOptions): Promise<FastifyInst
       if (typeof query === 'string' && TOKEN.test(query)) token = query
     }
     if (token === undefined) return undefined
-    // Every request runs this lookup: a raw parameterised query costs less than a model query.
-    const rows = await prisma.$queryRaw<Array<{ id: UserId }>>`SELECT id FROM app_user WHERE token = ${token}`
-    return rows[0]?.id
+    // Every request runs this lookup: a raw parameterised query costs less than a model query,
+    // and the driver itself less again.
+    const driver = options.driver
+    if (driver === undefined) {
+      const rows = await prisma.$queryRaw<Array<{ id: UserId }>>`SELECT id FROM app_user WHERE token = ${token}`
+      return rows[0]?.id
+    }
+    if (driver instanceof pg.Pool) return (await driver.query<{ id: UserId }>('SELECT id FROM app_user WHERE token = $1', [token])).rows[0]?.id
+    return (tokenLookup ??= driver.prepare<[string], { id: UserId }>('SELECT id FROM app_user WHERE token = ?')).get(token)?.id
   }
 
   await app.register(directMessages, {
@@ -89,6 +126,7 @@ export async function buildApp (options: ExampleAppOptions): Promise<FastifyInst
     getUserId: userIdFromRequest,
     allowedRecipients: options.allowedRecipients ?? null,
     userIdType: options.userIdType ?? 'integer',
+    ...(options.driver === undefined ? {} : { driver: options.driver }),
     ...options.directMessages
   })
 
@@ -107,10 +145,45 @@ export async function buildApp (options: ExampleAppOptions): Promise<FastifyInst
       const user = await prisma.user.create({ data: { username, firstName, lastName, token: randomBytes(24).toString('base64url') } })
       return reply.code(201).send({ id: user.id, username: user.username, first_name: user.firstName, last_name: user.lastName, token: user.token })
     } catch (err) {
-      if ((err as { code?: string }).code === 'P2002') throw app.httpErrors.conflict(`The username "${username}" is taken`)
+      if ((err as { code?: string }).code === 'P2002') {
+        return reply.code(409).send({ statusCode: 409, code: 'USERNAME_TAKEN', error: 'Conflict', message: `The username "${username}" is taken` })
+      }
       throw err
     }
   })
+
+  // Looking a user up by name, to start a conversation. `GET /users/` is the documented path; the
+  // router tells `/users` from `/users/`, so the unslashed one is registered too (hidden from the docs).
+  for (const url of ['/users/', '/users']) {
+    app.get(url, {
+      schema: {
+        hide: url === '/users',
+        tags: ['users'],
+        summary: 'Find a user by username',
+        description: 'Answers the user named `username`, to start a conversation with them.',
+        security: [{ token: [] }],
+        querystring: FindUserQuery,
+        response: { 200: FoundUser, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody }
+      },
+      // Authentication comes before validation: without a token the answer is 401, whatever the query.
+      onRequest: async (request, reply) => {
+        if (await userIdFromRequest(request) === undefined) {
+          return reply.code(401).send({ statusCode: 401, code: 'UNAUTHORIZED', error: 'Unauthorized', message: 'No authenticated user' })
+        }
+      }
+    }, async (request, reply) => {
+      const { username } = request.query
+      const user = await prisma.user.findUnique({ where: { username } })
+      if (user === null) {
+        return reply.code(404).send({ statusCode: 404, code: 'USER_NOT_FOUND', error: 'Not Found', message: `No user named "${username}"` })
+      }
+      return { id: user.id, username: user.username, first_name: user.firstName, last_name: user.lastName }
+    })
+  }
+
+  // The chat page at /, and the client it imports at /client/ (the static routes are hidden from the docs).
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/' })
+  await app.register(fastifyStatic, { root: CLIENT_DIR, prefix: '/client/', decorateReply: false })
 
   return app
 }

@@ -5,12 +5,14 @@
  * postgresql:// URL uses PostgreSQL),
  * HOST (default 127.0.0.1), PORT (default 3000), DM_ALLOWED_RECIPIENTS (e.g. 1,2,3),
  * DM_BUS (memory | postgres | redis), REDIS_URL (default redis://127.0.0.1:6379),
- * DM_PRESENCE_TIMEOUT (milliseconds, the `presenceTimeout` option) and
- * DM_USER_ID_TYPE (integer | string: string cuids as user ids).
+ * DM_PRESENCE_TIMEOUT (milliseconds, the `presenceTimeout` option),
+ * DM_USER_ID_TYPE (integer | string: string cuids as user ids) and
+ * DM_DRIVER (1: the plugin's `driver` option, the fast path, on the database's own driver).
  */
 import closeWithGrace from 'close-with-grace'
 import { buildApp, busFromEnvironment, parseAllowedRecipients, parseUserIdType } from './app.js'
-import { createPrisma, DEFAULT_DATABASE_URL, migrate } from './database.js'
+import pg from 'pg'
+import { createDriver, createPrisma, DEFAULT_DATABASE_URL, migrate } from './database.js'
 
 const host = process.env.HOST ?? '127.0.0.1'
 const port = Number(process.env.PORT ?? 3000)
@@ -20,9 +22,12 @@ const userIdType = parseUserIdType(process.env.DM_USER_ID_TYPE)
 const databaseUrl = process.env.DATABASE_URL ?? (userIdType === 'string' ? 'file:./dev-string.db' : DEFAULT_DATABASE_URL)
 
 await migrate(databaseUrl, userIdType)
-const prisma = await createPrisma(databaseUrl, { userIdType })
+// With DM_DRIVER=1, the Prisma adapter (on PostgreSQL) and the plugin share one pool.
+const driver = process.env.DM_DRIVER === '1' ? await createDriver(databaseUrl) : undefined
+const prisma = await createPrisma(databaseUrl, { userIdType, ...(driver instanceof pg.Pool ? { pool: driver } : {}) })
 const app = await buildApp({
   prisma,
+  ...(driver === undefined ? {} : { driver }),
   userIdType,
   allowedRecipients: parseAllowedRecipients(process.env.DM_ALLOWED_RECIPIENTS, userIdType),
   directMessages: {
@@ -31,7 +36,11 @@ const app = await buildApp({
   },
   logger: { level: process.env.LOG_LEVEL ?? 'info' }
 })
-app.addHook('onClose', async () => { await prisma.$disconnect() })
+app.addHook('onClose', async () => {
+  // Disconnecting ends the pool the adapter was given; a SQLite driver is closed here.
+  await prisma.$disconnect()
+  if (driver !== undefined && !(driver instanceof pg.Pool)) driver.close()
+})
 
 // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (at most 10 s), end the event
 // streams, close the bus and the database, exit 0.

@@ -58,8 +58,9 @@ export async function checkSchema (store: Store, options: ResolvedOptions, log: 
   try {
     if (options.driver !== null) await checkDriver(store)
     await checkTables(store, options)
-    await checkUserModel(store, options)
+    // The table first: a column the model maps but the database lacks fails the model's probe with a database error.
     await checkUserTable(store, options)
+    await checkUserModel(store, options)
   } catch (err) {
     if (err instanceof SchemaMismatch || !unreachable(err)) throw err
     log.warn({ err }, 'directMessages: the database could not be reached to check its tables at start-up')

@@ -13,8 +13,7 @@ export interface TestUser<Id extends UserId = number> {
 }
 
 export async function startApp (db: TestDatabase, options: Omit<ExampleAppOptions, 'prisma'> = {}): Promise<FastifyInstance> {
-  const driver = db.driver === undefined ? {} : { driver: db.driver }
-  const app = await buildApp({ prisma: db.prisma, userIdType: db.userIdType, ...options, directMessages: { ...driver, ...options.directMessages } })
+  const app = await buildApp({ prisma: db.prisma, userIdType: db.userIdType, ...(db.driver === undefined ? {} : { driver: db.driver }), ...options })
   await app.ready()
   return app
 }

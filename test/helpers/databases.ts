@@ -198,3 +198,39 @@ export function forEachPath (t: Test, label: string, fn: (t: Test, db: TestDatab
   forEachDatabase(t, label, fn, options)
   forEachDatabase(t, label, fn, { ...options, driver: true })
 }
+
+/**
+ * The same driver, telling `record` the text of every statement it runs (a pool's queries and
+ * those of the connections it lends; a SQLite database's prepared statements, each time one runs).
+ */
+export function countingDriver (driver: ExampleDriver, record: (statement: string) => void): ExampleDriver {
+  const counting = <T extends object>(target: T, wrap: Record<string, (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown>): T =>
+    new Proxy(target, {
+      get (object, property, receiver) {
+        const value: unknown = Reflect.get(object, property, receiver)
+        if (typeof value !== 'function') return value
+        const bound = (value as (...args: unknown[]) => unknown).bind(object)
+        return typeof property === 'string' && property in wrap ? (wrap[property] as (original: typeof bound) => typeof bound)(bound) : bound
+      }
+    })
+  const pgQuery = (original: (...args: unknown[]) => unknown) => (config: unknown, ...rest: unknown[]) => {
+    record(typeof config === 'string' ? config : (config as { text: string }).text)
+    return original(config, ...rest)
+  }
+  if (driver instanceof pg.Pool) {
+    return counting(driver, {
+      query: pgQuery,
+      connect: (original) => async () => counting(await (original() as Promise<pg.PoolClient>), { query: pgQuery })
+    })
+  }
+  return counting(driver, {
+    prepare: (original) => (text: unknown) => {
+      const statement = original(text) as Database.Statement
+      const run = (method: (...args: unknown[]) => unknown) => (...args: unknown[]) => {
+        record(String(text))
+        return method(...args)
+      }
+      return counting(statement, { all: run, run, get: run })
+    }
+  })
+}
