@@ -15,7 +15,7 @@ import Fastify, { type InjectOptions } from 'fastify'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import directMessages from '../src/index.js'
-import { createPrisma, migrate, type ExamplePrisma } from '../examples/database.js'
+import { createDriver, createPrisma, migrate, type ExamplePrisma } from '../examples/database.js'
 import { buildApp } from '../examples/app.js'
 
 const run = promisify(execFile)
@@ -62,14 +62,18 @@ async function outageTests (bin: string): Promise<void> {
   })
 
   /** A migrated database on the private server, the example application on it, and its users. */
-  async function setUp (t: Test, name: string, databaseTimeout?: number): Promise<Setup> {
+  async function setUp (t: Test, name: string, withDriver: boolean, databaseTimeout?: number): Promise<Setup> {
     const url = `postgresql://postgres@127.0.0.1:${PORT}/${name}`
     await migrate(url)
     // The example's own queries (its token lookup) get the same bound from the driver.
-    const prisma = await createPrisma(url, databaseTimeout === undefined ? {} : { connectTimeout: databaseTimeout, queryTimeout: databaseTimeout })
+    const bounds = databaseTimeout === undefined ? {} : { connectTimeout: databaseTimeout, queryTimeout: databaseTimeout }
+    // With the driver: one pool for the Prisma adapter, the plugin and the token lookup.
+    const driver = withDriver ? await createDriver(url, bounds) as pg.Pool : undefined
+    const prisma = await createPrisma(url, { ...bounds, ...(driver === undefined ? {} : { pool: driver }) })
     const failures: string[] = []
     const app = await buildApp({
       prisma,
+      ...(driver === undefined ? {} : { driver }),
       logger: { level: 'error', stream: { write: (line: string) => { failures.push(line) } } },
       directMessages: databaseTimeout === undefined ? {} : { databaseTimeout }
     })
@@ -152,143 +156,148 @@ async function outageTests (bin: string): Promise<void> {
     return setup
   }
 
-  t.test('the server stopped under load', async (t) => {
-    const db = await setUp(t, 'dm_outage')
-    const keys = Array.from({ length: 120 }, (_, i) => `send-${i}`)
-    let stopped = false
-    const outage = (async () => {
-      await sleep(150)
-      await stop()
-      stopped = true
-      await sleep(700)
-      await start()
-    })()
-    // Five clients send in turn while the server goes down and comes back.
-    const pending = [...keys]
-    await Promise.all(Array.from({ length: 5 }, async () => {
-      for (let key = pending.shift(); key !== undefined; key = pending.shift()) await db.attempt(key)
-    }))
-    await outage
-    t.ok(stopped, 'the server was stopped during the load')
-    t.ok(db.statuses.includes(503), `some sends met the outage: ${db.statuses.filter((s) => s === 503).length} answered 503`)
-    t.same([...new Set(db.statuses)].filter((s) => s !== 201 && s !== 503), [], `nothing but 201 and 503 (never a 500): ${[...new Set(db.statuses)].join(', ')}`)
-    for (const line of db.failures.filter((l) => !l.includes('"statusCode":503')).slice(0, 3)) t.comment(line.slice(0, 1500))
-    t.ok(db.slowest < 6000, `no request hung: the slowest took ${db.slowest} ms`)
-    await db.settle(keys)
-  })
+  for (const withDriver of [false, true]) {
+    const path = withDriver ? ' (driver)' : ''
+    t.test(`the server stopped under load${path}`, async (t) => {
+      const db = await setUp(t, `dm_outage${withDriver ? '_driver' : ''}`, withDriver)
+      const keys = Array.from({ length: 120 }, (_, i) => `send-${i}`)
+      let stopped = false
+      const outage = (async () => {
+        await sleep(150)
+        await stop()
+        stopped = true
+        await sleep(700)
+        await start()
+      })()
+      // Five clients send in turn while the server goes down and comes back.
+      const pending = [...keys]
+      await Promise.all(Array.from({ length: 5 }, async () => {
+        for (let key = pending.shift(); key !== undefined; key = pending.shift()) await db.attempt(key)
+      }))
+      await outage
+      t.ok(stopped, 'the server was stopped during the load')
+      t.ok(db.statuses.includes(503), `some sends met the outage: ${db.statuses.filter((s) => s === 503).length} answered 503`)
+      t.same([...new Set(db.statuses)].filter((s) => s !== 201 && s !== 503), [], `nothing but 201 and 503 (never a 500): ${[...new Set(db.statuses)].join(', ')}`)
+      for (const line of db.failures.filter((l) => !l.includes('"statusCode":503')).slice(0, 3)) t.comment(line.slice(0, 1500))
+      t.ok(db.slowest < 6000, `no request hung: the slowest took ${db.slowest} ms`)
+      await db.settle(keys)
+    })
 
-  t.test('the server frozen under load: answers within databaseTimeout', async (t) => {
-    const timeout = 1000
-    const db = await setUp(t, 'dm_frozen', timeout)
-    // A host whose driver has no timeouts at all (and whose authentication needs no query): only
-    // the plugin's own bound stands between its routes and a hang.
-    const unbounded = await createPrisma(db.url, { connectTimeout: 0, queryTimeout: 0 })
-    const bare = Fastify()
-    await bare.register(directMessages, {
-      prisma: unbounded,
-      getUserId: (request) => Number(request.headers['x-user']),
-      databaseTimeout: timeout
-    })
-    const bareAnnounced: number[] = []
-    bare.directMessages.on('messageSent', ({ message }) => { bareAnnounced.push(message.id) })
-    // The other changes, announced once each too: edits and reactions of a message sent before.
-    const edited: string[] = []
-    const reacted: string[] = []
-    bare.directMessages.on('messageEdited', ({ message }) => { edited.push(message.content) })
-    bare.directMessages.on('reactionAdded', ({ emoji }) => { reacted.push(emoji) })
-    t.teardown(async () => {
-      await bare.close()
-      await Promise.race([unbounded.$disconnect(), sleep(2000)])
-    })
-    const bareRequests = [
-      { method: 'GET' as const, url: '/unread/', headers: { 'x-user': String(db.ben.id) } },
-      { method: 'GET' as const, url: `/conversations/${db.ann.id}/`, headers: { 'x-user': String(db.ben.id) } },
-      { method: 'POST' as const, url: `/send/${db.ben.id}/`, headers: { 'x-user': String(db.ann.id), 'idempotency-key': 'bare' }, payload: { content: 'message bare' } }
-    ]
-    const keys = Array.from({ length: 60 }, (_, i) => `frozen-${i}`)
-    // Some traffic before, so that the pools hold connections the freeze will leave hanging.
-    for (const key of keys.slice(0, 5)) await db.attempt(key)
-    const target = (await bare.inject({ method: 'POST', url: `/send/${db.ben.id}/`, headers: { 'x-user': String(db.ann.id) }, payload: { content: 'to be edited' } })).json<{ id: number }>().id
-    let edits = 0
-    const changeRequests = [
+    t.test(`the server frozen under load: answers within databaseTimeout${path}`, async (t) => {
+      const timeout = 1000
+      const db = await setUp(t, `dm_frozen${withDriver ? '_driver' : ''}`, withDriver, timeout)
+      // A host whose driver has no timeouts at all (and whose authentication needs no query): only
+      // the plugin's own bound stands between its routes and a hang.
+      const unboundedPool = withDriver ? await createDriver(db.url, { connectTimeout: 0, queryTimeout: 0 }) as pg.Pool : undefined
+      const unbounded = await createPrisma(db.url, { connectTimeout: 0, queryTimeout: 0, ...(unboundedPool === undefined ? {} : { pool: unboundedPool }) })
+      const bare = Fastify()
+      await bare.register(directMessages, {
+        ...(unboundedPool === undefined ? {} : { driver: unboundedPool }),
+        prisma: unbounded,
+        getUserId: (request) => Number(request.headers['x-user']),
+        databaseTimeout: timeout
+      })
+      const bareAnnounced: number[] = []
+      bare.directMessages.on('messageSent', ({ message }) => { bareAnnounced.push(message.id) })
+      // The other changes, announced once each too: edits and reactions of a message sent before.
+      const edited: string[] = []
+      const reacted: string[] = []
+      bare.directMessages.on('messageEdited', ({ message }) => { edited.push(message.content) })
+      bare.directMessages.on('reactionAdded', ({ emoji }) => { reacted.push(emoji) })
+      t.teardown(async () => {
+        await bare.close()
+        await Promise.race([unbounded.$disconnect(), sleep(2000)])
+      })
+      const bareRequests = [
+        { method: 'GET' as const, url: '/unread/', headers: { 'x-user': String(db.ben.id) } },
+        { method: 'GET' as const, url: `/conversations/${db.ann.id}/`, headers: { 'x-user': String(db.ben.id) } },
+        { method: 'POST' as const, url: `/send/${db.ben.id}/`, headers: { 'x-user': String(db.ann.id), 'idempotency-key': 'bare' }, payload: { content: 'message bare' } }
+      ]
+      const keys = Array.from({ length: 60 }, (_, i) => `frozen-${i}`)
+      // Some traffic before, so that the pools hold connections the freeze will leave hanging.
+      for (const key of keys.slice(0, 5)) await db.attempt(key)
+      const target = (await bare.inject({ method: 'POST', url: `/send/${db.ben.id}/`, headers: { 'x-user': String(db.ann.id) }, payload: { content: 'to be edited' } })).json<{ id: number }>().id
+      let edits = 0
+      const changeRequests = [
       // Each edit a new content: every one that commits is one more version.
-      (): InjectOptions => ({ method: 'PATCH', url: `/messages/${target}/`, headers: { 'x-user': String(db.ann.id) }, payload: { content: `edit ${++edits}` } }),
-      (): InjectOptions => ({ method: 'PUT', url: `/messages/${target}/reactions/${encodeURIComponent('👍')}/`, headers: { 'x-user': String(db.ben.id) } })
-    ]
-    t.same(db.statuses, [201, 201, 201, 201, 201], 'sends succeed before the freeze')
-    t.equal((await bare.inject(bareRequests[0] as InjectOptions)).statusCode, 200, 'the bare host answers before the freeze')
-    db.statuses.length = 0
-    db.slowest = 0
-    const bareAnswers: Array<{ status: number, code: string, retryAfter: unknown, ms: number }> = []
-    await freeze()
-    let during: number[]
-    try {
+        (): InjectOptions => ({ method: 'PATCH', url: `/messages/${target}/`, headers: { 'x-user': String(db.ann.id) }, payload: { content: `edit ${++edits}` } }),
+        (): InjectOptions => ({ method: 'PUT', url: `/messages/${target}/reactions/${encodeURIComponent('👍')}/`, headers: { 'x-user': String(db.ben.id) } })
+      ]
+      t.same(db.statuses, [201, 201, 201, 201, 201], 'sends succeed before the freeze')
+      t.equal((await bare.inject(bareRequests[0] as InjectOptions)).statusCode, 200, 'the bare host answers before the freeze')
+      db.statuses.length = 0
+      db.slowest = 0
+      const bareAnswers: Array<{ status: number, code: string, retryAfter: unknown, ms: number }> = []
+      await freeze()
+      let during: number[]
+      try {
       // Five clients of the example and three of the bare host, while nothing answers, for about
       // three timeouts.
-      const pending = keys.slice(5)
-      const until = Date.now() + 3 * timeout
-      await Promise.all([
-        ...Array.from({ length: 5 }, async (_, client) => {
-          while (Date.now() < until) {
-            const key = pending.shift()
-            if (key === undefined || client % 2 === 1) await db.read()
-            else await db.attempt(key)
-          }
-        }),
-        ...[...bareRequests.map((request) => () => request as InjectOptions), ...changeRequests].map(async (request) => {
-          while (Date.now() < until) {
-            const started = Date.now()
-            const res = await bare.inject(request())
-            bareAnswers.push({ status: res.statusCode, code: res.json<{ code: string }>().code, retryAfter: res.headers['retry-after'], ms: Date.now() - started })
-          }
-        })
-      ])
-      during = [...db.statuses]
-    } finally {
-      thaw()
-    }
-    t.ok(during.length >= 5, `requests were made to the example while the server was frozen: ${during.length}`)
-    t.same([...new Set(during)], [503], 'every request made while nothing answered got 503')
-    for (const line of db.failures.filter((l) => !l.includes('"statusCode":503')).slice(0, 3)) t.comment(line.slice(0, 1500))
-    t.ok(db.slowest < timeout + 1500, `each answered within the timeout (${timeout} ms) and some slack: the slowest took ${db.slowest} ms`)
-    t.ok(bareAnswers.length >= 6, `requests were made to the bare host: ${bareAnswers.length}`)
-    t.same([...new Set(bareAnswers.map((answer) => `${answer.status} ${answer.code} retry-after ${String(answer.retryAfter)}`))],
-      ['503 FST_DM_DATABASE_TIMEOUT retry-after 1'], 'the bare host answered every request 503 FST_DM_DATABASE_TIMEOUT with Retry-After')
-    const bareSlowest = Math.max(...bareAnswers.map((answer) => answer.ms))
-    t.ok(bareSlowest >= timeout && bareSlowest < timeout + 1500, `the plugin waited its databaseTimeout, no longer: the slowest took ${bareSlowest} ms`)
+        const pending = keys.slice(5)
+        const until = Date.now() + 3 * timeout
+        await Promise.all([
+          ...Array.from({ length: 5 }, async (_, client) => {
+            while (Date.now() < until) {
+              const key = pending.shift()
+              if (key === undefined || client % 2 === 1) await db.read()
+              else await db.attempt(key)
+            }
+          }),
+          ...[...bareRequests.map((request) => () => request as InjectOptions), ...changeRequests].map(async (request) => {
+            while (Date.now() < until) {
+              const started = Date.now()
+              const res = await bare.inject(request())
+              bareAnswers.push({ status: res.statusCode, code: res.json<{ code: string }>().code, retryAfter: res.headers['retry-after'], ms: Date.now() - started })
+            }
+          })
+        ])
+        during = [...db.statuses]
+      } finally {
+        thaw()
+      }
+      t.ok(during.length >= 5, `requests were made to the example while the server was frozen: ${during.length}`)
+      t.same([...new Set(during)], [503], 'every request made while nothing answered got 503')
+      for (const line of db.failures.filter((l) => !l.includes('"statusCode":503')).slice(0, 3)) t.comment(line.slice(0, 1500))
+      t.ok(db.slowest < timeout + 1500, `each answered within the timeout (${timeout} ms) and some slack: the slowest took ${db.slowest} ms`)
+      t.ok(bareAnswers.length >= 6, `requests were made to the bare host: ${bareAnswers.length}`)
+      t.same([...new Set(bareAnswers.map((answer) => `${answer.status} ${answer.code} retry-after ${String(answer.retryAfter)}`))],
+        ['503 FST_DM_DATABASE_TIMEOUT retry-after 1'], 'the bare host answered every request 503 FST_DM_DATABASE_TIMEOUT with Retry-After')
+      const bareSlowest = Math.max(...bareAnswers.map((answer) => answer.ms))
+      t.ok(bareSlowest >= timeout && bareSlowest < timeout + 1500, `the plugin waited its databaseTimeout, no longer: the slowest took ${bareSlowest} ms`)
 
-    // The bare host recovers by itself too; its send, retried with its key, is stored once.
-    let bareSend = 0
-    for (let round = 0; round < 50 && bareSend !== 201; round++) {
-      bareSend = (await bare.inject(bareRequests[2] as InjectOptions)).statusCode
-      if (bareSend !== 201) await sleep(100)
-    }
-    t.equal(bareSend, 201, 'the bare host\'s send is acknowledged once the server is back')
-    // Sends that timed out may have committed when the server woke: retrying with their keys finds them.
-    await db.settle(keys, 2, bareAnnounced)
-    t.ok(db.announced.length > 0, 'the example announced its sends')
+      // The bare host recovers by itself too; its send, retried with its key, is stored once.
+      let bareSend = 0
+      for (let round = 0; round < 50 && bareSend !== 201; round++) {
+        bareSend = (await bare.inject(bareRequests[2] as InjectOptions)).statusCode
+        if (bareSend !== 201) await sleep(100)
+      }
+      t.equal(bareSend, 201, 'the bare host\'s send is acknowledged once the server is back')
+      // Sends that timed out may have committed when the server woke: retrying with their keys finds them.
+      await db.settle(keys, 2, bareAnnounced)
+      t.ok(db.announced.length > 0, 'the example announced its sends')
 
-    // Edits and reactions that timed out but committed when the server woke were announced then, once.
-    const check = new pg.Client({ connectionString: db.url })
-    await check.connect()
-    t.teardown(() => check.end())
-    const versions = async (): Promise<{ edits: number, reactions: number, content: string }> => {
-      const [row] = (await check.query<{ edits: number, reactions: number, content: string }>(`
+      // Edits and reactions that timed out but committed when the server woke were announced then, once.
+      const check = new pg.Client({ connectionString: db.url })
+      await check.connect()
+      t.teardown(() => check.end())
+      const versions = async (): Promise<{ edits: number, reactions: number, content: string }> => {
+        const [row] = (await check.query<{ edits: number, reactions: number, content: string }>(`
         SELECT (SELECT COUNT(*)::int FROM dm_message_edit WHERE message_id = $1) AS edits,
                (SELECT COUNT(*)::int FROM dm_reaction WHERE message_id = $1) AS reactions,
                (SELECT content FROM dm_message WHERE id = $1) AS content`, [target])).rows
-      return row as { edits: number, reactions: number, content: string }
-    }
-    let stored = await versions()
-    for (let round = 0; round < 100 && (edited.length < stored.edits || reacted.length < stored.reactions); round++) {
-      await sleep(50)
-      stored = await versions()
-    }
-    t.comment(`${edits} edits and some reactions tried while frozen; ${stored.edits} edits and ${stored.reactions} reactions committed`)
-    t.equal(edited.length, stored.edits, 'every edit that committed was announced (messageEdited) exactly once')
-    t.equal(reacted.length, stored.reactions, 'the reaction, if it committed, was announced (reactionAdded) exactly once')
-    if (stored.edits > 0) t.ok(edited.includes(stored.content), 'the announced edits include the content the message holds')
-  })
+        return row as { edits: number, reactions: number, content: string }
+      }
+      let stored = await versions()
+      for (let round = 0; round < 100 && (edited.length < stored.edits || reacted.length < stored.reactions); round++) {
+        await sleep(50)
+        stored = await versions()
+      }
+      t.comment(`${edits} edits and some reactions tried while frozen; ${stored.edits} edits and ${stored.reactions} reactions committed`)
+      t.equal(edited.length, stored.edits, 'every edit that committed was announced (messageEdited) exactly once')
+      t.equal(reacted.length, stored.reactions, 'the reaction, if it committed, was announced (reactionAdded) exactly once')
+      if (stored.edits > 0) t.ok(edited.includes(stored.content), 'the announced edits include the content the message holds')
+    })
+  }
 }
 
 interface Setup {
