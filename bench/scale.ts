@@ -16,7 +16,8 @@
  * - the light user (10,000): 10 messages, 6 with user 9,001 and 4 with user 9,002, the newest one
  *   (from 9,001) unread.
  *
- * Then it starts the example application with the plugin (bench/lib.ts) and sends, one at a time
+ * Then it starts the example application with the plugin (bench/lib.ts), on Prisma and then with
+ * the `driver` option, and sends to each, one at a time
  * on one kept-alive connection, heavy and light requests alternately: 20 of each to warm up, then
  * 200 of each measured. Pages are compared at equal sizes (a page of 5 messages; a conversation
  * list of 2, the light user's whole list) so that the ratio shows the cost of history rather than
@@ -217,41 +218,49 @@ async function main (): Promise<void> {
   progress(`machine: ${machineNote()}`)
   const { value: url } = await timed(`database ${DATABASE} created and migrated`, () => recreateDatabase(DATABASE))
   const { ms: seedMs } = await timed('seeded (set-based SQL)', () => seed(url))
-  const server = await startServer('plugin', url, POOL)
-  progress(`plugin (example app + Prisma, pool ${POOL}) on ${server.origin}; ${WARMUP} warm-up + ${REQUESTS} measured requests per user and case, one at a time`)
-  const measured = new Map<Case, Measured>()
-  try {
-    for (const entry of cases) {
-      const m = await measure(server, entry)
-      measured.set(entry, m)
-      progress(`${entry.name.padEnd(40)} heavy p50 ${percentile(m.heavy, 50).toFixed(2)} ms, light p50 ${percentile(m.light, 50).toFixed(2)} ms`)
+  // The plugin on Prisma, then with the driver option (one pg Pool for the adapter and the plugin).
+  const measured = new Map<Case, Record<'plugin' | 'driver', Measured>>()
+  for (const role of ['plugin', 'driver'] as const) {
+    const server = await startServer(role, url, POOL)
+    progress(`${role} (example app ${role === 'plugin' ? '+ Prisma' : 'with the driver option'}, pool ${POOL}) on ${server.origin}; ${WARMUP} warm-up + ${REQUESTS} measured requests per user and case, one at a time`)
+    try {
+      for (const entry of cases) {
+        const m = await measure(server, entry)
+        measured.set(entry, { ...measured.get(entry), [role]: m } as Record<'plugin' | 'driver', Measured>)
+        progress(`${role.padEnd(6)} ${entry.name.padEnd(40)} heavy p50 ${percentile(m.heavy, 50).toFixed(2)} ms, light p50 ${percentile(m.light, 50).toFixed(2)} ms`)
+      }
+    } finally {
+      await server.close()
     }
-  } finally {
-    await server.close()
-    closeAgent()
   }
+  closeAgent()
 
-  const json: Record<string, { heavy_p50_ms: number, light_p50_ms: number, ratio: number, heavy_p90_ms: number, light_p90_ms: number, heavy_items?: number, light_items?: number }> = {}
+  const json: Record<string, Record<string, number>> = {}
   const rows: Array<Array<string | number>> = []
-  for (const [entry, m] of measured) {
-    const heavy = percentile(m.heavy, 50)
-    const light = percentile(m.light, 50)
-    const ratio = heavy / light
-    json[entry.name] = {
-      heavy_p50_ms: round(heavy, 3),
-      light_p50_ms: round(light, 3),
-      ratio: round(ratio, 3),
-      heavy_p90_ms: round(percentile(m.heavy, 90), 3),
-      light_p90_ms: round(percentile(m.light, 90), 3),
-      ...(m.heavyItems === null ? {} : { heavy_items: m.heavyItems }),
-      ...(m.lightItems === null ? {} : { light_items: m.lightItems })
+  for (const [entry, paths] of measured) {
+    const figures: Record<string, number> = {}
+    for (const role of ['plugin', 'driver'] as const) {
+      const m = paths[role]
+      const heavy = percentile(m.heavy, 50)
+      const light = percentile(m.light, 50)
+      const ratio = heavy / light
+      const prefix = role === 'plugin' ? '' : 'driver_'
+      Object.assign(figures, {
+        [`${prefix}heavy_p50_ms`]: round(heavy, 3),
+        [`${prefix}light_p50_ms`]: round(light, 3),
+        [`${prefix}ratio`]: round(ratio, 3),
+        [`${prefix}heavy_p90_ms`]: round(percentile(m.heavy, 90), 3),
+        [`${prefix}light_p90_ms`]: round(percentile(m.light, 90), 3),
+        ...(m.heavyItems === null ? {} : { heavy_items: m.heavyItems, light_items: m.lightItems as number })
+      })
+      rows.push([
+        role === 'plugin' ? entry.name : '', role === 'plugin' ? 'Prisma' : 'driver', heavy.toFixed(2), light.toFixed(2), ratio.toFixed(2),
+        percentile(m.heavy, 90).toFixed(2), percentile(m.light, 90).toFixed(2),
+        m.heavyItems === null ? '' : `${m.heavyItems} / ${m.lightItems}`,
+        entry.primary ? (ratio <= MAX_RATIO ? 'met' : 'MISSED') : '(info)'
+      ])
     }
-    rows.push([
-      entry.name, heavy.toFixed(2), light.toFixed(2), ratio.toFixed(2),
-      percentile(m.heavy, 90).toFixed(2), percentile(m.light, 90).toFixed(2),
-      m.heavyItems === null ? '' : `${m.heavyItems} / ${m.lightItems}`,
-      entry.primary ? (ratio <= MAX_RATIO ? 'met' : 'MISSED') : '(info)'
-    ])
+    json[entry.name] = figures
   }
   // The five primary cases first, under their endpoint names, then the information rows.
   const ordered = Object.fromEntries([
@@ -263,7 +272,7 @@ async function main (): Promise<void> {
   console.log(`Heavy user (${HEAVY_MESSAGES} messages, ${HEAVY_PARTNERS} partners) vs light user (10 messages); ${HEAVY_MESSAGES + BACKGROUND_MESSAGES + 10} messages in all`)
   console.log(`seeding ${(seedMs / 1000).toFixed(1)} s; ${REQUESTS} sequential requests per user and case; target heavy/light p50 <= ${MAX_RATIO}`)
   console.log('')
-  console.log(table(['case', 'heavy p50 ms', 'light p50 ms', 'ratio', 'heavy p90 ms', 'light p90 ms', 'items heavy / light', 'target'], rows))
+  console.log(table(['case', 'path', 'heavy p50 ms', 'light p50 ms', 'ratio', 'heavy p90 ms', 'light p90 ms', 'items heavy / light', 'target'], rows))
   console.log('')
   progress(`machine: ${machineNote()}`)
   progress(`wrote scale-results.json; total ${((performance.now() - begin) / 1000).toFixed(0)} s`)
