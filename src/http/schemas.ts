@@ -2,7 +2,7 @@
  * TypeBox schemas of the HTTP contract: they validate requests, serialise responses, type the
  * route handlers and generate the OpenAPI document, from this one definition.
  */
-import { Type, type Static, type TInteger, type TObject, type TString, type TUnion } from '@sinclair/typebox'
+import { Type, type SchemaOptions, type Static, type TInteger, type TObject, type TSchema, type TString, type TUnion, type TUnsafe } from '@sinclair/typebox'
 import { IDEMPOTENCY_KEY, MAX_USER_ID, STRING_USER_ID } from '../domain/ids.js'
 
 const TAGS = ['direct messages']
@@ -90,10 +90,24 @@ export const ReactionParams = Type.Object({
   emoji: Type.String({ minLength: 1, maxLength: 256, description: 'One emoji, URL-encoded (or, with the `reactions` option, one of those)' })
 })
 
+/**
+ * `schema` or null, as `nullable: true` (OpenAPI 3.0) rather than `anyOf [schema, null]`: the
+ * response serializer writes it directly, where an `anyOf` makes it validate the value against each
+ * branch first (for a message, the whole message object: the largest cost of a list's answer).
+ */
+function nullable<T extends TSchema> (schema: T, options: SchemaOptions = {}): TUnsafe<Static<T> | null> {
+  return Type.Unsafe<Static<T> | null>({ ...schema, ...options, nullable: true })
+}
+
+/** A string that is one of `values`, as a plain `enum` (not an `anyOf` of literals, see `nullable`). */
+function oneOf<const V extends readonly string[]> (values: V, options: SchemaOptions = {}): TUnsafe<V[number]> {
+  return Type.Unsafe<V[number]>({ type: 'string', enum: [...values], ...options })
+}
+
 const PageLinks = {
   // No `format: uri`: the serializer would check it, and the links carry the client's Host header.
-  next: Type.Union([Type.String(), Type.Null()], { description: 'Absolute URL of the next (older) page; null at the end' }),
-  previous: Type.Union([Type.String(), Type.Null()], { description: 'Absolute URL of the previous (newer) page; null on the first page' })
+  next: nullable(Type.String(), { description: 'Absolute URL of the next (older) page; null at the end' }),
+  previous: nullable(Type.String(), { description: 'Absolute URL of the previous (newer) page; null on the first page' })
 }
 
 const ReactionsSchema = Type.Array(Type.Object({
@@ -116,18 +130,18 @@ export function bodySchemas (userIdType: 'integer' | 'string') {
     id: Type.Integer(),
     sender: userId('Sender user id'),
     recipient: userId('Recipient user id'),
-    direction: Type.Union([Type.Literal('in'), Type.Literal('out')], { description: '`in`: the caller received it; `out`: the caller sent it' }),
+    direction: oneOf(['in', 'out'] as const, { description: '`in`: the caller received it; `out`: the caller sent it' }),
     sent_at: Type.String({ format: 'date-time' }),
-    read_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the recipient read it; null while unread' }),
+    read_at: nullable(Type.String({ format: 'date-time' }), { description: 'When the recipient read it; null while unread' }),
     content: Type.String({ description: 'The text; `""` once unsent' }),
-    edited_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the sender last edited it; null if never' }),
-    unsent_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the sender unsent it (a tombstone for both); null if not' }),
-    reply_to: Type.Union([Type.Object({
+    edited_at: nullable(Type.String({ format: 'date-time' }), { description: 'When the sender last edited it; null if never' }),
+    unsent_at: nullable(Type.String({ format: 'date-time' }), { description: 'When the sender unsent it (a tombstone for both); null if not' }),
+    reply_to: nullable(Type.Object({
       id: Type.Integer(),
       sender: userId('Its sender'),
       content: Type.String({ description: 'Its current content, cut to 200 characters; `""` once unsent' }),
       unsent: Type.Boolean()
-    }, { title: 'ReplyPreview' }), Type.Null()], { description: 'The message this one answers; null if none' }),
+    }, { title: 'ReplyPreview' }), { description: 'The message this one answers; null if none' }),
     reactions: ReactionsSchema
   }, { title: 'Message' })
   const PartnerResponse = Type.Object({
@@ -139,7 +153,7 @@ export function bodySchemas (userIdType: 'integer' | 'string') {
   const ConversationResponse = Type.Object({
     ...PartnerResponse.properties,
     unread_count: Type.Integer({ description: 'Unread messages from this partner' }),
-    last_message: Type.Union([MessageResponse, Type.Null()], { description: 'The newest message of the conversation the caller has not deleted' }),
+    last_message: nullable(MessageResponse, { description: 'The newest message of the conversation the caller has not deleted' }),
     muted: Type.Boolean({ description: 'The caller muted it: its messages count in `count` of /unread/, not in `unmuted_count`' }),
     archived: Type.Boolean({ description: 'The caller archived it: listed by `?archived=true` only, until a new message arrives' })
   }, { title: 'Conversation' })

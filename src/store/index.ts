@@ -24,7 +24,7 @@ import * as postgres from './postgres.js'
 import { PresenceStore } from './presence.js'
 import * as sqlite from './sqlite.js'
 import {
-  blockBetween, bool, empty, CONVERSATION_UPSERT, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS,
+  blockBetween, bool, CONVERSATION_UPSERT, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS,
   raw, sql, unreadBy, visibleTo, type Sql
 } from './sql.js'
 
@@ -244,17 +244,18 @@ export class Store {
     this.#userSelect = {}
     for (const field of Object.values(options.userFields)) if (field !== null) this.#userSelect[field] = true
     this.presence = new PresenceStore(this.#db, this.#uid, (at) => this.#time(at))
-    this.userTable = userTableOf(prisma, options.userModel, options.userFields)
+    this.userTable = userTableOf(prisma, options.provider, options.userModel, options.userFields)
   }
 
-  /** The partner columns and join of a list statement over `alias.column` (nothing without the user table). */
-  #partnerJoin (on: Sql): { columns: Sql, join: Sql } {
-    const table = this.userTable
-    if (table === null) return { columns: empty, join: empty }
-    return { columns: sql`, ${table.columnsAs}`, join: sql`JOIN ${table.from} ON ${table.id} = ${on}` }
+  /**
+   * A list statement with its partners' names (the user id in `column`, see UserTable.withPartners),
+   * in `order` (over the statement's rows, aliased `p`); without the user table, the statement as it is.
+   */
+  #withPartners (statement: Sql, column: string, order: Sql): Sql {
+    return this.userTable === null ? statement : this.userTable.withPartners(statement, column, order)
   }
 
-  /** The partner a row of a statement with #partnerJoin carries, or undefined without it. */
+  /** The partner a row of a statement with #withPartners carries, or undefined without it. */
   #partnerOf (row: PartnerColumns, id: UserId): Partner | undefined {
     if (this.userTable === null) return undefined
     return { id, username: row.partner_username ?? '', firstName: row.partner_first_name ?? '', lastName: row.partner_last_name ?? '' }
@@ -389,12 +390,11 @@ export class Store {
    */
   async conversationPage (owner: UserId, archived: boolean, direction: 'older' | 'newer', key: number, limit: number): Promise<ConversationEntry[]> {
     const { beyond, order } = keyset(direction)
-    const partner = this.#partnerJoin(raw('c.partner_id'))
-    const rows = await this.#db.query<ConversationMessageRow>(sql`
-      SELECT c.partner_id, c.last_message_id, c.unread_count, c.muted, c.archived, ${M_MESSAGE_COLUMNS}${partner.columns}
-      FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id ${partner.join}
+    const rows = await this.#db.query<ConversationMessageRow>(this.#withPartners(sql`
+      SELECT c.partner_id, c.last_message_id, c.unread_count, c.muted, c.archived, ${M_MESSAGE_COLUMNS}
+      FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
       WHERE c.owner_id = ${owner} AND c.archived = ${bool(archived)} AND c.last_message_id ${beyond} ${key}
-      ORDER BY c.last_message_id ${order} LIMIT ${limit}`)
+      ORDER BY c.last_message_id ${order} LIMIT ${limit}`, 'partner_id', sql`p.last_message_id ${order}`))
     const lastMessages = await this.present(rows.map((row) => toMessage(row, this.#uid)), owner)
     return rows.map((row, i) => ({
       partnerId: this.#uid(row.partner_id),
@@ -420,11 +420,10 @@ export class Store {
 
   /** `owner`'s conversations with unread messages (muted and archived ones too), most recent first. */
   async unreadConversations (owner: UserId): Promise<ConversationEntry[]> {
-    const partner = this.#partnerJoin(raw('c.partner_id'))
-    const rows = await this.#db.query<ConversationRow>(sql`
-      SELECT c.partner_id, c.last_message_id, c.unread_count, c.muted${partner.columns} FROM dm_conversation c ${partner.join}
-      WHERE c.owner_id = ${owner} AND c.unread_count > 0
-      ORDER BY c.last_message_id DESC`)
+    const rows = await this.#db.query<ConversationRow>(this.#withPartners(sql`
+      SELECT partner_id, last_message_id, unread_count, muted FROM dm_conversation
+      WHERE owner_id = ${owner} AND unread_count > 0
+      ORDER BY last_message_id DESC`, 'partner_id', sql`p.last_message_id DESC`))
     return rows.map((row) => ({
       partnerId: this.#uid(row.partner_id),
       lastMessageId: Number(row.last_message_id),
@@ -567,10 +566,9 @@ export class Store {
   /** One page of the users `blocker` blocks, most recent block first. */
   async blockPage (blocker: UserId, direction: 'older' | 'newer', key: number, limit: number): Promise<BlockEntry[]> {
     const { beyond, order } = keyset(direction)
-    const partner = this.#partnerJoin(raw('b.blocked_id'))
-    const rows = await this.#db.query<PartnerColumns & { id: bigint | number, blocked_id: number | string }>(sql`
-      SELECT b.id, b.blocked_id${partner.columns} FROM dm_block b ${partner.join}
-      WHERE b.blocker_id = ${blocker} AND b.id ${beyond} ${key} ORDER BY b.id ${order} LIMIT ${limit}`)
+    const rows = await this.#db.query<PartnerColumns & { id: bigint | number, blocked_id: number | string }>(this.#withPartners(sql`
+      SELECT id, blocked_id FROM dm_block WHERE blocker_id = ${blocker} AND id ${beyond} ${key} ORDER BY id ${order} LIMIT ${limit}`,
+    'blocked_id', sql`p.id ${order}`))
     return rows.map((row) => ({ id: Number(row.id), blockedId: this.#uid(row.blocked_id), partner: this.#partnerOf(row, this.#uid(row.blocked_id)) }))
   }
 

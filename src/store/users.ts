@@ -9,8 +9,8 @@
  * nothing a request carries ever reaches them. A client without that data model keeps the model
  * query (`findMany`), which is correct, only one statement more.
  */
-import { raw, type Sql } from 'sql-template-tag'
-import type { PrismaClientLike } from '../options.js'
+import sql, { raw, type Sql } from 'sql-template-tag'
+import type { PrismaClientLike, Provider } from '../options.js'
 
 /** The user table's names, as quoted identifiers ready for a statement. */
 export interface UserTable {
@@ -24,6 +24,12 @@ export interface UserTable {
   readonly id: Sql
   /** `u.<username> AS partner_username, ...` (NULL for a field the host has not). */
   readonly columnsAs: Sql
+  /**
+   * `statement` (rows with a user id in `column`, in `order`) with each row's partner columns:
+   * on PostgreSQL a LATERAL lookup per row, which the planner cannot turn into a scan of the whole
+   * user table (it would, for a small one, with a plain join); on SQLite a join on its key.
+   */
+  withPartners(statement: Sql, column: string, order: Sql): Sql
 }
 
 interface RuntimeField { name: string, kind: string, dbName?: string | null }
@@ -39,7 +45,7 @@ export function quoted (name: string): string {
  * model `User`), or null when the client carries no data model or the fields are not all scalar
  * fields of it (the start-up check then names what is wrong, through the model).
  */
-export function userTableOf (prisma: PrismaClientLike, userModel: string, fields: { id: string, username: string | null, firstName: string | null, lastName: string | null }): UserTable | null {
+export function userTableOf (prisma: PrismaClientLike, provider: Provider, userModel: string, fields: { id: string, username: string | null, firstName: string | null, lastName: string | null }): UserTable | null {
   const models = (prisma as { _runtimeDataModel?: { models?: Record<string, RuntimeModel> } })._runtimeDataModel?.models
   if (models === undefined || models === null || typeof models !== 'object') return null
   const entry = Object.entries(models).find(([name]) => name.charAt(0).toLowerCase() + name.slice(1) === userModel)
@@ -54,11 +60,23 @@ export function userTableOf (prisma: PrismaClientLike, userModel: string, fields
   if (columns.id === null || columns.id === undefined || columns.username === undefined || columns.firstName === undefined || columns.lastName === undefined) return null
   const name = model.dbName ?? modelName
   const as = (col: string | null, alias: string): string => `${col === null ? 'NULL' : `u.${quoted(col)}`} AS ${alias}`
+  const columnsAs = raw([as(columns.username, 'partner_username'), as(columns.firstName, 'partner_first_name'), as(columns.lastName, 'partner_last_name')].join(', '))
+  const from = raw(`${quoted(name)} u`)
+  const id = raw(`u.${quoted(columns.id)}`)
+  const partnerColumns = raw('u.partner_username, u.partner_first_name, u.partner_last_name')
   return {
     name,
     columns: { id: columns.id, username: columns.username, firstName: columns.firstName, lastName: columns.lastName },
-    from: raw(`${quoted(name)} u`),
-    id: raw(`u.${quoted(columns.id)}`),
-    columnsAs: raw([as(columns.username, 'partner_username'), as(columns.firstName, 'partner_first_name'), as(columns.lastName, 'partner_last_name')].join(', '))
+    from,
+    id,
+    columnsAs,
+    withPartners: provider === 'postgresql'
+      ? (statement, column, order) => sql`
+          SELECT p.*, ${partnerColumns} FROM (${statement}) p
+          CROSS JOIN LATERAL (SELECT ${columnsAs} FROM ${from} WHERE ${id} = p.${raw(column)} LIMIT 1) u
+          ORDER BY ${order}`
+      : (statement, column, order) => sql`
+          SELECT p.*, ${columnsAs} FROM (${statement}) p JOIN ${from} ON ${id} = p.${raw(column)}
+          ORDER BY ${order}`
   }
 }
