@@ -131,6 +131,11 @@ interface Frame {
   data: unknown
 }
 
+/** A frame as the event stream's text (JSON has no line breaks: its data is one `data:` line). */
+function frameText (frame: Frame): string {
+  return `${frame.id === undefined ? '' : `id: ${frame.id}\n`}event: ${frame.event}\ndata: ${JSON.stringify(frame.data)}\n\n`
+}
+
 /** The part of @fastify/sse's `reply.sse` a stream uses. */
 export interface SseContext {
   send(message: Frame): Promise<void>
@@ -420,7 +425,9 @@ export class StreamHub {
       connection.raw.destroy()
       return false
     }
-    connection.sse.send(frame).catch(() => { /* the connection closed; its close callback cleans up */ })
+    // Written straight to the socket, as the position lines are: a send through the SSE context would
+    // add a pair of drain/error listeners for each frame written while the socket's buffer is full.
+    connection.raw.write(frameText(frame))
     return true
   }
 
