@@ -7,9 +7,10 @@
  * the benchmark drops and creates its own database `dm_bench` there, migrates it, and seeds
  * 2,000 users and 200,000 messages with set-based SQL. Each user has 10 conversations of 20
  * messages (with the 5 users before and the 5 after it, circularly), read except the last message
- * of each conversation with a user after it. Then, for each endpoint, both servers get a warm-up
- * and a measured autocannon run with the same connections and duration, every request from a
- * random user among the 2,000 (so that sends do not queue on one user's dm_user row):
+ * of each conversation with a user after it. Then, for each endpoint, every server gets a warm-up
+ * and a measured autocannon run with the same connections and duration, twice (half the time
+ * each, the servers in one order and then in the other), every request from a random user among
+ * the 2,000 (so that sends do not queue on one user's dm_user row):
  *
  * - GET /unread/, GET /conversations/unread/, GET /conversations/ (first page);
  * - GET /conversations/<id>/: the first page of a conversation with a user before the caller
@@ -177,6 +178,21 @@ async function statementCost (url: string): Promise<{ prisma: number, pg: number
   }
 }
 
+/** Runs of equal length as one: mean throughput, latencies and costs; the worst p99. */
+function combined (runs: LoadResult[]): LoadResult {
+  const mean = (pick: (run: LoadResult) => number): number => runs.reduce((sum, run) => sum + pick(run), 0) / runs.length
+  return {
+    rps: mean((run) => run.rps),
+    p50: round(mean((run) => run.p50), 1),
+    p99: Math.max(...runs.map((run) => run.p99)),
+    total: runs.reduce((sum, run) => sum + run.total, 0),
+    failed: runs.reduce((sum, run) => sum + run.failed, 0),
+    serverCpuUs: mean((run) => run.serverCpuUs),
+    clientCpuUs: mean((run) => run.clientCpuUs),
+    otherCpuUs: mean((run) => run.otherCpuUs)
+  }
+}
+
 async function main (): Promise<void> {
   const begin = performance.now()
   progress(`bench: ${USERS} users, ${MESSAGES} messages; ${CONNECTIONS} connections, pool of ${POOL} on each side, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s per endpoint and side`)
@@ -191,16 +207,23 @@ async function main (): Promise<void> {
   try {
     await checkSameAnswers(plugin, floor)
     await checkSameAnswers(driver, floor)
+    // A first warm-up of every server on every endpoint: the first runs of a fresh process (its
+    // JIT, the Prisma client's query compiler) would otherwise weigh on whichever server runs first.
+    for (const server of [plugin, driver, floor]) for (const endpoint of ENDPOINTS.slice(0, -1)) await load(server, picks[endpoint], CONNECTIONS, 1)
     for (const endpoint of ENDPOINTS) {
-      const measured: Partial<Record<Role, LoadResult>> = {}
-      for (const server of [plugin, driver, floor]) {
-        await load(server, picks[endpoint], CONNECTIONS, WARMUP_SECONDS)
-        const result = await load(server, picks[endpoint], CONNECTIONS, SECONDS)
-        if (result.failed > 0) throw new Error(`${server.role} ${endpoint}: ${result.failed} requests failed or answered an error`)
-        measured[server.role] = result
-        progress(`${endpoint.padEnd(27)} ${server.role.padEnd(6)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms`)
+      // Two rounds of half the time each, the servers in one order and then in the other, so that
+      // a drift of the machine or the database during the runs weighs on all three alike.
+      const rounds: Partial<Record<Role, LoadResult[]>> = {}
+      for (const order of [[plugin, driver, floor], [floor, driver, plugin]]) {
+        for (const server of order) {
+          await load(server, picks[endpoint], CONNECTIONS, WARMUP_SECONDS / 2)
+          const result = await load(server, picks[endpoint], CONNECTIONS, SECONDS / 2)
+          if (result.failed > 0) throw new Error(`${server.role} ${endpoint}: ${result.failed} requests failed or answered an error`)
+          ;(rounds[server.role] ??= []).push(result)
+          progress(`${endpoint.padEnd(27)} ${server.role.padEnd(6)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms`)
+        }
       }
-      results.set(endpoint, measured as Record<Role, LoadResult>)
+      results.set(endpoint, Object.fromEntries(Object.entries(rounds).map(([role, runs]) => [role, combined(runs)])) as Record<Role, LoadResult>)
     }
   } finally {
     await plugin.close()
