@@ -7,21 +7,25 @@
  * set-based SQL (INSERT ... SELECT generate_series, conversation and dm_user rows derived with
  * GROUP BY, then VACUUM ANALYZE):
  *
- * - 10,000 users;
+ * - 10,001 users;
  * - the heavy user (1): 200,000 messages over 5,000 partners: one in five with partner 2 (40,000),
  *   the rest spread evenly over partners 3..5001 (32 each); half sent, half received; the inbound
  *   ones among their newest 200 messages unread; a few hidden by either side;
  * - 800,000 background messages among users 2..9,999 (each has 20 partners, 8 messages with each
  *   on average), interleaved in time with the heavy user's;
  * - the light user (10,000): 10 messages, 6 with user 9,001 and 4 with user 9,002, the newest one
- *   (from 9,001) unread.
+ *   (from 9,001) unread;
+ * - a second light user (10,001) for the unread-conversation list, which has no pages: one unread
+ *   message from each of 80 partners, as many as the heavy user's unread conversations.
  *
  * Then it starts the example application with the plugin (bench/lib.ts), on Prisma and then with
  * the `driver` option, and sends to each, one at a time
  * on one kept-alive connection, heavy and light requests alternately: 20 of each to warm up, then
  * 200 of each measured. Pages are compared at equal sizes (a page of 5 messages; a conversation
  * list of 2, the light user's whole list) so that the ratio shows the cost of history rather than
- * of a longer answer; the default page size (50) is measured too and printed for information.
+ * of a longer answer (conversation pages with `mark_read=false`, so that the runs leave the data as
+ * they found it for the next server); the default page size (50) is measured too and printed for
+ * information.
  * Prints a table and writes scale-results.json in the current directory.
  * Environment: DM_SCALE_REQUESTS (200), DM_BENCH_POOL (10).
  */
@@ -32,7 +36,7 @@ import {
 } from './lib.js'
 
 const DATABASE = 'dm_bench_scale'
-const USERS = 10_000
+const USERS = 10_001
 const HEAVY = 1
 const BIG_PARTNER = 2
 const HEAVY_PARTNERS = 5000
@@ -45,10 +49,18 @@ const BACKGROUND_SIDE = 10
 const LIGHT = 10_000
 const LIGHT_PARTNER = 9001
 const LIGHT_OTHER_PARTNER = 9002
+/**
+ * A second light user for the unread-conversation list, which is not paginated: one unread message
+ * from each of as many partners as the heavy user has unread conversations (80, checked at seeding),
+ * so that both answers have as many entries.
+ */
+const LIGHT_WIDE = 10_001
+const LIGHT_WIDE_PARTNERS = 80
+const LIGHT_WIDE_FIRST_PARTNER = 9100
 const REQUESTS = Number(process.env.DM_SCALE_REQUESTS ?? 200)
 const WARMUP = 20
 const POOL = Number(process.env.DM_BENCH_POOL ?? 10)
-const MAX_RATIO = 1.5
+const MAX_RATIO = 1.3
 
 const token = (user: number): string => `scale-token-${user}`
 
@@ -66,7 +78,7 @@ async function seed (url: string): Promise<void> {
     await db.query(`SELECT setval(pg_get_serial_sequence('app_user', 'id'), ${USERS})`)
     // k orders the messages in time (and so their ids): the heavy user's and the background ones
     // interleave over the same period; the light user's 10 come last.
-    await step(`${HEAVY_MESSAGES + BACKGROUND_MESSAGES + 10} messages`, `
+    await step(`${HEAVY_MESSAGES + BACKGROUND_MESSAGES + 10 + LIGHT_WIDE_PARTNERS} messages`, `
       INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, read_at, deleted_by_sender, deleted_by_recipient)
       SELECT s, r, LEAST(s, r), GREATEST(s, r), content, sent, CASE WHEN unread THEN NULL ELSE sent + interval '1 minute' END, hidden_s, hidden_r
       FROM (
@@ -94,6 +106,9 @@ async function seed (url: string): Promise<void> {
                CASE WHEN g % 2 = 1 THEN partner ELSE ${LIGHT} END,
                g = 10, false, false
         FROM (SELECT g, CASE WHEN g <= 4 THEN ${LIGHT_OTHER_PARTNER} ELSE ${LIGHT_PARTNER} END AS partner FROM generate_series(1::bigint, 10) g) light
+        UNION ALL
+        SELECT ${BACKGROUND_MESSAGES} + 10 + g, 'Hello ' || g || ': are you coming tonight?', ${LIGHT_WIDE_FIRST_PARTNER - 1} + g, ${LIGHT_WIDE}, true, false, false
+        FROM generate_series(1::bigint, ${LIGHT_WIDE_PARTNERS}) g
       ) seeded
       CROSS JOIN LATERAL (SELECT timestamp '2025-01-01' + k * interval '30 seconds' AS sent) stamped
       ORDER BY k`)
@@ -109,13 +124,15 @@ async function seed (url: string): Promise<void> {
              (SELECT COALESCE(SUM(unread_count), 0)::int FROM dm_conversation WHERE owner_id = ${HEAVY}) AS heavy_unread,
              (SELECT COUNT(*)::int FROM dm_message WHERE ${LIGHT} IN (sender_id, recipient_id)) AS light_messages,
              (SELECT COUNT(*)::int FROM dm_conversation WHERE owner_id = ${LIGHT}) AS light_partners,
+             (SELECT COUNT(*)::int FROM dm_conversation WHERE owner_id = ${LIGHT_WIDE} AND unread_count > 0) AS wide_unread_partners,
              (SELECT COUNT(*)::int FROM dm_conversation) AS conversation_rows,
              (SELECT COUNT(DISTINCT u)::int FROM (SELECT sender_id AS u FROM dm_message UNION ALL SELECT recipient_id FROM dm_message) users) AS users_with_messages`)
     const r = rows[0] as Record<string, number>
     progress(`seeded: ${r.messages} messages among ${r.users_with_messages} users, ${r.conversation_rows} conversation rows`)
     progress(`  heavy user ${HEAVY}: ${r.heavy_messages} messages, ${r.heavy_partners} partners (${r.heavy_big_conversation} with user ${BIG_PARTNER}), ${r.heavy_unread} unread from ${r.heavy_unread_partners} partners`)
-    progress(`  light user ${LIGHT}: ${r.light_messages} messages, ${r.light_partners} partners`)
-    if ((r.messages ?? 0) < 1_000_000 || r.heavy_messages !== HEAVY_MESSAGES || r.heavy_partners !== HEAVY_PARTNERS || r.light_messages !== 10) {
+    progress(`  light user ${LIGHT}: ${r.light_messages} messages, ${r.light_partners} partners; light user ${LIGHT_WIDE}: ${r.wide_unread_partners} unread conversations of one message`)
+    if ((r.messages ?? 0) < 1_000_000 || r.heavy_messages !== HEAVY_MESSAGES || r.heavy_partners !== HEAVY_PARTNERS || r.light_messages !== 10 ||
+        r.heavy_unread_partners !== LIGHT_WIDE_PARTNERS || r.wide_unread_partners !== LIGHT_WIDE_PARTNERS) {
       throw new Error('the seeded volume is not what was meant')
     }
   })
@@ -145,7 +162,7 @@ const cases: Case[] = [
     endpoint: 'GET /conversations/unread/',
     primary: true,
     heavy: get(HEAVY, '/api/dm/conversations/unread/'),
-    light: get(LIGHT, '/api/dm/conversations/unread/'),
+    light: get(LIGHT_WIDE, '/api/dm/conversations/unread/'),
     status: 200,
     items: entries
   },
@@ -171,8 +188,8 @@ const cases: Case[] = [
     name: 'GET /conversations/<id>/',
     endpoint: 'GET /conversations/<id>/',
     primary: true,
-    heavy: get(HEAVY, `/api/dm/conversations/${BIG_PARTNER}/?page_size=5`),
-    light: get(LIGHT, `/api/dm/conversations/${LIGHT_PARTNER}/?page_size=5`),
+    heavy: get(HEAVY, `/api/dm/conversations/${BIG_PARTNER}/?page_size=5&mark_read=false`),
+    light: get(LIGHT, `/api/dm/conversations/${LIGHT_PARTNER}/?page_size=5&mark_read=false`),
     status: 200,
     items: results
   },
@@ -180,8 +197,8 @@ const cases: Case[] = [
     name: 'GET /conversations/<id>/ (page_size 50)',
     endpoint: 'GET /conversations/<id>/',
     primary: false,
-    heavy: get(HEAVY, `/api/dm/conversations/${BIG_PARTNER}/`),
-    light: get(LIGHT, `/api/dm/conversations/${LIGHT_PARTNER}/`),
+    heavy: get(HEAVY, `/api/dm/conversations/${BIG_PARTNER}/?mark_read=false`),
+    light: get(LIGHT, `/api/dm/conversations/${LIGHT_PARTNER}/?mark_read=false`),
     status: 200,
     items: results
   },
@@ -214,7 +231,7 @@ async function measure (server: Server, entry: Case): Promise<Measured> {
 
 async function main (): Promise<void> {
   const begin = performance.now()
-  progress(`scale: ${USERS} users, ${HEAVY_MESSAGES + BACKGROUND_MESSAGES + 10} messages; heavy user ${HEAVY} (${HEAVY_MESSAGES} messages over ${HEAVY_PARTNERS} partners), light user ${LIGHT} (10 messages)`)
+  progress(`scale: ${USERS} users, ${HEAVY_MESSAGES + BACKGROUND_MESSAGES + 10 + LIGHT_WIDE_PARTNERS} messages; heavy user ${HEAVY} (${HEAVY_MESSAGES} messages over ${HEAVY_PARTNERS} partners), light user ${LIGHT} (10 messages)`)
   progress(`machine: ${machineNote()}`)
   const { value: url } = await timed(`database ${DATABASE} created and migrated`, () => recreateDatabase(DATABASE))
   const { ms: seedMs } = await timed('seeded (set-based SQL)', () => seed(url))
@@ -269,7 +286,7 @@ async function main (): Promise<void> {
   ])
   writeFileSync('scale-results.json', `${JSON.stringify(ordered, null, 2)}\n`)
   console.log('')
-  console.log(`Heavy user (${HEAVY_MESSAGES} messages, ${HEAVY_PARTNERS} partners) vs light user (10 messages); ${HEAVY_MESSAGES + BACKGROUND_MESSAGES + 10} messages in all`)
+  console.log(`Heavy user (${HEAVY_MESSAGES} messages, ${HEAVY_PARTNERS} partners) vs light user (10 messages); ${HEAVY_MESSAGES + BACKGROUND_MESSAGES + 10 + LIGHT_WIDE_PARTNERS} messages in all`)
   console.log(`seeding ${(seedMs / 1000).toFixed(1)} s; ${REQUESTS} sequential requests per user and case; target heavy/light p50 <= ${MAX_RATIO}`)
   console.log('')
   console.log(table(['case', 'path', 'heavy p50 ms', 'light p50 ms', 'ratio', 'heavy p90 ms', 'light p90 ms', 'items heavy / light', 'target'], rows))

@@ -15,6 +15,17 @@ const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏']
 const browser = await browserFor(t)
 
 /** A scenario that says every page of the group behaved: no uncaught error, no dialog. */
+/** The example on a fresh database and a scene of browser contexts on it, both closed at the end of `t`. */
+async function stage (t: Test, chromium: NonNullable<typeof browser>): Promise<{ server: Awaited<ReturnType<typeof startExample>>, scene: Scene }> {
+  const server = await startExample()
+  const scene = new Scene(chromium, server.base)
+  t.teardown(async () => {
+    await scene.close()
+    await server.close()
+  })
+  return { server, scene }
+}
+
 async function noStrayEvents (t: Test, scene: Scene): Promise<void> {
   await scenario(t, scene, 'no uncaught error and no dialog in any page', async (check) => {
     await check.ok(scene.pageErrors.length === 0, 'no uncaught error in the pages', scene.pageErrors)
@@ -60,12 +71,7 @@ async function aboveComposer (check: Checks, p: ChatPage, message: string, what:
 
 if (browser !== null) {
   t.test('two people chatting', async (t) => {
-    const server = await startExample()
-    const scene = new Scene(browser, server.base)
-    t.teardown(async () => {
-      await scene.close()
-      await server.close()
-    })
+    const { server, scene } = await stage(t, browser)
     const a = chatPage(await scene.open('alice'))
     const b = chatPage(await scene.open('bob'))
     let alice: SignedUpUser | undefined
@@ -340,12 +346,7 @@ if (browser !== null) {
   })
 
   t.test('a server restart and a network drop', async (t) => {
-    const server = await startExample()
-    const scene = new Scene(browser, server.base)
-    t.teardown(async () => {
-      await scene.close()
-      await server.close()
-    })
+    const { server, scene } = await stage(t, browser)
     const a = chatPage(await scene.open('alice'))
     const b = chatPage(await scene.open('bob'))
     let alice: SignedUpUser | undefined
@@ -413,12 +414,7 @@ if (browser !== null) {
   })
 
   t.test('at a phone\'s width', async (t) => {
-    const server = await startExample()
-    const scene = new Scene(browser, server.base)
-    t.teardown(async () => {
-      await scene.close()
-      await server.close()
-    })
+    const { server, scene } = await stage(t, browser)
     const dave = await server.createUser('dave')
     const c = chatPage(await scene.open('carol', { width: 375, height: 740 }))
 
@@ -448,12 +444,7 @@ if (browser !== null) {
   })
 
   t.test('older pages of a long conversation', async (t) => {
-    const server = await startExample()
-    const scene = new Scene(browser, server.base)
-    t.teardown(async () => {
-      await scene.close()
-      await server.close()
-    })
+    const { server, scene } = await stage(t, browser)
     const frank = await server.createUser('frank')
     const e = chatPage(await scene.open('erin'))
     // More than two pages of the default 50 (and more than the largest page, 100).

@@ -76,7 +76,7 @@ interface ConversationMessageRow extends MessageRow, PartnerColumns {
   archived: Flag
 }
 
-interface ConversationRow extends PartnerColumns {
+interface ConversationRow {
   partner_id: number | string
   last_message_id: bigint | number
   unread_count: number
@@ -420,16 +420,18 @@ export class Store {
 
   /** `owner`'s conversations with unread messages (muted and archived ones too), most recent first. */
   async unreadConversations (owner: UserId): Promise<ConversationEntry[]> {
-    const rows = await this.#db.query<ConversationRow>(this.#withPartners(sql`
+    // The partners come in a second statement (Service#partnersOf): this list has no LIMIT, and
+    // with a lookup per row the planner overestimates it into a parallel scan of every
+    // conversation row (measured: 13 ms instead of 0.7 for a user with 5,000 conversations).
+    const rows = await this.#db.query<ConversationRow>(sql`
       SELECT partner_id, last_message_id, unread_count, muted FROM dm_conversation
       WHERE owner_id = ${owner} AND unread_count > 0
-      ORDER BY last_message_id DESC`, 'partner_id', sql`p.last_message_id DESC`))
+      ORDER BY last_message_id DESC`)
     return rows.map((row) => ({
       partnerId: this.#uid(row.partner_id),
       lastMessageId: Number(row.last_message_id),
       unreadCount: Number(row.unread_count),
-      muted: flagOf(row.muted),
-      partner: this.#partnerOf(row, this.#uid(row.partner_id))
+      muted: flagOf(row.muted)
     }))
   }
 
