@@ -64,6 +64,19 @@ t.test('options', async (t) => {
     }
   })
 
+  await t.test('string ids with a router that refuses parameters of 128 characters: a warning at start-up', async (t) => {
+    const lines: string[] = []
+    const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { lines.push(line) } } } })
+    await app.register(directMessages, { prisma: db.prisma, getUserId: () => null, userIdType: 'string' })
+    t.match(lines.join(''), /maxParamLength is 100: string user ids longer than that are answered 414/, 'the default maxParamLength is named')
+    await app.close().catch(() => {})
+    const roomy: string[] = []
+    const wide = Fastify({ maxParamLength: 128, logger: { level: 'warn', stream: { write: (line: string) => { roomy.push(line) } } } })
+    await wide.register(directMessages, { prisma: db.prisma, getUserId: () => null, userIdType: 'string' })
+    t.notMatch(roomy.join(''), /maxParamLength/, 'no warning with maxParamLength 128')
+    await wide.close().catch(() => {})
+  })
+
   await t.test('registering twice on one instance fails', async (t) => {
     const app = Fastify()
     await app.register(directMessages, { prisma: db.prisma, getUserId: () => 1 })
