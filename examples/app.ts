@@ -77,7 +77,7 @@ export async function buildApp (options: ExampleAppOptions): Promise<FastifyInst
   const app = Fastify({
     logger: options.logger ?? false,
     // String user ids are up to 128 characters: the router's default (100) would answer 414 to longer ones.
-    maxParamLength: 128,
+    routerOptions: { maxParamLength: 128 },
     // The example's own routes take JSON bodies only: a number is not a username.
     ajv: { customOptions: { coerceTypes: false } }
   }).withTypeProvider<TypeBoxTypeProvider>()

@@ -39,9 +39,10 @@ const plugin: FastifyPluginAsync<DirectMessagesOptions> = async (fastify, opts) 
     throw new Error('fastify-directmessages has already been registered on this instance')
   }
   // String ids may be 128 characters; Fastify's router refuses longer path parameters (414) itself.
-  const maxParamLength = (fastify.initialConfig as { maxParamLength?: number }).maxParamLength ?? 100
+  const config = fastify.initialConfig as { maxParamLength?: number, routerOptions?: { maxParamLength?: number } }
+  const maxParamLength = config.routerOptions?.maxParamLength ?? config.maxParamLength ?? 100
   if (options.userIdType === 'string' && maxParamLength < 128) {
-    fastify.log.warn(`directMessages: Fastify's maxParamLength is ${maxParamLength}: string user ids longer than that are answered 414 by the router; set maxParamLength to 128 or more to accept every id`)
+    fastify.log.warn(`directMessages: Fastify's maxParamLength is ${maxParamLength}: string user ids longer than that are answered 414 by the router; set routerOptions.maxParamLength to 128 or more to accept every id`)
   }
   const store = new Store(options)
   if (options.providerSource === 'client') {

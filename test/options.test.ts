@@ -71,7 +71,7 @@ t.test('options', async (t) => {
     t.match(lines.join(''), /maxParamLength is 100: string user ids longer than that are answered 414/, 'the default maxParamLength is named')
     await app.close().catch(() => {})
     const roomy: string[] = []
-    const wide = Fastify({ maxParamLength: 128, logger: { level: 'warn', stream: { write: (line: string) => { roomy.push(line) } } } })
+    const wide = Fastify({ routerOptions: { maxParamLength: 128 }, logger: { level: 'warn', stream: { write: (line: string) => { roomy.push(line) } } } })
     await wide.register(directMessages, { prisma: db.prisma, getUserId: () => null, userIdType: 'string' })
     t.notMatch(roomy.join(''), /maxParamLength/, 'no warning with maxParamLength 128')
     await wide.close().catch(() => {})

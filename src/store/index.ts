@@ -684,11 +684,14 @@ export class Store {
    * recipient had not read it, it no longer counts as unread.
    */
   async unsendMessage (tx: Executor, message: Message, at: Date): Promise<void> {
-    await tx.execute(sql`UPDATE dm_message SET unsent_at = ${at}, content = '', reaction_count = 0 WHERE id = ${message.id}`)
-    await tx.execute(sql`DELETE FROM dm_message_edit WHERE message_id = ${message.id}`)
+    // The same statement says whether the message counted as unread for its recipient (columns it leaves as they were).
+    const [row] = await tx.query<{ counted: Flag }>(sql`
+      UPDATE dm_message SET unsent_at = ${at}, content = '', reaction_count = 0 WHERE id = ${message.id}
+      RETURNING (read_at IS NULL AND deleted_by_recipient = false) AS counted`)
+    // A message never edited has no history to erase.
+    if (message.editedAt !== null) await tx.execute(sql`DELETE FROM dm_message_edit WHERE message_id = ${message.id}`)
     await tx.execute(sql`DELETE FROM dm_reaction WHERE message_id = ${message.id}`)
-    const counted = await tx.query(sql`SELECT id FROM dm_message WHERE id = ${message.id} AND read_at IS NULL AND deleted_by_recipient = false`)
-    if (counted.length > 0) {
+    if (row !== undefined && flagOf(row.counted)) {
       await tx.execute(sql`
         UPDATE dm_conversation SET unread_count = unread_count - 1 WHERE owner_id = ${message.recipientId} AND partner_id = ${message.senderId}`)
     }
