@@ -92,6 +92,7 @@ const directMessages = fp(plugin, { fastify: '5.x', name: 'fastify-directmessage
 export default directMessages
 export { directMessages }
 export type { DirectMessagesOptions, PrismaClientLike, Provider, RawSqlClient, UserFieldsOption } from './options.js'
+export type { DriverLike, PgPoolClientLike, PgPoolLike, PgQueryConfig, PgResultLike, SqliteDatabaseLike, SqliteStatementLike } from './store/driver.js'
 export type { ConversationRequest, ConversationsRequest, DirectMessagesService, MarkReadOptions, SendOptions } from './service.js'
 export { MAX_PAGE_SIZE, PAGE_SIZE } from './service.js'
 export { memoryBus } from './realtime/bus.js'

@@ -34,6 +34,7 @@ export interface PgQueryConfig {
   types?: { getTypeParser: (oid: number, format?: string) => unknown }
 }
 
+/** What a query answers: its rows, and how many rows a write changed. */
 export interface PgResultLike {
   rows: unknown[]
   rowCount: number | null
@@ -49,6 +50,7 @@ export interface SqliteDatabaseLike {
   readonly name: string
 }
 
+/** A prepared statement of better-sqlite3. */
 export interface SqliteStatementLike {
   /** Whether the statement answers rows (a SELECT, or a write with RETURNING). */
   readonly reader: boolean
