@@ -124,7 +124,7 @@ class ReadSlots {
   }
 }
 
-/** One SSE frame, as @fastify/sse sends it. */
+/** One SSE frame (written by frameText). */
 interface Frame {
   id?: string
   event: 'message' | 'message_updated' | 'read' | 'deleted' | 'conversation_deleted' | 'reset' | 'typing' | 'presence'
@@ -138,7 +138,6 @@ function frameText (frame: Frame): string {
 
 /** The part of @fastify/sse's `reply.sse` a stream uses. */
 export interface SseContext {
-  send(message: Frame): Promise<void>
   sendHeaders(statusCode?: number): void
   keepAlive(): void
   close(): void

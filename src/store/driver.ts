@@ -109,25 +109,23 @@ function pgValues (values: readonly unknown[]): unknown[] {
  * (as Prisma does at its transaction timeout), so it never commits after its caller was answered 503.
  */
 export function pgDatabase (pool: PgPoolLike, timeout: number): Database {
-  const config = (statement: Sql): PgQueryConfig => ({ text: statement.text, values: pgValues(statement.values), types: PG_TYPES })
-  const direct: Executor = {
-    query: async <T>(statement: Sql) => (await bounded(pool.query(config(statement)), timeout)).rows as T[],
-    execute: async (statement: Sql) => (await bounded(pool.query(config(statement)), timeout)).rowCount ?? 0
+  /** An Executor whose statements `send` runs (with the plugin's text, values and type parsers). */
+  const executor = (send: (config: PgQueryConfig) => Promise<PgResultLike>): Executor => {
+    const result = (statement: Sql): Promise<PgResultLike> => send({ text: statement.text, values: pgValues(statement.values), types: PG_TYPES })
+    return {
+      query: async <T>(statement: Sql) => (await result(statement)).rows as T[],
+      execute: async (statement: Sql) => (await result(statement)).rowCount ?? 0
+    }
   }
+  const direct = executor((config) => bounded(pool.query(config), timeout))
   const run = async <R>(fn: (tx: Executor) => Promise<R>, deadline: number): Promise<R> => {
     const client = await pool.connect()
     let broken: Error | undefined
     const live = (): void => { if (Date.now() >= deadline) throw new DatabaseTimeout(timeout) }
-    const tx: Executor = {
-      query: async <T>(statement: Sql) => {
-        live()
-        return (await client.query(config(statement))).rows as T[]
-      },
-      execute: async (statement: Sql) => {
-        live()
-        return (await client.query(config(statement))).rowCount ?? 0
-      }
-    }
+    const tx = executor(async (config) => {
+      live()
+      return await client.query(config)
+    })
     try {
       live()
       await client.query({ text: 'BEGIN' })
@@ -198,7 +196,9 @@ export function sqliteDatabase (db: SqliteDatabaseLike, timeout: number): Databa
     current = next.catch(() => {})
     return next
   }
-  const whenFree = <T>(work: () => T): Promise<T> => open ? exclusive(async () => work()) : Promise.resolve().then(work)
+  // Run at once when no transaction of the plugin's is open: a deferred run could find one opened
+  // meanwhile, and join it.
+  const whenFree = <T>(work: () => T): Promise<T> => open ? exclusive(async () => work()) : new Promise<T>((resolve) => { resolve(work()) })
 
   const run = async <R>(fn: (tx: Executor) => Promise<R>, deadline: number): Promise<R> => {
     if (Date.now() >= deadline) throw new DatabaseTimeout(timeout)

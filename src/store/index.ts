@@ -213,8 +213,8 @@ interface UserDelegate {
 
 export class Store {
   readonly #db: Database
-  readonly #prisma: ResolvedOptions['prisma']
-  readonly #timeout: number
+  /** The Prisma client as a Database: #db itself, unless the plugin runs on the `driver`. */
+  readonly #viaPrisma: Database
   readonly #users: UserDelegate
   readonly #userSelect: Record<string, true>
   readonly #userFields: ResolvedOptions['userFields']
@@ -233,9 +233,8 @@ export class Store {
   constructor (options: ResolvedOptions) {
     const { prisma, databaseTimeout: ms } = options
     this.#provider = options.provider
-    this.#prisma = prisma
-    this.#timeout = ms
-    this.#db = options.driver === null ? prismaDatabase(prisma, options.provider, ms) : driverDatabase(options.driver, ms)
+    this.#viaPrisma = prismaDatabase(prisma, options.provider, ms)
+    this.#db = options.driver === null ? this.#viaPrisma : driverDatabase(options.driver, ms)
     const users = (prisma as unknown as Record<string, UserDelegate>)[options.userModel] as UserDelegate
     this.#users = { findMany: (args) => bounded(users.findMany(args), ms) }
     this.#userFields = options.userFields
@@ -829,9 +828,8 @@ export class Store {
     const statement = this.#provider === 'postgresql'
       ? sql`SELECT CAST(current_database() AS TEXT) || ' on the server started ' || CAST(pg_postmaster_start_time() AS TEXT) AS identity`
       : sql`SELECT file AS identity FROM pragma_database_list WHERE name = 'main'`
-    const prisma = prismaDatabase(this.#prisma, this.#provider, this.#timeout)
     const [plugin] = await this.#db.query<{ identity: string }>(statement)
-    const [client] = await prisma.query<{ identity: string }>(statement)
+    const [client] = await this.#viaPrisma.query<{ identity: string }>(statement)
     return { plugin: String(plugin?.identity), prisma: String(client?.identity) }
   }
 
