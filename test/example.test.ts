@@ -29,7 +29,28 @@ forEachDatabase(t, 'example routes', async (t, db) => {
 
   const taken = await app.inject({ method: 'POST', url: '/users', payload: { username: 'jane' } })
   t.equal(taken.statusCode, 409)
-  t.match(taken.json(), { statusCode: 409, message: /taken/ })
+  t.same(taken.json(), { statusCode: 409, code: 'USERNAME_TAKEN', error: 'Conflict', message: 'The username "jane" is taken' })
+
+  // Looking a user up by name (the chat page's "Start a conversation with"), with and without the slash.
+  const auth = { authorization: `Token ${jane.token as string}` }
+  for (const path of ['/users/', '/users']) {
+    const found = await app.inject({ method: 'GET', url: `${path}?username=bo`, headers: auth })
+    t.equal(found.statusCode, 200, `GET ${path}?username=bo`)
+    t.same(found.json(), { id: minimal.json().id, username: 'bo', first_name: '', last_name: '' }, `${path}: the user, without its token`)
+    t.same((await app.inject({ method: 'GET', url: `${path}?username=nobody`, headers: auth })).json(),
+      { statusCode: 404, code: 'USER_NOT_FOUND', error: 'Not Found', message: 'No user named "nobody"' }, `${path}: an unknown name`)
+    for (const query of ['', '?username=', '?username=has%20space', `?username=${'x'.repeat(151)}`]) {
+      const res = await app.inject({ method: 'GET', url: `${path}${query}`, headers: auth })
+      t.equal(res.statusCode, 400, `GET ${path}${query.slice(0, 30)}: 400`)
+      t.match(res.json(), { statusCode: 400, message: String }, 'with a message')
+    }
+    for (const headers of [{}, { authorization: 'Token not-a-token' }, { authorization: 'Basic abc' }]) {
+      const res = await app.inject({ method: 'GET', url: `${path}?username=bo`, headers })
+      t.same(res.json(), { statusCode: 401, code: 'UNAUTHORIZED', error: 'Unauthorized', message: 'No authenticated user' }, `${path} as ${JSON.stringify(headers)}: 401`)
+    }
+    const anonymousInvalid = await app.inject({ method: 'GET', url: `${path}?username=` })
+    t.equal(anonymousInvalid.statusCode, 401, `${path}: without a token, 401 before the query is validated`)
+  }
 
   for (const payload of [{}, { username: '' }, { username: 'has space' }, { username: 'x'.repeat(151) }, { username: 7 }]) {
     t.equal((await app.inject({ method: 'POST', url: '/users', payload })).statusCode, 400, JSON.stringify(payload))
