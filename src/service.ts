@@ -11,7 +11,7 @@ import {
   InvalidPresenceIds, RecipientNotAllowed, SelfBlock, SelfMessage, SelfTyping, UserNotFound, ConversationNotFound, SelfConversation
 } from './domain/errors.js'
 import type { EventHub, EventName, Listener, MessageEvent } from './domain/events.js'
-import type { BusEvent } from './realtime/bus.js'
+import { TYPING_COALESCE, TYPING_TIMEOUT, type BusEvent } from './realtime/bus.js'
 import { IDEMPOTENCY_KEY } from './domain/ids.js'
 import type { ResolvedOptions } from './options.js'
 import { lateOutcomeOf, Store, type ConversationFlag, type Executor, type LockedMessage, type StoredMessage } from './store/index.js'
@@ -23,10 +23,6 @@ export const PAGE_SIZE = 50
 export const MAX_PAGE_SIZE = 100
 /** Most ids one presence request may ask about. */
 export const MAX_PRESENCE_IDS = 100
-/** How long a typing indicator lasts (`expires_at`). */
-const TYPING_TIMEOUT = 5000
-/** Typing calls closer than this are sent on once. */
-const TYPING_COALESCE = 2000
 
 /** Options of {@link DirectMessagesService.conversation}. */
 export interface ConversationRequest extends PageRequest {

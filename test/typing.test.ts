@@ -211,10 +211,14 @@ for (const kind of ['postgres', 'redis'] as const) {
     t.ok(Date.now() - started < 2000, `typing through A reached bob's stream on B in ${Date.now() - started} ms`)
     t.equal(data?.partner, alice.id)
     t.equal(typingFrames(await bobOnA.until((f) => typingFrames(f).length === 1, 5000)).length, 1, 'and bob\'s stream on A')
-    // Coalescing is per instance: a second call through A within 2 s is not sent on.
+    // Within 2 s, a second call through A is not sent on, and one through B (which sends it on:
+    // it has not seen A's call) is not shown by either instance.
     t.equal((await typing(a.app, alice, bob.id)).statusCode, 204)
+    t.equal((await typing(b.app, alice, bob.id)).statusCode, 204)
+    t.ok(Date.now() - started < 2000, `the three calls were made within 2 s (${Date.now() - started} ms)`)
     const signal = await send(a.app, alice, bob, 'after typing')
-    t.equal(typingFrames(await framesBefore(bobOnB, signal.id)).length, 1, 'the second call through A within 2 s was coalesced')
+    t.equal(typingFrames(await framesBefore(bobOnB, signal.id)).length, 1, 'bob\'s stream on B: the calls through A and B within 2 s were shown once')
+    t.equal(typingFrames(await framesBefore(bobOnA, signal.id)).length, 1, 'bob\'s stream on A: once too')
     t.same(typings(await framesBefore(aliceOnB, signal.id)), [], 'the caller\'s stream on B got nothing')
     const toCarol = await streamOf(t, b.base, carol)
     const toCarolMsg = await send(b.app, alice, carol, 'signal')

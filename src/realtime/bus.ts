@@ -12,6 +12,14 @@ import type { UserId } from '../domain/types.js'
 /** Most message ids in one `read` event: keeps a payload under ~6 KB. */
 export const MAX_IDS_PER_EVENT = 400
 
+/** How long a typing indicator lasts (`expires_at` is this long after the call). */
+export const TYPING_TIMEOUT = 5000
+/**
+ * Typing calls of one user to one partner closer than this are sent on once: by the instance that
+ * takes them, and again by each instance that shows them (calls through different instances).
+ */
+export const TYPING_COALESCE = 2000
+
 /** Most partners one `presence` event is told to (the user's most recent, connected ones). */
 export const MAX_PRESENCE_AUDIENCE = 50
 

@@ -28,7 +28,7 @@
  *   and new streams are refused with 503 until it is back: a stream never silently stops.
  */
 import type { FastifyBaseLogger, FastifyReply } from 'fastify'
-import { MAX_IDS_PER_EVENT, type BusEvent, type DirectMessagesBus } from './bus.js'
+import { MAX_IDS_PER_EVENT, TYPING_COALESCE, type BusEvent, type DirectMessagesBus } from './bus.js'
 import { StreamUnavailable, TooManyStreams } from '../domain/errors.js'
 import { CHANGE, type Change, type Store } from '../store/index.js'
 import type { Message, UserId } from '../domain/types.js'
@@ -159,6 +159,11 @@ interface UserStreams {
   /** A catch-up is running; `again` asks it to read once more when it is done. */
   running: boolean
   again: boolean
+  /**
+   * The `expires_at` (ms) of the last `typing` shown here from each partner: calls sent on by
+   * different instances are coalesced here too, as the sending instance coalesces its own.
+   */
+  typing: Map<UserId, number>
 }
 
 export interface StreamHubOptions {
@@ -232,7 +237,7 @@ export class StreamHub {
     const connection: Connection = { user, sse, raw, lastSentId }
     let mine = this.#users.get(user)
     if (mine === undefined) {
-      this.#users.set(user, mine = { connections: new Set(), running: false, again: false })
+      this.#users.set(user, mine = { connections: new Set(), running: false, again: false, typing: new Map() })
       this.#options.presence?.arrived(user)
     }
     mine.connections.add(connection)
@@ -296,9 +301,19 @@ export class StreamHub {
         this.#wake(event.user)
         return
       // Not changes: shown to the streams open now, never replayed, without an SSE id.
-      case 'typing':
+      case 'typing': {
+        const streams = this.#users.get(event.partner)
+        if (streams === undefined) return
+        // Each instance coalesces the calls it receives; calls through two instances less than
+        // TYPING_COALESCE apart (or arriving out of order) are shown once here. All instances hear
+        // the same events, so they agree on which ones to show.
+        const expires = Date.parse(event.expiresAt)
+        const shown = streams.typing.get(event.user)
+        if (shown !== undefined && expires - shown < TYPING_COALESCE) return
+        streams.typing.set(event.user, expires)
         this.#tell(event.partner, { event: 'typing', data: { partner: event.user, expires_at: event.expiresAt } })
         return
+      }
       case 'presence':
         for (const user of event.to) this.#tell(user, { event: 'presence', data: { user: event.user, online: event.online, last_seen_at: event.lastSeenAt } })
     }
