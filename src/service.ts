@@ -310,11 +310,12 @@ export class Service implements DirectMessagesService {
     const at = new Date()
     return await this.#write(async (tx) => {
       const message = this.#changeable(await this.#store.lockMessage(tx, userId, messageId), userId, this.#options.editWindow, EditWindowClosed)
-      if (message.content === content) return { stored: message, previousContent: null }
-      await this.#store.editMessage(tx, message, content, at)
-      return { stored: { ...message, content, editedAt: at }, previousContent: message.content }
-    }, async ({ stored, previousContent }) => {
-      const [message] = await this.#store.present([stored], userId) as [Message]
+      const unchanged = message.content === content
+      if (!unchanged) await this.#store.editMessage(tx, message, content, at)
+      // Presented in the transaction: once it commits, announcing it needs no further read.
+      const presented = await this.#presentIn(tx, unchanged ? message : { ...message, content, editedAt: at }, userId)
+      return { message: presented, previousContent: unchanged ? null : message.content }
+    }, async ({ message, previousContent }) => {
       if (previousContent !== null) {
         this.#events.emit('messageEdited', [{ message, previousContent }])
         this.#publishUpdate(message)
@@ -337,11 +338,10 @@ export class Service implements DirectMessagesService {
       const message = this.#changeable(locked, userId, this.#options.unsendWindow, UnsendWindowClosed)
       await this.#store.unsendMessage(tx, message, at)
       const unsent: StoredMessage = { ...message, content: '', unsentAt: at, replyToId: null, reactionCount: 0 }
-      return unsent
-    }, async (tombstone) => {
-      if (tombstone === null) return
       // A tombstone answers nothing and has no reactions: presenting it reads nothing.
-      const [message] = await this.#store.present([tombstone], userId) as [Message]
+      return await this.#presentIn(tx, unsent, userId)
+    }, async (message) => {
+      if (message === null) return
       this.#events.emit('messageUnsent', [{ message }])
       this.#publishUpdate(message)
     })
@@ -353,20 +353,18 @@ export class Service implements DirectMessagesService {
       const message = this.#reactable(await this.#store.lockMessage(tx, userId, messageId))
       const outcome = await this.#store.addReaction(tx, message, userId, emoji, this.#options.maxReactionKinds, new Date())
       if (outcome === 'too-many') throw new TooManyReactions(this.#options.maxReactionKinds)
-      return { message, outcome }
-    }, async ({ message, outcome }) => {
-      const changed = outcome === 'added'
-      return await this.#reacted({ ...message, reactionCount: message.reactionCount + (changed ? 1 : 0) }, userId, emoji, changed ? 'reactionAdded' : null)
-    })
+      const added = outcome === 'added'
+      return { message: await this.#presentIn(tx, { ...message, reactionCount: message.reactionCount + (added ? 1 : 0) }, userId), added }
+    }, async ({ message, added }) => this.#reacted(message, userId, emoji, added ? 'reactionAdded' : null))
   }
 
   async unreact (userId: UserId, messageId: number, emoji: string): Promise<Reaction[]> {
     this.#checkReaction(emoji)
     return await this.#write(async (tx) => {
       const message = this.#reactable(await this.#store.lockMessage(tx, userId, messageId))
-      return { message, removed: await this.#store.removeReaction(tx, message, userId, emoji) }
-    }, async ({ message, removed }) =>
-      await this.#reacted({ ...message, reactionCount: message.reactionCount - (removed ? 1 : 0) }, userId, emoji, removed ? 'reactionRemoved' : null))
+      const removed = await this.#store.removeReaction(tx, message, userId, emoji)
+      return { message: await this.#presentIn(tx, { ...message, reactionCount: message.reactionCount - (removed ? 1 : 0) }, userId), removed }
+    }, async ({ message, removed }) => this.#reacted(message, userId, emoji, removed ? 'reactionRemoved' : null))
   }
 
   async typing (userId: UserId, partnerId: UserId): Promise<void> {
@@ -468,9 +466,16 @@ export class Service implements DirectMessagesService {
     return locked.message
   }
 
+  /**
+   * A changed message as `userId` sees it, read in the change's transaction: once it commits,
+   * announcing it needs no further read (that could fail and leave a committed change unannounced).
+   */
+  async #presentIn (tx: Executor, stored: StoredMessage, userId: UserId): Promise<Message> {
+    return (await this.#store.present([stored], userId, tx))[0] as Message
+  }
+
   /** After a reaction change: the reactions as the caller sees them, and the event when something changed. */
-  async #reacted (stored: StoredMessage, userId: UserId, emoji: string, event: 'reactionAdded' | 'reactionRemoved' | null): Promise<Reaction[]> {
-    const [message] = await this.#store.present([stored], userId) as [Message]
+  #reacted (message: Message, userId: UserId, emoji: string, event: 'reactionAdded' | 'reactionRemoved' | null): Reaction[] {
     if (event !== null) {
       this.#events.emit(event, [{ message, emoji, userId }])
       this.#publishUpdate(message)

@@ -11,12 +11,13 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import Fastify, { type InjectOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import directMessages from '../src/index.js'
 import { createDriver, createPrisma, migrate, type ExamplePrisma } from '../examples/database.js'
 import { buildApp } from '../examples/app.js'
+import { openStream, type SseFrame, type SseStream } from './helpers/sse.js'
 
 const run = promisify(execFile)
 const BIN = ['/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/17/bin'].find((dir) => existsSync(join(dir, 'pg_ctl')))
@@ -62,14 +63,17 @@ async function outageTests (bin: string): Promise<void> {
   })
 
   /** A migrated database on the private server, the example application on it, and its users. */
-  async function setUp (t: Test, name: string, withDriver: boolean, databaseTimeout?: number): Promise<Setup> {
+  async function setUp (t: Test, name: string, withDriver: boolean, databaseTimeout?: number, onConnect?: (client: pg.PoolClient) => void, queryTimeout = databaseTimeout): Promise<Setup> {
     const url = `postgresql://postgres@127.0.0.1:${PORT}/${name}`
     await migrate(url)
     // The example's own queries (its token lookup) get the same bound from the driver.
-    const bounds = databaseTimeout === undefined ? {} : { connectTimeout: databaseTimeout, queryTimeout: databaseTimeout }
-    // With the driver: one pool for the Prisma adapter, the plugin and the token lookup.
-    const driver = withDriver ? await createDriver(url, bounds) as pg.Pool : undefined
-    const prisma = await createPrisma(url, { ...bounds, ...(driver === undefined ? {} : { pool: driver }) })
+    const bounds = databaseTimeout === undefined ? {} : { connectTimeout: databaseTimeout, queryTimeout }
+    // With the driver: one pool for the Prisma adapter, the plugin and the token lookup. A test
+    // that watches the connections gets such a pool on either path (the plugin's on the driver only).
+    const pool = withDriver || onConnect !== undefined ? await createDriver(url, bounds) as pg.Pool : undefined
+    if (onConnect !== undefined) pool?.on('connect', onConnect)
+    const driver = withDriver ? pool : undefined
+    const prisma = await createPrisma(url, { ...bounds, ...(pool === undefined ? {} : { pool }) })
     const failures: string[] = []
     const app = await buildApp({
       prisma,
@@ -100,6 +104,7 @@ async function outageTests (bin: string): Promise<void> {
     const acknowledged = new Map<string, number>()
     const setup: Setup = {
       url,
+      app,
       prisma,
       announced,
       failures,
@@ -297,11 +302,112 @@ async function outageTests (bin: string): Promise<void> {
       t.equal(reacted.length, stored.reactions, 'the reaction, if it committed, was announced (reactionAdded) exactly once')
       if (stored.edits > 0) t.ok(edited.includes(stored.content), 'the announced edits include the content the message holds')
     })
+
+    t.test(`changes whose COMMIT meets a frozen server are announced when they commit, once${path}`, async (t) => {
+      const timeout = 1000
+      // The next COMMIT sent on any connection freezes the server first: the transaction has done
+      // all its work, its COMMIT is on its way, and nothing answers until the test thaws it.
+      let armed = false
+      let met = 0
+      const db = await setUp(t, `dm_late${withDriver ? '_driver' : ''}`, withDriver, timeout, (client) => {
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown
+        Object.assign(client, {
+          query: (...args: unknown[]) => {
+            const first = args[0] as string | { text?: string } | undefined
+            const text = typeof first === 'string' ? first : first?.text
+            if (armed && typeof text === 'string' && /^\s*COMMIT\b/i.test(text) && typeof args[args.length - 1] !== 'function') {
+              armed = false
+              met++
+              return freeze().then(() => query(...args))
+            }
+            return query(...args)
+          }
+        })
+      // The pool's own query_timeout longer than databaseTimeout, as the README advises: the COMMIT
+      // that met the freeze is answered once the server is thawed, on either path.
+      }, 10 * timeout)
+      const { app, ann, ben } = db
+      const heard: string[] = []
+      app.directMessages.on('messageEdited', ({ message }) => { heard.push(`edited ${message.id} ${message.content}`) })
+      app.directMessages.on('reactionAdded', ({ message, emoji }) => { heard.push(`reacted ${message.id} ${emoji}`) })
+      app.directMessages.on('reactionRemoved', ({ message, emoji }) => { heard.push(`unreacted ${message.id} ${emoji}`) })
+      app.directMessages.on('messageRead', ({ message }) => { heard.push(`read ${message.id}`) })
+      app.directMessages.on('messageUnsent', ({ message }) => { heard.push(`unsent ${message.id}`) })
+      await app.listen({ host: '127.0.0.1', port: 0 })
+      const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+      const streams: SseStream[] = []
+      t.teardown(() => { for (const stream of streams) stream.close() })
+      const streamOf = async (user: { token: string }): Promise<SseStream> => {
+        const stream = await openStream(base, '/api/dm/events/', { authorization: `Token ${user.token}` })
+        streams.push(stream)
+        await stream.position(5000)
+        return stream
+      }
+      const annStream = await streamOf(ann)
+      const benStream = await streamOf(ben)
+      const as = async (user: { token: string }, options: InjectOptions): Promise<LightMyRequestResponse> => await
+      app.inject({ ...options, headers: { authorization: `Token ${user.token}` } })
+      const sent = await as(ann, { method: 'POST', url: `/api/dm/send/${ben.id}/`, payload: { content: 'before' } })
+      t.equal(sent.statusCode, 201)
+      const id = sent.json<{ id: number }>().id
+      await benStream.until((frames) => frames.some((f) => f.event === 'message'), 5000)
+      const updates = (check: (message: Record<string, unknown>) => boolean) => (frame: SseFrame): boolean =>
+        frame.event === 'message_updated' && (frame.data as { id: number }).id === id && check(frame.data as Record<string, unknown>)
+      const check = new pg.Client({ connectionString: db.url })
+      await check.connect()
+      t.teardown(() => check.end())
+      const stored = async (): Promise<Record<string, unknown>> => (await check.query(`
+        SELECT content, read_at IS NOT NULL AS read, unsent_at IS NOT NULL AS unsent, deleted_by_recipient AS hidden,
+               (SELECT COUNT(*)::int FROM dm_reaction WHERE message_id = $1) AS reactions
+        FROM dm_message WHERE id = $1`, [id])).rows[0] as Record<string, unknown>
+
+      // Each change, the stream that must be told of it, and the frame that tells it.
+      const cases: Array<{ what: string, by: { token: string }, request: InjectOptions, announced: string | null, committed: (row: Record<string, unknown>) => boolean, frame: [SseStream, (frame: SseFrame) => boolean] }> = [
+        { what: 'an edit', by: ann, request: { method: 'PATCH', url: `/api/dm/messages/${id}/`, payload: { content: 'edited late' } }, announced: `edited ${id} edited late`, committed: (row) => row.content === 'edited late', frame: [benStream, updates((m) => m.content === 'edited late')] },
+        { what: 'a reaction', by: ben, request: { method: 'PUT', url: `/api/dm/messages/${id}/reactions/${encodeURIComponent('👍')}/` }, announced: `reacted ${id} 👍`, committed: (row) => row.reactions === 1, frame: [annStream, updates((m) => (m.reactions as unknown[]).length === 1)] },
+        { what: 'a reaction taken back', by: ben, request: { method: 'DELETE', url: `/api/dm/messages/${id}/reactions/${encodeURIComponent('👍')}/` }, announced: `unreacted ${id} 👍`, committed: (row) => row.reactions === 0, frame: [annStream, updates((m) => (m.reactions as unknown[]).length === 0)] },
+        { what: 'a read', by: ben, request: { method: 'POST', url: `/api/dm/conversations/${ann.id}/read/` }, announced: `read ${id}`, committed: (row) => row.read === true, frame: [annStream, (f) => f.event === 'read' || updates((m) => m.read_at !== null)(f)] },
+        { what: 'a delete (hide)', by: ben, request: { method: 'DELETE', url: `/api/dm/messages/${id}/` }, announced: null, committed: (row) => row.hidden === true, frame: [benStream, (f) => f.event === 'deleted' && (f.data as { id: number }).id === id] },
+        { what: 'an unsend', by: ann, request: { method: 'POST', url: `/api/dm/messages/${id}/unsend/` }, announced: `unsent ${id}`, committed: (row) => row.unsent === true, frame: [annStream, updates((m) => m.unsent_at !== null)] }
+      ]
+      const expected: string[] = []
+      for (const change of cases) {
+        const before = met
+        const [stream, tells] = change.frame
+        const seen = stream.frames.length
+        armed = true
+        let res
+        try {
+          res = await as(change.by, change.request)
+        } finally {
+          armed = false
+          thaw()
+        }
+        t.equal(met, before + 1, `${change.what}: its COMMIT met the frozen server`)
+        t.equal(res.statusCode, 503, `${change.what}: answered 503 while its COMMIT waited`, { body: res.body })
+        t.equal(res.json<{ code: string }>().code, 'FST_DM_DATABASE_TIMEOUT')
+        // Told when it committed: the frame after the request, and the decorator event.
+        const frames = await stream.until((all) => all.slice(seen).some(tells), 5000).catch(() => stream.frames)
+        t.ok(frames.slice(seen).some(tells), `${change.what}: its stream was told once it committed`)
+        if (change.announced !== null) expected.push(change.announced)
+        for (let round = 0; round < 100 && heard.length < expected.length; round++) await sleep(50)
+        t.same(heard, expected, `${change.what}: announced (${change.announced ?? 'no decorator event'})`)
+        t.ok(change.committed(await stored()), `${change.what}: it committed after its 503`)
+      }
+      // A last send, announced after everything before it: no late change was announced twice.
+      const last = await as(ann, { method: 'POST', url: `/api/dm/send/${ben.id}/`, payload: { content: 'after' } })
+      t.equal(last.statusCode, 201)
+      const lastId = last.json<{ id: number }>().id
+      for (let round = 0; round < 100 && !db.announced.includes(lastId); round++) await sleep(50)
+      t.ok(db.announced.includes(lastId), 'the last send was announced')
+      t.same(heard, expected, 'each change was announced (decorator events) once, when it committed')
+    })
   }
 }
 
 interface Setup {
   url: string
+  app: FastifyInstance
   prisma: ExamplePrisma
   /** The ids of the messages the application announced with messageSent. */
   announced: number[]

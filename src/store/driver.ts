@@ -32,6 +32,8 @@ export interface PgQueryConfig {
   text: string
   values?: unknown[]
   types?: { getTypeParser: (oid: number, format?: string) => unknown }
+  /** `pg`'s own bound of this query's answer (ms), instead of the pool's `query_timeout`. */
+  query_timeout?: number
 }
 
 /** What a query answers: its rows, and how many rows a write changed. */
@@ -103,10 +105,14 @@ function pgValues (values: readonly unknown[]): unknown[] {
   return values.map((value) => value instanceof Date ? value.toISOString() : value)
 }
 
+/** At least how long (ms) the outcome of a COMMIT already sent is waited for. */
+const COMMIT_WAIT = 60_000
+
 /**
  * A `pg` Pool as a Database. A transaction runs on one checked-out connection between BEGIN and
  * COMMIT; one that outlives its deadline is rolled back at its next statement or before COMMIT
- * (as Prisma does at its transaction timeout), so it never commits after its caller was answered 503.
+ * (as Prisma does at its transaction timeout). Only a COMMIT already sent can still commit after
+ * its caller was answered 503; its outcome is then awaited and announced (see lateOutcomeOf).
  */
 export function pgDatabase (pool: PgPoolLike, timeout: number): Database {
   /** An Executor whose statements `send` runs (with the plugin's text, values and type parsers). */
@@ -131,7 +137,10 @@ export function pgDatabase (pool: PgPoolLike, timeout: number): Database {
       await client.query({ text: 'BEGIN' })
       const result = await fn(tx)
       live()
-      await client.query({ text: 'COMMIT' })
+      // Once sent, a COMMIT's outcome is waited for longer than the pool's own query_timeout
+      // (which may be shorter than the plugin's bound): one that commits after its caller was
+      // answered 503 is then still known, and announced (see lateOutcomeOf).
+      await client.query({ text: 'COMMIT', query_timeout: Math.max(COMMIT_WAIT, 10 * timeout) })
       return result
     } catch (err) {
       await client.query({ text: 'ROLLBACK' }).catch((rollbackError: unknown) => { broken = rollbackError as Error })

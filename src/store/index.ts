@@ -84,7 +84,16 @@ interface ConversationRow {
 }
 
 /** A row of the one-statement send (store/postgres.ts). */
-type SendRow = MessageRow & { blocked: boolean, recipient_muted: Flag | null }
+/** The one-statement send's row: the message (all null when none was stored), and its reply's preview. */
+type SendRow = MessageRow & { blocked: boolean, recipient_muted: Flag | null } & PreviewColumns
+
+/** A reply preview's columns, null when the message answers none (or one its sender no longer sees). */
+interface PreviewColumns {
+  reply_id: bigint | number | null
+  reply_sender_id: number | string | null
+  reply_content: string | null
+  reply_unsent_at: Date | string | number | null
+}
 
 /** A boolean column: PostgreSQL answers a boolean, SQLite (whose booleans are integers) may answer 1/0. */
 type Flag = boolean | number | bigint
@@ -283,25 +292,29 @@ export class Store {
     senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null, replyTo: number | null = null,
     onLateCommit?: (message: Message, recipientMuted: boolean) => void
   ): Promise<SendResult> {
+    let result: SendResult | null
     try {
-      return await this.#sendMessage(senderId, recipientId, content, sentAt, idempotencyKey, replyTo)
+      result = await this.#sendMessage(senderId, recipientId, content, sentAt, idempotencyKey, replyTo)
     } catch (err) {
-      // The wait ran out, but the send may still commit: then hand over the message it stored.
+      // The wait ran out, but the send may still commit: then hand over the message it stored. The
+      // late outcome is the whole send's (one statement, or one transaction that presents the
+      // message itself), so that announcing it reads nothing more.
       const late = lateOutcomeOf(err)
       if (late !== undefined && onLateCommit !== undefined) {
         Promise.resolve(late)
-          .then(async (value) => this.#provider === 'postgresql'
-            ? await this.#sendResultOf(value as SendRow[], senderId, idempotencyKey, this.#db)
-            : value as SendResult)
-          .then((result) => { if (result.outcome === 'created') onLateCommit(result.message, result.recipientMuted) }, () => {})
+          .then((value) => this.#provider === 'postgresql' ? this.#sendOutcomeOf(value as SendRow[]) : value as SendResult)
+          .then((result) => { if (result?.outcome === 'created') onLateCommit(result.message, result.recipientMuted) }, () => {})
       }
       // A participant that does not exist (or was deleted meanwhile): dm_user's key refuses it.
       if (isForeignKeyViolation(err)) return { outcome: 'missing-user' }
       throw err
     }
+    // The key was used before: the message that send stored (a replay announces nothing).
+    return result ?? await this.#earlier(this.#db, senderId, idempotencyKey)
   }
 
-  async #sendMessage (senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null, replyTo: number | null): Promise<SendResult> {
+  /** The send itself: what it stored, or null when the key was used before (PostgreSQL). */
+  async #sendMessage (senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null, replyTo: number | null): Promise<SendResult | null> {
     const [low, high] = pair(senderId, recipientId)
     if (this.#provider !== 'postgresql') {
       const lowUnread = low === recipientId ? 1 : 0
@@ -329,17 +342,26 @@ export class Store {
         return { outcome: 'created', message, recipientMuted }
       })
     }
-    const rows = await this.#db.query<SendRow>(postgres.sendStatement(senderId, recipientId, low, high, content, sentAt, idempotencyKey, replyTo))
-    return await this.#sendResultOf(rows, senderId, idempotencyKey, this.#db)
+    return this.#sendOutcomeOf(await this.#db.query<SendRow>(postgres.sendStatement(senderId, recipientId, low, high, content, sentAt, idempotencyKey, replyTo)))
   }
 
-  /** What the one-statement send's row says it did. */
-  async #sendResultOf (rows: SendRow[], senderId: UserId, idempotencyKey: string | null, db: Executor): Promise<SendResult> {
+  /**
+   * What the one-statement send's row says it did, with the message as its sender sees it (the
+   * statement reads the reply's preview too); null when the key was used before.
+   */
+  #sendOutcomeOf (rows: SendRow[]): SendResult | null {
     const row = rows[0] as SendRow
     if (row.blocked) return { outcome: 'blocked' }
-    if (row.id === null) return await this.#earlier(db, senderId, idempotencyKey)
-    const [message] = await this.present([toMessage(row, this.#uid)], senderId, db) as [Message]
-    return { outcome: 'created', message, recipientMuted: flagOf(row.recipient_muted) }
+    if (row.id === null) return null
+    const { replyToId, reactionCount: _none, ...message } = toMessage(row, this.#uid)
+    const replyTo = replyToId === null || row.reply_id === null ? null : this.#previewOf(row.reply_id, row.reply_sender_id as number | string, row.reply_content ?? '', row.reply_unsent_at)
+    return { outcome: 'created', message: { ...message, replyTo }, recipientMuted: flagOf(row.recipient_muted) }
+  }
+
+  /** The preview of a message answered, from its row. */
+  #previewOf (id: bigint | number, senderId: number | string, content: string, unsentAt: Date | string | number | null): ReplyPreview {
+    const unsent = unsentAt !== null
+    return { id: Number(id), senderId: this.#uid(senderId), content: unsent ? '' : previewOf(content), unsent }
   }
 
   /** The message an earlier send with this key created (its insert found the key taken). */
@@ -618,10 +640,7 @@ export class Store {
     if (replyIds.length > 0) {
       const rows = await db.query<{ id: bigint | number, sender_id: number | string, content: string, unsent_at: Date | null }>(sql`
         SELECT id, sender_id, content, unsent_at FROM dm_message WHERE id IN (${join(replyIds)}) AND ${visibleTo(viewer)}`)
-      for (const row of rows) {
-        const unsent = row.unsent_at !== null
-        previews.set(Number(row.id), { id: Number(row.id), senderId: this.#uid(row.sender_id), content: unsent ? '' : previewOf(row.content), unsent })
-      }
+      for (const row of rows) previews.set(Number(row.id), this.#previewOf(row.id, row.sender_id, row.content, row.unsent_at))
     }
     const reactions = new Map<number, Reaction[]>()
     if (reacted.length > 0) {

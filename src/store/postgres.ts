@@ -1,7 +1,7 @@
 /** What PostgreSQL does its own way: the one-statement send, and the catalog query. */
 import type { UserId } from '../domain/types.js'
 import { CHANGE, kind } from './change-log.js'
-import { blockBetween, CONVERSATION_UPSERT, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, sql, type Sql } from './sql.js'
+import { blockBetween, CONVERSATION_UPSERT, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, sql, visibleTo, type Sql } from './sql.js'
 
 /**
  * A send as one statement of data-modifying CTEs: lock (or create) both users' dm_user rows,
@@ -45,8 +45,12 @@ export function sendStatement (senderId: UserId, recipientId: UserId, low: UserI
       UNION ALL
       SELECT recipient_id, ${kind(CHANGE.message)}, id, sender_id, sent_at FROM message
     )
-    SELECT ${M_MESSAGE_COLUMNS}, b.blocked, r.muted AS recipient_muted
-    FROM blocked b LEFT JOIN message m ON true LEFT JOIN conversations r ON r.owner_id = m.recipient_id`
+    SELECT ${M_MESSAGE_COLUMNS}, b.blocked, r.muted AS recipient_muted,
+           rp.id AS reply_id, rp.sender_id AS reply_sender_id, rp.content AS reply_content, rp.unsent_at AS reply_unsent_at
+    FROM blocked b LEFT JOIN message m ON true LEFT JOIN conversations r ON r.owner_id = m.recipient_id
+    LEFT JOIN LATERAL (
+      SELECT id, sender_id, content, unsent_at FROM dm_message WHERE id = m.reply_to_id AND ${visibleTo(senderId)}
+    ) rp ON true`
 }
 
 /** The plugin's tables' columns with their types (catalog names cast to text: the adapter reads no `name`). */
