@@ -24,7 +24,7 @@ import * as postgres from './postgres.js'
 import { PresenceStore } from './presence.js'
 import * as sqlite from './sqlite.js'
 import {
-  blockBetween, bool, CONVERSATION_UPSERT, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS,
+  blockBetween, bool, CONVERSATION_UPSERT, empty, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS,
   raw, sql, unreadBy, visibleTo, type Sql
 } from './sql.js'
 
@@ -676,9 +676,12 @@ export class Store {
   async lockMessage (tx: Executor, viewer: UserId, id: number): Promise<LockedMessage | null> {
     // The participants' dm_user rows before the message (the order every write takes).
     await tx.execute(lockParticipantsStatement(viewer, id))
+    // PostgreSQL: a row lock (FOR UPDATE writes no row version). SQLite: the upsert above made the
+    // transaction the database's only writer already.
     const rows = await tx.query<MessageRow & { visible: boolean | number | bigint }>(sql`
-      UPDATE dm_message SET reaction_count = reaction_count WHERE id = ${id} AND (sender_id = ${viewer} OR recipient_id = ${viewer})
-      RETURNING ${MESSAGE_COLUMNS}, CASE WHEN ${visibleTo(viewer)} THEN 1 ELSE 0 END AS visible`)
+      SELECT ${MESSAGE_COLUMNS}, CASE WHEN ${visibleTo(viewer)} THEN 1 ELSE 0 END AS visible
+      FROM dm_message WHERE id = ${id} AND (sender_id = ${viewer} OR recipient_id = ${viewer})
+      ${this.#provider === 'postgresql' ? sql`FOR UPDATE` : empty}`)
     const row = rows[0]
     return row === undefined ? null : { message: toMessage(row, this.#uid), visible: Number(row.visible) === 1 }
   }
