@@ -1,13 +1,15 @@
 /** Messages: the two send routes (rate-limited together) and the per-user delete. */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import rateLimit from '@fastify/rate-limit'
+import type { FastifyRequest } from 'fastify'
+import { InvalidReply } from '../../domain/errors.js'
 import type { RouteContext, RouteInstance } from '../../http/index.js'
 import { envelope, toMessageResponse } from '../../http/presenters.js'
 import { messageSchemas } from './schemas.js'
 
 export async function messageRoutes (fastify: RouteInstance, { options, service, schemas: shared, both, caller }: RouteContext): Promise<void> {
   const schemas = messageSchemas(shared)
-  const sendOptions = { bodyLimit: options.bodyLimit }
+  const sendOptions = { bodyLimit: options.bodyLimit, preValidation: checkReplyTo }
 
   // The two send routes share a scope of their own: with `sendRateLimit`, one rate limit there
   // counts them together, per user, after authentication (preHandler).
@@ -65,4 +67,20 @@ export async function messageRoutes (fastify: RouteInstance, { options, service,
   both('/messages/:id/reactions/:emoji/', (url, opts) => fastify.delete(url, opts, async (request) => {
     return { reactions: await service.unreact(caller(request), request.params.id, request.params.emoji) }
   }), { schema: schemas.unreact })
+}
+
+/**
+ * `reply_to` of a send (after authentication, before the body's schema): null or absent is no
+ * reply; anything but a message id (a positive integer) is 400 FST_DM_INVALID_REPLY, like a
+ * message id that is not one the sender may answer.
+ */
+async function checkReplyTo (request: FastifyRequest): Promise<void> {
+  const body = request.body
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('reply_to' in body)) return
+  const replyTo = (body as { reply_to: unknown }).reply_to
+  if (replyTo === null) {
+    delete (body as { reply_to?: unknown }).reply_to
+    return
+  }
+  if (typeof replyTo !== 'number' || !Number.isSafeInteger(replyTo) || replyTo < 1) throw new InvalidReply()
 }
