@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { memoryBus, type DirectMessagesBus } from './realtime/bus.js'
 import { InvalidOption } from './domain/errors.js'
-import { isUserId } from './domain/ids.js'
+import { INVALID_TEXT, isUserId } from './domain/ids.js'
 import type { UserId } from './domain/types.js'
 import { driverClosed, driverKind, type DriverLike } from './store/driver.js'
 
@@ -286,9 +286,11 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
   const editWindow = windowOf('editWindow')
   const unsendWindow = windowOf('unsendWindow')
   const reactions = opts.reactions ?? null
+  // Each a path segment of its own once URL-encoded, and text every database stores as it is.
   if (reactions !== null && (!Array.isArray(reactions) || reactions.length === 0 ||
-      !reactions.every((value) => typeof value === 'string' && value.length > 0 && [...value].length <= 64 && !/\/|%/.test(value)))) {
-    throw new InvalidOption('option "reactions" must be null or a non-empty list of reactions (1 to 64 characters, without "/" or "%")')
+      !reactions.every((value) => typeof value === 'string' && value.length > 0 && [...value].length <= 64 &&
+        !/[/%\s\p{Cc}]/u.test(value) && !INVALID_TEXT.test(value)))) {
+    throw new InvalidOption('option "reactions" must be null or a non-empty list of reactions (1 to 64 characters, without "/", "%", white space, control characters or unpaired surrogates)')
   }
   const maxReactionKinds = opts.maxReactionKinds ?? 20
   if (!Number.isSafeInteger(maxReactionKinds) || maxReactionKinds < 1) throw new InvalidOption('option "maxReactionKinds" must be a positive integer')

@@ -12,7 +12,7 @@ import {
 } from './domain/errors.js'
 import type { EventHub, EventName, Listener, MessageEvent } from './domain/events.js'
 import { TYPING_COALESCE, TYPING_TIMEOUT, type BusEvent } from './realtime/bus.js'
-import { IDEMPOTENCY_KEY } from './domain/ids.js'
+import { IDEMPOTENCY_KEY, INVALID_TEXT } from './domain/ids.js'
 import type { ResolvedOptions } from './options.js'
 import { lateOutcomeOf, Store, type ConversationFlag, type Executor, type LockedMessage, type StoredMessage } from './store/index.js'
 import type { ConversationSummary, Message, MessageEdit, Page, PageRequest, Partner, PresenceEntry, Reaction, UnreadConversation, UnreadCounts, UserId } from './domain/types.js'
@@ -595,10 +595,6 @@ export class Service implements DirectMessagesService {
     }
   }
 }
-
-/** A NUL character (PostgreSQL text cannot hold it) or a UTF-16 surrogate without its pair. */
-// eslint-disable-next-line no-control-regex -- matching the control character is the point
-const INVALID_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 /** Exactly one emoji (a recommended one: sequences, flags, keycaps and skin tones included), and not a lone modifier. */
 // The v flag (properties of strings) is in Node 20; TypeScript's ES2022 target does not know it.

@@ -1,6 +1,6 @@
 // Option validation and how the plugin sits in a host: a wrong option fails `register` with a
 // message naming it; the prefix, trailing slashes, authenticate and getUserId work as documented.
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import directMessages, { type DirectMessagesOptions } from '../src/index.js'
 import { openDatabase, type TestDatabase } from './helpers/databases.js'
@@ -53,7 +53,50 @@ t.test('options', async (t) => {
       ['databaseTimeout beyond a timer', { databaseTimeout: 2 ** 31 }, /"databaseTimeout"/],
       ['an unknown option (a typo from plain JavaScript)', { userFeilds: { username: 'handle' } }, /unknown option "userFeilds"/],
       ['provider unsupported', { provider: 'mysql' }, /"provider" must be "postgresql" or "sqlite"/],
-      ['userFields.id null', { userFields: { id: null } }, /"userFields.id" must be a field name$/]
+      ['userFields.id null', { userFields: { id: null } }, /"userFields.id" must be a field name$/],
+      ...(['editWindow', 'unsendWindow'] as const).flatMap((name): Array<[string, Record<string, unknown>, RegExp]> => {
+        const message = new RegExp(`"${name}" must be a positive integer \\(milliseconds\\) or null`)
+        return [
+          [`${name} negative`, { [name]: -1 }, message],
+          [`${name} zero`, { [name]: 0 }, message],
+          [`${name} fractional`, { [name]: 1500.5 }, message],
+          [`${name} a string of digits`, { [name]: '60000' }, message],
+          [`${name} Infinity`, { [name]: Infinity }, message],
+          [`${name} NaN`, { [name]: NaN }, message]
+        ]
+      }),
+      ['reactions not a list', { reactions: '👍' }, /"reactions" must be null or a non-empty list/],
+      ['reactions an object', { reactions: { 0: '👍', length: 1 } }, /"reactions" must be null or a non-empty list/],
+      ['reactions empty', { reactions: [] }, /"reactions" must be null or a non-empty list/],
+      ['reactions with a number', { reactions: ['👍', 1] }, /"reactions" must be null or a non-empty list/],
+      ['reactions with null', { reactions: ['👍', null] }, /"reactions" must be null or a non-empty list/],
+      ['reactions with an empty string', { reactions: ['👍', ''] }, /"reactions" must be null or a non-empty list/],
+      ['reactions with 65 characters', { reactions: ['👍', 'a'.repeat(65)] }, /"reactions".*1 to 64 characters/],
+      ['reactions with 65 emoji', { reactions: ['👍'.repeat(65)] }, /"reactions".*1 to 64 characters/],
+      ['reactions with a slash', { reactions: ['👍', 'a/b'] }, /"reactions".*without "\/", "%"/],
+      ['reactions with a percent sign', { reactions: ['👍', '100%'] }, /"reactions".*without "\/", "%"/],
+      // What no database would store as given (PostgreSQL refuses NUL; a lone surrogate is no text).
+      ['reactions with a NUL character', { reactions: ['👍', 'ok\u0000'] }, /"reactions".*control characters/],
+      ['reactions with an unpaired surrogate', { reactions: ['👍', '\ud800'] }, /"reactions".*unpaired surrogates/],
+      ['reactions with white space', { reactions: ['👍', ' '] }, /"reactions".*white space/],
+      ['reactions with a line break', { reactions: ['👍', 'a\nb'] }, /"reactions".*white space/],
+      ['reactions with a control character', { reactions: ['👍', 'a\u0007'] }, /"reactions".*control characters/],
+      ['maxReactionKinds zero', { maxReactionKinds: 0 }, /"maxReactionKinds" must be a positive integer/],
+      ['maxReactionKinds negative', { maxReactionKinds: -3 }, /"maxReactionKinds" must be a positive integer/],
+      ['maxReactionKinds fractional', { maxReactionKinds: 2.5 }, /"maxReactionKinds" must be a positive integer/],
+      ['maxReactionKinds a string', { maxReactionKinds: '2' }, /"maxReactionKinds" must be a positive integer/],
+      ['changeRetention below 1,000', { changeRetention: 999 }, /"changeRetention" must be an integer of at least 1,000 \(milliseconds\) or null/],
+      ['changeRetention zero', { changeRetention: 0 }, /"changeRetention" must be an integer/],
+      ['changeRetention negative', { changeRetention: -86_400_000 }, /"changeRetention" must be an integer/],
+      ['changeRetention fractional', { changeRetention: 5000.5 }, /"changeRetention" must be an integer/],
+      ['changeRetention a string', { changeRetention: '7 days' }, /"changeRetention" must be an integer/],
+      ['presence a string', { presence: 'false' }, /"presence" must be a boolean/],
+      ['presence a number', { presence: 0 }, /"presence" must be a boolean/],
+      ['presenceTimeout below 1,000', { presenceTimeout: 999 }, /"presenceTimeout" must be an integer of at least 1,000 \(milliseconds\)/],
+      ['presenceTimeout zero', { presenceTimeout: 0 }, /"presenceTimeout" must be an integer/],
+      ['presenceTimeout fractional', { presenceTimeout: 1500.5 }, /"presenceTimeout" must be an integer/],
+      ['presenceTimeout beyond a timer', { presenceTimeout: 2 ** 31 }, /"presenceTimeout" must be an integer/],
+      ['presenceTimeout a string', { presenceTimeout: '60000' }, /"presenceTimeout" must be an integer/]
     ]
     for (const [name, options, message] of cases) {
       const app = Fastify()
@@ -62,6 +105,61 @@ t.test('options', async (t) => {
       }, { code: 'FST_DM_INVALID_OPTION', message }, name)
       await app.close().catch(() => {})
     }
+  })
+
+  await t.test('the edge values of the newer options are accepted', async (t) => {
+    const cases: Array<[string, Partial<DirectMessagesOptions>]> = [
+      ['editWindow null (no limit)', { editWindow: null }],
+      ['unsendWindow null (no limit)', { unsendWindow: null }],
+      ['editWindow and unsendWindow of 1 ms', { editWindow: 1, unsendWindow: 1 }],
+      ['changeRetention null (forever)', { changeRetention: null }],
+      ['changeRetention 1,000', { changeRetention: 1000 }],
+      ['presence false', { presence: false }],
+      ['presenceTimeout 1,000', { presenceTimeout: 1000 }],
+      ['maxReactionKinds 1', { maxReactionKinds: 1 }],
+      ['reactions null (any one emoji)', { reactions: null }],
+      ['reactions of 64 characters', { reactions: ['a'.repeat(64)] }]
+    ]
+    for (const [name, options] of cases) {
+      const app = await host(db, options)
+      const res = await app.inject({ method: 'GET', url: '/unread/', headers: { 'x-user': String(alice.id) } })
+      t.equal(res.statusCode, 200, `${name}: registers and serves`)
+      await app.close()
+    }
+  })
+
+  await t.test('reactions: a value need not be an emoji, and a repeated one counts once', async (t) => {
+    const app = await host(db, { reactions: ['+1', '👍', '👍'] })
+    const message = await app.directMessages.send(alice.id, bob.id, 'react to me')
+    const url = (emoji: string): string => `/messages/${message.id}/reactions/${encodeURIComponent(emoji)}/`
+    const plusOne = await app.inject({ method: 'PUT', url: url('+1'), headers: { 'x-user': String(bob.id) } })
+    t.equal(plusOne.statusCode, 200, '"+1" is a reaction of the list')
+    t.same(plusOne.json(), { reactions: [{ emoji: '+1', count: 1, me: true }] })
+    const refused = await app.inject({ method: 'PUT', url: url('😂'), headers: { 'x-user': String(bob.id) } })
+    t.equal(refused.statusCode, 400, 'an emoji not in the list: 400')
+    t.match(refused.json(), { code: 'FST_DM_INVALID_REACTION', message: 'A reaction must be one of +1 👍' }, 'the list is named once per value')
+    await app.close()
+  })
+
+  await t.test('maxReactionKinds: 2 takes effect: a third kind is 409, an existing kind still works', async (t) => {
+    const app = await host(db, { maxReactionKinds: 2 })
+    const message = await app.directMessages.send(alice.id, bob.id, 'two kinds at most')
+    const react = (user: { id: unknown }, emoji: string): Promise<LightMyRequestResponse> =>
+      app.inject({ method: 'PUT', url: `/messages/${message.id}/reactions/${encodeURIComponent(emoji)}/`, headers: { 'x-user': String(user.id) } })
+    t.equal((await react(alice, '👍')).statusCode, 200, 'the first kind')
+    t.equal((await react(alice, '❤️')).statusCode, 200, 'the second kind')
+    for (const user of [alice, bob]) {
+      const third = await react(user, '😂')
+      t.equal(third.statusCode, 409, `a third kind from ${user.username}: 409`)
+      t.same(third.json(), { statusCode: 409, code: 'FST_DM_TOO_MANY_REACTIONS', error: 'Conflict', message: 'A message can have at most 2 different reactions' })
+    }
+    const existing = await react(bob, '👍')
+    t.equal(existing.statusCode, 200, 'bob reacting with an existing kind still works')
+    t.same(existing.json(), { reactions: [{ emoji: '👍', count: 2, me: true }, { emoji: '❤️', count: 1, me: false }] })
+    const page = (await app.inject({ method: 'GET', url: `/conversations/${bob.id}/`, headers: { 'x-user': String(alice.id) } })).json()
+    t.same(page.results.find((m: { id: number }) => m.id === message.id)?.reactions,
+      [{ emoji: '👍', count: 2, me: true }, { emoji: '❤️', count: 1, me: true }], 'read back: the refused kind was not stored')
+    await app.close()
   })
 
   await t.test('string ids with a router that refuses parameters of 128 characters: a warning at start-up', async (t) => {

@@ -1,4 +1,4 @@
-/** What a user id and an idempotency key may be. */
+/** What a user id and an idempotency key may be, and what no text the plugin stores may hold. */
 import type { UserId } from './types.js'
 
 /** The largest integer user id (PostgreSQL INTEGER). */
@@ -18,3 +18,7 @@ export function isUserId (value: unknown, type: 'integer' | 'string' = 'integer'
 
 /** What an idempotency key may be: 1–255 visible ASCII characters (the header's rule too). */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/
+
+/** A NUL character (PostgreSQL text cannot hold it) or a UTF-16 surrogate without its pair. */
+// eslint-disable-next-line no-control-regex -- matching the control character is the point
+export const INVALID_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
