@@ -98,26 +98,52 @@ forEachDatabase(t, 'bad input', async (t, db) => {
   }
 
   await t.test('malformed ids are 400 on every route taking an id, with and without the slash', async (t) => {
-    // A real message of alice's, so that a DELETE that got through would have something to hide.
+    // Real messages of alice's (ids 1 to 16 on a fresh database: 0x10, 0b11, 1e1 and 1.5 read as
+    // numbers would name one), so that a request that got through would have something to change.
     await send(app, alice, carol, 'keep me')
+    for (let n = 2; n <= 16; n++) await send(app, alice, carol, `keep me ${n}`)
     const before = await unreadOf(carol)
-    const routes: Array<{ method: 'GET' | 'POST' | 'DELETE', path: (id: string) => string, ids: string[] }> = [
-      { method: 'GET', path: (id) => `/api/dm/conversations/${id}/`, ids: BAD_USER_IDS },
-      { method: 'POST', path: (id) => `/api/dm/conversations/${id}/`, ids: BAD_USER_IDS },
-      { method: 'POST', path: (id) => `/api/dm/send/${id}/`, ids: BAD_USER_IDS },
-      { method: 'DELETE', path: (id) => `/api/dm/messages/${id}/`, ids: BAD_MESSAGE_IDS }
+    const kept = await getJson<PageJson<MessageJson>>(app, carol, `/api/dm/conversations/${alice.id}/?mark_read=false`)
+    const thumb = encodeURIComponent('👍')
+    const VALIDATION = 'FST_ERR_VALIDATION'
+    const routes: Array<{ method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: (id: string) => string, ids: string[], code: string }> = [
+      { method: 'GET', path: (id) => `/api/dm/conversations/${id}/`, ids: BAD_USER_IDS, code: VALIDATION },
+      { method: 'POST', path: (id) => `/api/dm/conversations/${id}/`, ids: BAD_USER_IDS, code: VALIDATION },
+      { method: 'POST', path: (id) => `/api/dm/send/${id}/`, ids: BAD_USER_IDS, code: VALIDATION },
+      { method: 'DELETE', path: (id) => `/api/dm/messages/${id}/`, ids: BAD_MESSAGE_IDS, code: VALIDATION },
+      { method: 'PATCH', path: (id) => `/api/dm/messages/${id}/`, ids: BAD_MESSAGE_IDS, code: VALIDATION },
+      { method: 'GET', path: (id) => `/api/dm/messages/${id}/edits/`, ids: BAD_MESSAGE_IDS, code: VALIDATION },
+      { method: 'POST', path: (id) => `/api/dm/messages/${id}/unsend/`, ids: BAD_MESSAGE_IDS, code: VALIDATION },
+      { method: 'PUT', path: (id) => `/api/dm/messages/${id}/reactions/${thumb}/`, ids: BAD_MESSAGE_IDS, code: VALIDATION },
+      { method: 'DELETE', path: (id) => `/api/dm/messages/${id}/reactions/${thumb}/`, ids: BAD_MESSAGE_IDS, code: VALIDATION },
+      { method: 'POST', path: (id) => `/api/dm/conversations/${id}/typing/`, ids: BAD_USER_IDS, code: VALIDATION },
+      { method: 'PUT', path: (id) => `/api/dm/conversations/${id}/mute/`, ids: BAD_USER_IDS, code: VALIDATION },
+      { method: 'DELETE', path: (id) => `/api/dm/conversations/${id}/mute/`, ids: BAD_USER_IDS, code: VALIDATION },
+      { method: 'PUT', path: (id) => `/api/dm/conversations/${id}/archive/`, ids: BAD_USER_IDS, code: VALIDATION },
+      { method: 'DELETE', path: (id) => `/api/dm/conversations/${id}/archive/`, ids: BAD_USER_IDS, code: VALIDATION },
+      // Presence takes its ids in the query: alone, and after a good one.
+      { method: 'GET', path: (id) => `/api/dm/presence/?ids=${id}`, ids: BAD_USER_IDS, code: 'FST_DM_INVALID_IDS' },
+      { method: 'GET', path: (id) => `/api/dm/presence/?ids=${carol.id},${id}`, ids: BAD_USER_IDS, code: 'FST_DM_INVALID_IDS' }
     ]
-    for (const { method, path, ids } of routes) {
+    // The same path without its trailing slash (before the query, if any).
+    const slashless = (url: string): string => url.replace(/\/(\?|$)/, '$1')
+    for (const { method, path, ids, code } of routes) {
       for (const id of ids) {
-        for (const url of [path(id), path(id).slice(0, -1)]) {
-          const res = await request(alice, { method, url, payload: method === 'POST' ? { content: `id ${id}` } : undefined })
+        for (const url of [path(id), slashless(path(id))]) {
+          const res = await request(alice, { method, url, payload: method === 'POST' || method === 'PATCH' ? { content: `id ${id}` } : undefined })
           isError(t, res, 400, `${method} ${url}`)
+          t.equal(bodyOf(res)?.code, code, `${method} ${url}: code`)
         }
       }
     }
     t.equal(await unreadOf(carol), before, 'nothing was sent to anybody')
     const page = await getJson<PageJson<MessageJson>>(app, carol, `/api/dm/conversations/${alice.id}/`)
-    t.same(page.results.map((m) => m.content), ['keep me'], 'nothing was deleted')
+    t.equal(page.results.length, 16)
+    t.same(page.results.map((m) => m.content), kept.results.map((m) => m.content), 'nothing was deleted or edited')
+    t.same(page.results.map(({ read_at: _, ...m }) => m), kept.results.map(({ read_at: _, ...m }) => m), 'nothing was unsent or reacted to')
+    for (const message of page.results) t.same(await getJson(app, alice, `/api/dm/messages/${message.id}/edits/`), [], `message ${message.id}: no earlier versions`)
+    const list = await getJson<PageJson<PartnerJson & { muted: boolean, archived: boolean }>>(app, alice, '/api/dm/conversations/')
+    t.same(list.results.map((entry) => [entry.id, entry.muted, entry.archived]), [[carol.id, false, false]], 'alice\'s conversation with carol is neither muted nor archived')
   })
 
   await t.test('malformed bodies on both send routes are 400 and store nothing', async (t) => {
@@ -281,19 +307,39 @@ forEachDatabase(t, 'bad input', async (t, db) => {
       ['a very long header', `Token ${'a'.repeat(100_000)}`],
       ['a very long Bearer header', `Bearer ${alice.token}${'!'.repeat(50_000)}`]
     ]
-    const routes: Array<[method: 'GET' | 'POST' | 'DELETE', url: string]> = [
+    // A message of alice's to dave, for the newer routes to act on were a caller let through.
+    const target = await send(app, alice, dave, 'untouched')
+    const thumb = encodeURIComponent('👍')
+    const routes: Array<[method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string]> = [
       ['GET', '/api/dm/unread/'],
       ['GET', `/api/dm/conversations/${bob.id}/`],
       ['POST', `/api/dm/send/${bob.id}/`],
-      ['DELETE', '/api/dm/messages/1/']
+      ['DELETE', '/api/dm/messages/1/'],
+      ['PATCH', `/api/dm/messages/${target.id}/`],
+      ['GET', `/api/dm/messages/${target.id}/edits/`],
+      ['POST', `/api/dm/messages/${target.id}/unsend/`],
+      ['PUT', `/api/dm/messages/${target.id}/reactions/${thumb}/`],
+      ['DELETE', `/api/dm/messages/${target.id}/reactions/${thumb}/`],
+      ['POST', `/api/dm/conversations/${dave.id}/typing/`],
+      ['GET', `/api/dm/presence/?ids=${dave.id}`],
+      ['PUT', `/api/dm/conversations/${dave.id}/mute/`],
+      ['DELETE', `/api/dm/conversations/${dave.id}/mute/`],
+      ['PUT', `/api/dm/conversations/${dave.id}/archive/`],
+      ['DELETE', `/api/dm/conversations/${dave.id}/archive/`]
     ]
     for (const [name, authorization] of headers) {
       for (const [method, url] of routes) {
-        const res = await request(null, { method, url, headers: { authorization }, payload: method === 'POST' ? { content: 'hi' } : undefined })
+        const res = await request(null, { method, url, headers: { authorization }, payload: method === 'POST' || method === 'PATCH' ? { content: 'hi' } : undefined })
         isError(t, res, 401, `${method} ${url} ${name}`)
+        t.equal(bodyOf(res)?.code, 'FST_DM_UNAUTHORIZED', `${method} ${url} ${name}: code`)
       }
     }
     t.equal(await unreadOf(bob), 0, 'nothing was sent')
+    const daveView = await getJson<PageJson<MessageJson>>(app, dave, `/api/dm/conversations/${alice.id}/?mark_read=false`)
+    t.same(daveView.results, [{ ...target, direction: 'in' }], 'the message is as it was sent: not edited, unsent or reacted to')
+    t.same(await getJson(app, alice, `/api/dm/messages/${target.id}/edits/`), [], 'no earlier versions')
+    const list = await getJson<PageJson<PartnerJson & { muted: boolean, archived: boolean }>>(app, alice, '/api/dm/conversations/')
+    t.match(list.results.find((entry) => entry.id === dave.id), { muted: false, archived: false }, 'alice\'s conversation with dave is neither muted nor archived')
   })
 
   await t.test('malformed, tampered and foreign cursors are 400, never someone else\'s page', async (t) => {

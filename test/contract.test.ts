@@ -29,22 +29,45 @@ async function contract (t: Test, db: TestDatabase): Promise<void> {
   if (alice === undefined || bob === undefined || carol === undefined) throw new Error('users')
 
   await t.test('every route answers 401 to an anonymous or unknown caller, with and without the slash', async (t) => {
+    // A pair of its own, so that the later tests' counts are untouched: a real message and
+    // conversation for the newer routes to act on, were a caller let through.
+    const [dave, erin] = await createUsers<UserId>(app, 'dave', 'erin')
+    if (dave === undefined || erin === undefined) throw new Error('users')
+    const target = await send(app, dave, erin, 'leave me alone')
+    const thumb = encodeURIComponent('👍')
     const routes: Array<[string, string]> = [
       ['GET', '/api/dm/unread/'], ['GET', '/api/dm/conversations/'], ['GET', '/api/dm/conversations/unread/'],
       ['GET', `/api/dm/conversations/${bob.id}/`], ['POST', `/api/dm/conversations/${bob.id}/`],
-      ['POST', `/api/dm/send/${bob.id}/`], ['DELETE', '/api/dm/messages/1/']
+      ['POST', `/api/dm/send/${bob.id}/`], ['DELETE', '/api/dm/messages/1/'],
+      ['PATCH', `/api/dm/messages/${target.id}/`], ['GET', `/api/dm/messages/${target.id}/edits/`],
+      ['POST', `/api/dm/messages/${target.id}/unsend/`],
+      ['PUT', `/api/dm/messages/${target.id}/reactions/${thumb}/`], ['DELETE', `/api/dm/messages/${target.id}/reactions/${thumb}/`],
+      ['POST', `/api/dm/conversations/${erin.id}/typing/`], ['GET', `/api/dm/presence/?ids=${erin.id},${dave.id}`],
+      ['PUT', `/api/dm/conversations/${erin.id}/mute/`], ['DELETE', `/api/dm/conversations/${erin.id}/mute/`],
+      ['PUT', `/api/dm/conversations/${erin.id}/archive/`], ['DELETE', `/api/dm/conversations/${erin.id}/archive/`]
     ]
+    // The same path without its trailing slash (before the query, if any).
+    const slashless = (url: string): string => url.replace(/\/(\?|$)/, '$1')
     for (const [method, url] of routes) {
-      for (const path of [url, url.slice(0, -1)]) {
-        const payload = method === 'POST' ? { content: 'hi' } : undefined
+      for (const path of [url, slashless(url)]) {
+        const payload = method === 'POST' || method === 'PATCH' ? { content: 'hi' } : undefined
         const anonymous = await app.inject({ method: method as 'GET', url: path, payload })
         t.equal(anonymous.statusCode, 401, `${method} ${path} anonymous`)
-        t.match(anonymous.json(), { statusCode: 401, error: 'Unauthorized', message: String }, `${method} ${path} body`)
+        t.match(anonymous.json(), { statusCode: 401, code: 'FST_DM_UNAUTHORIZED', error: 'Unauthorized', message: String }, `${method} ${path} body`)
         const unknown = await app.inject({ method: method as 'GET', url: path, payload, headers: { authorization: 'Token not-a-real-token' } })
         t.equal(unknown.statusCode, 401, `${method} ${path} unknown token`)
+        t.match(unknown.json(), { statusCode: 401, code: 'FST_DM_UNAUTHORIZED' }, `${method} ${path} unknown token body`)
       }
     }
     t.equal((await app.inject({ method: 'GET', url: '/api/dm/unread/', headers: { authorization: `Basic ${alice.token}` } })).statusCode, 401, 'an unsupported scheme is anonymous')
+
+    // Nothing changed: not edited, unsent or reacted to, no history, the conversation neither muted nor archived.
+    t.same(await getJson(app, dave, `/api/dm/messages/${target.id}/edits/`), [], 'no earlier versions')
+    t.same((await getJson<PageJson<MessageJson>>(app, erin, `/api/dm/conversations/${dave.id}/?mark_read=false`)).results,
+      [{ ...target, direction: 'in' }], 'the message as it was sent')
+    t.match((await getJson<PageJson<PartnerJson>>(app, dave, '/api/dm/conversations/')).results,
+      [{ id: erin.id, muted: false, archived: false }], 'dave\'s conversation with erin is neither muted nor archived')
+    t.same((await getJson<PageJson<PartnerJson>>(app, dave, '/api/dm/conversations/?archived=true')).results, [], 'nothing archived')
   })
 
   await t.test('POST /send/<id>/ answers 201 with the message object', async (t) => {
