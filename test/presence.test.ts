@@ -220,13 +220,88 @@ forEachDatabase(t, 'presence', async (t, db) => {
 forEachDatabase(t, 'presence with string user ids', async (t, db) => {
   const { app, base } = await listening(db)
   t.teardown(() => app.close())
-  const [ann, ben, cat] = await createUsers<string>(app, 'ann', 'ben', 'cat')
-  if (ann === undefined || ben === undefined || cat === undefined) throw new Error('users')
+  const [ann, ben, cat, dan, fay] = await createUsers<string>(app, 'ann', 'ben', 'cat', 'dan', 'fay')
+  if (ann === undefined || ben === undefined || cat === undefined || dan === undefined || fay === undefined) throw new Error('users')
+  // ann has a conversation with ben and with dan; so do ben and dan, but ben blocks dan. cat is a
+  // stranger to all; fay only sends the signals (and so becomes a partner, never streaming).
   await send(app, ann, ben, 'hi')
-  await streamOf(t, base, ben)
-  const [online] = await until(() => presence(app, ann, [ben.id]), isOnline, 5000, 'ben online')
-  t.same(online, { id: ben.id, online: true, last_seen_at: null }, 'a partner reads online, by string id')
-  t.same(await presence(app, cat, [ben.id, 'nosuchuser', '1e3']), [hidden(ben.id), hidden('nosuchuser'), hidden('1e3')], 'a stranger and unknown ids read offline/null')
+  await send(app, dan, ann, 'hi ann')
+  await send(app, dan, ben, 'hi ben, dan here')
+  await block(app, ben, dan)
+  const annStream = await streamOf(t, base, ann)
+  await until(() => presence(app, ben, [ann.id]), isOnline, 5000, 'ann online')
+
+  await t.test('a partner goes online and offline, last seen, by string id: GET /presence/ and the presence frames', async (t) => {
+    t.same(await presence(app, ann, [ben.id]), [hidden(ben.id)], 'before: offline, never seen')
+    const benStream = await streamOf(t, base, ben)
+    const [online] = await until(() => presence(app, ann, [ben.id]), isOnline, 5000, 'ben online')
+    t.strictSame(online, { id: ben.id, online: true, last_seen_at: null }, 'a partner reads online, by string id')
+    const frames = await annStream.until((f) => presenceFrames(f, ben.id).length === 1, 5000)
+    const frame = frames.find((f) => f.event === 'presence')
+    t.equal(frame?.id, undefined, 'the presence frame has no SSE id')
+    t.strictSame(frame?.data, { user: ben.id, online: true, last_seen_at: null }, 'ann\'s stream: {user: ben\'s string id, online: true, last_seen_at: null}')
+    t.same(await presence(app, cat, [ben.id, 'nosuchuser', '1e3']), [hidden(ben.id), hidden('nosuchuser'), hidden('1e3')], 'a stranger and unknown ids read offline/null')
+
+    const closed = Date.now()
+    benStream.close()
+    const gone = presenceFrames(await annStream.until((f) => presenceFrames(f, ben.id).length === 2, 5000), ben.id)[1] as PresenceFrameJson
+    t.match(gone, { online: false, last_seen_at: String }, 'ann\'s stream: ben offline, with last_seen_at')
+    t.equal(gone.user, ben.id, 'the frame names ben by his string id')
+    const lastSeen = Date.parse(gone.last_seen_at ?? '')
+    t.ok(lastSeen >= closed - 5 && lastSeen <= closed + 2000, `last_seen_at ${gone.last_seen_at} is when his last stream closed (${new Date(closed).toISOString()})`)
+    const [after] = await until(() => presence(app, ann, [ben.id]), isOffline, 5000, 'ben offline')
+    t.strictSame(after, { id: ben.id, online: false, last_seen_at: gone.last_seen_at }, 'GET /presence/: offline, last seen when the frame says')
+    t.same(await presence(app, cat, [ben.id]), [hidden(ben.id)], 'the stranger still reads never seen')
+    await framesBefore(annStream, (await send(app, fay, ann, 'signal')).id)
+    t.equal(presenceFrames(annStream.frames, ben.id).length, 2, 'ann got exactly two presence frames for ben')
+  })
+
+  await t.test('a block between two users: each reads the other offline/null and gets no presence frame of the other', async (t) => {
+    // Every arrival and departure below is one bus event to the user's connected partners: ann,
+    // their common partner, getting it proves it went out; a later message proves the other did not.
+    const framesOf = (user: User): number => presenceFrames(annStream.frames, user.id).length
+    const toldAnn = async (user: User, online: boolean, seen: number): Promise<void> => {
+      const frames = presenceFrames(await annStream.until((f) => presenceFrames(f, user.id).length === seen + 1, 5000), user.id)
+      t.strictSame({ user: frames[seen]?.user, online: frames[seen]?.online }, { user: user.id, online }, `ann is told ${user.username} is ${online ? 'online' : 'offline'}`)
+    }
+    const quiet = async (stream: SseStream, to: User, about: User, what: string): Promise<void> => {
+      t.same(presenceFrames(await framesBefore(stream, (await send(app, fay, to, 'signal')).id), about.id), [], what)
+    }
+    const strangers = async (what: string): Promise<void> => {
+      t.same(await presence(app, dan, [ben.id]), [hidden(ben.id)], `dan reads ben offline/null ${what}`)
+      t.same(await presence(app, ben, [dan.id]), [hidden(dan.id)], `ben reads dan offline/null ${what}`)
+    }
+
+    let danSeen = framesOf(dan)
+    const danFirst = await streamOf(t, base, dan)
+    await toldAnn(dan, true, danSeen)
+    const benSeen = framesOf(ben)
+    const benStream = await streamOf(t, base, ben)
+    await toldAnn(ben, true, benSeen)
+    t.same((await presence(app, ann, [ben.id, dan.id])).map((e) => e.online), [true, true], 'ann reads both online')
+    await strangers('though both are online')
+    await quiet(danFirst, dan, ben, 'dan got no frame of ben coming online')
+
+    danSeen = framesOf(dan)
+    danFirst.close()
+    await toldAnn(dan, false, danSeen)
+    const [danGone] = await until(() => presence(app, ann, [dan.id]), isOffline, 5000, 'dan offline')
+    t.type(danGone?.last_seen_at, 'string', 'ann reads dan last seen')
+    await strangers('once dan has been seen')
+    await quiet(benStream, ben, dan, 'ben got no frame of dan going offline')
+
+    danSeen = framesOf(dan)
+    const danAgain = await streamOf(t, base, dan)
+    await toldAnn(dan, true, danSeen)
+    await quiet(benStream, ben, dan, 'nor of dan coming online again')
+
+    benStream.close()
+    await toldAnn(ben, false, benSeen + 1)
+    await until(() => presence(app, ann, [ben.id]), isOffline, 5000, 'ben offline')
+    await strangers('after ben left')
+    await quiet(danAgain, dan, ben, 'dan got no frame of ben going offline')
+    t.same(presenceFrames(danAgain.frames), [], 'dan\'s stream got no presence frame at all')
+  })
 
   const long = (i: number): string => `${i}`.padStart(128, 'x')
   t.equal((await presence(app, ann, Array.from({ length: 100 }, (_, i) => long(i)))).length, 100, '100 ids of 128 characters are fine')
