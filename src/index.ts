@@ -58,6 +58,7 @@ const plugin: FastifyPluginAsync<DirectMessagesOptions> = async (fastify, opts) 
     log: fastify.log,
     streamBufferLimit: options.streamBufferLimit,
     maxStreamsPerUser: options.maxStreamsPerUser,
+    streamQueueLimit: options.streamQueueLimit,
     present: toMessageResponse,
     changeRetention: options.changeRetention,
     presence: {

@@ -100,6 +100,13 @@ export interface DirectMessagesOptions {
   sendRateLimit?: { max: number, timeWindow: number | string, redis?: unknown } | false
   /** Most event streams one user may hold open on one instance (default 10); beyond, 429. */
   maxStreamsPerUser?: number
+  /**
+   * Stream requests that may wait on one instance for their turn to open (default 10,000). They
+   * are let in 8 at a time, before the host's authentication runs; one beyond the queue is
+   * answered at once with SSE `retry:` (1 to 6 s or more, random, longer the longer the queue)
+   * and closed, so that a reconnect storm comes back spread out. 0: none waits.
+   */
+  streamQueueLimit?: number
   /** Milliseconds between the heartbeat comments of an idle event stream (default 15,000). */
   heartbeatInterval?: number
   /**
@@ -175,6 +182,7 @@ export interface ResolvedOptions {
   bus: DirectMessagesBus
   sendRateLimit: { max: number, timeWindow: number | string, redis?: unknown } | null
   maxStreamsPerUser: number
+  streamQueueLimit: number
   heartbeatInterval: number
   streamBufferLimit: number
   databaseTimeout: number
@@ -195,7 +203,7 @@ const DEFAULT_MAX_CONTENT_LENGTH = 10_000
 /** Every option the plugin takes, and those Fastify's `register` itself takes. */
 const KNOWN_OPTIONS = new Set<string>([
   'prisma', 'provider', 'getUserId', 'prefix', 'authenticate', 'allowedRecipients', 'canMessage', 'maxContentLength',
-  'userModel', 'userFields', 'cursorSecret', 'userIdType', 'bodyLimit', 'bus', 'sendRateLimit', 'maxStreamsPerUser',
+  'userModel', 'userFields', 'cursorSecret', 'userIdType', 'bodyLimit', 'bus', 'sendRateLimit', 'maxStreamsPerUser', 'streamQueueLimit',
   'heartbeatInterval', 'streamBufferLimit', 'databaseTimeout', 'editWindow', 'unsendWindow', 'reactions', 'maxReactionKinds',
   'changeRetention', 'presence', 'presenceTimeout', 'driver', 'logLevel', 'logSerializers'
 ] satisfies Array<keyof DirectMessagesOptions | 'logLevel' | 'logSerializers'>)
@@ -258,6 +266,8 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
   }
   const maxStreamsPerUser = opts.maxStreamsPerUser ?? 10
   if (!Number.isSafeInteger(maxStreamsPerUser) || maxStreamsPerUser < 1) throw new InvalidOption('option "maxStreamsPerUser" must be a positive integer')
+  const streamQueueLimit = opts.streamQueueLimit ?? 10_000
+  if (!Number.isSafeInteger(streamQueueLimit) || streamQueueLimit < 0) throw new InvalidOption('option "streamQueueLimit" must be an integer of at least 0')
   const heartbeatInterval = opts.heartbeatInterval ?? 15_000
   if (!Number.isSafeInteger(heartbeatInterval) || heartbeatInterval < 1) throw new InvalidOption('option "heartbeatInterval" must be a positive integer (milliseconds)')
   const streamBufferLimit = opts.streamBufferLimit ?? 1024 * 1024
@@ -323,6 +333,7 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
     bus,
     sendRateLimit,
     maxStreamsPerUser,
+    streamQueueLimit,
     heartbeatInterval,
     streamBufferLimit,
     databaseTimeout

@@ -65,6 +65,9 @@ t.test('options', async (t) => {
           [`${name} NaN`, { [name]: NaN }, message]
         ]
       }),
+      ['streamQueueLimit negative', { streamQueueLimit: -1 }, /"streamQueueLimit" must be an integer of at least 0/],
+      ['streamQueueLimit fractional', { streamQueueLimit: 2.5 }, /"streamQueueLimit" must be an integer of at least 0/],
+      ['streamQueueLimit a string', { streamQueueLimit: '100' }, /"streamQueueLimit" must be an integer of at least 0/],
       ['reactions not a list', { reactions: '👍' }, /"reactions" must be null or a non-empty list/],
       ['reactions an object', { reactions: { 0: '👍', length: 1 } }, /"reactions" must be null or a non-empty list/],
       ['reactions empty', { reactions: [] }, /"reactions" must be null or a non-empty list/],

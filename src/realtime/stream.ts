@@ -21,7 +21,7 @@
  *   without an SSE id.
  * - Stream requests are admitted a few at a time (OPENING), before their authentication runs, and
  *   reads for streams (positions, catch-ups) run a few at a time (STREAM_READS), catch-ups first;
- *   in a reconnect storm, a request beyond MAX_WAITING_OPENS is told to come back (`retry:`).
+ *   in a reconnect storm, a request beyond `streamQueueLimit` waiting ones is told to come back (`retry:`).
  * - A stream whose client does not read is closed once `streamBufferLimit` bytes wait in its send
  *   buffer: the server never buffers without limit, and the client resumes with Last-Event-ID.
  * - When the bus goes down, every stream is closed (wake-ups published meanwhile would be lost),
@@ -40,12 +40,6 @@ const BATCH = 500
  * the rest of the database pool stays free for sends and pages, also in a reconnect storm.
  */
 const STREAM_READS = 4
-/**
- * Streams waiting for their position beyond which a new stream is told to come back later. A
- * waiting stream costs a socket and a few hundred bytes; one turned away costs a whole request
- * (its authentication included) each time it comes back, so the queue is long.
- */
-const MAX_WAITING_OPENS = 10_000
 /**
  * A stream turned away reconnects after RETRY_MIN ms plus a random part (SSE `retry:`) that grows
  * with the queue: RETRY_SPREAD ms, or RETRY_PER_WAITING ms per waiting stream if more.
@@ -173,6 +167,12 @@ export interface StreamHubOptions {
   streamBufferLimit: number
   /** Most streams one user may hold open on this instance. */
   maxStreamsPerUser: number
+  /**
+   * Stream requests waiting for their turn beyond which a new one is told to come back later. A
+   * waiting stream costs a socket and a few hundred bytes; one turned away costs a whole request
+   * (its authentication included) each time it comes back, so the default queue is long.
+   */
+  streamQueueLimit: number
   /** The contract's message object, seen by `me`. */
   present: (message: Message, me: UserId) => unknown
   /** The `changeRetention` option. */
@@ -186,12 +186,13 @@ export class StreamHub {
   readonly #options: StreamHubOptions
   readonly #catchUps = new Set<Promise<void>>()
   readonly #reads = new ReadSlots(STREAM_READS)
-  readonly #opening = new Gate(OPENING, MAX_WAITING_OPENS)
+  readonly #opening: Gate
   #available = false
   #closing = false
 
   constructor (options: StreamHubOptions) {
     this.#options = options
+    this.#opening = new Gate(OPENING, options.streamQueueLimit)
   }
 
   /** Starts the bus; resolves once it is connected. */
