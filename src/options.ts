@@ -200,6 +200,9 @@ export interface ResolvedOptions {
 const DEFAULT_CURSOR_SECRET = 'fastify-directmessages'
 const DEFAULT_MAX_CONTENT_LENGTH = 10_000
 
+/** The options for which null means something: no allowlist, no window, any emoji, no pruning. */
+const NULLABLE_OPTIONS = new Set<string>(['allowedRecipients', 'editWindow', 'unsendWindow', 'reactions', 'changeRetention'])
+
 /** Every option the plugin takes, and those Fastify's `register` itself takes. */
 const KNOWN_OPTIONS = new Set<string>([
   'prisma', 'provider', 'getUserId', 'prefix', 'authenticate', 'allowedRecipients', 'canMessage', 'maxContentLength',
@@ -211,8 +214,11 @@ const KNOWN_OPTIONS = new Set<string>([
 export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined): ResolvedOptions {
   if (opts === null || typeof opts !== 'object') throw new InvalidOption('options must be an object')
   // A misspelt option from plain JavaScript would otherwise be ignored without a word.
-  for (const key of Object.keys(opts)) {
+  for (const [key, value] of Object.entries(opts)) {
     if (!KNOWN_OPTIONS.has(key)) throw new InvalidOption(`unknown option "${key}" (options: ${[...KNOWN_OPTIONS].slice(0, -2).join(', ')})`)
+    // null is a value of its own for a few options (no limit, no list); elsewhere it would quietly
+    // mean the default, which a caller writing null meant otherwise.
+    if (value === null && !NULLABLE_OPTIONS.has(key)) throw new InvalidOption(`option "${key}" must not be null (leave it out for its default)`)
   }
   const { prisma, getUserId } = opts
   if (prisma === null || typeof prisma !== 'object' ||

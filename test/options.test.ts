@@ -68,6 +68,12 @@ t.test('options', async (t) => {
       ['streamQueueLimit negative', { streamQueueLimit: -1 }, /"streamQueueLimit" must be an integer of at least 0/],
       ['streamQueueLimit fractional', { streamQueueLimit: 2.5 }, /"streamQueueLimit" must be an integer of at least 0/],
       ['streamQueueLimit a string', { streamQueueLimit: '100' }, /"streamQueueLimit" must be an integer of at least 0/],
+      // null is a value only where it means something (no limit, any emoji); elsewhere it is refused, not read as the default.
+      ['maxReactionKinds null', { maxReactionKinds: null }, /"maxReactionKinds" must not be null/],
+      ['presence null', { presence: null }, /"presence" must not be null/],
+      ['presenceTimeout null', { presenceTimeout: null }, /"presenceTimeout" must not be null/],
+      ['maxStreamsPerUser null', { maxStreamsPerUser: null }, /"maxStreamsPerUser" must not be null/],
+      ['databaseTimeout null', { databaseTimeout: null }, /"databaseTimeout" must not be null/],
       ['reactions not a list', { reactions: '👍' }, /"reactions" must be null or a non-empty list/],
       ['reactions an object', { reactions: { 0: '👍', length: 1 } }, /"reactions" must be null or a non-empty list/],
       ['reactions empty', { reactions: [] }, /"reactions" must be null or a non-empty list/],
