@@ -101,5 +101,5 @@ export type { BusEvent, BusHandlers, DirectMessagesBus } from './realtime/bus.js
 export { postgresBus, MAX_POSTGRES_PAYLOAD_BYTES, type PostgresBusOptions } from './realtime/postgres-bus.js'
 export { redisBus, type RedisBusOptions } from './realtime/redis-bus.js'
 export type { DirectMessageEvents, EventName, Listener, MessageEditedEvent, MessageEvent, MessageSentEvent, MessageUnsentEvent, ReactionEvent } from './domain/events.js'
-export type { ConversationSummary, Message, MessageEdit, Page, PageRequest, Partner, Reaction, ReplyPreview, UnreadConversation, UnreadCounts, UserId } from './domain/types.js'
+export type { ConversationSummary, Message, MessageEdit, Page, PageRequest, Partner, PresenceEntry, Reaction, ReplyPreview, UnreadConversation, UnreadCounts, UserId } from './domain/types.js'
 export * as errors from './domain/errors.js'
