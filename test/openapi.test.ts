@@ -60,6 +60,28 @@ t.test('OpenAPI document', async (t) => {
   t.ok(doc.paths['/users']?.post, 'the example\'s POST /users is listed')
   t.ok((doc.paths['/api/dm/events/']?.get?.responses['200'] as { content?: Record<string, unknown> } | undefined)?.content?.['text/event-stream'], 'the stream is documented as text/event-stream')
 
+  // The fields of SPEC §9 and §10 are in the schemas clients generate their types from.
+  type Schema = { type?: string, properties?: Record<string, Schema>, items?: Schema, required?: string[] }
+  const deref = await SwaggerParser.dereference(structuredClone(doc) as never) as unknown as { paths: Document['paths'] }
+  const jsonOf = (op: Operation | undefined, code: string): Schema | undefined =>
+    (op?.responses[code] as { content?: Record<string, { schema?: Schema }> } | undefined)?.content?.['application/json']?.schema
+  const fields = (schema: Schema | undefined): string[] => Object.keys(schema?.properties ?? {}).sort()
+  const message = jsonOf(deref.paths['/api/dm/send/{id}/']?.post, '201')
+  t.same(fields(message), ['content', 'direction', 'edited_at', 'id', 'reactions', 'read_at', 'recipient', 'reply_to', 'sender', 'sent_at', 'unsent_at'], 'the message object has the rich fields')
+  t.same(fields(message?.properties?.reply_to), ['content', 'id', 'sender', 'unsent'], 'reply_to: the preview')
+  t.same(fields(message?.properties?.reactions?.items), ['count', 'emoji', 'me'], 'reactions: emoji, count, me')
+  const sendBody = (deref.paths['/api/dm/send/{id}/']?.post?.requestBody as { content?: Record<string, { schema?: Schema }> } | undefined)?.content?.['application/json']?.schema
+  t.same(fields(sendBody), ['content', 'reply_to'], 'a send takes content and reply_to')
+  const entry = jsonOf(deref.paths['/api/dm/conversations/']?.get, '200')?.properties?.results?.items
+  t.ok(['muted', 'archived', 'last_message'].every((field) => fields(entry).includes(field)), `conversation entries carry muted, archived and last_message: ${fields(entry).join(', ')}`)
+  t.ok(deref.paths['/api/dm/conversations/']?.get?.parameters?.some((p) => p.name === 'archived' && p.in === 'query'), 'the list takes ?archived=')
+  t.same(fields(jsonOf(deref.paths['/api/dm/unread/']?.get, '200')), ['count', 'id', 'unmuted_count'], '/unread/ answers count and unmuted_count')
+  t.same(fields(jsonOf(deref.paths['/api/dm/presence/']?.get, '200')?.items), ['id', 'last_seen_at', 'online'], 'presence entries: id, online, last_seen_at')
+  t.ok(deref.paths['/api/dm/presence/']?.get?.parameters?.some((p) => p.name === 'ids' && p.in === 'query'), 'presence takes ?ids=')
+  t.same(fields(jsonOf(deref.paths['/api/dm/messages/{id}/edits/']?.get, '200')?.items), ['content', 'edited_at'], 'edit history entries: content, edited_at')
+  t.same(fields(jsonOf(deref.paths['/api/dm/messages/{id}/reactions/{emoji}/']?.put, '200')), ['reactions'], 'a reaction answers {reactions}')
+  t.same(fields(jsonOf(deref.paths['/api/dm/messages/{id}/']?.patch, '200')), fields(message), 'an edit answers the message object')
+
   const ui = await app.inject({ method: 'GET', url: '/docs' })
   t.ok(ui.statusCode === 200 || ui.statusCode === 302, 'Swagger UI is served at /docs')
   const json = await app.inject({ method: 'GET', url: '/docs/json' })
