@@ -2,16 +2,17 @@
 // on one instance receives, within a second, what happens through the other, over the PostgreSQL
 // LISTEN/NOTIFY bus and over the Redis bus. Resume crosses instances too, and a bus outage closes
 // the streams (503 until the bus is back) rather than letting them go silent.
+import assert from 'node:assert/strict'
 import type { AddressInfo } from 'node:net'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import pg from 'pg'
 import t from 'tap'
 import { postgresBus, redisBus, type DirectMessagesBus } from '../src/index.js'
 import { openDatabase, PG_ADMIN_URL, postgresReachable, type TestDatabase } from './helpers/databases.js'
 import { REDIS_URL, redisReachable } from './helpers/redis.js'
-import { as, createUsers, send, startApp, type MessageJson } from './helpers/app.js'
-import { skipUnless } from './helpers/instances.js'
-import { openStream, type SseFrame } from './helpers/sse.js'
+import { as, createUsers, pathOf, send, startApp, type MessageJson, type PageJson, type RichMessageJson, type TestUser } from './helpers/app.js'
+import { skipUnless, twoInstances, type Listening } from './helpers/instances.js'
+import { openStream, type SseFrame, type SseStream } from './helpers/sse.js'
 
 const messages = (frames: SseFrame[]): MessageJson[] => frames.filter((f) => f.event === 'message').map((f) => f.data as MessageJson)
 
@@ -142,3 +143,299 @@ for (const kind of ['postgres', 'redis'] as const) {
     }
   })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Concurrent commands of every kind, through both instances: each user's stream still gives their
+// changes in commit order (SSE ids strictly increasing), each message once, and the copy a client
+// builds from its stream alone equals what the routes answer, field for field.
+//
+// Replay: DM_MULTI_SEED=<seed> reruns the same commands (the interleaving of concurrent ones is the
+// database's and the event loop's, not the seed's).
+
+/** A deterministic PRNG (mulberry32) in [0, 1). */
+function prng (seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let x = state
+    x = Math.imul(x ^ (x >>> 15), x | 1)
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/**
+ * A user's client: its copy, built from its streams only (applied as test/sync.test.ts's Client
+ * applies them), across disconnections and resumes with Last-Event-ID.
+ */
+class StreamCopy {
+  readonly copy = new Map<number, RichMessageJson>()
+  /** Every message id announced by a `message` frame, across streams. */
+  readonly announced = new Set<number>()
+  stream: SseStream | null = null
+  /** Every stream this client opened (for the frame counts). */
+  readonly streams: SseStream[] = []
+  applied = 0
+  lastEventId: string | undefined
+  newestId = 0
+  /** Streams the server ended while this client was following them. */
+  endedEarly = 0
+
+  constructor (readonly user: TestUser, readonly label: string) {}
+
+  apply (): void {
+    const stream = this.stream
+    if (stream === null) return
+    for (; this.applied < stream.frames.length; this.applied++) this.#frame(stream.frames[this.applied] as SseFrame)
+    this.lastEventId = stream.lastEventId ?? this.lastEventId
+  }
+
+  #frame (frame: SseFrame): void {
+    if (frame.id !== undefined) {
+      const id = Number(frame.id)
+      assert.ok(id > this.newestId, `${this.label}: SSE id ${id} after ${this.newestId} (ids only grow, across reconnections too)`)
+      this.newestId = id
+    }
+    switch (frame.event) {
+      case 'message': {
+        const message = frame.data as RichMessageJson
+        assert.ok(!this.announced.has(message.id), `${this.label}: message ${message.id} announced twice`)
+        this.announced.add(message.id)
+        this.#put(message)
+        return
+      }
+      case 'message_updated':
+        this.#put(frame.data as RichMessageJson)
+        return
+      case 'deleted': {
+        const { id } = frame.data as { id: number }
+        this.copy.delete(id)
+        for (const [key, m] of this.copy) if (m.reply_to?.id === id) this.copy.set(key, { ...m, reply_to: null })
+        return
+      }
+      case 'conversation_deleted': {
+        const { partner } = frame.data as { partner: number }
+        for (const [key, m] of this.copy) if (m.sender === partner || m.recipient === partner) this.copy.delete(key)
+        return
+      }
+      case 'read': {
+        // Changes nothing (each read message came as message_updated before its summary), but the
+        // summary agrees with what came before it.
+        const { ids, read_at: readAt } = frame.data as { ids: number[], read_at: string }
+        for (const id of ids) {
+          const m = this.copy.get(id)
+          if (m !== undefined) assert.equal(m.read_at, readAt, `${this.label}: read summary of ${id} after its message_updated`)
+        }
+        return
+      }
+      case 'presence':
+        return
+      default:
+        assert.fail(`${this.label}: unexpected ${frame.event} frame ${JSON.stringify(frame)}`)
+    }
+  }
+
+  #put (message: RichMessageJson): void {
+    this.copy.set(message.id, message)
+    for (const [key, m] of this.copy) {
+      if (m.reply_to?.id !== message.id) continue
+      const unsent = message.unsent_at !== null
+      this.copy.set(key, { ...m, reply_to: { id: message.id, sender: message.sender, content: unsent ? '' : [...message.content].slice(0, 200).join(''), unsent } })
+    }
+  }
+}
+
+t.test('concurrent commands of every kind by four users through both instances (PostgreSQL bus): each stream in commit order, each copy equals the routes', async (t) => {
+  const started = Date.now()
+  const SEED = process.env.DM_MULTI_SEED === undefined ? (Date.now() ^ Math.floor(Math.random() * 0x100000000)) >>> 0 : Number(process.env.DM_MULTI_SEED)
+  t.comment(`seed ${SEED} (DM_MULTI_SEED=${SEED} replays the commands)`)
+  const random = prng(SEED)
+  const below = (n: number): number => Math.floor(random() * n)
+  const oneOf = <T>(items: readonly T[]): T | undefined => items.length === 0 ? undefined : items[below(items.length)]
+
+  const setup = await twoInstances(t, 'postgres', 'concurrent_ops')
+  if (setup === null) return
+  const { db, a, b } = setup
+  const instances = [a, b]
+  const users = await createUsers(a.app, 'conc1', 'conc2', 'conc3', 'conc4')
+  const userAt = (i: number): TestUser => users[i] as TestUser
+  const clients = users.map((u, i) => new StreamCopy(u, `conc${i + 1}'s client`))
+  t.teardown(() => { for (const client of clients) client.stream?.close() })
+
+  const connect = async (client: StreamCopy, at: Listening): Promise<void> => {
+    const headers: Record<string, string> = { ...client.user.headers }
+    if (client.lastEventId !== undefined) headers['last-event-id'] = client.lastEventId
+    const stream = await openStream(at.base, '/api/dm/events/', headers)
+    assert.equal(stream.status, 200, `${client.label}: the stream opens`)
+    client.stream = stream
+    client.streams.push(stream)
+    client.applied = 0
+    stream.ended.then(() => { if (client.stream === stream) client.endedEarly++ }, () => {})
+    await stream.position()
+    client.apply()
+  }
+  const disconnect = (client: StreamCopy): void => {
+    client.apply()
+    const stream = client.stream
+    client.stream = null
+    stream?.close()
+  }
+  // conc1 and conc2 on A, conc3 and conc4 on B.
+  for (const [i, client] of clients.entries()) await connect(client, instances[i < 2 ? 0 : 1] as Listening)
+
+  const EMOJI = ['👍', '❤️', '😂']
+  const WORDS = ['hi', 'see you at 8', 'ok', 'what?', 'sure 👍', 'later', 'ünïcödé ✓']
+  const sent: Array<{ id: number, from: number, to: number }> = []
+  const reacted: Array<{ user: number, id: number, emoji: string }> = []
+  const tally = new Map<string, number>()
+  const serverErrors: string[] = []
+  const count = (what: string): void => { tally.set(what, (tally.get(what) ?? 0) + 1) }
+  // A message `user` takes part in (sent by them with `own`), now and then any message.
+  const target = (user: number, own = false): number | undefined => {
+    const mine = sent.filter((m) => own ? m.from === user : m.from === user || m.to === user)
+    return oneOf(below(8) === 0 || mine.length === 0 ? sent : mine)?.id
+  }
+  const call = async (kind: string, who: number, method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: object): Promise<LightMyRequestResponse> => {
+    const via = instances[below(2)] as Listening
+    const res = await as(via.app, userAt(who), { method, url: `/api/dm${url}`, ...(payload === undefined ? {} : { payload }) })
+    if (res.statusCode >= 500) serverErrors.push(`${kind}: ${method} ${url} answered ${res.statusCode} ${res.body}`)
+    count(`${kind} ${res.statusCode}`)
+    return res
+  }
+  const KINDS = [
+    ...Array<'send'>(20).fill('send'), ...Array<'edit'>(6).fill('edit'), ...Array<'unsend'>(3).fill('unsend'),
+    ...Array<'react'>(7).fill('react'), ...Array<'unreact'>(3).fill('unreact'), ...Array<'read'>(5).fill('read'),
+    ...Array<'hide'>(2).fill('hide'), 'hideConversation'
+  ] as const
+  /** One command, chosen now (from the messages known now), run when the returned function is called. */
+  const command = (first: boolean): (() => Promise<unknown>) => {
+    // The first wave sends only, so that the others have messages to act on.
+    const kind = first ? 'send' : oneOf(KINDS) as typeof KINDS[number]
+    const user = below(users.length)
+    const partner = (user + 1 + below(users.length - 1)) % users.length
+    switch (kind) {
+      case 'send': {
+        const between = sent.filter((m) => (m.from === user && m.to === partner) || (m.from === partner && m.to === user))
+        const reply = below(3) === 0 ? (below(6) === 0 ? target(user) : oneOf(between)?.id) : undefined
+        const content = oneOf(WORDS) as string
+        return async () => {
+          const res = await call('send', user, 'POST', `/send/${userAt(partner).id}/`, { content, ...(reply === undefined ? {} : { reply_to: reply }) })
+          if (res.statusCode === 201) {
+            sent.push({ id: res.json<RichMessageJson>().id, from: user, to: partner })
+            if (reply !== undefined) count('send 201 reply')
+          }
+        }
+      }
+      case 'edit': {
+        const id = target(user, true)
+        const content = oneOf(WORDS) as string
+        return async () => id === undefined ? undefined : await call(kind, user, 'PATCH', `/messages/${id}/`, { content })
+      }
+      case 'unsend': {
+        const id = target(user, true)
+        return async () => id === undefined ? undefined : await call(kind, user, 'POST', `/messages/${id}/unsend/`)
+      }
+      case 'react': {
+        const id = target(user)
+        const emoji = oneOf(EMOJI) as string
+        return async () => {
+          if (id === undefined) return
+          const res = await call(kind, user, 'PUT', `/messages/${id}/reactions/${encodeURIComponent(emoji)}/`)
+          if (res.statusCode < 300) reacted.push({ user, id, emoji })
+        }
+      }
+      case 'unreact': {
+        const mine = reacted.filter((r) => r.user === user)
+        const r = below(4) === 0 || mine.length === 0 ? { id: target(user), emoji: oneOf(EMOJI) as string } : mine[below(mine.length)] as { id: number, emoji: string }
+        return async () => r.id === undefined ? undefined : await call(kind, user, 'DELETE', `/messages/${r.id}/reactions/${encodeURIComponent(r.emoji)}/`)
+      }
+      case 'read':
+        return async () => await call(kind, user, 'POST', `/conversations/${userAt(partner).id}/read/`)
+      case 'hide': {
+        const id = target(user)
+        return async () => id === undefined ? undefined : await call(kind, user, 'DELETE', `/messages/${id}/`)
+      }
+      case 'hideConversation':
+        return async () => await call(kind, user, 'DELETE', `/conversations/${userAt(partner).id}/`)
+    }
+  }
+
+  /** Each resumed stream, with the user's newest change just before it reopened. */
+  const resumed: Array<{ stream: SseStream, before: number }> = []
+  const newestChange = async (user: TestUser): Promise<number> =>
+    Number((await db.sql<{ id: string | null }>('SELECT MAX(id) AS id FROM dm_change WHERE user_id = $1', [user.id]))[0]?.id ?? 0)
+  const resume = async (client: StreamCopy, at: Listening): Promise<void> => {
+    const before = await newestChange(client.user)
+    await connect(client, at)
+    count('resume')
+    resumed.push({ stream: client.stream as SseStream, before })
+  }
+  // Streams dropped and resumed (Last-Event-ID, on the other instance) while commands are in flight.
+  const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, below(15)))
+  const streamActions = new Map<number, () => Promise<void>>([
+    [2, async () => { await pause(); disconnect(clients[1] as StreamCopy) }],
+    [4, async () => { await pause(); disconnect(clients[2] as StreamCopy) }],
+    [5, async () => { await pause(); await resume(clients[1] as StreamCopy, b) }],
+    [7, async () => { await pause(); await resume(clients[2] as StreamCopy, a) }]
+  ])
+  const WAVES = 10
+  const PER_WAVE = 20
+  for (let wave = 0; wave < WAVES; wave++) {
+    const commands = Array.from({ length: PER_WAVE }, () => command(wave === 0))
+    await Promise.all([...commands.map(async (run) => await run()), streamActions.get(wave)?.()])
+    for (const client of clients) client.apply()
+  }
+  const concurrentMs = Date.now() - started
+
+  // A last message to and from each user, awaited on their stream: after it, nothing of theirs is
+  // to come (their change ids are in commit order, and every command above has been answered).
+  const signals: Array<{ id: number, from: number, to: number }> = []
+  for (let i = 0; i < users.length; i++) {
+    const to = (i + 1) % users.length
+    const message = await send(i % 2 === 0 ? a.app : b.app, userAt(i), userAt(to), `signal ${i}`)
+    signals.push({ id: message.id, from: i, to })
+  }
+  for (const [i, client] of clients.entries()) {
+    const stream = client.stream as SseStream
+    const awaited = signals.filter((s) => s.from === i || s.to === i).map((s) => s.id)
+    await stream.until((frames) => awaited.every((id) => frames.some((f) => f.event === 'message' && (f.data as { id: number }).id === id)), 5000)
+      .catch(() => assert.fail(`${client.label}: never received the signals ${awaited.join(', ')} (at ${String(stream.lastEventId)})`))
+    const newest = String(await newestChange(client.user))
+    await stream.until(() => stream.lastEventId === newest, 2000)
+      .catch(() => assert.fail(`${client.label}: never caught up with change ${newest} (at ${String(stream.lastEventId)})`))
+    client.apply()
+  }
+
+  t.same(serverErrors, [], 'no request answered 5xx')
+  for (const client of clients) t.equal(client.endedEarly, 0, `${client.label}: the server never ended its streams`)
+  // (1) and (2) were asserted frame by frame while applying; (3):
+  for (const [i, client] of clients.entries()) {
+    for (const [j, partner] of users.entries()) {
+      if (i === j) continue
+      const pages: RichMessageJson[] = []
+      let url: string | null = `/api/dm/conversations/${partner.id}/?mark_read=false&page_size=100`
+      while (url !== null) {
+        const res = await as(instances[j % 2]?.app as FastifyInstance, client.user, { method: 'GET', url })
+        assert.equal(res.statusCode, 200, `GET ${url}: ${res.body}`)
+        const page: PageJson<RichMessageJson> = res.json()
+        pages.push(...page.results)
+        url = page.next === null ? null : pathOf(page.next)
+      }
+      const copied = [...client.copy.values()].filter((m) => m.sender === partner.id || m.recipient === partner.id).sort((x, y) => y.id - x.id)
+      t.same(copied, pages, `${client.label}: the conversation with conc${j + 1} (${pages.length} messages) as its streams built it equals the routes`, { strict: true })
+    }
+  }
+
+  // The test has teeth: it saw enough, and every kind of command took effect some of the time.
+  // Frames with an SSE id replayed on resume: of changes committed while the stream was away.
+  const replayed = resumed.reduce((n, { stream, before }) => n + stream.frames.filter((f) => f.id !== undefined && Number(f.id) <= before).length, 0)
+  const frames = clients.flatMap((c) => c.streams).reduce((n, s) => n + s.frames.filter((f) => f.id !== undefined).length, 0)
+  const ok = (kind: string): number => [...tally].filter(([k]) => k.split(' ').length === 2 && k.startsWith(`${kind} 2`)).reduce((n, [, v]) => n + v, 0)
+  t.comment(`outcomes: ${[...tally].sort(([x], [y]) => x.localeCompare(y)).map(([k, n]) => `${k} ${n}`).join(', ')}`)
+  t.comment(`${frames} frames with an SSE id on ${clients.reduce((n, c) => n + c.streams.length, 0)} streams; ${replayed} replayed on resume; copies hold ${clients.map((c) => c.copy.size).join(', ')} messages; concurrent phase ${concurrentMs} ms, all ${Date.now() - started} ms`)
+  t.ok(frames >= 200, `the streams received ${frames} frames with an SSE id (at least 200)`)
+  for (const kind of ['send', 'send 201 reply', 'edit', 'unsend', 'react', 'unreact', 'read', 'hide', 'hideConversation']) t.ok(kind === 'send 201 reply' ? (tally.get(kind) ?? 0) > 0 : ok(kind) > 0, `some ${kind} commands succeeded`)
+  t.equal(tally.get('resume'), 2, 'two streams resumed mid-way')
+  t.ok(replayed > 0, `the resumed streams replayed ${replayed} changes missed while away`)
+  t.ok(clients.every((c) => c.copy.size > 0), 'every copy holds messages')
+})
