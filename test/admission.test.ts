@@ -6,7 +6,7 @@
 import { request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import directMessages from '../src/index.js'
 import { openDatabase } from './helpers/databases.js'
 import { openStream, type SseStream } from './helpers/sse.js'
@@ -30,28 +30,25 @@ function turnedAway (base: string, user: number): Promise<{ status: number, type
   })
 }
 
-/** Resolves once `check` holds, polling; gives up quietly after `ms` (the assertions that follow say what was wrong). */
-async function until (check: () => boolean, ms = 5000): Promise<void> {
-  for (const deadline = Date.now() + ms; !check() && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 10))
-}
-
-t.test('a stream request beyond streamQueueLimit waiting ones is told to retry, before authentication', async (t) => {
-  const db = await openDatabase('sqlite', 'admission')
+/**
+ * A host whose authentication of stream requests waits until `letThrough()`, listening, closed at
+ * the end of `t`: it counts the stream requests that arrived and those that reached authentication.
+ */
+async function gatedHost (t: Test, label: string, streamQueueLimit: number): Promise<{ base: string, arrived: number, authenticating: number, letThrough: () => void }> {
+  const db = await openDatabase('sqlite', label)
   t.teardown(() => db.close())
-  // The host's authentication of stream requests waits until the test lets it go on.
   let letThrough: () => void = () => {}
   const gate = new Promise<void>((resolve) => { letThrough = resolve })
-  let arrived = 0
-  let authenticating = 0
   const app = Fastify()
-  app.addHook('onRequest', async (request) => { if (request.url.startsWith('/events')) arrived++ })
+  const host = { base: '', arrived: 0, authenticating: 0, letThrough }
+  app.addHook('onRequest', async (request) => { if (request.url.startsWith('/events')) host.arrived++ })
   await app.register(directMessages, {
     prisma: db.prisma,
     presence: false,
-    streamQueueLimit: QUEUE,
+    streamQueueLimit,
     getUserId: async (request) => {
       if (request.url.startsWith('/events')) {
-        authenticating++
+        host.authenticating++
         await gate
       }
       return Number(request.headers['x-user'])
@@ -59,16 +56,26 @@ t.test('a stream request beyond streamQueueLimit waiting ones is told to retry, 
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  host.base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  return host
+}
 
+/** Resolves once `check` holds, polling; gives up quietly after `ms` (the assertions that follow say what was wrong). */
+async function until (check: () => boolean, ms = 5000): Promise<void> {
+  for (const deadline = Date.now() + ms; !check() && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 10))
+}
+
+t.test('a stream request beyond streamQueueLimit waiting ones is told to retry, before authentication', async (t) => {
+  const host = await gatedHost(t, 'admission', QUEUE)
+  const { base } = host
   // 8 being opened (held in authentication) and 2 waiting: users 1 to 10.
   const held: Array<Promise<SseStream>> = []
   for (let user = 1; user <= OPENING + QUEUE; user++) held.push(openStream(base, '/events/', { 'x-user': String(user) }))
   const streams: SseStream[] = []
   t.teardown(() => { for (const stream of streams) stream.close() })
-  await until(() => arrived === OPENING + QUEUE && authenticating === OPENING)
-  t.equal(arrived, OPENING + QUEUE, 'ten stream requests arrived')
-  t.equal(authenticating, OPENING, 'eight are being opened (their authentication runs), two wait their turn')
+  await until(() => host.arrived === OPENING + QUEUE && host.authenticating === OPENING)
+  t.equal(host.arrived, OPENING + QUEUE, 'ten stream requests arrived')
+  t.equal(host.authenticating, OPENING, 'eight are being opened (their authentication runs), two wait their turn')
 
   // Three more: each answered at once, 200 with only a retry: line, and closed.
   const delays: number[] = []
@@ -82,10 +89,10 @@ t.test('a stream request beyond streamQueueLimit waiting ones is told to retry, 
     delays.push(delay)
   }
   t.ok(new Set(delays).size > 1, `the delays are random, spreading the returns: ${delays.join(', ')} ms`)
-  t.equal(authenticating, OPENING, 'the turned-away requests never reached the host\'s authentication')
+  t.equal(host.authenticating, OPENING, 'the turned-away requests never reached the host\'s authentication')
 
   // The queue drains: every held request gets its stream, in turn.
-  letThrough()
+  host.letThrough()
   for (const [i, pending] of held.entries()) {
     const stream = await pending
     streams.push(stream)
@@ -101,32 +108,13 @@ t.test('a stream request beyond streamQueueLimit waiting ones is told to retry, 
 })
 
 t.test('streamQueueLimit: 0 lets none wait: the 9th request at once is told to retry', async (t) => {
-  const db = await openDatabase('sqlite', 'admission_zero')
-  t.teardown(() => db.close())
-  let letThrough: () => void = () => {}
-  const gate = new Promise<void>((resolve) => { letThrough = resolve })
-  let authenticating = 0
-  const app = Fastify()
-  await app.register(directMessages, {
-    prisma: db.prisma,
-    presence: false,
-    streamQueueLimit: 0,
-    getUserId: async (request) => {
-      if (request.url.startsWith('/events')) {
-        authenticating++
-        await gate
-      }
-      return Number(request.headers['x-user'])
-    }
-  })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  t.teardown(() => app.close())
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  const host = await gatedHost(t, 'admission_zero', 0)
+  const { base } = host
   const held = Array.from({ length: OPENING }, (_, i) => openStream(base, '/events/', { 'x-user': String(i + 1) }))
-  await until(() => authenticating === OPENING)
-  t.equal(authenticating, OPENING, 'eight are being opened')
+  await until(() => host.authenticating === OPENING)
+  t.equal(host.authenticating, OPENING, 'eight are being opened')
   t.match((await turnedAway(base, 9)).body, /^retry: \d+\n\n$/, 'the ninth is told to retry')
-  letThrough()
+  host.letThrough()
   const streams = await Promise.all(held)
   t.teardown(() => { for (const stream of streams) stream.close() })
   t.same(streams.map((stream) => stream.status), Array(OPENING).fill(200), 'the eight got their streams')

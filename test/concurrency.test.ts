@@ -6,18 +6,7 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { forEachPath, query, type TestDatabase } from './helpers/databases.js'
 import { as, createUsers, getJson, send, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from './helpers/app.js'
-
-/** A small seeded PRNG (mulberry32), so that a failing run can be replayed. */
-function random (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let x = state
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { prng as random } from './helpers/stream-copy.js'
 
 interface StoredMessage { id: number, sender: number, recipient: number, read: boolean, hiddenBySender: boolean, hiddenByRecipient: boolean }
 interface ConversationRow { owner: number, partner: number, lastMessageId: number | null, unreadCount: number }

@@ -13,6 +13,7 @@ import { REDIS_URL, redisReachable } from './helpers/redis.js'
 import { as, createUsers, pathOf, send, startApp, type MessageJson, type PageJson, type RichMessageJson, type TestUser } from './helpers/app.js'
 import { skipUnless, twoInstances, type Listening } from './helpers/instances.js'
 import { openStream, type SseFrame, type SseStream } from './helpers/sse.js'
+import { prng, StreamCopy } from './helpers/stream-copy.js'
 
 const messages = (frames: SseFrame[]): MessageJson[] => frames.filter((f) => f.event === 'message').map((f) => f.data as MessageJson)
 
@@ -152,97 +153,15 @@ for (const kind of ['postgres', 'redis'] as const) {
 // Replay: DM_MULTI_SEED=<seed> reruns the same commands (the interleaving of concurrent ones is the
 // database's and the event loop's, not the seed's).
 
-/** A deterministic PRNG (mulberry32) in [0, 1). */
-function prng (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let x = state
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /**
  * A user's client: its copy, built from its streams only (applied as test/sync.test.ts's Client
  * applies them), across disconnections and resumes with Last-Event-ID.
  */
-class StreamCopy {
-  readonly copy = new Map<number, RichMessageJson>()
-  /** Every message id announced by a `message` frame, across streams. */
-  readonly announced = new Set<number>()
-  stream: SseStream | null = null
+class ConcurrentClient extends StreamCopy {
   /** Every stream this client opened (for the frame counts). */
   readonly streams: SseStream[] = []
-  applied = 0
-  lastEventId: string | undefined
-  newestId = 0
   /** Streams the server ended while this client was following them. */
   endedEarly = 0
-
-  constructor (readonly user: TestUser, readonly label: string) {}
-
-  apply (): void {
-    const stream = this.stream
-    if (stream === null) return
-    for (; this.applied < stream.frames.length; this.applied++) this.#frame(stream.frames[this.applied] as SseFrame)
-    this.lastEventId = stream.lastEventId ?? this.lastEventId
-  }
-
-  #frame (frame: SseFrame): void {
-    if (frame.id !== undefined) {
-      const id = Number(frame.id)
-      assert.ok(id > this.newestId, `${this.label}: SSE id ${id} after ${this.newestId} (ids only grow, across reconnections too)`)
-      this.newestId = id
-    }
-    switch (frame.event) {
-      case 'message': {
-        const message = frame.data as RichMessageJson
-        assert.ok(!this.announced.has(message.id), `${this.label}: message ${message.id} announced twice`)
-        this.announced.add(message.id)
-        this.#put(message)
-        return
-      }
-      case 'message_updated':
-        this.#put(frame.data as RichMessageJson)
-        return
-      case 'deleted': {
-        const { id } = frame.data as { id: number }
-        this.copy.delete(id)
-        for (const [key, m] of this.copy) if (m.reply_to?.id === id) this.copy.set(key, { ...m, reply_to: null })
-        return
-      }
-      case 'conversation_deleted': {
-        const { partner } = frame.data as { partner: number }
-        for (const [key, m] of this.copy) if (m.sender === partner || m.recipient === partner) this.copy.delete(key)
-        return
-      }
-      case 'read': {
-        // Changes nothing (each read message came as message_updated before its summary), but the
-        // summary agrees with what came before it.
-        const { ids, read_at: readAt } = frame.data as { ids: number[], read_at: string }
-        for (const id of ids) {
-          const m = this.copy.get(id)
-          if (m !== undefined) assert.equal(m.read_at, readAt, `${this.label}: read summary of ${id} after its message_updated`)
-        }
-        return
-      }
-      case 'presence':
-        return
-      default:
-        assert.fail(`${this.label}: unexpected ${frame.event} frame ${JSON.stringify(frame)}`)
-    }
-  }
-
-  #put (message: RichMessageJson): void {
-    this.copy.set(message.id, message)
-    for (const [key, m] of this.copy) {
-      if (m.reply_to?.id !== message.id) continue
-      const unsent = message.unsent_at !== null
-      this.copy.set(key, { ...m, reply_to: { id: message.id, sender: message.sender, content: unsent ? '' : [...message.content].slice(0, 200).join(''), unsent } })
-    }
-  }
 }
 
 t.test('concurrent commands of every kind by four users through both instances (PostgreSQL bus): each stream in commit order, each copy equals the routes', async (t) => {
@@ -259,10 +178,10 @@ t.test('concurrent commands of every kind by four users through both instances (
   const instances = [a, b]
   const users = await createUsers(a.app, 'conc1', 'conc2', 'conc3', 'conc4')
   const userAt = (i: number): TestUser => users[i] as TestUser
-  const clients = users.map((u, i) => new StreamCopy(u, `conc${i + 1}'s client`))
+  const clients = users.map((u, i) => new ConcurrentClient(u, `conc${i + 1}'s client`))
   t.teardown(() => { for (const client of clients) client.stream?.close() })
 
-  const connect = async (client: StreamCopy, at: Listening): Promise<void> => {
+  const connect = async (client: ConcurrentClient, at: Listening): Promise<void> => {
     const headers: Record<string, string> = { ...client.user.headers }
     if (client.lastEventId !== undefined) headers['last-event-id'] = client.lastEventId
     const stream = await openStream(at.base, '/api/dm/events/', headers)
@@ -274,7 +193,7 @@ t.test('concurrent commands of every kind by four users through both instances (
     await stream.position()
     client.apply()
   }
-  const disconnect = (client: StreamCopy): void => {
+  const disconnect = (client: ConcurrentClient): void => {
     client.apply()
     const stream = client.stream
     client.stream = null
@@ -364,7 +283,7 @@ t.test('concurrent commands of every kind by four users through both instances (
   const resumed: Array<{ stream: SseStream, before: number }> = []
   const newestChange = async (user: TestUser): Promise<number> =>
     Number((await db.sql<{ id: string | null }>('SELECT MAX(id) AS id FROM dm_change WHERE user_id = $1', [user.id]))[0]?.id ?? 0)
-  const resume = async (client: StreamCopy, at: Listening): Promise<void> => {
+  const resume = async (client: ConcurrentClient, at: Listening): Promise<void> => {
     const before = await newestChange(client.user)
     await connect(client, at)
     count('resume')
@@ -373,10 +292,10 @@ t.test('concurrent commands of every kind by four users through both instances (
   // Streams dropped and resumed (Last-Event-ID, on the other instance) while commands are in flight.
   const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, below(15)))
   const streamActions = new Map<number, () => Promise<void>>([
-    [2, async () => { await pause(); disconnect(clients[1] as StreamCopy) }],
-    [4, async () => { await pause(); disconnect(clients[2] as StreamCopy) }],
-    [5, async () => { await pause(); await resume(clients[1] as StreamCopy, b) }],
-    [7, async () => { await pause(); await resume(clients[2] as StreamCopy, a) }]
+    [2, async () => { await pause(); disconnect(clients[1] as ConcurrentClient) }],
+    [4, async () => { await pause(); disconnect(clients[2] as ConcurrentClient) }],
+    [5, async () => { await pause(); await resume(clients[1] as ConcurrentClient, b) }],
+    [7, async () => { await pause(); await resume(clients[2] as ConcurrentClient, a) }]
   ])
   const WAVES = 10
   const PER_WAVE = 20

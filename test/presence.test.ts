@@ -9,13 +9,13 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { memoryBus, postgresBus, type BusEvent, type DirectMessagesBus, type UserId } from '../src/index.js'
 import { createPrisma } from '../examples/database.js'
 import { forEachDatabase, openDatabase, PG_ADMIN_URL, postgresReachable, query, type TestDatabase } from './helpers/databases.js'
 import { as, createUsers, send, type MessageJson, type TestUser } from './helpers/app.js'
 import { listening, skipUnless, twoInstances } from './helpers/instances.js'
-import { openStream, type SseFrame, type SseStream } from './helpers/sse.js'
+import { openStream, streamOf, type SseFrame, type SseStream } from './helpers/sse.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
@@ -25,14 +25,6 @@ type User = TestUser<UserId>
 
 const presenceFrames = (frames: SseFrame[], user?: UserId): PresenceFrameJson[] =>
   frames.filter((f) => f.event === 'presence').map((f) => f.data as PresenceFrameJson).filter((d) => user === undefined || d.user === user)
-
-async function streamOf (t: Test, base: string, user: User): Promise<SseStream> {
-  const stream = await openStream(base, '/api/dm/events/', user.headers)
-  t.teardown(() => stream.close())
-  if (stream.status !== 200) throw new Error(`stream of ${user.username}: ${stream.status}`)
-  await stream.position()
-  return stream
-}
 
 function getPresence (app: FastifyInstance, viewer: User, ids: string): ReturnType<typeof as> {
   return as(app, viewer, { method: 'GET', url: `/api/dm/presence/?ids=${ids}` })

@@ -8,9 +8,10 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import type { DirectMessageEvents, UserId } from '../src/index.js'
-import { forEachDatabase, query, type TestDatabase } from './helpers/databases.js'
+import { ageMessage, forEachDatabase, type TestDatabase } from './helpers/databases.js'
 import { as, createUsers, getJson, startApp, type PageJson, type ReactionJson, type RichMessageJson, type TestUser } from './helpers/app.js'
 import { openStream, type SseFrame, type SseStream } from './helpers/sse.js'
+import { Recorder, type Recorded, type RecordedName as Name } from './helpers/events.js'
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 const HOUR = 3_600_000
@@ -76,63 +77,6 @@ class Client {
   }
 }
 
-type Name = 'messageSent' | 'messageEdited' | 'messageUnsent' | 'reactionAdded' | 'reactionRemoved'
-type Recorded = { [N in Name]: { name: N, payload: DirectMessageEvents[N] } }[Name]
-
-/**
- * Every decorator event of an app. `settled(mark)` answers what arrived since `mark` once a fence
- * (a send between two users of their own, whose event is emitted after any event the requests
- * before it emitted) has arrived: "no event" is then a fact, not a guess after a sleep.
- */
-class Recorder {
-  readonly items: Recorded[] = []
-  readonly #waiters = new Set<() => void>()
-
-  constructor (readonly app: FastifyInstance, readonly fence: [User, User]) {
-    const hub = app.directMessages
-    hub.on('messageSent', (payload) => { this.#push({ name: 'messageSent', payload }) })
-    hub.on('messageEdited', (payload) => { this.#push({ name: 'messageEdited', payload }) })
-    hub.on('messageUnsent', (payload) => { this.#push({ name: 'messageUnsent', payload }) })
-    hub.on('reactionAdded', (payload) => { this.#push({ name: 'reactionAdded', payload }) })
-    hub.on('reactionRemoved', (payload) => { this.#push({ name: 'reactionRemoved', payload }) })
-  }
-
-  #push (item: Recorded): void {
-    this.items.push(item)
-    for (const waiter of this.#waiters) waiter()
-  }
-
-  /** A point to count from, once the events of every earlier request have arrived. */
-  async mark (): Promise<number> {
-    await this.#fence()
-    return this.items.length
-  }
-
-  until (predicate: (items: Recorded[]) => boolean, ms = 5000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => { if (predicate(this.items)) { cleanup(); resolve() } }
-      const timer = setTimeout(() => { cleanup(); reject(new Error(`timed out waiting for events; got ${this.items.map((i) => i.name).join(', ')}`)) }, ms)
-      const cleanup = (): void => { clearTimeout(timer); this.#waiters.delete(check) }
-      this.#waiters.add(check)
-      check()
-    })
-  }
-
-  async settled (mark: number): Promise<Recorded[]> {
-    await this.#fence()
-    return this.items.slice(mark).filter((item) => !this.#isFence(item))
-  }
-
-  #isFence (item: Recorded): boolean {
-    return item.name === 'messageSent' && item.payload.from === this.fence[0].id && item.payload.to === this.fence[1].id
-  }
-
-  async #fence (): Promise<void> {
-    const fence = await this.app.directMessages.send(this.fence[0].id, this.fence[1].id, 'fence')
-    await this.until((items) => items.some((item) => this.#isFence(item) && item.payload.message.id === fence.id))
-  }
-}
-
 function payloadsOf<N extends Name> (items: Recorded[], name: N): Array<DirectMessageEvents[N]> {
   return items.filter((item) => item.name === name).map((item) => item.payload as DirectMessageEvents[N])
 }
@@ -149,33 +93,6 @@ function jsonOf (res: LightMyRequestResponse): unknown {
 function isError (t: Test, res: LightMyRequestResponse, status: number, code: string, label: string): void {
   t.equal(res.statusCode, status, `${label}: ${status}`, { body: res.body.slice(0, 300) })
   t.match(jsonOf(res), { statusCode: status, code, error: String, message: String }, `${label}: ${code}`)
-}
-
-/** Moves a message's sent_at back by `ms`, in the format its database stores it. */
-async function age (db: TestDatabase, id: number, ms: number): Promise<void> {
-  if (db.provider === 'postgresql') {
-    await query(db, 'UPDATE dm_message SET sent_at = sent_at - ?::float8 * interval \'1 millisecond\' WHERE id = ?', [ms, id])
-    return
-  }
-  const [row] = await query<{ sent_at: unknown }>(db, 'SELECT sent_at FROM dm_message WHERE id = ?', [id])
-  await query(db, 'UPDATE dm_message SET sent_at = ? WHERE id = ?', [shifted(row?.sent_at, ms), id])
-}
-
-/** A stored SQLite date moved back by `ms`: a number stays a number, a text keeps its shape. */
-function shifted (stored: unknown, ms: number): number | bigint | string {
-  if (typeof stored === 'number') return stored - ms
-  if (typeof stored === 'bigint') return stored - BigInt(ms)
-  if (typeof stored !== 'string') throw new Error(`unexpected sent_at ${String(stored)}`)
-  if (/^\d+$/.test(stored)) return String(Number(stored) - ms)
-  const zoned = /(Z|[+-]\d\d:?\d\d)$/.test(stored)
-  const parsed = Date.parse(zoned ? stored.replace(' ', 'T') : `${stored.replace(' ', 'T')}Z`)
-  if (Number.isNaN(parsed)) throw new Error(`unexpected sent_at ${stored}`)
-  let text = new Date(parsed - ms).toISOString()
-  if (!/\.\d+/.test(stored)) text = text.replace(/\.\d{3}/, '')
-  if (stored.includes(' ')) text = text.replace('T', ' ')
-  if (stored.endsWith('+00:00')) text = text.replace(/Z$/, '+00:00')
-  else if (!zoned) text = text.replace(/Z$/, '')
-  return text
 }
 
 /** Waits (on the event loop, no timer) until the clock is `ms` past `iso`. */
@@ -201,7 +118,7 @@ async function richMessages (t: Test, db: TestDatabase): Promise<void> {
   const c = new Client(app)
   const users = await createUsers<UserId>(app, 'alice', 'bob', 'carol', 'mallory', 'dave', 'fence1', 'fence2')
   const [alice, bob, carol, mallory, dave, fence1, fence2] = users as [User, User, User, User, User, User, User]
-  const events = new Recorder(app, [fence1, fence2])
+  const events = new Recorder(app.directMessages, [fence1, fence2])
 
   await t.test('the message object carries edited_at, unsent_at, reply_to and reactions on every route that answers messages', async (t) => {
     const sent = await c.send(alice, bob, 'Hello with fields')
@@ -586,7 +503,7 @@ async function richMessages (t: Test, db: TestDatabase): Promise<void> {
 
   await t.test('edit and unsend windows: 409 past the window (default 15 minutes), none with null', async (t) => {
     const old = await c.send(alice, bob, 'an hour ago')
-    await age(db, old.id, HOUR)
+    await ageMessage(db, old.id, HOUR)
     const aged = await c.view(alice, bob, old.id)
     t.equal(Date.parse(aged.sent_at), Date.parse(old.sent_at) - HOUR, 'sent_at moved an hour back')
     const mark = await events.mark()
@@ -597,7 +514,7 @@ async function richMessages (t: Test, db: TestDatabase): Promise<void> {
     t.same((await events.settled(mark)).map((e) => e.name), [], 'no event')
 
     const recent = await c.send(alice, bob, 'ten minutes ago')
-    await age(db, recent.id, 10 * 60_000)
+    await ageMessage(db, recent.id, 10 * 60_000)
     t.equal((await c.edit(alice, recent.id, { content: 'ten minutes ago, edited' })).statusCode, 200, 'within 15 minutes: edited')
     t.equal((await c.unsend(alice, recent.id)).statusCode, 204, 'within 15 minutes: unsent')
 
@@ -605,7 +522,7 @@ async function richMessages (t: Test, db: TestDatabase): Promise<void> {
     t.teardown(() => unlimited.close())
     const uc = new Client(unlimited)
     const ancient = await uc.send(alice, bob, 'a day ago')
-    await age(db, ancient.id, 24 * HOUR)
+    await ageMessage(db, ancient.id, 24 * HOUR)
     const edited = await uc.edit(alice, ancient.id, { content: 'a day ago, edited' })
     t.equal(edited.statusCode, 200, 'null editWindow: no limit')
     t.equal(edited.json<RichMessage>().content, 'a day ago, edited')
@@ -726,7 +643,7 @@ async function stringIds (t: Test, db: TestDatabase): Promise<void> {
   t.teardown(() => app.close())
   const c = new Client(app)
   const [alice, bob, mallory, fence1, fence2] = await createUsers<UserId>(app, 'alice', 'bob', 'mallory', 'fence1', 'fence2') as [User, User, User, User, User]
-  const events = new Recorder(app, [fence1, fence2])
+  const events = new Recorder(app.directMessages, [fence1, fence2])
   t.equal(typeof alice.id, 'string', 'string ids')
   const mark = await events.mark()
 

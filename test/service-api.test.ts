@@ -5,111 +5,21 @@
 // refused call). SQLite and PostgreSQL, through the Prisma client and the driver, integer ids;
 // and once with string ids.
 import t, { type Test } from 'tap'
-import type { DirectMessageEvents, DirectMessagesService, Message, UserId } from '../src/index.js'
-import { forEachDatabase, forEachPath, query, type TestDatabase } from './helpers/databases.js'
+import type { DirectMessageEvents, Message, UserId } from '../src/index.js'
+import { ageMessage, forEachDatabase, forEachPath, type TestDatabase } from './helpers/databases.js'
 import { createUsers, type TestUser } from './helpers/app.js'
 import { listening } from './helpers/instances.js'
-import { openStream, type SseFrame, type SseStream } from './helpers/sse.js'
+import { streamOf, type SseFrame } from './helpers/sse.js'
+import { Recorder, type Recorded, type RecordedName as Name } from './helpers/events.js'
 
 type User = TestUser<UserId>
-type Name = 'messageSent' | 'messageEdited' | 'messageUnsent' | 'reactionAdded' | 'reactionRemoved'
-type Recorded = { [N in Name]: { name: N, payload: DirectMessageEvents[N] } }[Name]
 
 const HOUR = 3_600_000
 const UNKNOWN_MESSAGE = 987_654_321
 const NOT_FOUND = { code: 'FST_DM_MESSAGE_NOT_FOUND', statusCode: 404 }
 
-/**
- * Every decorator event of an app. `settled(mark)` answers what arrived since `mark` once a fence
- * (a send between two users of their own, emitted after the events of every earlier call) has
- * arrived: "no event" is then a fact, not a guess after a sleep.
- */
-class Recorder {
-  readonly items: Recorded[] = []
-  readonly #waiters = new Set<() => void>()
-
-  constructor (readonly dm: DirectMessagesService, readonly fence: [User, User]) {
-    dm.on('messageSent', (payload) => { this.#push({ name: 'messageSent', payload }) })
-    dm.on('messageEdited', (payload) => { this.#push({ name: 'messageEdited', payload }) })
-    dm.on('messageUnsent', (payload) => { this.#push({ name: 'messageUnsent', payload }) })
-    dm.on('reactionAdded', (payload) => { this.#push({ name: 'reactionAdded', payload }) })
-    dm.on('reactionRemoved', (payload) => { this.#push({ name: 'reactionRemoved', payload }) })
-  }
-
-  #push (item: Recorded): void {
-    this.items.push(item)
-    for (const waiter of this.#waiters) waiter()
-  }
-
-  /** A point to count from, once the events of every earlier call have arrived. */
-  async mark (): Promise<number> {
-    await this.#fence()
-    return this.items.length
-  }
-
-  /** The events since `mark`, fences left out. */
-  async settled (mark: number): Promise<Recorded[]> {
-    await this.#fence()
-    return this.items.slice(mark).filter((item) => !this.#isFence(item))
-  }
-
-  #isFence (item: Recorded): boolean {
-    return item.name === 'messageSent' && item.payload.from === this.fence[0].id && item.payload.to === this.fence[1].id
-  }
-
-  async #fence (): Promise<void> {
-    const fence = await this.dm.send(this.fence[0].id, this.fence[1].id, 'fence')
-    await new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (!this.items.some((item) => this.#isFence(item) && item.payload.message.id === fence.id)) return
-        cleanup()
-        resolve()
-      }
-      const timer = setTimeout(() => { cleanup(); reject(new Error('the fence event did not arrive')) }, 5000)
-      const cleanup = (): void => { clearTimeout(timer); this.#waiters.delete(check) }
-      this.#waiters.add(check)
-      check()
-    })
-  }
-}
-
 function payloadsOf<N extends Name> (items: Recorded[], name: N): Array<DirectMessageEvents[N]> {
   return items.filter((item) => item.name === name).map((item) => item.payload as DirectMessageEvents[N])
-}
-
-/** Moves a message's sent_at back by `ms`, in the format its database stores it (as in rich-messages.test.ts). */
-async function age (db: TestDatabase, id: number, ms: number): Promise<void> {
-  if (db.provider === 'postgresql') {
-    await query(db, 'UPDATE dm_message SET sent_at = sent_at - ?::float8 * interval \'1 millisecond\' WHERE id = ?', [ms, id])
-    return
-  }
-  const [row] = await query<{ sent_at: unknown }>(db, 'SELECT sent_at FROM dm_message WHERE id = ?', [id])
-  await query(db, 'UPDATE dm_message SET sent_at = ? WHERE id = ?', [shifted(row?.sent_at, ms), id])
-}
-
-/** A stored SQLite date moved back by `ms`: a number stays a number, a text keeps its shape. */
-function shifted (stored: unknown, ms: number): number | bigint | string {
-  if (typeof stored === 'number') return stored - ms
-  if (typeof stored === 'bigint') return stored - BigInt(ms)
-  if (typeof stored !== 'string') throw new Error(`unexpected sent_at ${String(stored)}`)
-  if (/^\d+$/.test(stored)) return String(Number(stored) - ms)
-  const zoned = /(Z|[+-]\d\d:?\d\d)$/.test(stored)
-  const parsed = Date.parse(zoned ? stored.replace(' ', 'T') : `${stored.replace(' ', 'T')}Z`)
-  if (Number.isNaN(parsed)) throw new Error(`unexpected sent_at ${stored}`)
-  let text = new Date(parsed - ms).toISOString()
-  if (!/\.\d+/.test(stored)) text = text.replace(/\.\d{3}/, '')
-  if (stored.includes(' ')) text = text.replace('T', ' ')
-  if (stored.endsWith('+00:00')) text = text.replace(/Z$/, '+00:00')
-  else if (!zoned) text = text.replace(/Z$/, '')
-  return text
-}
-
-async function streamOf (t: Test, base: string, user: User): Promise<SseStream> {
-  const stream = await openStream(base, '/api/dm/events/', user.headers)
-  t.teardown(() => stream.close())
-  if (stream.status !== 200) throw new Error(`stream of ${user.username}: ${stream.status}`)
-  await stream.position()
-  return stream
 }
 
 const iso = (date: Date | null | undefined): string | null => date?.toISOString() ?? null
@@ -168,7 +78,7 @@ async function serviceApi (t: Test, db: TestDatabase): Promise<void> {
   await t.test('edit and edits refuse with the codes of the routes, and store nothing', async (t) => {
     const sent = await dm.send(alice.id, bob.id, 'original')
     const old = await dm.send(alice.id, bob.id, 'too old to edit')
-    await age(db, old.id, HOUR)
+    await ageMessage(db, old.id, HOUR)
     const mark = await events.mark()
     const refusals: Array<[string, () => Promise<unknown>, { code: string, statusCode: number }]> = [
       ['the recipient', () => dm.edit(bob.id, sent.id, 'mine now'), { code: 'FST_DM_NOT_SENDER', statusCode: 403 }],
@@ -214,7 +124,7 @@ async function serviceApi (t: Test, db: TestDatabase): Promise<void> {
   await t.test('unsend refuses with the codes of the routes; an unsent message cannot be edited or reacted to', async (t) => {
     const sent = await dm.send(alice.id, bob.id, 'keep')
     const old = await dm.send(alice.id, bob.id, 'too old to unsend')
-    await age(db, old.id, HOUR)
+    await ageMessage(db, old.id, HOUR)
     const gone = await dm.send(alice.id, bob.id, 'gone')
     await dm.unsend(alice.id, gone.id)
     const mark = await events.mark()

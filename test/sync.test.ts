@@ -17,7 +17,8 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { postgresBus } from '../src/index.js'
 import { forEachPath, query, type TestDatabase } from './helpers/databases.js'
 import { as, createUsers, startApp, type PageJson, type RichMessageJson, type TestUser } from './helpers/app.js'
-import { openStream, type SseFrame, type SseStream } from './helpers/sse.js'
+import { openStream, type SseStream } from './helpers/sse.js'
+import { StreamCopy } from './helpers/stream-copy.js'
 
 const USERS = 4
 const MAX_COMMANDS = 40
@@ -32,71 +33,7 @@ type RichMessage = RichMessageJson
 interface Instance { app: FastifyInstance, base: string }
 
 /** A user's client: its copy, built from its stream only, and the stream it follows (or null). */
-class Client {
-  readonly copy = new Map<number, RichMessage>()
-  stream: SseStream | null = null
-  /** Frames of the current stream already applied. */
-  applied = 0
-  lastEventId: string | undefined
-  /** The newest SSE id applied, across streams: ids must only grow. */
-  newestId = 0
-
-  constructor (readonly user: TestUser, readonly label: string) {}
-
-  /** Applies what the stream has brought since the last call. */
-  apply (): void {
-    const stream = this.stream
-    if (stream === null) return
-    for (; this.applied < stream.frames.length; this.applied++) this.#frame(stream.frames[this.applied] as SseFrame)
-    this.lastEventId = stream.lastEventId ?? this.lastEventId
-  }
-
-  #frame (frame: SseFrame): void {
-    if (frame.id !== undefined) {
-      const id = Number(frame.id)
-      assert.ok(id > this.newestId, `${this.label}: SSE id ${id} after ${this.newestId} (ids only grow, across reconnections too)`)
-      this.newestId = id
-    }
-    switch (frame.event) {
-      case 'message': {
-        const message = frame.data as RichMessage
-        assert.ok(!this.copy.has(message.id), `${this.label}: message ${message.id} announced twice`)
-        this.#put(message)
-        return
-      }
-      case 'message_updated':
-        this.#put(frame.data as RichMessage)
-        return
-      case 'deleted': {
-        const { id } = frame.data as { id: number }
-        this.copy.delete(id)
-        // A reply to a message one has deleted shows no preview of it.
-        for (const [key, m] of this.copy) if (m.reply_to?.id === id) this.copy.set(key, { ...m, reply_to: null })
-        return
-      }
-      case 'conversation_deleted': {
-        const { partner } = frame.data as { partner: number }
-        for (const [key, m] of this.copy) if (m.sender === partner || m.recipient === partner) this.copy.delete(key)
-        return
-      }
-      case 'read':
-      case 'presence':
-        return
-      default:
-        assert.fail(`${this.label}: unexpected ${frame.event} frame ${JSON.stringify(frame)}`)
-    }
-  }
-
-  /** Stores a message, and refreshes the previews of the replies to it. */
-  #put (message: RichMessage): void {
-    this.copy.set(message.id, message)
-    for (const [key, m] of this.copy) {
-      if (m.reply_to?.id !== message.id) continue
-      const unsent = message.unsent_at !== null
-      this.copy.set(key, { ...m, reply_to: { id: message.id, sender: message.sender, content: unsent ? '' : [...message.content].slice(0, 200).join(''), unsent } })
-    }
-  }
-}
+class Client extends StreamCopy {}
 
 type Command =
   | { kind: 'send', via: number, from: number, to: number, content: string, reply: number | null }

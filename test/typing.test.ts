@@ -5,25 +5,17 @@
 // SQLite and PostgreSQL, integer and string ids; then across two instances over the PostgreSQL
 // and the Redis bus. Every "nothing arrived" is proven by a later frame that did arrive.
 import type { FastifyInstance } from 'fastify'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import type { UserId } from '../src/index.js'
 import { forEachDatabase } from './helpers/databases.js'
 import { as, createUsers, send, type MessageJson, type TestUser } from './helpers/app.js'
 import { listening, twoInstances } from './helpers/instances.js'
-import { openStream, type SseFrame, type SseStream } from './helpers/sse.js'
+import { streamOf, type SseFrame, type SseStream } from './helpers/sse.js'
 
 interface TypingJson { partner: UserId, expires_at: string }
 
 const typingFrames = (frames: SseFrame[]): SseFrame[] => frames.filter((f) => f.event === 'typing')
 const typings = (frames: SseFrame[]): TypingJson[] => typingFrames(frames).map((f) => f.data as TypingJson)
-
-async function streamOf (t: Test, base: string, user: TestUser<UserId>): Promise<SseStream> {
-  const stream = await openStream(base, '/api/dm/events/', user.headers)
-  t.teardown(() => stream.close())
-  if (stream.status !== 200) throw new Error(`stream of ${user.username}: ${stream.status}`)
-  await stream.position()
-  return stream
-}
 
 function typing (app: FastifyInstance, from: TestUser<UserId>, to: UserId | string): ReturnType<typeof as> {
   return as(app, from, { method: 'POST', url: `/api/dm/conversations/${to}/typing/` })

@@ -234,3 +234,30 @@ export function countingDriver (driver: ExampleDriver, record: (statement: strin
     }
   })
 }
+
+/** Moves message `id`'s sent_at back by `ms`, in the format its database stores it (for the edit and unsend windows). */
+export async function ageMessage (db: TestDatabase, id: number, ms: number): Promise<void> {
+  if (db.provider === 'postgresql') {
+    await query(db, 'UPDATE dm_message SET sent_at = sent_at - ?::float8 * interval \'1 millisecond\' WHERE id = ?', [ms, id])
+    return
+  }
+  const [row] = await query<{ sent_at: unknown }>(db, 'SELECT sent_at FROM dm_message WHERE id = ?', [id])
+  await query(db, 'UPDATE dm_message SET sent_at = ? WHERE id = ?', [shifted(row?.sent_at, ms), id])
+}
+
+/** A stored SQLite date moved back by `ms`: a number stays a number, a text keeps its shape. */
+function shifted (stored: unknown, ms: number): number | bigint | string {
+  if (typeof stored === 'number') return stored - ms
+  if (typeof stored === 'bigint') return stored - BigInt(ms)
+  if (typeof stored !== 'string') throw new Error(`unexpected sent_at ${String(stored)}`)
+  if (/^\d+$/.test(stored)) return String(Number(stored) - ms)
+  const zoned = /(Z|[+-]\d\d:?\d\d)$/.test(stored)
+  const parsed = Date.parse(zoned ? stored.replace(' ', 'T') : `${stored.replace(' ', 'T')}Z`)
+  if (Number.isNaN(parsed)) throw new Error(`unexpected sent_at ${stored}`)
+  let text = new Date(parsed - ms).toISOString()
+  if (!/\.\d+/.test(stored)) text = text.replace(/\.\d{3}/, '')
+  if (stored.includes(' ')) text = text.replace('T', ' ')
+  if (stored.endsWith('+00:00')) text = text.replace(/Z$/, '+00:00')
+  else if (!zoned) text = text.replace(/Z$/, '')
+  return text
+}

@@ -106,3 +106,15 @@ export function openStream (base: string, path: string, headers: Record<string, 
     req.end()
   })
 }
+
+/**
+ * `user`'s event stream on `base`, closed at the end of `t`, once it has started (its position
+ * line came): what it shows from then on is what happened after.
+ */
+export async function streamOf (t: { teardown: (fn: () => void) => void }, base: string, user: { headers: Record<string, string>, username: string }): Promise<SseStream> {
+  const stream = await openStream(base, '/api/dm/events/', user.headers)
+  t.teardown(() => stream.close())
+  if (stream.status !== 200) throw new Error(`stream of ${user.username}: ${stream.status}`)
+  await stream.position()
+  return stream
+}
