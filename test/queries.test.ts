@@ -378,6 +378,15 @@ forEachPath(t, 'statements per request do not depend on the data', async (t, db)
     await same(t, 'PATCH /messages/<id>/',
       { user: rs, method: 'PATCH', url: `/api/dm/messages/${smallOwn}/`, payload: { content: 'edited' }, status: 200 },
       { user: rl, method: 'PATCH', url: `/api/dm/messages/${largeOwn}/`, payload: { content: 'edited' }, status: 200 })
+    // A reply's send: one statement more than a plain send, the check of reply_to; on PostgreSQL
+    // the send's one statement reads the preview too (SQLite: one more read in its transaction).
+    const plain = await issued(POST(rs, `/api/dm/send/${rsp[0].id}/`, { payload: { content: 'plain' } }))
+    const reply = await issued(POST(rs, `/api/dm/send/${rsp[0].id}/`, { payload: { content: 'a reply', reply_to: smallIds[0] } }))
+    t.equal(reply.res.statusCode, 201, 'the reply is sent', { body: reply.res.body })
+    t.match(reply.res.json(), { reply_to: { id: smallIds[0], content: 'thread 0', unsent: false } }, 'with its preview')
+    const extra = db.provider === 'postgresql' ? 1 : 2
+    t.equal(reply.statements.length, plain.statements.length + extra,
+      `a reply's send: ${reply.statements.length} statements, ${plain.statements.length} for a plain one`, { plain: plain.statements, reply: reply.statements })
     await same(t, 'POST /messages/<id>/unsend/',
       POST(rs, `/api/dm/messages/${smallOwn}/unsend/`, { status: 204 }),
       POST(rl, `/api/dm/messages/${largeOwn}/unsend/`, { status: 204 }))

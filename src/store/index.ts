@@ -83,8 +83,7 @@ interface ConversationRow {
   muted: Flag
 }
 
-/** A row of the one-statement send (store/postgres.ts). */
-/** The one-statement send's row: the message (all null when none was stored), and its reply's preview. */
+/** The one-statement send's row (store/postgres.ts): the message (all null when none was stored), and its reply's preview. */
 type SendRow = MessageRow & { blocked: boolean, recipient_muted: Flag | null } & PreviewColumns
 
 /** A reply preview's columns, null when the message answers none (or one its sender no longer sees). */
