@@ -1,8 +1,8 @@
 // Rich messages of SPEC §9: edits with their history, unsend, replies and reactions. The message
 // object's new fields on every route that answers messages, the five new routes with and without
 // the trailing slash, their errors and windows, the decorator events (once per change, none for a
-// no-op or a refused request) and the event stream's `message_updated`. The change log and the
-// replay of changes after Last-Event-ID are not part of this round and not tested here.
+// no-op or a refused request) and the event stream's `message_updated`. The replay of changes
+// after Last-Event-ID is tested by stream-sync.test.ts and sync.test.ts.
 // SQLite and PostgreSQL, integer user ids, and a short pass with string ids.
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
