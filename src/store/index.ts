@@ -201,6 +201,20 @@ function toMessage (row: MessageRow, uid: UserIdOf): StoredMessage {
   }
 }
 
+/**
+ * Most ids in one statement's IN list: far below the bound parameters a statement may carry
+ * (SQLite 32,766, PostgreSQL 65,535). Only what no page bounds goes over it (marking a whole
+ * conversation read, the partners of every unread conversation); it then takes a statement per batch.
+ */
+const IN_BATCH = 10_000
+
+/** `ids` in lists of at most IN_BATCH (none for none). */
+function inBatches<T> (ids: readonly T[]): T[][] {
+  const batches: T[][] = []
+  for (let i = 0; i < ids.length; i += IN_BATCH) batches.push(ids.slice(i, i + IN_BATCH))
+  return batches
+}
+
 /** The content of a reply preview: the first 200 characters (code points). */
 function previewOf (content: string): string {
   if (content.length <= 200) return content
@@ -599,13 +613,17 @@ export class Store {
     const found = new Map<UserId, Partner>()
     if (ids.length === 0) return found
     const table = this.userTable
+    const unique = [...new Set(ids)]
     if (table !== null) {
-      const rows = await this.#db.query<PartnerColumns & { id: number | string }>(sql`
-        SELECT ${table.id} AS id, ${table.columnsAs} FROM ${table.from} WHERE ${table.id} IN (${join([...new Set(ids)])})`)
-      for (const row of rows) found.set(this.#uid(row.id), this.#partnerOf(row, this.#uid(row.id)) as Partner)
+      for (const batch of inBatches(unique)) {
+        const rows = await this.#db.query<PartnerColumns & { id: number | string }>(sql`
+          SELECT ${table.id} AS id, ${table.columnsAs} FROM ${table.from} WHERE ${table.id} IN (${join(batch)})`)
+        for (const row of rows) found.set(this.#uid(row.id), this.#partnerOf(row, this.#uid(row.id)) as Partner)
+      }
       return found
     }
-    const users = await this.#users.findMany({ where: { [this.#idField]: { in: [...new Set(ids)] } }, select: this.#userSelect })
+    const users = []
+    for (const batch of inBatches(unique)) users.push(...await this.#users.findMany({ where: { [this.#idField]: { in: batch } }, select: this.#userSelect }))
     const { username, firstName, lastName } = this.#userFields
     for (const user of users) {
       const id = this.#uid(user[this.#idField])
@@ -636,16 +654,16 @@ export class Store {
     const replyIds = [...new Set(messages.flatMap((message) => message.replyToId === null ? [] : [message.replyToId]))]
     const reacted = messages.filter((message) => message.reactionCount > 0).map((message) => message.id)
     const previews = new Map<number, ReplyPreview>()
-    if (replyIds.length > 0) {
+    for (const ids of inBatches(replyIds)) {
       const rows = await db.query<{ id: bigint | number, sender_id: number | string, content: string, unsent_at: Date | null }>(sql`
-        SELECT id, sender_id, content, unsent_at FROM dm_message WHERE id IN (${join(replyIds)}) AND ${visibleTo(viewer)}`)
+        SELECT id, sender_id, content, unsent_at FROM dm_message WHERE id IN (${join(ids)}) AND ${visibleTo(viewer)}`)
       for (const row of rows) previews.set(Number(row.id), this.#previewOf(row.id, row.sender_id, row.content, row.unsent_at))
     }
     const reactions = new Map<number, Reaction[]>()
-    if (reacted.length > 0) {
+    for (const ids of inBatches(reacted)) {
       const rows = await db.query<{ message_id: bigint | number, emoji: string, count: bigint | number, me: bigint | number }>(sql`
         SELECT message_id, emoji, COUNT(*) AS count, MIN(id) AS first_id, SUM(CASE WHEN user_id = ${viewer} THEN 1 ELSE 0 END) AS me
-        FROM dm_reaction WHERE message_id IN (${join(reacted)})
+        FROM dm_reaction WHERE message_id IN (${join(ids)})
         GROUP BY message_id, emoji ORDER BY message_id, first_id`)
       for (const row of rows) {
         const id = Number(row.message_id)
