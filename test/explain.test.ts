@@ -62,7 +62,7 @@ const PRESENCE_LIVE = /^SELECT DISTINCT user_id FROM dm_presence WHERE user_id I
 const PRESENCE_ARRIVE = /^INSERT INTO dm_presence \(user_id, instance_id, seen_at\) VALUES /
 const PRESENCE_LEAVE = /^DELETE FROM dm_presence WHERE instance_id = \$1 AND user_id IN \(/
 const LAST_SEEN = /^UPDATE dm_user SET last_seen_at = /
-const AUDIENCE = /^SELECT owner_id, partner_id FROM \( SELECT owner_id, partner_id, ROW_NUMBER\(\) OVER \(PARTITION BY owner_id ORDER BY last_message_id DESC\)/
+const AUDIENCE = /^SELECT owner_id, partner_id FROM \(\s?SELECT o\.user_id AS owner_id, c\.partner_id FROM dm_user o CROSS JOIN LATERAL \(/
 const PRESENCE_READ = /^SELECT u\.user_id, u\.last_seen_at, MAX\(p\.seen_at\) AS seen FROM dm_user u LEFT JOIN dm_presence p ON p\.user_id = u\.user_id /
 const PRESENCE_REFRESH = /^UPDATE dm_presence SET seen_at = .* WHERE instance_id = \$\d+$/
 const PRESENCE_SWEEP = /^DELETE FROM dm_presence WHERE seen_at <= /

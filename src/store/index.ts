@@ -264,7 +264,7 @@ export class Store {
     this.#idField = options.userFields.id
     this.#userSelect = {}
     for (const field of Object.values(options.userFields)) if (field !== null) this.#userSelect[field] = true
-    this.presence = new PresenceStore(this.#db, this.#uid, (at) => this.#time(at))
+    this.presence = new PresenceStore(this.#db, this.#uid, (at) => this.#time(at), options.provider)
     this.userTable = userTableOf(prisma, options.provider, options.userModel, options.userFields)
   }
 

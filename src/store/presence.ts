@@ -22,11 +22,13 @@ export class PresenceStore {
   readonly #db: Database
   readonly #uid: (value: unknown) => UserId
   readonly #time: (at: Date) => Sql
+  readonly #postgres: boolean
 
-  constructor (db: Database, uid: (value: unknown) => UserId, time: (at: Date) => Sql) {
+  constructor (db: Database, uid: (value: unknown) => UserId, time: (at: Date) => Sql, provider: 'postgresql' | 'sqlite') {
     this.#db = db
     this.#uid = uid
     this.#time = time
+    this.#postgres = provider === 'postgresql'
   }
 
   /**
@@ -157,13 +159,20 @@ export class PresenceStore {
   async audience (users: readonly UserId[], limit: number, now: Date, timeout: number): Promise<Map<UserId, UserId[]>> {
     const audience = new Map<UserId, UserId[]>()
     for (const batch of chunks(users)) {
+      // The `limit` most recent conversations of each: PostgreSQL reads just those (a LATERAL
+      // range scan of dm_conversation_recent_idx per user); SQLite ranks all of theirs.
+      const recent = this.#postgres
+        ? sql`SELECT o.user_id AS owner_id, c.partner_id FROM dm_user o CROSS JOIN LATERAL (
+            SELECT partner_id FROM dm_conversation WHERE owner_id = o.user_id AND last_message_id IS NOT NULL
+            ORDER BY last_message_id DESC LIMIT ${limit}) c
+          WHERE o.user_id IN (${join(batch)})`
+        : sql`SELECT owner_id, partner_id FROM (
+            SELECT owner_id, partner_id, ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY last_message_id DESC) AS n
+            FROM dm_conversation WHERE owner_id IN (${join(batch)}) AND last_message_id IS NOT NULL
+          ) ranked WHERE n <= ${limit}`
       const rows = await this.#db.query<{ owner_id: number | string, partner_id: number | string }>(sql`
-        SELECT owner_id, partner_id FROM (
-          SELECT owner_id, partner_id, ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY last_message_id DESC) AS n
-          FROM dm_conversation WHERE owner_id IN (${join(batch)}) AND last_message_id IS NOT NULL
-        ) recent
-        WHERE n <= ${limit}
-          AND EXISTS (SELECT 1 FROM dm_presence p WHERE p.user_id = recent.partner_id AND p.seen_at > ${this.#time(new Date(now.getTime() - timeout))})
+        SELECT owner_id, partner_id FROM (${recent}) recent
+        WHERE EXISTS (SELECT 1 FROM dm_presence p WHERE p.user_id = recent.partner_id AND p.seen_at > ${this.#time(new Date(now.getTime() - timeout))})
           AND NOT EXISTS (SELECT 1 FROM dm_block WHERE ${blockBetween(sql`recent.owner_id`, sql`recent.partner_id`)})`)
       for (const row of rows) {
         const owner = this.#uid(row.owner_id)
