@@ -24,7 +24,7 @@ import * as postgres from './postgres.js'
 import { PresenceStore } from './presence.js'
 import * as sqlite from './sqlite.js'
 import {
-  blockBetween, bool, CONVERSATION_UPSERT, empty, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS,
+  batches, blockBetween, bool, CONVERSATION_UPSERT, empty, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS,
   raw, sql, unreadBy, visibleTo, type Sql
 } from './sql.js'
 
@@ -202,17 +202,14 @@ function toMessage (row: MessageRow, uid: UserIdOf): StoredMessage {
 }
 
 /**
- * Most ids in one statement's IN list: far below the bound parameters a statement may carry
- * (SQLite 32,766, PostgreSQL 65,535). Only what no page bounds goes over it (marking a whole
- * conversation read, the partners of every unread conversation); it then takes a statement per batch.
+ * Most ids in one statement's IN list (see batches). Only what no page bounds goes over it
+ * (marking a whole conversation read, the partners of every unread conversation); it then takes a
+ * statement per batch.
  */
 const IN_BATCH = 10_000
 
-/** `ids` in lists of at most IN_BATCH (none for none). */
 function inBatches<T> (ids: readonly T[]): T[][] {
-  const batches: T[][] = []
-  for (let i = 0; i < ids.length; i += IN_BATCH) batches.push(ids.slice(i, i + IN_BATCH))
-  return batches
+  return batches(ids, IN_BATCH)
 }
 
 /** The content of a reply preview: the first 200 characters (code points). */

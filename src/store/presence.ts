@@ -7,15 +7,13 @@
  */
 import type { PresenceEntry, UserId } from '../domain/types.js'
 import { dateOf, type Database, type Executor } from './database.js'
-import { blockBetween, join, lockUsers, sql, type Sql } from './sql.js'
+import { batches, blockBetween, join, lockUsers, sql, type Sql } from './sql.js'
 
-/** Users per statement of a batch (bound parameters stay far below every driver's limit). */
+/** Users per statement of a batch (see batches). */
 const CHUNK = 500
 
 function chunks<T> (items: readonly T[]): T[][] {
-  const out: T[][] = []
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK))
-  return out
+  return batches(items, CHUNK)
 }
 
 export class PresenceStore {

@@ -8,6 +8,17 @@ import type { UserId } from '../domain/types.js'
 
 export { sql, empty, join, raw, type Sql }
 
+/**
+ * `items` in lists of at most `size` (none for none): for IN lists and VALUES lists whose length
+ * no page bounds, so that a statement's bound parameters stay far below every database's limit
+ * (SQLite 32,766, PostgreSQL 65,535).
+ */
+export function batches<T> (items: readonly T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
 const COLUMNS = ['id', 'sender_id', 'recipient_id', 'content', 'sent_at', 'read_at', 'edited_at', 'unsent_at', 'reply_to_id', 'reaction_count']
 
 /** The columns a message is read from, unprefixed. */
