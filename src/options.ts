@@ -374,7 +374,8 @@ function resolveProvider (value: unknown, prisma: PrismaClientLike): { provider:
 
 /** The `driver` option: a pg Pool on PostgreSQL, a better-sqlite3 Database on SQLite, still open. */
 function resolveDriver (value: unknown, provider: Provider): DriverLike | null {
-  if (value === undefined || value === null) return null
+  // (null was refused with the other options that take none.)
+  if (value === undefined) return null
   const kind = driverKind(value)
   if (kind === null) {
     const v = value as Record<string, unknown>

@@ -74,6 +74,7 @@ t.test('options', async (t) => {
       ['presenceTimeout null', { presenceTimeout: null }, /"presenceTimeout" must not be null/],
       ['maxStreamsPerUser null', { maxStreamsPerUser: null }, /"maxStreamsPerUser" must not be null/],
       ['databaseTimeout null', { databaseTimeout: null }, /"databaseTimeout" must not be null/],
+      ['driver null', { driver: null }, /"driver" must not be null/],
       ['reactions not a list', { reactions: '👍' }, /"reactions" must be null or a non-empty list/],
       ['reactions an object', { reactions: { 0: '👍', length: 1 } }, /"reactions" must be null or a non-empty list/],
       ['reactions empty', { reactions: [] }, /"reactions" must be null or a non-empty list/],
