@@ -99,17 +99,32 @@ export async function retryTransaction<R> (timeout: number, attempt: (left: numb
 }
 
 /**
- * The host's Prisma client as a Database: every query, and every whole transaction (whose
- * statements need no bound of their own), answers within `timeout` ms or fails with
- * DatabaseTimeout.
+ * How long (ms) the outcome of a COMMIT already sent is waited for, at least: far longer than the
+ * bound its caller got its 503 at, so that a change that commits after all is known, and announced.
+ */
+export function commitWait (timeout: number): number {
+  return Math.max(60_000, 10 * timeout)
+}
+
+/**
+ * The host's Prisma client as a Database: every query, and every whole transaction, answers
+ * within `timeout` ms or fails with DatabaseTimeout. A transaction past its deadline is rolled
+ * back at its next statement or before its COMMIT, as on the driver; Prisma's own transaction
+ * timeout is longer (commitWait), so that it never cancels a COMMIT already sent.
  */
 export function prismaDatabase (prisma: PrismaClientLike, provider: Provider, timeout: number): Database {
   const direct = executorOf(prisma, provider, (work) => bounded(work, timeout))
-  const unbounded = <T>(work: PromiseLike<T>): Promise<T> => Promise.resolve(work)
   return {
     ...direct,
-    transaction: <R>(fn: (tx: Executor) => Promise<R>) => retryTransaction(timeout, (left) => {
-      const work = prisma.$transaction((tx) => fn(executorOf(tx, provider, unbounded)), { maxWait: left, timeout: left })
+    transaction: <R>(fn: (tx: Executor) => Promise<R>) => retryTransaction(timeout, (left, deadline) => {
+      const live = (): void => { if (Date.now() >= deadline) throw new DatabaseTimeout(timeout) }
+      // Prisma's statements run when awaited: the deadline is checked before each is sent.
+      const checked = async <T>(statement: PromiseLike<T>): Promise<T> => { live(); return await statement }
+      const work = prisma.$transaction(async (tx) => {
+        const result = await fn(executorOf(tx, provider, checked))
+        live()
+        return result
+      }, { maxWait: left, timeout: left + commitWait(timeout) })
       return bounded(work, left, timeout)
     })
   }

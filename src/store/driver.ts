@@ -7,7 +7,7 @@
  */
 import type { Sql } from 'sql-template-tag'
 import { DatabaseTimeout } from '../domain/errors.js'
-import { bounded, retryTransaction, type Database, type Executor } from './database.js'
+import { bounded, commitWait, retryTransaction, type Database, type Executor } from './database.js'
 
 /** The part of a `pg` Pool the plugin uses (a `pg.Pool` fits it). */
 export interface PgPoolLike {
@@ -105,9 +105,6 @@ function pgValues (values: readonly unknown[]): unknown[] {
   return values.map((value) => value instanceof Date ? value.toISOString() : value)
 }
 
-/** At least how long (ms) the outcome of a COMMIT already sent is waited for. */
-const COMMIT_WAIT = 60_000
-
 /**
  * A `pg` Pool as a Database. A transaction runs on one checked-out connection between BEGIN and
  * COMMIT; one that outlives its deadline is rolled back at its next statement or before COMMIT
@@ -140,7 +137,7 @@ export function pgDatabase (pool: PgPoolLike, timeout: number): Database {
       // Once sent, a COMMIT's outcome is waited for longer than the pool's own query_timeout
       // (which may be shorter than the plugin's bound): one that commits after its caller was
       // answered 503 is then still known, and announced (see lateOutcomeOf).
-      await client.query({ text: 'COMMIT', query_timeout: Math.max(COMMIT_WAIT, 10 * timeout) })
+      await client.query({ text: 'COMMIT', query_timeout: commitWait(timeout) })
       return result
     } catch (err) {
       await client.query({ text: 'ROLLBACK' }).catch((rollbackError: unknown) => { broken = rollbackError as Error })
