@@ -8,13 +8,13 @@ import { CursorCodec, type Direction } from './domain/cursor.js'
 import {
   BlockedByYou, ContentTooLong, EditWindowClosed, EmptyContent, IdempotencyConflict, InternalError, InvalidContent, InvalidIdempotencyKey, InvalidPageSize,
   InvalidReaction, InvalidReply, MessageNotFound, MessageUnsent, NotSender, TooManyReactions, UnsendWindowClosed,
-  InvalidPresenceIds, RecipientNotAllowed, SelfBlock, SelfMessage, SelfTyping, UserNotFound, ConversationNotFound, SelfConversation
+  InvalidPresenceIds, RecipientNotAllowed, SelfBlock, SelfMessage, SelfTyping, UnknownCaller, UserNotFound, ConversationNotFound, SelfConversation
 } from './domain/errors.js'
 import type { EventHub, EventName, Listener, MessageEvent } from './domain/events.js'
 import { TYPING_COALESCE, TYPING_TIMEOUT, type BusEvent } from './realtime/bus.js'
 import { IDEMPOTENCY_KEY, INVALID_TEXT } from './domain/ids.js'
 import type { ResolvedOptions } from './options.js'
-import { lateOutcomeOf, Store, type ConversationFlag, type Executor, type LockedMessage, type StoredMessage } from './store/index.js'
+import { isForeignKeyViolation, lateOutcomeOf, Store, type ConversationFlag, type Executor, type LockedMessage, type StoredMessage } from './store/index.js'
 import type { ConversationSummary, Message, MessageEdit, Page, PageRequest, Partner, PresenceEntry, Reaction, UnreadConversation, UnreadCounts, UserId } from './domain/types.js'
 
 /** Items per page of every paginated list, unless the request says otherwise. */
@@ -134,6 +134,9 @@ export interface DirectMessagesService {
   off<E extends EventName>(event: E, listener: Listener<E>): void
 }
 
+/** Refusals a caller that is no user also meets (it has no messages, conversations or rights). */
+const CALLER_DEPENDENT = [MessageNotFound, ConversationNotFound, UserNotFound, InvalidReply, RecipientNotAllowed, NotSender, MessageUnsent]
+
 interface Keyed { key: number }
 interface Position { direction: Direction, key: number, first: boolean, size: number }
 
@@ -146,6 +149,8 @@ export class Service implements DirectMessagesService {
   readonly #log: FastifyBaseLogger
   /** When each (user, partner) typing was last sent on. */
   readonly #typingSent = new Map<string, number>()
+  /** The unknown callers already logged (see #unknownCaller). */
+  readonly #unknownCallers = new Set<UserId>()
 
   /**
    * @param publish sends an event to the streams of every instance (after commit, like `events`)
@@ -160,6 +165,10 @@ export class Service implements DirectMessagesService {
   }
 
   async send (senderId: UserId, recipientId: UserId, content: string, options: SendOptions = {}): Promise<Message> {
+    return await this.#asCaller(senderId, () => this.#send(senderId, recipientId, content, options))
+  }
+
+  async #send (senderId: UserId, recipientId: UserId, content: string, options: SendOptions): Promise<Message> {
     this.#checkContent(content)
     if (senderId === recipientId) throw new SelfMessage()
     const key = options.idempotencyKey ?? null
@@ -181,8 +190,11 @@ export class Service implements DirectMessagesService {
     // databaseTimeout and commits after all is announced then (its retry replays it silently).
     const result = await this.#store.sendMessage(senderId, recipientId, content, new Date(), key, replyTo, announce)
     if (result.outcome === 'missing-user') {
-      if (!(await this.#store.userExists(recipientId))) throw new UserNotFound(recipientId)
-      // The sender is not a user (getUserId answered an id the user table does not hold).
+      // The database refused a participant that is not a user: which one is asked only now.
+      const users = await this.#store.existingUsers([senderId, recipientId])
+      if (!users.has(senderId)) throw this.#unknownCaller(senderId)
+      if (!users.has(recipientId)) throw new UserNotFound(recipientId)
+      // Both exist again (deleted and re-created meanwhile): the send did not happen.
       throw new InternalError()
     }
     if (result.outcome === 'blocked') return await this.#refuseBlocked(senderId, recipientId)
@@ -228,38 +240,50 @@ export class Service implements DirectMessagesService {
   }
 
   async markConversationRead (userId: UserId, partnerId: UserId, options: MarkReadOptions = {}): Promise<Message[]> {
-    const changed = await this.#markRead(userId, partnerId, options.upTo)
-    if (changed.length === 0) await this.#checkUserExists(userId, partnerId)
-    return changed
+    return await this.#asCaller(userId, async () => {
+      const changed = await this.#markRead(userId, partnerId, options.upTo)
+      // Nothing changed: a write of nothing, still refused to a caller or for a partner that is no user.
+      if (changed.length === 0) await this.#checkUsersExist(userId, partnerId)
+      return changed
+    }, partnerId)
   }
 
   async deleteMessage (userId: UserId, messageId: number): Promise<void> {
-    const result = await this.#write((tx) => this.#store.hideMessage(tx, userId, messageId), async (result) => {
-      if (result.outcome === 'hidden') this.#publish({ type: 'deleted', user: userId, id: messageId })
-      return result
+    await this.#asCaller(userId, async () => {
+      const result = await this.#write((tx) => this.#store.hideMessage(tx, userId, messageId), async (result) => {
+        if (result.outcome === 'hidden') this.#publish({ type: 'deleted', user: userId, id: messageId })
+        return result
+      })
+      if (result.outcome === 'not-found') throw new MessageNotFound()
     })
-    if (result.outcome === 'not-found') throw new MessageNotFound()
   }
 
   async deleteConversation (userId: UserId, partnerId: UserId): Promise<void> {
-    const hidden = await this.#write((tx) => this.#store.hideConversation(tx, userId, partnerId), async (hidden) => {
-      if (hidden > 0) this.#publish({ type: 'conversation-deleted', user: userId, partner: partnerId })
-      return hidden
-    })
-    if (hidden === 0) await this.#checkUserExists(userId, partnerId)
+    await this.#asCaller(userId, async () => {
+      const hidden = await this.#write((tx) => this.#store.hideConversation(tx, userId, partnerId), async (hidden) => {
+        if (hidden > 0) this.#publish({ type: 'conversation-deleted', user: userId, partner: partnerId })
+        return hidden
+      })
+      if (hidden === 0) await this.#checkUsersExist(userId, partnerId)
+    }, partnerId)
   }
 
   async block (userId: UserId, targetId: UserId): Promise<Partner> {
     if (userId === targetId) throw new SelfBlock()
-    const target = (await this.#store.partners([targetId])).get(targetId)
+    const users = await this.#store.partners([userId, targetId])
+    if (!users.has(userId)) throw this.#unknownCaller(userId)
+    const target = users.get(targetId)
     if (target === undefined) throw new UserNotFound(targetId)
-    // False: the user was deleted meanwhile.
-    if (!(await this.#store.block(userId, targetId))) throw new UserNotFound(targetId)
+    // False: one of them was deleted meanwhile.
+    if (!(await this.#store.block(userId, targetId))) {
+      await this.#checkUsersExist(userId, targetId)
+      throw new UserNotFound(targetId)
+    }
     return target
   }
 
   async unblock (userId: UserId, targetId: UserId): Promise<void> {
-    await this.#checkUserExists(userId, targetId)
+    await this.#checkUsersExist(userId, targetId)
     await this.#store.unblock(userId, targetId)
   }
 
@@ -308,7 +332,7 @@ export class Service implements DirectMessagesService {
   async edit (userId: UserId, messageId: number, content: string): Promise<Message> {
     this.#checkContent(content)
     const at = new Date()
-    return await this.#write(async (tx) => {
+    return await this.#asCaller(userId, () => this.#write(async (tx) => {
       const message = this.#changeable(await this.#store.lockMessage(tx, userId, messageId), userId, this.#options.editWindow, EditWindowClosed)
       const unchanged = message.content === content
       if (!unchanged) await this.#store.editMessage(tx, message, content, at)
@@ -321,10 +345,11 @@ export class Service implements DirectMessagesService {
         this.#publishUpdate(message)
       }
       return message
-    })
+    }))
   }
 
   async edits (userId: UserId, messageId: number): Promise<MessageEdit[]> {
+    // A read: a caller that is no user simply sees no message.
     const edits = await this.#store.edits(userId, messageId)
     if (edits === null) throw new MessageNotFound()
     return edits
@@ -332,7 +357,7 @@ export class Service implements DirectMessagesService {
 
   async unsend (userId: UserId, messageId: number): Promise<void> {
     const at = new Date()
-    await this.#write(async (tx) => {
+    await this.#asCaller(userId, () => this.#write(async (tx) => {
       const locked = await this.#store.lockMessage(tx, userId, messageId)
       if (locked?.visible === true && locked.message.unsentAt !== null && locked.message.senderId === userId) return null
       const message = this.#changeable(locked, userId, this.#options.unsendWindow, UnsendWindowClosed)
@@ -344,27 +369,27 @@ export class Service implements DirectMessagesService {
       if (message === null) return
       this.#events.emit('messageUnsent', [{ message }])
       this.#publishUpdate(message)
-    })
+    }))
   }
 
   async react (userId: UserId, messageId: number, emoji: string): Promise<Reaction[]> {
     this.#checkReaction(emoji)
-    return await this.#write(async (tx) => {
+    return await this.#asCaller(userId, () => this.#write(async (tx) => {
       const message = this.#reactable(await this.#store.lockMessage(tx, userId, messageId))
       const outcome = await this.#store.addReaction(tx, message, userId, emoji, this.#options.maxReactionKinds, new Date())
       if (outcome === 'too-many') throw new TooManyReactions(this.#options.maxReactionKinds)
       const added = outcome === 'added'
       return { message: await this.#presentIn(tx, { ...message, reactionCount: message.reactionCount + (added ? 1 : 0) }, userId), added }
-    }, async ({ message, added }) => this.#reacted(message, userId, emoji, added ? 'reactionAdded' : null))
+    }, async ({ message, added }) => this.#reacted(message, userId, emoji, added ? 'reactionAdded' : null)))
   }
 
   async unreact (userId: UserId, messageId: number, emoji: string): Promise<Reaction[]> {
     this.#checkReaction(emoji)
-    return await this.#write(async (tx) => {
+    return await this.#asCaller(userId, () => this.#write(async (tx) => {
       const message = this.#reactable(await this.#store.lockMessage(tx, userId, messageId))
       const removed = await this.#store.removeReaction(tx, message, userId, emoji)
       return { message: await this.#presentIn(tx, { ...message, reactionCount: message.reactionCount - (removed ? 1 : 0) }, userId), removed }
-    }, async ({ message, removed }) => this.#reacted(message, userId, emoji, removed ? 'reactionRemoved' : null))
+    }, async ({ message, removed }) => this.#reacted(message, userId, emoji, removed ? 'reactionRemoved' : null)))
   }
 
   async typing (userId: UserId, partnerId: UserId): Promise<void> {
@@ -373,7 +398,7 @@ export class Service implements DirectMessagesService {
     const now = Date.now()
     const last = this.#typingSent.get(key)
     if (last !== undefined && now - last < TYPING_COALESCE) return
-    if (!(await this.#store.userExists(partnerId))) throw new UserNotFound(partnerId)
+    await this.#checkUsersExist(userId, partnerId)
     // Someone the caller could not message is not told either, and the caller is not told why.
     if (!(await this.#mayMessage(userId, partnerId))) return
     if (this.#typingSent.size >= 10_000) {
@@ -509,7 +534,9 @@ export class Service implements DirectMessagesService {
    */
   async #setConversationFlag (userId: UserId, partnerId: UserId, flag: ConversationFlag, value: boolean): Promise<void> {
     if (userId === partnerId) throw new SelfConversation()
-    if (!(await this.#store.setConversationFlag(userId, partnerId, flag, value))) throw new ConversationNotFound()
+    await this.#asCaller(userId, async () => {
+      if (!(await this.#store.setConversationFlag(userId, partnerId, flag, value))) throw new ConversationNotFound()
+    })
   }
 
   /** 404 for a partner that does not exist (a conversation with oneself is merely empty). */
@@ -521,6 +548,53 @@ export class Service implements DirectMessagesService {
 
   async #checkUserExists (userId: UserId, partnerId: UserId): Promise<void> {
     if (userId !== partnerId && !(await this.#store.userExists(partnerId))) throw new UserNotFound(partnerId)
+  }
+
+  /**
+   * Before a write that changes nothing: the caller must be a user (else UnknownCaller) and so
+   * must the partner (else UserNotFound), asked in one statement.
+   */
+  async #checkUsersExist (userId: UserId, partnerId: UserId): Promise<void> {
+    const users = await this.#store.existingUsers([userId, partnerId])
+    if (!users.has(userId)) throw this.#unknownCaller(userId)
+    if (!users.has(partnerId)) throw new UserNotFound(partnerId)
+  }
+
+  /**
+   * Runs a write of `userId`'s. When it is refused for want of something of the caller's — a
+   * message, a conversation or a partner not found, a policy or reply refusal, or the database
+   * refusing a row of a user that does not exist — whether `userId` names a user at all is asked
+   * then (one statement, never on the way of a write that succeeds): a caller that does not (a
+   * token that outlived its user) is answered UnknownCaller; a `partnerId` that does not, when the
+   * database refused a row, UserNotFound. Malformed input is answered as it is for anyone.
+   */
+  async #asCaller<T>(userId: UserId, write: () => Promise<T>, partnerId?: UserId): Promise<T> {
+    try {
+      return await write()
+    } catch (err) {
+      const refusedRow = isForeignKeyViolation(err)
+      if (!refusedRow && !CALLER_DEPENDENT.some((Refusal) => err instanceof Refusal)) throw err
+      let users: Set<UserId>
+      try {
+        users = await this.#store.existingUsers(partnerId === undefined ? [userId] : [userId, partnerId])
+      } catch {
+        throw err
+      }
+      if (!users.has(userId)) throw this.#unknownCaller(userId)
+      if (refusedRow && partnerId !== undefined && !users.has(partnerId)) throw new UserNotFound(partnerId)
+      throw err
+    }
+  }
+
+  /** The error for a caller that is no user, logged once per id on this instance (they tend to retry). */
+  #unknownCaller (userId: UserId): Error {
+    if (!this.#unknownCallers.has(userId)) {
+      if (this.#unknownCallers.size >= 1000) this.#unknownCallers.clear()
+      this.#unknownCallers.add(userId)
+      this.#log.warn(`directMessages: getUserId returned ${JSON.stringify(userId)}, which names no user (no row of the model "${this.#options.userModel}"): ` +
+        'its writes are answered 401 FST_DM_UNKNOWN_CALLER (a token that outlived its user?)')
+    }
+    return new UnknownCaller()
   }
 
   /**

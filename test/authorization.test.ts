@@ -23,6 +23,7 @@ import t, { type Test } from 'tap'
 import { forEachPath, query, type TestDatabase } from './helpers/databases.js'
 import { as, createUsers, getJson, pathOf, send, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from './helpers/app.js'
 import { openStream, type SseFrame } from './helpers/sse.js'
+import { eventually } from './helpers/wait.js'
 
 type App = Awaited<ReturnType<typeof startApp>>
 
@@ -370,6 +371,87 @@ forEachPath(t, 'authorization', async (t, db) => {
   for (const attacker of [mallory, alice, bob, carol, dave]) {
     await t.test(`${attacker.username} deletes its conversation with each other user: nothing of theirs is hidden`, (t) => deleteConversations(t, w, attacker))
   }
+})
+
+// A caller whose id names no user: a token that outlived its user (the host deleted the user while
+// the token, a JWT say, is still valid). Every write answers 401 FST_DM_UNKNOWN_CALLER and stores
+// nothing, the log says why once, reads answer as for a user with nothing, and its event stream
+// keeps nobody else's presence from being written.
+forEachPath(t, 'a caller that is no user', async (t, db) => {
+  const lines: string[] = []
+  const callers = new Map<string, number>()
+  const app = await startApp(db, {
+    logger: { level: 'warn', stream: { write: (line: string) => { lines.push(line) } } },
+    // As a stateless token would: the id it carries, whether or not the user still exists.
+    directMessages: { getUserId: (request) => callers.get(String(request.headers.authorization)) }
+  })
+  t.teardown(() => app.close())
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  const [alice, bob, carol, ghost] = await createUsers(app, 'alice', 'bob', 'carol', 'ghost')
+  if (alice === undefined || bob === undefined || carol === undefined || ghost === undefined) throw new Error('users')
+  for (const user of [alice, bob, carol, ghost]) callers.set(user.headers.authorization, user.id)
+  const theirs = await send(app, alice, bob, 'secret[alice-bob#1]')
+  await send(app, carol, bob, 'secret[carol-bob#1]')
+  const ghostsOwn = await send(app, ghost, bob, 'secret[ghost-bob#1]')
+  await send(app, bob, ghost, 'secret[bob-ghost#1]')
+  await as(app, bob, { method: 'POST', url: `${API}/blocks/${ghost.id}/` })
+  await query(db, 'DELETE FROM app_user WHERE id = ?', [ghost.id])
+  const before = await snapshot(db)
+  t.notOk(before.users.has(ghost.id), 'the host deleted ghost (its rows went with it)')
+
+  const writes: Array<[string, InjectOptions]> = [
+    ['send', { method: 'POST', url: `${API}/send/${bob.id}/`, payload: { content: 'hello' } }],
+    ['send to a user who does not exist', { method: 'POST', url: `${API}/send/${NO_SUCH_USER}/`, payload: { content: 'hello' } }],
+    ['send with an Idempotency-Key', { method: 'POST', url: `${API}/send/${bob.id}/`, headers: { 'idempotency-key': 'k-1' }, payload: { content: 'hello' } }],
+    ['send replying to a message of others', { method: 'POST', url: `${API}/send/${bob.id}/`, payload: { content: 'hello', reply_to: theirs.id } }],
+    ['send in the conversation route', { method: 'POST', url: `${API}/conversations/${bob.id}/`, payload: { content: 'hello' } }],
+    ['mark read', { method: 'POST', url: `${API}/conversations/${bob.id}/read/` }],
+    ['delete the conversation', { method: 'DELETE', url: `${API}/conversations/${bob.id}/` }],
+    ['delete its own former message', { method: 'DELETE', url: `${API}/messages/${ghostsOwn.id}/` }],
+    ['delete a message of others', { method: 'DELETE', url: `${API}/messages/${theirs.id}/` }],
+    ['delete a message that does not exist', { method: 'DELETE', url: `${API}/messages/${NO_SUCH_MESSAGE}/` }],
+    ['edit', { method: 'PATCH', url: `${API}/messages/${theirs.id}/`, payload: { content: 'changed' } }],
+    ['unsend', { method: 'POST', url: `${API}/messages/${theirs.id}/unsend/` }],
+    ['react', { method: 'PUT', url: `${API}/messages/${theirs.id}/reactions/${encodeURIComponent('👍')}/` }],
+    ['take a reaction back', { method: 'DELETE', url: `${API}/messages/${theirs.id}/reactions/${encodeURIComponent('👍')}/` }],
+    ['block', { method: 'POST', url: `${API}/blocks/${bob.id}/` }],
+    ['unblock', { method: 'DELETE', url: `${API}/blocks/${bob.id}/` }],
+    ['mute', { method: 'PUT', url: `${API}/conversations/${bob.id}/mute/` }],
+    ['unmute', { method: 'DELETE', url: `${API}/conversations/${bob.id}/mute/` }],
+    ['archive', { method: 'PUT', url: `${API}/conversations/${bob.id}/archive/` }],
+    ['unarchive', { method: 'DELETE', url: `${API}/conversations/${bob.id}/archive/` }],
+    ['typing', { method: 'POST', url: `${API}/conversations/${bob.id}/typing/` }]
+  ]
+  for (const [what, options] of writes) {
+    const res = await as(app, ghost, options)
+    t.equal(res.statusCode, 401, `${what}: 401 (${res.body})`)
+    t.equal(res.json<{ code?: string }>().code, 'FST_DM_UNKNOWN_CALLER', `${what}: FST_DM_UNKNOWN_CALLER`)
+  }
+  t.same(await snapshot(db), before, 'nothing was stored')
+  const warnings = lines.filter((line) => line.includes('names no user'))
+  t.equal(warnings.length, 1, `the log says why once, not once per request (${warnings.length})`)
+  t.match(warnings[0] ?? '', new RegExp(`getUserId returned ${ghost.id}, which names no user`))
+  t.notOk(lines.some((line) => /"level":50/.test(line)), 'and logs no error')
+
+  // Reads: as for a user with nothing.
+  t.same(await getJson(app, ghost, `${API}/unread/`), { id: ghost.id, count: 0, unmuted_count: 0 }, '/unread/: nothing')
+  t.same((await getJson<PageJson<unknown>>(app, ghost, `${API}/conversations/`)).results, [], '/conversations/: nothing')
+  t.same(await getJson(app, ghost, `${API}/conversations/unread/`), [], '/conversations/unread/: nothing')
+  t.same((await getJson<PageJson<unknown>>(app, ghost, `${API}/conversations/${bob.id}/`)).results, [], 'a conversation page: nothing')
+  t.same((await getJson<PageJson<unknown>>(app, ghost, `${API}/blocks/`)).results, [], '/blocks/: nothing')
+  t.same(await getJson(app, ghost, `${API}/presence/?ids=${bob.id}`), [{ id: bob.id, online: false, last_seen_at: null }], 'presence: nobody')
+  t.equal((await as(app, ghost, { method: 'GET', url: `${API}/messages/${theirs.id}/edits/` })).statusCode, 404, 'an edit history: no such message')
+
+  // Its stream opens, as an empty one, at the same time as carol's; carol still comes online.
+  const [ghostStream, carolStream] = await Promise.all([openStream(base, `${API}/events/`, ghost.headers), openStream(base, `${API}/events/`, carol.headers)])
+  t.teardown(() => { ghostStream.close(); carolStream.close() })
+  t.equal(ghostStream.status, 200, 'its event stream opens')
+  t.equal(await ghostStream.position(), '0', 'at the position of a user with no change')
+  t.equal(carolStream.status, 200)
+  const online = await eventually('carol online for bob', async () => (await getJson<Array<{ online: boolean }>>(app, bob, `${API}/presence/?ids=${carol.id}`))[0]?.online === true, 10_000)
+  t.ok(online, 'carol, whose stream opened with ghost\'s, reads online: a stream of no user breaks no one\'s presence')
+  t.notOk(lines.some((line) => /"level":50/.test(line) || line.includes('writing presence failed')), 'no presence write failed')
 })
 
 async function attack (t: Test, w: World, me: TestUser): Promise<void> {

@@ -3,7 +3,8 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import type { Test } from 'tap'
-import { forEachDatabase } from './helpers/databases.js'
+import { forEachDatabase, forEachPath, query } from './helpers/databases.js'
+import type { UserId } from '../src/index.js'
 import {
   as, createUser, createUsers, getJson, send, startApp,
   type MessageJson, type PageJson, type PartnerJson, type TestUser
@@ -448,3 +449,59 @@ forEachDatabase(t, 'bad input', async (t, db) => {
     t.same(unexpected, [], 'every answer is a 2xx or a 4xx')
   })
 })
+
+// A caller that is no user (a token that outlived its user) sending anything at all: malformed
+// input is answered 400 as for anyone, well-formed writes 401 FST_DM_UNKNOWN_CALLER, policy
+// refusals too (the caller is asked about first), never a 500 and nothing stored. Both paths,
+// integer and string ids.
+for (const userIdType of ['integer', 'string'] as const) {
+  forEachPath(t, `bad input from a caller that is no user (${userIdType} ids)`, async (t, db) => {
+    const callers = new Map<string, UserId>()
+    const closed = new Set<UserId>()
+    const app = await startApp(db, {
+      directMessages: {
+        getUserId: (request) => callers.get(String(request.headers.authorization)),
+        // A policy that lets nobody message carol: an unknown caller still hears it is unknown.
+        canMessage: (_sender, recipient) => !closed.has(recipient)
+      }
+    })
+    t.teardown(() => app.close())
+    const [bob, carol, ghost] = await createUsers<UserId>(app, 'bob', 'carol', 'ghost')
+    if (bob === undefined || carol === undefined || ghost === undefined) throw new Error('users')
+    closed.add(carol.id)
+    for (const user of [bob, ghost]) callers.set(user.headers.authorization, user.id)
+    const message = (await as(app, bob, { method: 'POST', url: `/api/dm/send/${ghost.id}/`, payload: { content: 'hi' } })).json<MessageJson>()
+    await query(db, 'DELETE FROM app_user WHERE id = ?', [ghost.id])
+    const count = async (): Promise<number> => Number((await query<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM dm_message'))[0]?.n)
+    const stored = await count()
+
+    const malformed: Array<[string, InjectOptions]> = [
+      ['a send with a malformed id', { method: 'POST', url: '/api/dm/send/not!an!id/', payload: { content: 'x' } }],
+      ['a send without content', { method: 'POST', url: `/api/dm/send/${bob.id}/`, payload: {} }],
+      ['a send of white space', { method: 'POST', url: `/api/dm/send/${bob.id}/`, payload: { content: '   ' } }],
+      ['a send of a number', { method: 'POST', url: `/api/dm/send/${bob.id}/`, payload: { content: 5 } }],
+      ['a send with reply_to a string', { method: 'POST', url: `/api/dm/send/${bob.id}/`, payload: { content: 'x', reply_to: 'five' } }],
+      ['a send with a malformed Idempotency-Key', { method: 'POST', url: `/api/dm/send/${bob.id}/`, headers: { 'idempotency-key': 'a b' }, payload: { content: 'x' } }],
+      ['an edit of a malformed message id', { method: 'PATCH', url: '/api/dm/messages/0x10/', payload: { content: 'x' } }],
+      ['a reaction that is no emoji', { method: 'PUT', url: `/api/dm/messages/${message.id}/reactions/abc/` }],
+      ['a mark-read up to a fraction', { method: 'POST', url: `/api/dm/conversations/${bob.id}/read/`, payload: { up_to: 1.5 } }]
+    ]
+    for (const [what, options] of malformed) {
+      const res = await as(app, ghost, options)
+      t.equal(res.statusCode, 400, `${what}: 400 as for anyone (${res.body.slice(0, 120)})`)
+    }
+    const wellFormed: Array<[string, InjectOptions]> = [
+      ['a send the policy refuses', { method: 'POST', url: `/api/dm/send/${carol.id}/`, payload: { content: 'x' } }],
+      ['a send', { method: 'POST', url: `/api/dm/send/${bob.id}/`, payload: { content: 'x' } }],
+      ['a reply to a message it no longer sees', { method: 'POST', url: `/api/dm/send/${bob.id}/`, payload: { content: 'x', reply_to: message.id } }],
+      ['a read of a conversation with unknown users', { method: 'POST', url: `/api/dm/conversations/${userIdType === 'string' ? 'nobody' : 2_000_000}/read/` }],
+      ['a reaction to the message it received', { method: 'PUT', url: `/api/dm/messages/${message.id}/reactions/${encodeURIComponent('❤️')}/` }]
+    ]
+    for (const [what, options] of wellFormed) {
+      const res = await as(app, ghost, options)
+      t.equal(res.statusCode, 401, `${what}: 401 (${res.body.slice(0, 120)})`)
+      t.equal(res.json<{ code?: string }>().code, 'FST_DM_UNKNOWN_CALLER', `${what}: FST_DM_UNKNOWN_CALLER`)
+    }
+    t.equal(await count(), stored, 'nothing was stored')
+  }, { userIdType })
+}

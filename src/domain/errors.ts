@@ -7,6 +7,12 @@ import createError from '@fastify/error'
 /** 401: the route needs a user and `getUserId` answered none. */
 export const Unauthorized = createError('FST_DM_UNAUTHORIZED', 'Authentication credentials were not provided or are invalid', 401)
 
+/**
+ * 401: `getUserId` answered an id that names no user (a token that outlived its user, say): the
+ * write is refused and nothing is stored.
+ */
+export const UnknownCaller = createError('FST_DM_UNKNOWN_CALLER', 'The caller is not a user', 401)
+
 /** 404: the partner user of a route does not exist. */
 export const UserNotFound = createError<'FST_DM_USER_NOT_FOUND', 404, [string | number]>('FST_DM_USER_NOT_FOUND', 'User %s does not exist', 404)
 

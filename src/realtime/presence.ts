@@ -87,9 +87,11 @@ export class PresenceTracker {
     this.#pending.clear()
     const now = new Date()
     if (arriving.length > 0) {
-      const online = await store.presence.arrive(instance, arriving, now, timeout)
-      for (const user of arriving) this.#registered.add(user)
-      await this.#announce(online.map((user) => ({ user, lastSeenAt: null })), true, now)
+      const { cameOnline, unknown } = await store.presence.arrive(instance, arriving, now, timeout)
+      // A stream of a caller that is no user (its token outlived it) shows no presence.
+      const skipped = new Set(unknown)
+      for (const user of arriving) if (!skipped.has(user)) this.#registered.add(user)
+      await this.#announce(cameOnline.map((user) => ({ user, lastSeenAt: null })), true, now)
     }
     if (leaving.length > 0) {
       const offline = await store.presence.leave(instance, leaving, now, timeout)
@@ -104,8 +106,10 @@ export class PresenceTracker {
     const now = new Date()
     if (this.#registered.size > 0 && await store.presence.refresh(instance, now) < this.#registered.size) {
       // This instance stalled past the timeout and its rows were swept: write them again.
-      const online = await store.presence.arrive(instance, [...this.#registered], now, timeout)
-      await this.#announce(online.map((user) => ({ user, lastSeenAt: null })), true, now)
+      const { cameOnline, unknown } = await store.presence.arrive(instance, [...this.#registered], now, timeout)
+      // Users deleted since they arrived: they are gone.
+      for (const user of unknown) this.#registered.delete(user)
+      await this.#announce(cameOnline.map((user) => ({ user, lastSeenAt: null })), true, now)
     }
     await this.#announce(await store.presence.sweep(now, timeout), false, now)
   }

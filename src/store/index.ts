@@ -636,10 +636,18 @@ export class Store {
 
   /** Whether the host has a user with this id. */
   async userExists (id: UserId): Promise<boolean> {
+    return (await this.existingUsers([id])).has(id)
+  }
+
+  /** Which of `ids` (a few) the host has users of: one statement. */
+  async existingUsers (ids: readonly UserId[]): Promise<Set<UserId>> {
     const table = this.userTable
-    if (table !== null) return (await this.#db.query(sql`SELECT 1 AS found FROM ${table.from} WHERE ${table.id} = ${id}`)).length > 0
-    const users = await this.#users.findMany({ where: { [this.#idField]: { in: [id] } }, select: { [this.#idField]: true } })
-    return users.length > 0
+    if (table !== null) {
+      const rows = await this.#db.query<{ id: number | string }>(sql`SELECT ${table.id} AS id FROM ${table.from} WHERE ${table.id} IN (${join([...new Set(ids)])})`)
+      return new Set(rows.map((row) => this.#uid(row.id)))
+    }
+    const users = await this.#users.findMany({ where: { [this.#idField]: { in: [...new Set(ids)] } }, select: { [this.#idField]: true } })
+    return new Set(users.map((user) => this.#uid(user[this.#idField])))
   }
 
   /**

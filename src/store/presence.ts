@@ -7,6 +7,7 @@
  */
 import type { PresenceEntry, UserId } from '../domain/types.js'
 import { dateOf, type Database, type Executor } from './database.js'
+import { isForeignKeyViolation } from './errors.js'
 import { batches, blockBetween, join, lockUsers, sql, type Sql } from './sql.js'
 
 /** Users per statement of a batch (see batches). */
@@ -31,22 +32,39 @@ export class PresenceStore {
 
   /**
    * Records that `users` hold streams on `instance` (creating their dm_user rows if need be), and
-   * answers those of them who were offline everywhere until now. Under the users' dm_user locks,
-   * so that two instances seeing the same user arrive at once announce it once.
+   * answers those of them who were offline everywhere until now, and those that are no user of
+   * the host (a caller whose token outlived its user: the database refuses their rows, and they
+   * are left out). Under the users' dm_user locks, so that two instances seeing the same user
+   * arrive at once announce it once.
    */
-  async arrive (instance: string, users: readonly UserId[], now: Date, timeout: number): Promise<UserId[]> {
+  async arrive (instance: string, users: readonly UserId[], now: Date, timeout: number): Promise<{ cameOnline: UserId[], unknown: UserId[] }> {
     const cameOnline: UserId[] = []
+    const unknown: UserId[] = []
+    const write = (batch: readonly UserId[]): Promise<UserId[]> => this.#db.transaction(async (tx) => {
+      await tx.execute(lockUsers(...batch))
+      const online = await this.#live(tx, batch, now, timeout)
+      await tx.execute(sql`
+        INSERT INTO dm_presence (user_id, instance_id, seen_at) VALUES ${join(batch.map((user) => sql`(${user}, ${instance}, ${this.#time(now)})`))}
+        ON CONFLICT (user_id, instance_id) DO UPDATE SET seen_at = excluded.seen_at`)
+      return batch.filter((user) => !online.has(user))
+    })
     for (const batch of chunks(users)) {
-      cameOnline.push(...await this.#db.transaction(async (tx) => {
-        await tx.execute(lockUsers(...batch))
-        const online = await this.#live(tx, batch, now, timeout)
-        await tx.execute(sql`
-          INSERT INTO dm_presence (user_id, instance_id, seen_at) VALUES ${join(batch.map((user) => sql`(${user}, ${instance}, ${this.#time(now)})`))}
-          ON CONFLICT (user_id, instance_id) DO UPDATE SET seen_at = excluded.seen_at`)
-        return batch.filter((user) => !online.has(user))
-      }))
+      try {
+        cameOnline.push(...await write(batch))
+      } catch (err) {
+        if (!isForeignKeyViolation(err)) throw err
+        // One of them is no user: each alone, so that the others still arrive.
+        for (const user of batch) {
+          try {
+            cameOnline.push(...await write([user]))
+          } catch (error) {
+            if (!isForeignKeyViolation(error)) throw error
+            unknown.push(user)
+          }
+        }
+      }
     }
-    return cameOnline
+    return { cameOnline, unknown }
   }
 
   /**
