@@ -9,6 +9,8 @@ import { DatabaseTimeout, SchemaMismatch } from './domain/errors.js'
 import type { ResolvedOptions } from './options.js'
 import { isDatabaseUnavailable } from './store/errors.js'
 import type { Store } from './store/index.js'
+import { userModelFields } from './store/users.js'
+import type { UserId } from './domain/types.js'
 
 /** The columns the plugin reads and writes, by table (as `prisma/models.prisma` maps them). */
 export const PLUGIN_COLUMNS: Readonly<Record<string, readonly string[]>> = {
@@ -139,31 +141,46 @@ async function checkUserModel (store: Store, options: ResolvedOptions): Promise<
   const { userModel, userFields, userIdType } = options
   const fields = Object.entries(userFields).filter((entry): entry is [string, string] => entry[1] !== null)
   const probe = userIdType === 'integer' ? 1 : 'x'
+  const otherProbe = userIdType === 'integer' ? 'x' : 1
   const selectOf = (names: string[]): Record<string, true> => Object.fromEntries(names.map((name) => [name, true]))
-  try {
-    await store.probeUserModel(selectOf(fields.map(([, name]) => name)), probe)
-    return
-  } catch (err) {
-    if (!isValidationError(err)) throw err
-  }
-  // Something is wrong: ask again, one thing at a time, to name it.
-  for (const [key, name] of fields) {
+  /** Whether the model takes `select` of `names` with ids of the probe's type (false: Prisma refused it). */
+  const takes = async (names: string[], value: UserId): Promise<boolean> => {
     try {
-      await store.probeUserModel(selectOf([name]), probe)
+      await store.probeUserModel(selectOf(names), value)
+      return true
     } catch (err) {
       if (!isValidationError(err)) throw err
-      if (key === 'id') {
-        try {
-          await store.probeUserModel(selectOf([name]), userIdType === 'integer' ? 'x' : 1)
-        } catch {
-          throw new SchemaMismatch(`option "userFields.id": the Prisma model "${userModel}" has no field "${name}"; name the field holding its id`)
-        }
-        throw new SchemaMismatch(`the id of the Prisma model "${userModel}" is ${userIdType === 'integer' ? 'not an integer' : 'an integer'} ` +
-          `but the option "userIdType" is "${userIdType}": set userIdType to "${userIdType === 'integer' ? 'string' : 'integer'}"`)
-      }
-      throw new SchemaMismatch(`option "userFields.${key}": the Prisma model "${userModel}" has no field "${name}"; name one of its fields, or null for none`)
+      return false
     }
   }
-  // Each alone passed; Prisma still refused them together.
+  if (await takes(fields.map(([, name]) => name), probe)) return
+  // Something is wrong: name every wrong entry at once, and the fields the model has.
+  const known = userModelFields(options.prisma, userModel)
+  let missing: Array<[key: string, name: string]>
+  if (known !== null) {
+    missing = fields.filter(([, name]) => !known.includes(name))
+  } else {
+    // No data model to read: ask the model one field at a time (the id first: the others are asked by it).
+    missing = []
+    const [[idKey, idName], ...names] = fields as [[string, string], ...Array<[string, string]>]
+    const value = await takes([idName], probe) ? probe : await takes([idName], otherProbe) ? otherProbe : null
+    if (value === null) missing.push([idKey, idName])
+    else for (const [key, name] of names) if (!(await takes([name], value))) missing.push([key, name])
+  }
+  if (missing.length > 0) {
+    const has = known === null ? '' : `; its fields are ${known.join(', ')}`
+    const advice = missing.some(([key]) => key === 'id') ? 'name the field holding its id' : 'name one of them, or null for none'
+    if (missing.length === 1) {
+      const [[key, name]] = missing as [[string, string]]
+      throw new SchemaMismatch(`option "userFields.${key}": the Prisma model "${userModel}" has no field "${name}"${has}: ${advice}`)
+    }
+    const list = missing.map(([key, name]) => `"${name}" (userFields.${key})`)
+    throw new SchemaMismatch(`option "userFields": the Prisma model "${userModel}" has no field ${list.slice(0, -1).join(', ')} nor ${list[list.length - 1] as string}${has}: ${advice}`)
+  }
+  if (await takes([fields[0]?.[1] as string], otherProbe)) {
+    throw new SchemaMismatch(`the id of the Prisma model "${userModel}" is ${userIdType === 'integer' ? 'not an integer' : 'an integer'} ` +
+      `but the option "userIdType" is "${userIdType}": set userIdType to "${userIdType === 'integer' ? 'string' : 'integer'}"`)
+  }
+  // Each field is the model's, of the right type; Prisma still refused them together.
   throw new SchemaMismatch(`the Prisma model "${userModel}" refuses the fields of the option "userFields" (${fields.map(([, name]) => name).join(', ')})`)
 }

@@ -41,6 +41,27 @@ forEachDatabase(t, 'self-check', async (t, db) => {
     t.match(id.message, /"userFields\.id".*no field "accountId"/)
   })
 
+  await t.test('every wrong entry of userFields is named in one error, with the fields the model has', async (t) => {
+    // A host whose user model has an email and a name only, registered with the defaults left in.
+    const both = await readyError(db, { userFields: { username: 'email', firstName: 'name' } })
+    t.equal(both.code, 'FST_DM_SCHEMA_MISMATCH')
+    t.match(both.message, /option "userFields": the Prisma model "user" has no field "email" \(userFields\.username\) nor "name" \(userFields\.firstName\)/)
+    t.match(both.message, /its fields are id, username, firstName, lastName, token: name one of them, or null for none/)
+    const three = await readyError(db, { userFields: { id: 'uid', username: 'email', lastName: 'surname' } })
+    t.match(three.message, /no field "uid" \(userFields\.id\), "email" \(userFields\.username\) nor "surname" \(userFields\.lastName\)/)
+    t.match(three.message, /name the field holding its id/)
+    // The same from a client without a data model to read: the model is asked one field at a time.
+    const bare = new Proxy(db.prisma, { get: (target, key, receiver) => key === '_runtimeDataModel' ? undefined : Reflect.get(target, key, receiver) as unknown })
+    const asked = await readyError(db, { prisma: bare, userFields: { username: 'email', firstName: 'name' } })
+    t.match(asked.message, /no field "email" \(userFields\.username\) nor "name" \(userFields\.firstName\): name one of them/)
+    // Right, the model starts.
+    const app = Fastify()
+    await app.register(directMessages, { prisma: db.prisma, getUserId: () => 1, userFields: { username: 'token', firstName: 'username', lastName: null } })
+    await app.ready()
+    t.ok(app.hasDecorator('directMessages'), 'with fields the model has, ready() passes')
+    await app.close()
+  })
+
   await t.test('a userIdType other than the database\'s is named', async (t) => {
     const err = await readyError(db, { userIdType: 'string' })
     t.equal(err.code, 'FST_DM_SCHEMA_MISMATCH')

@@ -40,15 +40,27 @@ export function quoted (name: string): string {
   return `"${name.replaceAll('"', '""')}"`
 }
 
+/** The model of the delegate `userModel` (e.g. `user` for `User`) in the client's data model, if it carries one. */
+function runtimeModelOf (prisma: PrismaClientLike, userModel: string): [name: string, model: RuntimeModel] | undefined {
+  const models = (prisma as { _runtimeDataModel?: { models?: Record<string, RuntimeModel> } })._runtimeDataModel?.models
+  if (models === undefined || models === null || typeof models !== 'object') return undefined
+  return Object.entries(models).find(([name]) => name.charAt(0).toLowerCase() + name.slice(1) === userModel)
+}
+
+/** The scalar fields of the user model, from the client's data model; null when it carries none. */
+export function userModelFields (prisma: PrismaClientLike, userModel: string): string[] | null {
+  const model = runtimeModelOf(prisma, userModel)?.[1]
+  if (model === undefined || !Array.isArray(model.fields)) return null
+  return model.fields.filter((field) => field.kind === 'scalar').map((field) => field.name)
+}
+
 /**
  * The user table of the client's data model for the delegate `userModel` (e.g. `user` for the
  * model `User`), or null when the client carries no data model or the fields are not all scalar
  * fields of it (the start-up check then names what is wrong, through the model).
  */
 export function userTableOf (prisma: PrismaClientLike, provider: Provider, userModel: string, fields: { id: string, username: string | null, firstName: string | null, lastName: string | null }): UserTable | null {
-  const models = (prisma as { _runtimeDataModel?: { models?: Record<string, RuntimeModel> } })._runtimeDataModel?.models
-  if (models === undefined || models === null || typeof models !== 'object') return null
-  const entry = Object.entries(models).find(([name]) => name.charAt(0).toLowerCase() + name.slice(1) === userModel)
+  const entry = runtimeModelOf(prisma, userModel)
   if (entry === undefined) return null
   const [modelName, model] = entry
   const column = (field: string | null): string | null | undefined => {
