@@ -157,6 +157,12 @@ export interface DirectMessagesOptions {
    * The pool's or database's life is the host's: the plugin never ends or closes it.
    */
   driver?: DriverLike
+  /**
+   * The OpenAPI security requirement of every route the plugin adds (e.g. `[{ bearerAuth: [] }]`),
+   * so that a host's Swagger UI offers to send its credentials. The host declares the scheme
+   * itself (`components.securitySchemes` of @fastify/swagger). Default: none.
+   */
+  security?: ReadonlyArray<Readonly<Record<string, readonly string[]>>>
 }
 
 /** The databases the plugin runs on. */
@@ -194,6 +200,7 @@ export interface ResolvedOptions {
   presence: boolean
   presenceTimeout: number
   driver: DriverLike | null
+  security: Array<Record<string, string[]>> | null
 }
 
 /** The default pagination key: cursors are still bound to user and list, but forgeable. */
@@ -208,7 +215,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'prisma', 'provider', 'getUserId', 'prefix', 'authenticate', 'allowedRecipients', 'canMessage', 'maxContentLength',
   'userModel', 'userFields', 'cursorSecret', 'userIdType', 'bodyLimit', 'bus', 'sendRateLimit', 'maxStreamsPerUser', 'streamQueueLimit',
   'heartbeatInterval', 'streamBufferLimit', 'databaseTimeout', 'editWindow', 'unsendWindow', 'reactions', 'maxReactionKinds',
-  'changeRetention', 'presence', 'presenceTimeout', 'driver', 'logLevel', 'logSerializers'
+  'changeRetention', 'presence', 'presenceTimeout', 'driver', 'security', 'logLevel', 'logSerializers'
 ] satisfies Array<keyof DirectMessagesOptions | 'logLevel' | 'logSerializers'>)
 
 export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined): ResolvedOptions {
@@ -315,6 +322,7 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
 
   return {
     driver,
+    security: resolveSecurity(opts.security),
     editWindow,
     unsendWindow,
     reactions: reactions === null ? null : new Set(reactions),
@@ -392,6 +400,19 @@ function resolveDriver (value: unknown, provider: Provider): DriverLike | null {
     throw new InvalidOption(`option "driver": the ${kind === 'pg' ? 'pg Pool has been ended' : 'better-sqlite3 Database is closed'}`)
   }
   return value as DriverLike
+}
+
+/** The `security` option: a list of OpenAPI security requirements (scheme name: scopes). */
+function resolveSecurity (value: unknown): ResolvedOptions['security'] {
+  if (value === undefined) return null
+  const requirement = (item: unknown): item is Record<string, string[]> =>
+    typeof item === 'object' && item !== null && !Array.isArray(item) &&
+    Object.values(item).every((scopes) => Array.isArray(scopes) && scopes.every((scope) => typeof scope === 'string'))
+  if (!Array.isArray(value) || !value.every(requirement)) {
+    throw new InvalidOption('option "security" must be a list of OpenAPI security requirements, e.g. [{ bearerAuth: [] }] (objects whose values are lists of scopes)')
+  }
+  // A copy: the host's array is not the routes' to share.
+  return value.map((item) => Object.fromEntries(Object.entries(item).map(([name, scopes]) => [name, [...scopes]])))
 }
 
 function resolveUserFields (value: unknown): ResolvedOptions['userFields'] {

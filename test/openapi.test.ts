@@ -88,3 +88,35 @@ t.test('OpenAPI document', async (t) => {
   t.equal(json.statusCode, 200)
   t.same(json.json(), JSON.parse(JSON.stringify(doc)), '/docs/json serves the document')
 })
+
+t.test('the security option puts the host\'s security requirement on every route of the plugin', async (t) => {
+  const db = await openDatabase('sqlite', 'openapi-security')
+  t.teardown(() => db.close())
+  const { default: Fastify } = await import('fastify')
+  const { default: swagger } = await import('@fastify/swagger')
+  const { default: directMessages } = await import('../src/index.js')
+  const documentOf = async (options: { security?: Array<Record<string, string[]>> }): Promise<Document & { components?: unknown }> => {
+    // A host as a JWT application writes it: a bearer scheme declared, no document-wide requirement.
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await app.register(swagger, {
+      openapi: { openapi: '3.0.3', info: { title: 'host', version: '1.0.0' }, components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } } }
+    })
+    app.get('/health', { schema: { response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } }, async () => ({ ok: true }))
+    await app.register(directMessages, { prefix: '/api/dm', prisma: db.prisma, getUserId: () => 1, ...options })
+    await app.ready()
+    return app.swagger() as unknown as Document
+  }
+  const operations = (doc: Document): Array<[string, Operation & { security?: unknown }]> =>
+    Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]): [string, Operation & { security?: unknown }] => [`${method.toUpperCase()} ${path}`, op]))
+
+  const secured = await documentOf({ security: [{ bearerAuth: [] }] })
+  await t.resolves(SwaggerParser.validate(structuredClone(secured) as never), 'the document with the requirement validates as OpenAPI 3')
+  const ours = operations(secured).filter(([name]) => name.includes(' /api/dm/'))
+  t.equal(ours.length, CONTRACT.length, `every operation of the plugin is in the document (${ours.length})`)
+  for (const [name, op] of ours) t.same(op.security, [{ bearerAuth: [] }], `${name} carries the requirement`)
+  t.equal(operations(secured).find(([name]) => name === 'GET /health')?.[1].security, undefined, 'the host\'s own routes are left as they are')
+
+  const plain = await documentOf({})
+  t.ok(operations(plain).every(([, op]) => op.security === undefined), 'without the option, no operation carries a requirement')
+})

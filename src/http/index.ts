@@ -51,6 +51,14 @@ function caller (request: FastifyRequest): UserId {
 export async function routes (instance: FastifyInstance, { options, service, hub }: RoutesOptions): Promise<void> {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
 
+  // The host's security requirement on every route of the plugin, for its OpenAPI document.
+  const security = options.security
+  if (security !== null) {
+    fastify.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, security: security.map((item) => ({ ...item })) }
+    })
+  }
+
   // Query strings and path parameters arrive as text and are coerced to their types; bodies are
   // JSON and are not: `{"content": 123}` is a 400, not the message "123".
   const coercing = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false })
