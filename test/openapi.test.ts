@@ -120,3 +120,15 @@ t.test('the security option puts the host\'s security requirement on every route
   const plain = await documentOf({})
   t.ok(operations(plain).every(([, op]) => op.security === undefined), 'without the option, no operation carries a requirement')
 })
+
+// The document, whole, as clients generate their code from it: a change to any route, schema,
+// code or description shows here (regenerate deliberately with `npx tap --snapshot test/openapi.test.ts`).
+for (const userIdType of ['integer', 'string'] as const) {
+  t.test(`the OpenAPI document is unchanged (${userIdType} ids)`, async (t) => {
+    const db = await openDatabase('sqlite', 'openapi-snapshot', { userIdType })
+    t.teardown(() => db.close())
+    const app = await startApp(db)
+    t.teardown(() => app.close())
+    t.matchSnapshot(JSON.stringify(app.swagger(), null, 2), 'the document')
+  })
+}
