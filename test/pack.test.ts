@@ -1,6 +1,7 @@
-// What `npm publish` would ship: exactly the built package, its models, README, LICENSE and
-// package.json — every source file compiled with its type declarations, and nothing else (no source
-// maps, tests, examples, migrations, or stale output of a source file that moved).
+// What `npm publish` would ship: exactly the built package, its models, README, the documents the
+// README points at (docs/, its picture included), LICENSE and package.json — every source file
+// compiled with its type declarations, and nothing else (no source maps, tests, examples,
+// migrations, or stale output of a source file that moved).
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
@@ -36,14 +37,18 @@ t.test('the packed files', async (t) => {
     .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts'))
     .map((entry) => relative(join(root, 'src'), join(entry.parentPath, entry.name)).split('\\').join('/'))
   t.ok(sources.includes('index.ts') && sources.includes('cli/index.ts'), 'the sources include the entry and the CLI')
-  const expected = new Set(['LICENSE', 'README.md', 'package.json', 'prisma/models.prisma'])
+  const docs = readdirSync(join(root, 'docs'), { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)).split('\\').join('/'))
+  t.ok(docs.includes('docs/installation.md') && docs.includes('docs/chat.png'), 'the documents include the installation guide and the chat page picture')
+  const expected = new Set(['LICENSE', 'README.md', 'package.json', 'prisma/models.prisma', ...docs])
   for (const source of sources) {
     const base = `dist/${source.replace(/\.ts$/, '')}`
     expected.add(`${base}.js`)
     expected.add(`${base}.d.ts`)
   }
   t.same([...expected].filter((path) => !packed.has(path)).sort(), [],
-    'nothing missing (every src/**/*.ts as dist/**/*.js and .d.ts; if dist/ is missing files: npm run build)')
+    'nothing missing (every src/**/*.ts as dist/**/*.js and .d.ts, every file of docs/; if dist/ is missing files: npm run build)')
   t.same([...packed].filter((path) => !expected.has(path)).sort(), [],
     'nothing unwanted (no maps, tests, examples, migrations; stale files of moved sources: rm -rf dist && npm run build)')
 
