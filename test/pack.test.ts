@@ -41,7 +41,7 @@ t.test('the packed files', async (t) => {
     .filter((entry) => entry.isFile())
     .map((entry) => relative(root, join(entry.parentPath, entry.name)).split('\\').join('/'))
   t.ok(docs.includes('docs/installation.md') && docs.includes('docs/chat.png'), 'the documents include the installation guide and the chat page picture')
-  const expected = new Set(['LICENSE', 'README.md', 'package.json', 'prisma/models.prisma', ...docs])
+  const expected = new Set(['LICENSE', 'README.md', 'CONTRIBUTING.md', 'package.json', 'prisma/models.prisma', ...docs])
   for (const source of sources) {
     const base = `dist/${source.replace(/\.ts$/, '')}`
     expected.add(`${base}.js`)

@@ -28,3 +28,17 @@ t.test('the package entry', async (t) => {
   }, { code: 'FST_DM_INVALID_OPTION' }, 'registers as a Fastify plugin and validates its options')
   await app.close().catch(() => {})
 })
+
+t.test('a host on another Fastify than 5 is told so before anything else', async (t) => {
+  // npm refuses the install (the peer range), and the README says so first in its installation section.
+  const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'))
+  t.equal(pkg.peerDependencies.fastify, '5.x', 'fastify 5 is the peer range npm checks')
+  const readme = readFileSync(`${root}/README.md`, 'utf8')
+  const install = readme.slice(readme.indexOf('## Installing into your application'))
+  const first = install.split('\n\n')[1] ?? ''
+  t.match(first, /Fastify 5 is required/, 'the first paragraph of the installation section names the requirement')
+  t.match(first, /ERESOLVE unable to resolve dependency tree/, 'and the error npm answers a Fastify 3 or 4 application')
+  t.match(first, /docs\/installation\.md#upgrading-from-fastify-3-or-4/, 'with the way to upgrade')
+  const guide = readFileSync(`${root}/docs/installation.md`, 'utf8')
+  t.match(guide, /peer fastify@"5\.x" from fastify-directmessages/, 'the guide quotes the peer npm could not resolve')
+})
