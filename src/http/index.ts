@@ -55,7 +55,9 @@ export async function routes (instance: FastifyInstance, { options, service, hub
   const security = options.security
   if (security !== null) {
     fastify.addHook('onRoute', (route) => {
-      route.schema = { ...route.schema, security: security.map((item) => ({ ...item })) }
+      // `security` is @fastify/swagger's addition to the route schema, whose types the plugin does not load.
+      const schema: Record<string, unknown> = { ...route.schema, security: security.map((item) => ({ ...item })) }
+      route.schema = schema
     })
   }
 
