@@ -1,12 +1,13 @@
 // `npm run prisma:migration -- <name>`: writes, for each variant (provider and kind of user id), the migration that takes the
-// models as committed (git HEAD) to the models in the working tree, computed by
-// `prisma migrate diff` between the two schemas (no database or shadow database needed).
+// models as committed (git HEAD: src/schema/tables.ts and prisma/example-user.prisma) to the models in the working tree,
+// computed by `prisma migrate diff` between the two schemas (no database or shadow database needed).
 // Review the SQL it writes; hand-written guards (CHECK constraints) go in by hand.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { tsImport } from 'tsx/esm/api'
 import { prismaDir, schemaFor, variants } from './prisma-schemas.mjs'
 
 const name = process.argv[2]
@@ -14,16 +15,19 @@ if (!name || !/^[a-z0-9_]+$/.test(name)) {
   console.error('usage: npm run prisma:migration -- <name_in_snake_case>')
   process.exit(2)
 }
-const git = (path) => execFileSync('git', ['show', `HEAD:prisma/${path}`], { encoding: 'utf8' })
+const git = (path) => execFileSync('git', ['show', `HEAD:${path}`], { encoding: 'utf8' })
 const cli = createRequire(import.meta.url).resolve('prisma/build/index.js')
 const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14)
 const work = mkdtempSync(join(tmpdir(), 'dm-migration-'))
 try {
+  // The declaration as committed (a module that imports nothing), loaded from a copy.
+  writeFileSync(join(work, 'tables.ts'), git('src/schema/tables.ts'))
+  const { TABLES: committed } = await tsImport(join(work, 'tables.ts'), import.meta.url)
   for (const [variant, { provider }] of Object.entries(variants)) {
     const before = join(work, `${variant}-before.prisma`)
     const after = join(work, `${variant}-after.prisma`)
-    writeFileSync(before, schemaFor(variant, git('models.prisma'), git('example-user.prisma')))
-    writeFileSync(after, schemaFor(variant, readFileSync(join(prismaDir, 'models.prisma'), 'utf8'), readFileSync(join(prismaDir, 'example-user.prisma'), 'utf8')))
+    writeFileSync(before, schemaFor(variant, committed, git('prisma/example-user.prisma')))
+    writeFileSync(after, schemaFor(variant, undefined, readFileSync(join(prismaDir, 'example-user.prisma'), 'utf8')))
     const diff = spawnSync(process.execPath, [cli, 'migrate', 'diff', '--config', join(prismaDir, `${provider}.config.ts`),
       '--from-schema-datamodel', before, '--to-schema-datamodel', after, '--script'], {
       encoding: 'utf8',

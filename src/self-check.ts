@@ -8,33 +8,10 @@ import type { FastifyBaseLogger } from 'fastify'
 import { DatabaseTimeout, SchemaMismatch } from './domain/errors.js'
 import type { ResolvedOptions } from './options.js'
 import { isDatabaseUnavailable } from './store/errors.js'
+import { TABLE_COLUMNS, USER_ID_COLUMNS } from './schema/tables.js'
 import type { Store } from './store/index.js'
 import { userModelFields } from './store/users.js'
 import type { UserId } from './domain/types.js'
-
-/** The columns the plugin reads and writes, by table (as `prisma/models.prisma` maps them). */
-export const PLUGIN_COLUMNS: Readonly<Record<string, readonly string[]>> = {
-  dm_message: ['id', 'sender_id', 'recipient_id', 'user_low_id', 'user_high_id', 'content', 'sent_at', 'read_at',
-    'deleted_by_sender', 'deleted_by_recipient', 'idempotency_key', 'edited_at', 'unsent_at', 'reply_to_id', 'reaction_count'],
-  dm_conversation: ['owner_id', 'partner_id', 'last_message_id', 'unread_count', 'muted', 'archived'],
-  dm_user: ['user_id', 'last_seen_at'],
-  dm_block: ['id', 'blocker_id', 'blocked_id', 'created_at'],
-  dm_message_edit: ['id', 'message_id', 'content', 'edited_at'],
-  dm_reaction: ['id', 'message_id', 'user_id', 'emoji', 'created_at'],
-  dm_change: ['id', 'user_id', 'kind', 'message_id', 'partner_id', 'created_at'],
-  dm_presence: ['user_id', 'instance_id', 'seen_at']
-}
-
-/** The columns holding a user id: their type follows the `userIdType` option. */
-export const USER_ID_COLUMNS: Readonly<Record<string, readonly string[]>> = {
-  dm_message: ['sender_id', 'recipient_id', 'user_low_id', 'user_high_id'],
-  dm_conversation: ['owner_id', 'partner_id'],
-  dm_user: ['user_id'],
-  dm_block: ['blocker_id', 'blocked_id'],
-  dm_reaction: ['user_id'],
-  dm_change: ['user_id', 'partner_id'],
-  dm_presence: ['user_id']
-}
 
 const SCHEMA_FIX = 'run "npx fastify-directmessages schema", then create and apply a migration ("npx prisma migrate dev")'
 
@@ -85,11 +62,11 @@ async function checkTables (store: Store, options: ResolvedOptions): Promise<voi
     throw new SchemaMismatch(`the database does not answer as ${options.provider === 'postgresql' ? 'PostgreSQL' : 'SQLite'} (the provider ${said}): ` +
       `set the option "provider" to the database your Prisma client uses (the catalog query failed: ${lastLine(err)})`)
   }
-  const missingTables = Object.keys(PLUGIN_COLUMNS).filter((table) => !tables.has(table))
+  const missingTables = Object.keys(TABLE_COLUMNS).filter((table) => !tables.has(table))
   if (missingTables.length > 0) {
     throw new SchemaMismatch(`the database has no table ${missingTables.join(', ')}: ${SCHEMA_FIX}`)
   }
-  const missingColumns = Object.entries(PLUGIN_COLUMNS).flatMap(([table, columns]) =>
+  const missingColumns = Object.entries(TABLE_COLUMNS).flatMap(([table, columns]) =>
     columns.filter((column) => tables.get(table)?.has(column) !== true).map((column) => `${table}.${column}`))
   if (missingColumns.length > 0) {
     throw new SchemaMismatch(`the database lacks the column${missingColumns.length > 1 ? 's' : ''} ${missingColumns.join(', ')} (the models are out of date): ${SCHEMA_FIX}`)

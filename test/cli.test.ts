@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import t, { type Test } from 'tap'
-import { adaptModels, alignFields, backRelationLines, readModels, type ModelsTarget } from '../src/cli/models.js'
+import { backRelationLines, renderModels, type ModelsTarget } from '../src/schema/prisma.js'
 import { PG_ADMIN_URL, postgresReachable } from './helpers/databases.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -124,7 +124,7 @@ function between (text: string, what: 'models' | 'relations'): string | undefine
   return lines.slice(start + 1, end).join('\n').replace(/\n+$/, '')
 }
 
-const modelsFor = (target: ModelsTarget): string => alignFields(adaptModels(readModels(), target)).trim()
+const modelsFor = (target: ModelsTarget): string => renderModels(target).trim()
 const RELATIONS = backRelationLines().join('\n')
 
 /** Asserts a failure as a user sees it: status 2, one line on stderr matching `pattern`, nothing written. */

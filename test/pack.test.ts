@@ -1,4 +1,4 @@
-// What `npm publish` would ship: exactly the built package, its models, README, the documents the
+// What `npm publish` would ship: exactly the built package, its README, CONTRIBUTING.md, the documents the
 // README points at (docs/, its picture included), LICENSE and package.json — every source file
 // compiled with its type declarations, and nothing else (no source maps, tests, examples,
 // migrations, or stale output of a source file that moved).
@@ -41,7 +41,7 @@ t.test('the packed files', async (t) => {
     .filter((entry) => entry.isFile())
     .map((entry) => relative(root, join(entry.parentPath, entry.name)).split('\\').join('/'))
   t.ok(docs.includes('docs/installation.md') && docs.includes('docs/chat.png'), 'the documents include the installation guide and the chat page picture')
-  const expected = new Set(['LICENSE', 'README.md', 'CONTRIBUTING.md', 'package.json', 'prisma/models.prisma', ...docs])
+  const expected = new Set(['LICENSE', 'README.md', 'CONTRIBUTING.md', 'package.json', ...docs])
   for (const source of sources) {
     const base = `dist/${source.replace(/\.ts$/, '')}`
     expected.add(`${base}.js`)

@@ -11,7 +11,7 @@ import {
   assertWritable, CliError, datasourceOf, display, findSchema, onDisk, readSchema, readSchemaFile, supportedProvider,
   unsupportedProvider, writeAtomic
 } from './files.js'
-import type { Provider } from './models.js'
+import type { ModelsProvider as Provider } from '../schema/prisma.js'
 
 /** The tables that carry guards. */
 export const GUARDED_TABLES = ['dm_message', 'dm_conversation', 'dm_block'] as const

@@ -12,7 +12,7 @@ import {
   assertWritable, blocksOf, CliError, datasourceOf, display, findSchema, onDisk, prismaValidate, readSchema,
   resolvePrismaCli, supportedProvider, unsupportedProvider, writeAtomic, type Block, type DatasourceInfo, type FoundSchema, type SchemaFile
 } from './files.js'
-import { adaptModels, alignFields, BACK_RELATIONS, backRelationLines, PLUGIN_MODELS, readModels, type ModelsTarget } from './models.js'
+import { BACK_RELATIONS, backRelationLines, PLUGIN_MODELS, renderModels, type ModelsTarget } from '../schema/prisma.js'
 
 /** The marker comments around the generated models (single-file schema). */
 export const MODELS_MARKERS = {
@@ -207,7 +207,7 @@ function plan (options: SchemaOptions, found: FoundSchema, files: readonly Schem
     userIdField: user.idField,
     ...(user.nativeType === undefined ? {} : { userIdNativeType: user.nativeType })
   }
-  const models = alignFields(adaptModels(readModels(), target)).trim()
+  const models = renderModels(target).trim()
 
   // The new text of every file, and what changed.
   const next = new Map<string, { file?: SchemaFile, text: string }>()

@@ -7,7 +7,7 @@
  * do their own way. The host's user model is read through its Prisma model delegate, since only
  * the host knows its table.
  *
- * Tables (see prisma/models.prisma):
+ * Tables (declared in schema/tables.ts):
  * - dm_message: one row per message, with the conversation key (user_low_id, user_high_id);
  * - dm_conversation: one row per participant of a conversation (owner_id, partner_id) holding the
  *   owner's newest visible message and unread count, written in the same transaction as the

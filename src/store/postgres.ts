@@ -1,7 +1,8 @@
 /** What PostgreSQL does its own way: the one-statement send, and the catalog query. */
 import type { UserId } from '../domain/types.js'
 import { CHANGE, kind } from './change-log.js'
-import { blockBetween, CONVERSATION_UPSERT, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, sql, visibleTo, type Sql } from './sql.js'
+import { TABLE_NAMES } from '../schema/tables.js'
+import { blockBetween, CONVERSATION_UPSERT, join, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, sql, visibleTo, type Sql } from './sql.js'
 
 /**
  * A send as one statement of data-modifying CTEs: lock (or create) both users' dm_user rows,
@@ -57,4 +58,4 @@ export function sendStatement (senderId: UserId, recipientId: UserId, low: UserI
 export const CATALOG = sql`
   SELECT CAST(table_name AS TEXT) AS table_name, CAST(column_name AS TEXT) AS column_name, CAST(data_type AS TEXT) AS data_type
   FROM information_schema.columns
-  WHERE table_schema = current_schema() AND table_name IN ('dm_message', 'dm_conversation', 'dm_user', 'dm_block', 'dm_message_edit', 'dm_reaction', 'dm_change', 'dm_presence')`
+  WHERE table_schema = current_schema() AND table_name IN (${join(TABLE_NAMES)})`

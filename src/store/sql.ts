@@ -5,6 +5,7 @@
  */
 import sql, { empty, join, raw, type Sql } from 'sql-template-tag'
 import type { UserId } from '../domain/types.js'
+import { MESSAGE_COLUMNS as MESSAGE_COLUMNS_OF_TABLE } from '../schema/tables.js'
 
 export { sql, empty, join, raw, type Sql }
 
@@ -19,7 +20,7 @@ export function batches<T> (items: readonly T[], size: number): T[][] {
   return out
 }
 
-const COLUMNS = ['id', 'sender_id', 'recipient_id', 'content', 'sent_at', 'read_at', 'edited_at', 'unsent_at', 'reply_to_id', 'reaction_count']
+const COLUMNS = MESSAGE_COLUMNS_OF_TABLE
 
 /** The columns a message is read from, unprefixed. */
 export const MESSAGE_COLUMNS = raw(COLUMNS.join(', '))
