@@ -95,7 +95,7 @@ export { directMessages }
 export type { DirectMessagesOptions, PrismaClientLike, Provider, RawSqlClient, UserFieldsOption } from './options.js'
 export type { DriverLike, PgPoolClientLike, PgPoolLike, PgQueryConfig, PgResultLike, SqliteDatabaseLike, SqliteStatementLike } from './store/driver.js'
 export type { ConversationRequest, ConversationsRequest, DirectMessagesService, MarkReadOptions, SendOptions } from './service.js'
-export { MAX_PAGE_SIZE, PAGE_SIZE } from './service.js'
+export { MAX_PAGE_SIZE, PAGE_SIZE } from './domain/cursor.js'
 export { memoryBus } from './realtime/bus.js'
 export type { BusEvent, BusHandlers, DirectMessagesBus } from './realtime/bus.js'
 export { postgresBus, MAX_POSTGRES_PAYLOAD_BYTES, type PostgresBusOptions } from './realtime/postgres-bus.js'

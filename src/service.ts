@@ -4,7 +4,7 @@
  * `fastify.directMessages`; the HTTP routes are a thin layer over it.
  */
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
-import { CursorCodec, type Direction } from './domain/cursor.js'
+import { CursorCodec, MAX_PAGE_SIZE, PAGE_SIZE, type Direction } from './domain/cursor.js'
 import {
   BlockedByYou, ContentTooLong, EditWindowClosed, EmptyContent, IdempotencyConflict, InternalError, InvalidContent, InvalidIdempotencyKey, InvalidPageSize,
   InvalidReaction, InvalidReply, MessageNotFound, MessageUnsent, NotSender, TooManyReactions, UnsendWindowClosed,
@@ -17,10 +17,6 @@ import type { ResolvedOptions } from './options.js'
 import { isForeignKeyViolation, lateOutcomeOf, Store, type ConversationFlag, type Executor, type LockedMessage, type StoredMessage } from './store/index.js'
 import type { ConversationSummary, Message, MessageEdit, Page, PageRequest, Partner, PresenceEntry, Reaction, UnreadConversation, UnreadCounts, UserId } from './domain/types.js'
 
-/** Items per page of every paginated list, unless the request says otherwise. */
-export const PAGE_SIZE = 50
-/** The largest page a request may ask for. */
-export const MAX_PAGE_SIZE = 100
 /** Most ids one presence request may ask about. */
 export const MAX_PRESENCE_IDS = 100
 

@@ -7,6 +7,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { InvalidCursor } from './errors.js'
 
+/** Items per page of every paginated list, unless the request says otherwise. */
+export const PAGE_SIZE = 50
+/** The largest page a request may ask for. */
+export const MAX_PAGE_SIZE = 100
+
 /** `older`: the items after this position in newest-first order; `newer`: the items before it. */
 export type Direction = 'older' | 'newer'
 

@@ -16,6 +16,15 @@ export function isUserId (value: unknown, type: 'integer' | 'string' = 'integer'
   return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_USER_ID
 }
 
+/**
+ * Ids in paths must be plain decimal digits: a coercing validator would otherwise read `0x10`,
+ * `0b11` or `1e1` as numbers (and `1e400` as Infinity), and act on an id the client never wrote.
+ */
+export const DECIMAL_ID = /^[1-9][0-9]{0,15}$/
+
+/** An SSE event id as the client sends it back: a change id, or 0 (the position of a user without changes). */
+export const EVENT_ID = /^(0|[1-9][0-9]{0,15})$/
+
 /** What an idempotency key may be: 1–255 visible ASCII characters (the header's rule too). */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/
 

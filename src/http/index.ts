@@ -7,7 +7,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawReplyDefaul
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import { DatabaseTimeout, DatabaseUnavailable, InternalError, StreamUnavailable, Unauthorized } from '../domain/errors.js'
-import { isUserId } from '../domain/ids.js'
+import { DECIMAL_ID, isUserId } from '../domain/ids.js'
 import type { UserId } from '../domain/types.js'
 import { blockRoutes } from '../features/blocks/routes.js'
 import { conversationRoutes } from '../features/conversations/routes.js'
@@ -134,14 +134,6 @@ function invalidUserId (request: FastifyRequest, id: unknown, userIdType: Resolv
   throw new Unauthorized()
 }
 
-/**
- * Ids in paths must be plain decimal digits: a coercing validator would otherwise read `0x10`,
- * `0b11` or `1e1` as numbers (and `1e400` as Infinity), and act on an id the client never wrote.
- */
-export const DECIMAL_ID = /^[1-9][0-9]{0,15}$/
-
-/** An SSE event id as the client sends it back: a change id, or 0 (the position of a user without changes). */
-export const EVENT_ID = /^(0|[1-9][0-9]{0,15})$/
 function decimalIdError (params: Record<string, unknown>): { error: Error } | undefined {
   const id = params.id
   if (typeof id === 'string' && !DECIMAL_ID.test(id)) return { error: new Error('params/id must be a positive integer written in decimal digits') }

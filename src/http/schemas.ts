@@ -3,7 +3,8 @@
  * route handlers and generate the OpenAPI document, from this one definition.
  */
 import { Type, type SchemaOptions, type Static, type TInteger, type TObject, type TSchema, type TString, type TUnion, type TUnsafe } from '@sinclair/typebox'
-import { IDEMPOTENCY_KEY, MAX_USER_ID, STRING_USER_ID } from '../domain/ids.js'
+import { MAX_PAGE_SIZE, PAGE_SIZE } from '../domain/cursor.js'
+import { EVENT_ID, IDEMPOTENCY_KEY, MAX_USER_ID, STRING_USER_ID } from '../domain/ids.js'
 
 const TAGS = ['direct messages']
 
@@ -43,7 +44,7 @@ export const MessageIdParams = Type.Object({
 
 export const PageQuery = Type.Object({
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Opaque cursor from a `next` or `previous` link' })),
-  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Items per page (default 50)' }))
+  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, description: `Items per page (default ${PAGE_SIZE})` }))
 })
 
 export const ConversationQuery = Type.Object({
@@ -69,7 +70,7 @@ export const SendHeaders = Type.Object({
 })
 
 export const EventsQuery = Type.Object({
-  last_event_id: Type.Optional(Type.String({ pattern: '^(0|[1-9][0-9]{0,15})$', description: 'Resume after this event id (the SSE `id` last received), for clients that cannot send the Last-Event-ID header' }))
+  last_event_id: Type.Optional(Type.String({ pattern: EVENT_ID.source, description: 'Resume after this event id (the SSE `id` last received), for clients that cannot send the Last-Event-ID header' }))
 })
 
 export function sendBody (maxContentLength: number) {

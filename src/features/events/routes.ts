@@ -2,7 +2,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import sseModule, { type SSEPluginOptions } from '@fastify/sse'
 import { InvalidLastEventId, NotAcceptable } from '../../domain/errors.js'
-import { EVENT_ID, type RouteContext, type RouteInstance } from '../../http/index.js'
+import { EVENT_ID } from '../../domain/ids.js'
+import type { RouteContext, RouteInstance } from '../../http/index.js'
 import { eventSchemas } from './schemas.js'
 
 /**

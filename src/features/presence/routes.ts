@@ -2,7 +2,8 @@
 import { InvalidPresenceIds } from '../../domain/errors.js'
 import { isUserId } from '../../domain/ids.js'
 import type { UserId } from '../../domain/types.js'
-import { DECIMAL_ID, type RouteContext, type RouteInstance } from '../../http/index.js'
+import { DECIMAL_ID } from '../../domain/ids.js'
+import type { RouteContext, RouteInstance } from '../../http/index.js'
 import { MAX_PRESENCE_IDS } from '../../service.js'
 import { presenceSchemas } from './schemas.js'
 
