@@ -7,24 +7,8 @@ import { memoryBus, type DirectMessagesBus } from './realtime/bus.js'
 import { InvalidOption } from './domain/errors.js'
 import { INVALID_TEXT, isUserId } from './domain/ids.js'
 import type { UserId } from './domain/types.js'
-import { driverClosed, driverKind, type DriverLike } from './store/driver.js'
-
-/**
- * The part of the host's PrismaClient the plugin queries its own tables through: parameterised
- * statements (the plugin's own SQL text, with every value a bound parameter).
- */
-export interface RawSqlClient {
-  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T>
-  $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<number>
-}
-
-/**
- * The host's PrismaClient, as the plugin sees it: raw parameterised queries, interactive
- * transactions, and (looked up by name, see `userModel`) the host's user model delegate.
- */
-export interface PrismaClientLike extends RawSqlClient {
-  $transaction<R>(fn: (tx: RawSqlClient) => Promise<R>, options?: { maxWait?: number, timeout?: number }): Promise<R>
-}
+import type { PrismaClientLike } from './db/prisma.js'
+import { dialectOf, driverProvider, PROVIDERS, providerNamed, type DriverLike, type Provider } from './dialect/index.js'
 
 /**
  * Which fields of the host's user model hold its id and give the partner object's names; `null`
@@ -164,9 +148,6 @@ export interface DirectMessagesOptions {
    */
   security?: ReadonlyArray<Readonly<Record<string, readonly string[]>>>
 }
-
-/** The databases the plugin runs on. */
-export type Provider = 'postgresql' | 'sqlite'
 
 /** The options after validation, with every default applied. */
 export interface ResolvedOptions {
@@ -363,42 +344,41 @@ function resolveAllowedRecipients (value: unknown, userIdType: 'integer' | 'stri
   return value.length === 0 ? null : new Set(value as UserId[])
 }
 
-const PROVIDERS: readonly Provider[] = ['postgresql', 'sqlite']
+/** `"postgresql" or "sqlite"`: the providers, as messages list them. */
+const providerList = (): string => PROVIDERS.map((provider) => `"${provider}"`).join(' or ')
 
 /** The provider option, or the one the client tells (Prisma 6 and 7 clients set `_activeProvider`). */
 function resolveProvider (value: unknown, prisma: PrismaClientLike): { provider: Provider, providerSource: ResolvedOptions['providerSource'] } {
   if (value !== undefined) {
-    if (!PROVIDERS.includes(value as Provider)) throw new InvalidOption(`option "provider" must be "postgresql" or "sqlite", got ${JSON.stringify(value)}`)
+    if (typeof value !== 'string' || !(PROVIDERS as string[]).includes(value)) throw new InvalidOption(`option "provider" must be ${providerList()}, got ${JSON.stringify(value)}`)
     return { provider: value as Provider, providerSource: 'option' }
   }
   const told = (prisma as { _activeProvider?: unknown })._activeProvider
-  if (told === 'postgresql' || told === 'postgres') return { provider: 'postgresql', providerSource: 'client' }
-  if (told === 'sqlite') return { provider: 'sqlite', providerSource: 'client' }
+  const provider = providerNamed(told)
+  if (provider !== undefined) return { provider, providerSource: 'client' }
   if (typeof told === 'string') {
-    throw new InvalidOption(`option "provider": the Prisma client's database is "${told}"; the plugin runs on PostgreSQL and SQLite only`)
+    throw new InvalidOption(`option "provider": the Prisma client's database is "${told}"; the plugin runs on ${PROVIDERS.map((p) => dialectOf(p).label).join(' and ')} only`)
   }
-  throw new InvalidOption('option "provider": the Prisma client does not say which database it uses; set provider to "postgresql" or "sqlite"')
+  throw new InvalidOption(`option "provider": the Prisma client does not say which database it uses; set provider to ${providerList()}`)
 }
 
-/** The `driver` option: a pg Pool on PostgreSQL, a better-sqlite3 Database on SQLite, still open. */
+/** The `driver` option: the driver the provider's Prisma adapter uses, still open. */
 function resolveDriver (value: unknown, provider: Provider): DriverLike | null {
   // (null was refused with the other options that take none.)
   if (value === undefined) return null
-  const kind = driverKind(value)
-  if (kind === null) {
-    const v = value as Record<string, unknown>
-    if (typeof value === 'object' && typeof v.query === 'function' && typeof v.connect === 'function') {
-      throw new InvalidOption('option "driver" is a pg Client, which runs one query at a time; pass the pg.Pool the Prisma adapter uses')
-    }
-    throw new InvalidOption('option "driver" must be a pg.Pool (PostgreSQL) or a better-sqlite3 Database (SQLite), the one the Prisma adapter uses')
+  const { driver: wanted } = dialectOf(provider)
+  const kind = driverProvider(value)
+  if (kind === undefined) {
+    const nearMiss = PROVIDERS.map((p) => dialectOf(p).driver.nearMiss(value)).find((why) => why !== undefined)
+    if (nearMiss !== undefined) throw new InvalidOption(`option "driver" ${nearMiss}`)
+    throw new InvalidOption(`option "driver" must be ${PROVIDERS.map((p) => `a ${dialectOf(p).driver.expected} (${dialectOf(p).label})`).join(' or ')}, the one the Prisma adapter uses`)
   }
-  const wanted = provider === 'postgresql' ? 'pg' : 'better-sqlite3'
-  if (kind !== wanted) {
-    throw new InvalidOption(`option "driver" is a ${kind === 'pg' ? 'pg Pool' : 'better-sqlite3 Database'}, but the Prisma client's database is ${provider === 'postgresql' ? 'PostgreSQL' : 'SQLite'}; pass ${wanted === 'pg' ? 'a pg.Pool' : 'a better-sqlite3 Database'} of the same database`)
+  if (kind !== provider) {
+    throw new InvalidOption(`option "driver" is a ${dialectOf(kind).driver.kind}, but the Prisma client's database is ${dialectOf(provider).label}; pass a ${wanted.expected} of the same database`)
   }
-  if (driverClosed(value as DriverLike)) {
-    throw new InvalidOption(`option "driver": the ${kind === 'pg' ? 'pg Pool has been ended' : 'better-sqlite3 Database is closed'}`)
-  }
+  const closed = wanted.closed(value)
+  if (closed !== undefined) throw new InvalidOption(`option "driver": the ${closed}`)
+  // The provider's own driver accepted it: one of the kinds DriverLike lists.
   return value as DriverLike
 }
 

@@ -7,10 +7,11 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { DatabaseTimeout, SchemaMismatch } from './domain/errors.js'
 import type { ResolvedOptions } from './options.js'
-import { isDatabaseUnavailable } from './store/errors.js'
+import { isDatabaseUnavailable } from './db/errors.js'
 import { TABLE_COLUMNS, USER_ID_COLUMNS } from './schema/tables.js'
+import { dialectOf } from './dialect/index.js'
 import type { Store } from './store/index.js'
-import { userModelFields } from './store/users.js'
+import { userModelFields } from './db/users.js'
 import type { UserId } from './domain/types.js'
 
 const SCHEMA_FIX = 'run "npx fastify-directmessages schema", then create and apply a migration ("npx prisma migrate dev")'
@@ -59,7 +60,7 @@ async function checkTables (store: Store, options: ResolvedOptions): Promise<voi
     if (unreachable(err)) throw err
     // The catalog query is in the provider's dialect: another database does not understand it.
     const said = options.providerSource === 'client' ? 'read from the client' : 'given as an option'
-    throw new SchemaMismatch(`the database does not answer as ${options.provider === 'postgresql' ? 'PostgreSQL' : 'SQLite'} (the provider ${said}): ` +
+    throw new SchemaMismatch(`the database does not answer as ${dialectOf(options.provider).label} (the provider ${said}): ` +
       `set the option "provider" to the database your Prisma client uses (the catalog query failed: ${lastLine(err)})`)
   }
   const missingTables = Object.keys(TABLE_COLUMNS).filter((table) => !tables.has(table))

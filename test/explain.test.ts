@@ -6,7 +6,7 @@
 // timers is EXPLAINed with its real parameters, and none may read a dm_* table with a sequential
 // scan. Also: message ids beyond 2^31 survive the round trip on PostgreSQL.
 import t, { type Test } from 'tap'
-import { changesStatement, positionStatement } from '../src/store/change-log.js'
+import { changesStatement, positionStatement } from '../src/core/change-log.js'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { openDatabase, PG_ADMIN_URL, postgresReachable, type TestDatabase } from './helpers/databases.js'
 import { as, getJson, pathOf, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from './helpers/app.js'

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path'
+import { PROVIDERS, providerNamed, type Provider } from '../dialect/index.js'
 
 /** A failure the user can act on: the CLI prints its message on one line and exits with `status`. */
 export class CliError extends Error {
@@ -203,16 +204,14 @@ export function datasourceOf (files: readonly SchemaFile[]): DatasourceInfo | un
   return undefined
 }
 
-/** `postgresql`, `postgres` (an alias Prisma accepts) and `sqlite`; anything else is unsupported. */
-export function supportedProvider (provider: string): 'sqlite' | 'postgresql' | undefined {
-  if (provider === 'sqlite') return 'sqlite'
-  if (provider === 'postgresql' || provider === 'postgres') return 'postgresql'
-  return undefined
+/** The provider a datasource names, when the plugin runs on it (an alias Prisma accepts, such as `postgres`, included). */
+export function supportedProvider (provider: string): Provider | undefined {
+  return providerNamed(provider)
 }
 
 /** The one-line error for a provider the plugin does not support. */
 export function unsupportedProvider (provider: string, where: string): CliError {
-  return new CliError(`the datasource provider "${provider}" (${where}) is not supported; fastify-directmessages supports "postgresql" and "sqlite"`)
+  return new CliError(`the datasource provider "${provider}" (${where}) is not supported; fastify-directmessages supports ${PROVIDERS.map((name) => `"${name}"`).join(' and ')}`)
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * `fastify-directmessages guards <migration.sql>`: adds the CHECK constraints Prisma cannot model
  * to the migration `prisma migrate dev --create-only` wrote for the plugin's models, in the form
- * the provider needs — appended `ALTER TABLE ... ADD CONSTRAINT` statements on PostgreSQL,
- * `CONSTRAINT` lines inside the `CREATE TABLE` statements on SQLite (which cannot add a CHECK to
- * an existing table). Constraints already there are left alone, so running it again changes nothing.
+ * the database needs (see Dialect.checks) — appended `ALTER TABLE ... ADD CONSTRAINT` statements,
+ * or `CONSTRAINT` lines inside the `CREATE TABLE` statements for a database that cannot add a
+ * CHECK to an existing table. Constraints already there are left alone, so running it again
+ * changes nothing.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -11,7 +12,7 @@ import {
   assertWritable, CliError, datasourceOf, display, findSchema, onDisk, readSchema, readSchemaFile, supportedProvider,
   unsupportedProvider, writeAtomic
 } from './files.js'
-import type { ModelsProvider as Provider } from '../schema/prisma.js'
+import { dialectOf, type Dialect, type Provider } from '../dialect/index.js'
 
 /** The tables that carry guards. */
 export const GUARDED_TABLES = ['dm_message', 'dm_conversation', 'dm_block'] as const
@@ -29,16 +30,17 @@ export interface Guard {
 }
 
 /**
- * The guards for a provider and kind of user id column:
+ * The guards for a database and kind of user id column:
  * no message to oneself, a conversation key consistent with the participants, no conversation with
  * oneself, no negative unread count, no self-block.
  *
- * @param collate - PostgreSQL with text user ids: compare them by their bytes (`COLLATE "C"`), as
- *   the plugin orders them
+ * @param byBytes - text user ids on a database that must be told to compare them by their bytes,
+ *   as the plugin orders them (Dialect.checks.byBytes)
  */
-export function guardsFor (provider: Provider, collate: boolean): Guard[] {
-  const id = (column: string): string => collate ? `"${column}" COLLATE "C"` : `"${column}"`
-  const [least, greatest] = provider === 'sqlite' ? ['MIN', 'MAX'] : ['LEAST', 'GREATEST']
+export function guardsFor (dialect: Dialect, byBytes: boolean): Guard[] {
+  const { least, greatest } = dialect.checks
+  const bytes = dialect.checks.byBytes
+  const id = (column: string): string => byBytes && bytes !== undefined ? bytes(column) : `"${column}"`
   return [
     { name: 'dm_message_not_to_self', table: 'dm_message', check: '("sender_id" <> "recipient_id")' },
     {
@@ -135,24 +137,26 @@ export function guardsCommand (options: GuardsOptions): string[] {
   const created = new Set(statements.filter((statement) => !statement.redefinition).map((statement) => statement.table))
   const redefined = statements.some((statement) => statement.redefinition)
   const missing = GUARDED_TABLES.filter((table) => !created.has(table))
-  if (statements.length === 0 || (missing.length > 0 && (provider === 'postgresql' || !redefined))) {
+  const dialect = dialectOf(provider)
+  const inline = dialect.checks.placement === 'inline'
+  if (statements.length === 0 || (missing.length > 0 && (!inline || !redefined))) {
     const which = statements.length === 0 ? 'does not create the plugin\'s tables' : `does not create ${missing.map((table) => `"${table}"`).join(', ')}`
-    throw new CliError(`${shown} ${which} (CREATE TABLE "dm_message", "dm_conversation", "dm_block"${provider === 'sqlite' ? ', or SQLite\'s "new_dm_..." redefinitions' : ''}): it is not a create-only migration of the plugin's models; pass the migration.sql that \`npx prisma migrate dev --create-only\` wrote after \`npx fastify-directmessages schema\``)
+    throw new CliError(`${shown} ${which} (CREATE TABLE "dm_message", "dm_conversation", "dm_block"${inline ? `, or ${dialect.label}'s "new_dm_..." redefinitions` : ''}): it is not a create-only migration of the plugin's models; pass the migration.sql that \`npx prisma migrate dev --create-only\` wrote after \`npx fastify-directmessages schema\``)
   }
 
-  // Text user ids (PostgreSQL): compare bytes. UUID and integer columns need no collation.
+  // Text user ids: compare bytes, where the database must be told. UUID and integer columns need no collation.
   const columnType = (statement: Statement | undefined, column: string): string | undefined => statement === undefined
     ? undefined
     : lines.slice(statement.start + 1, statement.end).map((line) => new RegExp(`^\\s*"${column}"\\s+([A-Za-z]+)`).exec(line)?.[1]).find((type) => type !== undefined)
   const message = statements.find((statement) => statement.table === 'dm_message')
   const senderType = (columnType(message, 'sender_id') ?? columnType(statements.find((statement) => statement.table === 'dm_block'), 'blocker_id') ?? 'INTEGER').toUpperCase()
   const stringIds = /^(TEXT|VARCHAR|CHAR|CHARACTER|CITEXT|UUID)$/.test(senderType)
-  const collate = provider === 'postgresql' && /^(TEXT|VARCHAR|CHAR|CHARACTER)$/.test(senderType)
-  const guards = guardsFor(provider, collate)
+  const collate = dialect.checks.byBytes !== undefined && /^(TEXT|VARCHAR|CHAR|CHARACTER)$/.test(senderType)
+  const guards = guardsFor(dialect, collate)
 
   const added: string[] = []
   let text: string
-  if (provider === 'postgresql') {
+  if (!inline) {
     const lacking = guards.filter((guard) => !file.text.includes(`"${guard.name}"`))
     text = lacking.length === 0
       ? file.text
@@ -194,7 +198,7 @@ export function guardsCommand (options: GuardsOptions): string[] {
   }
 
   const names = guards.map((guard) => guard.name).filter((name) => added.includes(name))
-  const what = `${provider === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${stringIds ? 'String' : 'Int'} user ids`
+  const what = `${dialect.label}, ${stringIds ? 'String' : 'Int'} user ids`
   if (added.length === 0) return [`fastify-directmessages: ${shown} already has the guards (${what}); nothing to do.`, 'Next: npx prisma migrate dev']
   assertWritable(path, cwd)
   writeAtomic(path, onDisk(file, text))

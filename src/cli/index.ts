@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { CliError } from './files.js'
 import { guardsCommand } from './guards.js'
 import { schemaCommand } from './schema.js'
+import { PROVIDERS } from '../dialect/index.js'
 
 /** The one-line usage, printed with usage errors. */
 export const USAGE = 'usage: fastify-directmessages schema [--schema <file or folder>] [--user-model <Model>] [--check] | fastify-directmessages guards <migration.sql> [--schema <file or folder>]'
@@ -17,7 +18,7 @@ export const USAGE = 'usage: fastify-directmessages schema [--schema <file or fo
 /** What `--help` prints. */
 export const HELP = `Usage:
   fastify-directmessages schema [--schema <file or folder>] [--user-model <Model>] [--check]
-      Writes the plugin's models, adapted to the schema's provider (sqlite, postgresql) and to the
+      Writes the plugin's models, adapted to the schema's provider (${PROVIDERS.join(', ')}) and to the
       user model's id (Int or String), into the Prisma schema (between marker comments at its end,
       or into directmessages.prisma for a multi-file schema), and their back-relation fields into
       the user model (default User). Running it again changes nothing; after an upgrade of the

@@ -17,7 +17,7 @@ import { presenceRoutes } from '../features/presence/routes.js'
 import type { ResolvedOptions } from '../options.js'
 import type { StreamHub } from '../realtime/stream.js'
 import type { DirectMessagesService } from '../service.js'
-import { isDatabaseUnavailable } from '../store/errors.js'
+import { isDatabaseUnavailable } from '../db/errors.js'
 import { sharedSchemas, type SharedSchemas } from './schemas.js'
 
 export interface RoutesOptions {

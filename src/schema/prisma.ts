@@ -3,10 +3,8 @@
  * `fastify-directmessages schema` command writes into a host's schema, and what the project's
  * own schemas are made of (scripts/prisma-schemas.mjs), by the same function.
  */
+import { dialectOf, type Provider } from '../dialect/index.js'
 import { BACK_RELATION_ORDER, columnName, TABLES, type Column, type Index, type Relation, type Table } from './tables.js'
-
-/** The databases the models are written for (Prisma's provider names). */
-export type ModelsProvider = 'sqlite' | 'postgresql'
 
 /** The Prisma type of the host's user id. */
 export type UserIdType = 'Int' | 'String'
@@ -14,7 +12,7 @@ export type UserIdType = 'Int' | 'String'
 /** What the models are written for. */
 export interface ModelsTarget {
   /** The datasource provider. */
-  provider: ModelsProvider
+  provider: Provider
   /** The type of the user model's `@id` field. */
   userIdType: UserIdType
   /** The name of the host's user model (default `User`). */
@@ -58,8 +56,7 @@ function typeOf (column: Column, target: ModelsTarget): string {
   switch (column.kind) {
     case 'serial':
     case 'serialRef':
-      // SQLite autoincrements only an INTEGER primary key (a 64-bit rowid alias), not a BIGINT one.
-      return target.provider === 'sqlite' ? 'Int' : 'BigInt'
+      return dialectOf(target.provider).serialType
     case 'userId': return target.userIdType
     case 'int': return 'Int'
     case 'text': return 'String'

@@ -1,11 +1,8 @@
 /**
- * All database access, and the only folder that knows table and column names.
- *
- * The plugin's own tables are queried with parameterised SQL through the host's Prisma client
- * (see store/database.ts: every value is a bound parameter, never spliced into the text). The
- * same statements run on SQLite and PostgreSQL, but for what store/postgres.ts and store/sqlite.ts
- * do their own way. The host's user model is read through its Prisma model delegate, since only
- * the host knows its table.
+ * The plugin's statements on its own tables: parameterised SQL (every value a bound parameter,
+ * never spliced into the text) through a Database (db/database.ts: the host's Prisma client, or
+ * its driver). One text for every database, but for what its dialect (dialect/) does its own way.
+ * The host's user table is read as db/users.ts finds it, or through its Prisma model delegate.
  *
  * Tables (declared in schema/tables.ts):
  * - dm_message: one row per message, with the conversation key (user_low_id, user_high_id);
@@ -15,22 +12,22 @@
  */
 import type { Message, MessageEdit, Partner, Reaction, ReplyPreview, UnreadCounts, UserId } from '../domain/types.js'
 import type { ResolvedOptions } from '../options.js'
-import { bounded, dateOf, lateOutcomeOf, prismaDatabase, type Database, type Executor } from './database.js'
-import { isForeignKeyViolation } from './errors.js'
-import { driverDatabase } from './driver.js'
-import { userTableOf, type UserTable } from './users.js'
-import { CHANGE, changesStatement, lockParticipantsStatement, positionStatement, readStatement, recordStatement, type ChangeKind, type ChangeRow } from './change-log.js'
-import * as postgres from './postgres.js'
+import { bounded, dateOf, lateOutcomeOf, type Database, type Executor } from '../db/database.js'
+import { isForeignKeyViolation } from '../db/errors.js'
+import { prismaDatabase } from '../db/prisma.js'
+import { userTableOf, type UserTable } from '../db/users.js'
+import { CHANGE, changesStatement, lockParticipantsStatement, positionStatement, readStatement, recordStatement, type ChangeKind, type ChangeRow } from '../core/change-log.js'
+import { dialectOf } from '../dialect/index.js'
+import type { Dialect } from '../dialect/dialect.js'
 import { PresenceStore } from './presence.js'
-import * as sqlite from './sqlite.js'
 import {
-  batches, blockBetween, bool, CONVERSATION_UPSERT, empty, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS,
+  batches, blockBetween, bool, CONVERSATION_UPSERT, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS,
   raw, sql, unreadBy, visibleTo, type Sql
-} from './sql.js'
+} from '../db/sql.js'
 
-export { lateOutcomeOf, type Executor } from './database.js'
-export { CHANGE, type ChangeKind } from './change-log.js'
-export { isDatabaseUnavailable, isForeignKeyViolation, isTransientConflict } from './errors.js'
+export { lateOutcomeOf, type Executor } from '../db/database.js'
+export { CHANGE, type ChangeKind } from '../core/change-log.js'
+export { isDatabaseUnavailable, isForeignKeyViolation, isTransientConflict } from '../db/errors.js'
 
 /** The newest-first sentinel: larger than any message id the plugin hands out (2^53 - 1). */
 const NEWEST = Number.MAX_SAFE_INTEGER
@@ -83,7 +80,7 @@ interface ConversationRow {
   muted: Flag
 }
 
-/** The one-statement send's row (store/postgres.ts): the message (all null when none was stored), and its reply's preview. */
+/** The one-statement send's row (Dialect.sendStatement): the message (all null when none was stored), and its reply's preview. */
 type SendRow = MessageRow & { blocked: boolean, recipient_muted: Flag | null } & PreviewColumns
 
 /** A reply preview's columns, null when the message answers none (or one its sender no longer sees). */
@@ -240,7 +237,7 @@ export class Store {
   /** The user model's id field. */
   readonly #idField: string
   readonly #uid: UserIdOf
-  readonly #provider: ResolvedOptions['provider']
+  readonly #dialect: Dialect
   /** Who holds event streams where (see store/presence.ts). */
   readonly presence: PresenceStore
   /**
@@ -251,9 +248,9 @@ export class Store {
 
   constructor (options: ResolvedOptions) {
     const { prisma, databaseTimeout: ms } = options
-    this.#provider = options.provider
-    this.#viaPrisma = prismaDatabase(prisma, options.provider, ms)
-    this.#db = options.driver === null ? this.#viaPrisma : driverDatabase(options.driver, ms)
+    const dialect = this.#dialect = dialectOf(options.provider)
+    this.#viaPrisma = prismaDatabase(prisma, dialect.text, ms)
+    this.#db = options.driver === null ? this.#viaPrisma : dialect.driver.database(options.driver, ms)
     const users = (prisma as unknown as Record<string, UserDelegate>)[options.userModel] as UserDelegate
     this.#users = { findMany: (args) => bounded(users.findMany(args), ms) }
     this.#userFields = options.userFields
@@ -261,8 +258,8 @@ export class Store {
     this.#idField = options.userFields.id
     this.#userSelect = {}
     for (const field of Object.values(options.userFields)) if (field !== null) this.#userSelect[field] = true
-    this.presence = new PresenceStore(this.#db, this.#uid, (at) => this.#time(at), options.provider)
-    this.userTable = userTableOf(prisma, options.provider, options.userModel, options.userFields)
+    this.presence = new PresenceStore(this.#db, this.#uid, dialect)
+    this.userTable = userTableOf(prisma, dialect, options.userModel, options.userFields)
   }
 
   /**
@@ -312,7 +309,7 @@ export class Store {
       const late = lateOutcomeOf(err)
       if (late !== undefined && onLateCommit !== undefined) {
         Promise.resolve(late)
-          .then((value) => this.#provider === 'postgresql' ? this.#sendOutcomeOf(value as SendRow[]) : value as SendResult)
+          .then((value) => this.#dialect.sendStatement !== undefined ? this.#sendOutcomeOf(value as SendRow[]) : value as SendResult)
           .then((result) => { if (result?.outcome === 'created') onLateCommit(result.message, result.recipientMuted) }, () => {})
       }
       // A participant that does not exist (or was deleted meanwhile): dm_user's key refuses it.
@@ -326,7 +323,8 @@ export class Store {
   /** The send itself: what it stored, or null when the key was used before (PostgreSQL). */
   async #sendMessage (senderId: UserId, recipientId: UserId, content: string, sentAt: Date, idempotencyKey: string | null, replyTo: number | null): Promise<SendResult | null> {
     const [low, high] = pair(senderId, recipientId)
-    if (this.#provider !== 'postgresql') {
+    const sendStatement = this.#dialect.sendStatement
+    if (sendStatement === undefined) {
       const lowUnread = low === recipientId ? 1 : 0
       return await this.transaction(async (tx): Promise<SendResult> => {
         if ((await this.blockersBetween(senderId, recipientId, tx)).length > 0) return { outcome: 'blocked' }
@@ -352,7 +350,7 @@ export class Store {
         return { outcome: 'created', message, recipientMuted }
       })
     }
-    return this.#sendOutcomeOf(await this.#db.query<SendRow>(postgres.sendStatement(senderId, recipientId, low, high, content, sentAt, idempotencyKey, replyTo)))
+    return this.#sendOutcomeOf(await this.#db.query<SendRow>(sendStatement({ senderId, recipientId, low, high, content, sentAt, idempotencyKey, replyTo })))
   }
 
   /**
@@ -698,12 +696,12 @@ export class Store {
   async lockMessage (tx: Executor, viewer: UserId, id: number): Promise<LockedMessage | null> {
     // The participants' dm_user rows before the message (the order every write takes).
     await tx.execute(lockParticipantsStatement(viewer, id))
-    // PostgreSQL: a row lock (FOR UPDATE writes no row version). SQLite: the upsert above made the
-    // transaction the database's only writer already.
+    // A row lock where the database needs one (where the upsert above already made the
+    // transaction the database's only writer, none).
     const rows = await tx.query<MessageRow & { visible: boolean | number | bigint }>(sql`
       SELECT ${MESSAGE_COLUMNS}, CASE WHEN ${visibleTo(viewer)} THEN 1 ELSE 0 END AS visible
       FROM dm_message WHERE id = ${id} AND (sender_id = ${viewer} OR recipient_id = ${viewer})
-      ${this.#provider === 'postgresql' ? sql`FOR UPDATE` : empty}`)
+      ${this.#dialect.forUpdate}`)
     const row = rows[0]
     return row === undefined ? null : { message: toMessage(row, this.#uid), visible: Number(row.visible) === 1 }
   }
@@ -851,16 +849,14 @@ export class Store {
     ])
   }
 
-  /** A time as a statement's value: typed for PostgreSQL, where a bare parameter in a SELECT list has none. */
+  /** A time as a statement's value (see Dialect.time). */
   #time (at: Date): Sql {
-    return this.#provider === 'postgresql' ? sql`CAST(${at} AS TIMESTAMP(3))` : sql`${at}`
+    return this.#dialect.time(at)
   }
 
   /** The columns of the table `name` (the user table), lower case; none when there is no such table. */
   async userTableColumns (name: string): Promise<Set<string>> {
-    const rows = await this.#db.query<{ column_name: string }>(this.#provider === 'postgresql'
-      ? sql`SELECT CAST(column_name AS TEXT) AS column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ${name}`
-      : sql`SELECT name AS column_name FROM pragma_table_info(${name})`)
+    const rows = await this.#db.query<{ column_name: string }>(this.#dialect.catalog.columns(name))
     return new Set(rows.map((row) => row.column_name))
   }
 
@@ -869,9 +865,7 @@ export class Store {
    * only with a `driver` of another database): the database's name and server, or the SQLite file.
    */
   async databaseIdentities (): Promise<{ plugin: string, prisma: string }> {
-    const statement = this.#provider === 'postgresql'
-      ? sql`SELECT CAST(current_database() AS TEXT) || ' on the server started ' || CAST(pg_postmaster_start_time() AS TEXT) AS identity`
-      : sql`SELECT file AS identity FROM pragma_database_list WHERE name = 'main'`
+    const statement = this.#dialect.catalog.identity
     const [plugin] = await this.#db.query<{ identity: string }>(statement)
     const [client] = await this.#viaPrisma.query<{ identity: string }>(statement)
     return { plugin: String(plugin?.identity), prisma: String(client?.identity) }
@@ -879,11 +873,10 @@ export class Store {
 
   /**
    * The columns of the plugin's tables that exist in the database, with their declared types
-   * (lower case), by table: one catalog query, in the provider's dialect.
+   * (lower case), by table: one catalog query, in the database's dialect.
    */
   async tableColumns (): Promise<Map<string, Map<string, string>>> {
-    const rows = await this.#db.query<{ table_name: string, column_name: string, data_type: string }>(
-      this.#provider === 'postgresql' ? postgres.CATALOG : sqlite.CATALOG)
+    const rows = await this.#db.query<{ table_name: string, column_name: string, data_type: string }>(this.#dialect.catalog.tables)
     const tables = new Map<string, Map<string, string>>()
     for (const row of rows) {
       let columns = tables.get(row.table_name)

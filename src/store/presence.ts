@@ -6,9 +6,10 @@
  * that died expire, and any instance sweeps them, folding their `seen_at` into `last_seen_at`.
  */
 import type { PresenceEntry, UserId } from '../domain/types.js'
-import { dateOf, type Database, type Executor } from './database.js'
-import { isForeignKeyViolation } from './errors.js'
-import { batches, blockBetween, join, lockUsers, sql, type Sql } from './sql.js'
+import { dateOf, type Database, type Executor } from '../db/database.js'
+import { isForeignKeyViolation } from '../db/errors.js'
+import { batches, blockBetween, join, lockUsers, sql, type Sql } from '../db/sql.js'
+import type { Dialect } from '../dialect/dialect.js'
 
 /** Users per statement of a batch (see batches). */
 const CHUNK = 500
@@ -21,13 +22,13 @@ export class PresenceStore {
   readonly #db: Database
   readonly #uid: (value: unknown) => UserId
   readonly #time: (at: Date) => Sql
-  readonly #postgres: boolean
+  readonly #dialect: Dialect
 
-  constructor (db: Database, uid: (value: unknown) => UserId, time: (at: Date) => Sql, provider: 'postgresql' | 'sqlite') {
+  constructor (db: Database, uid: (value: unknown) => UserId, dialect: Dialect) {
     this.#db = db
     this.#uid = uid
-    this.#time = time
-    this.#postgres = provider === 'postgresql'
+    this.#dialect = dialect
+    this.#time = dialect.time
   }
 
   /**
@@ -175,17 +176,7 @@ export class PresenceStore {
   async audience (users: readonly UserId[], limit: number, now: Date, timeout: number): Promise<Map<UserId, UserId[]>> {
     const audience = new Map<UserId, UserId[]>()
     for (const batch of chunks(users)) {
-      // The `limit` most recent conversations of each: PostgreSQL reads just those (a LATERAL
-      // range scan of dm_conversation_recent_idx per user); SQLite ranks all of theirs.
-      const recent = this.#postgres
-        ? sql`SELECT o.user_id AS owner_id, c.partner_id FROM dm_user o CROSS JOIN LATERAL (
-            SELECT partner_id FROM dm_conversation WHERE owner_id = o.user_id AND last_message_id IS NOT NULL
-            ORDER BY last_message_id DESC LIMIT ${limit}) c
-          WHERE o.user_id IN (${join(batch)})`
-        : sql`SELECT owner_id, partner_id FROM (
-            SELECT owner_id, partner_id, ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY last_message_id DESC) AS n
-            FROM dm_conversation WHERE owner_id IN (${join(batch)}) AND last_message_id IS NOT NULL
-          ) ranked WHERE n <= ${limit}`
+      const recent = this.#dialect.recentPartners(batch, limit)
       const rows = await this.#db.query<{ owner_id: number | string, partner_id: number | string }>(sql`
         SELECT owner_id, partner_id FROM (${recent}) recent
         WHERE EXISTS (SELECT 1 FROM dm_presence p WHERE p.user_id = recent.partner_id AND p.seen_at > ${this.#time(new Date(now.getTime() - timeout))})

@@ -9,7 +9,7 @@
  * below N can still commit. On SQLite the one writer orders every transaction anyway.
  */
 import type { UserId } from '../domain/types.js'
-import { join, M_MESSAGE_COLUMNS, raw, sql, visibleTo, type Sql } from './sql.js'
+import { join, M_MESSAGE_COLUMNS, raw, sql, visibleTo, type Sql } from '../db/sql.js'
 
 /** What a change-log row records (dm_change.kind). */
 export const CHANGE = {

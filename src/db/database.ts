@@ -1,14 +1,13 @@
 /**
- * How the store reaches the database: one small executor interface (a query, a statement, a
- * transaction) over the host's Prisma client, with the plugin's bound on every wait.
+ * How the plugin reaches the database: one small interface (a query, a statement, a
+ * transaction) with the plugin's bound on every wait, implemented over the host's Prisma client
+ * (db/prisma.ts) and over each database's own driver (the `driver` option, dialect/<name>/driver.ts).
  *
  * Statements are built with `sql` tags (sql-template-tag): values are always bound parameters,
- * and named fragments (store/sql.ts) nest. Each runs as the provider's text: `$1, $2...`
- * placeholders on PostgreSQL, `?` on SQLite.
+ * and named fragments (db/sql.ts) nest. Each runs as its dialect's text (its placeholders).
  */
 import type { Sql } from 'sql-template-tag'
 import { DatabaseTimeout } from '../domain/errors.js'
-import type { PrismaClientLike, Provider, RawSqlClient } from '../options.js'
 import { isTransientConflict } from './errors.js'
 
 /** Dates from raw queries: a Date, or (SQLite computed values) text or epoch milliseconds. */
@@ -71,14 +70,6 @@ export function bounded<T> (work: PromiseLike<T>, ms: number, configured: number
   })
 }
 
-function executorOf (client: RawSqlClient, provider: Provider, bound: <T>(work: PromiseLike<T>) => Promise<T>): Executor {
-  const textOf = provider === 'postgresql' ? (statement: Sql) => statement.text : (statement: Sql) => statement.sql
-  return {
-    query: <T>(statement: Sql) => bound(client.$queryRawUnsafe<T[]>(textOf(statement), ...statement.values)),
-    execute: (statement: Sql) => bound(client.$executeRawUnsafe(textOf(statement), ...statement.values))
-  }
-}
-
 /**
  * Runs `attempt` until it succeeds, at most TRANSACTION_ATTEMPTS times when PostgreSQL aborts it as
  * a deadlock victim or a serialization failure (after a short random pause); any other error is
@@ -104,28 +95,4 @@ export async function retryTransaction<R> (timeout: number, attempt: (left: numb
  */
 export function commitWait (timeout: number): number {
   return Math.max(60_000, 10 * timeout)
-}
-
-/**
- * The host's Prisma client as a Database: every query, and every whole transaction, answers
- * within `timeout` ms or fails with DatabaseTimeout. A transaction past its deadline is rolled
- * back at its next statement or before its COMMIT, as on the driver; Prisma's own transaction
- * timeout is longer (commitWait), so that it never cancels a COMMIT already sent.
- */
-export function prismaDatabase (prisma: PrismaClientLike, provider: Provider, timeout: number): Database {
-  const direct = executorOf(prisma, provider, (work) => bounded(work, timeout))
-  return {
-    ...direct,
-    transaction: <R>(fn: (tx: Executor) => Promise<R>) => retryTransaction(timeout, (left, deadline) => {
-      const live = (): void => { if (Date.now() >= deadline) throw new DatabaseTimeout(timeout) }
-      // Prisma's statements run when awaited: the deadline is checked before each is sent.
-      const checked = async <T>(statement: PromiseLike<T>): Promise<T> => { live(); return await statement }
-      const work = prisma.$transaction(async (tx) => {
-        const result = await fn(executorOf(tx, provider, checked))
-        live()
-        return result
-      }, { maxWait: left, timeout: left + commitWait(timeout) })
-      return bounded(work, left, timeout)
-    })
-  }
 }

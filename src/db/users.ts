@@ -9,8 +9,9 @@
  * nothing a request carries ever reaches them. A client without that data model keeps the model
  * query (`findMany`), which is correct, only one statement more.
  */
-import sql, { raw, type Sql } from 'sql-template-tag'
-import type { PrismaClientLike, Provider } from '../options.js'
+import { raw, type Sql } from 'sql-template-tag'
+import type { Dialect } from '../dialect/dialect.js'
+import type { PrismaClientLike } from './prisma.js'
 
 /** The user table's names, as quoted identifiers ready for a statement. */
 export interface UserTable {
@@ -25,20 +26,14 @@ export interface UserTable {
   /** `u.<username> AS partner_username, ...` (NULL for a field the host has not). */
   readonly columnsAs: Sql
   /**
-   * `statement` (rows with a user id in `column`, in `order`) with each row's partner columns:
-   * on PostgreSQL a LATERAL lookup per row, which the planner cannot turn into a scan of the whole
-   * user table (it would, for a small one, with a plain join); on SQLite a join on its key.
+   * `statement` (rows with a user id in `column`, in `order`) with each row's partner columns
+   * (in the way of the dialect, see Dialect.withPartners).
    */
   withPartners(statement: Sql, column: string, order: Sql): Sql
 }
 
 interface RuntimeField { name: string, kind: string, dbName?: string | null }
 interface RuntimeModel { dbName?: string | null, fields: RuntimeField[] }
-
-/** A name as a quoted identifier (both databases: double quotes, inner quotes doubled). */
-export function quoted (name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
-}
 
 /** The model of the delegate `userModel` (e.g. `user` for `User`) in the client's data model, if it carries one. */
 function runtimeModelOf (prisma: PrismaClientLike, userModel: string): [name: string, model: RuntimeModel] | undefined {
@@ -59,7 +54,7 @@ export function userModelFields (prisma: PrismaClientLike, userModel: string): s
  * model `User`), or null when the client carries no data model or the fields are not all scalar
  * fields of it (the start-up check then names what is wrong, through the model).
  */
-export function userTableOf (prisma: PrismaClientLike, provider: Provider, userModel: string, fields: { id: string, username: string | null, firstName: string | null, lastName: string | null }): UserTable | null {
+export function userTableOf (prisma: PrismaClientLike, dialect: Dialect, userModel: string, fields: { id: string, username: string | null, firstName: string | null, lastName: string | null }): UserTable | null {
   const entry = runtimeModelOf(prisma, userModel)
   if (entry === undefined) return null
   const [modelName, model] = entry
@@ -71,24 +66,18 @@ export function userTableOf (prisma: PrismaClientLike, provider: Provider, userM
   const columns = { id: column(fields.id), username: column(fields.username), firstName: column(fields.firstName), lastName: column(fields.lastName) }
   if (columns.id === null || columns.id === undefined || columns.username === undefined || columns.firstName === undefined || columns.lastName === undefined) return null
   const name = model.dbName ?? modelName
+  const quoted = dialect.quote
   const as = (col: string | null, alias: string): string => `${col === null ? 'NULL' : `u.${quoted(col)}`} AS ${alias}`
   const columnsAs = raw([as(columns.username, 'partner_username'), as(columns.firstName, 'partner_first_name'), as(columns.lastName, 'partner_last_name')].join(', '))
   const from = raw(`${quoted(name)} u`)
   const id = raw(`u.${quoted(columns.id)}`)
-  const partnerColumns = raw('u.partner_username, u.partner_first_name, u.partner_last_name')
+  const names = raw('u.partner_username, u.partner_first_name, u.partner_last_name')
   return {
     name,
     columns: { id: columns.id, username: columns.username, firstName: columns.firstName, lastName: columns.lastName },
     from,
     id,
     columnsAs,
-    withPartners: provider === 'postgresql'
-      ? (statement, column, order) => sql`
-          SELECT p.*, ${partnerColumns} FROM (${statement}) p
-          CROSS JOIN LATERAL (SELECT ${columnsAs} FROM ${from} WHERE ${id} = p.${raw(column)} LIMIT 1) u
-          ORDER BY ${order}`
-      : (statement, column, order) => sql`
-          SELECT p.*, ${columnsAs} FROM (${statement}) p JOIN ${from} ON ${id} = p.${raw(column)}
-          ORDER BY ${order}`
+    withPartners: (statement, column, order) => dialect.withPartners(statement, { from, id, columns: columnsAs, names }, column, order)
   }
 }

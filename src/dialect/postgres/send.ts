@@ -1,8 +1,7 @@
-/** What PostgreSQL does its own way: the one-statement send, and the catalog query. */
-import type { UserId } from '../domain/types.js'
-import { CHANGE, kind } from './change-log.js'
-import { TABLE_NAMES } from '../schema/tables.js'
-import { blockBetween, CONVERSATION_UPSERT, join, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, sql, visibleTo, type Sql } from './sql.js'
+/** PostgreSQL's send: one statement of data-modifying CTEs. */
+import { CHANGE, kind } from '../../core/change-log.js'
+import { blockBetween, CONVERSATION_UPSERT, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, sql, visibleTo, type Sql } from '../../db/sql.js'
+import type { SendInput } from '../dialect.js'
 
 /**
  * A send as one statement of data-modifying CTEs: lock (or create) both users' dm_user rows,
@@ -15,7 +14,7 @@ import { blockBetween, CONVERSATION_UPSERT, join, lockUsers, M_MESSAGE_COLUMNS, 
  * cannot be drawn) before both locks are held. The join also gives the id columns their type,
  * whatever the type of the host's user ids.
  */
-export function sendStatement (senderId: UserId, recipientId: UserId, low: UserId, high: UserId, content: string, sentAt: Date, idempotencyKey: string | null, replyTo: number | null): Sql {
+export function sendStatement ({ senderId, recipientId, low, high, content, sentAt, idempotencyKey, replyTo }: SendInput): Sql {
   return sql`
     WITH locked AS (
       ${lockUsers(low, high)}
@@ -53,9 +52,3 @@ export function sendStatement (senderId: UserId, recipientId: UserId, low: UserI
       SELECT id, sender_id, content, unsent_at FROM dm_message WHERE id = m.reply_to_id AND ${visibleTo(senderId)}
     ) rp ON true`
 }
-
-/** The plugin's tables' columns with their types (catalog names cast to text: the adapter reads no `name`). */
-export const CATALOG = sql`
-  SELECT CAST(table_name AS TEXT) AS table_name, CAST(column_name AS TEXT) AS column_name, CAST(data_type AS TEXT) AS data_type
-  FROM information_schema.columns
-  WHERE table_schema = current_schema() AND table_name IN (${join(TABLE_NAMES)})`

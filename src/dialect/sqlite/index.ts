@@ -1,0 +1,44 @@
+/** SQLite. */
+import { empty, join, raw, sql } from '../../db/sql.js'
+import { TABLE_NAMES } from '../../schema/tables.js'
+import type { Dialect, DriverSupport } from '../dialect.js'
+import { isSqliteDatabase, sqliteDatabase, type SqliteDatabaseLike } from './driver.js'
+
+const driver: DriverSupport<SqliteDatabaseLike> = {
+  kind: 'better-sqlite3 Database',
+  expected: 'better-sqlite3 Database',
+  accepts: isSqliteDatabase,
+  nearMiss: () => undefined,
+  closed: (db) => db.open ? undefined : 'better-sqlite3 Database is closed',
+  database: sqliteDatabase
+}
+
+export const sqliteDialect: Dialect = {
+  provider: 'sqlite',
+  label: 'SQLite',
+  text: (statement) => statement.sql,
+  quote: (name) => `"${name.replaceAll('"', '""')}"`,
+  time: (at) => sql`${at}`,
+  // A write transaction is the database's only writer: nothing more to lock.
+  forUpdate: empty,
+  withPartners: (statement, users, column, order) => sql`
+    SELECT p.*, ${users.columns} FROM (${statement}) p JOIN ${users.from} ON ${users.id} = p.${raw(column)}
+    ORDER BY ${order}`,
+  // No LATERAL: all of each user's conversations are ranked.
+  recentPartners: (owners, limit) => sql`
+    SELECT owner_id, partner_id FROM (
+      SELECT owner_id, partner_id, ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY last_message_id DESC) AS n
+      FROM dm_conversation WHERE owner_id IN (${join(owners)}) AND last_message_id IS NOT NULL
+    ) ranked WHERE n <= ${limit}`,
+  catalog: {
+    tables: sql`
+      SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type FROM sqlite_master m, pragma_table_info(m.name) p
+      WHERE m.type = 'table' AND m.name IN (${join(TABLE_NAMES)})`,
+    columns: (name) => sql`SELECT name AS column_name FROM pragma_table_info(${name})`,
+    identity: sql`SELECT file AS identity FROM pragma_database_list WHERE name = 'main'`
+  },
+  driver,
+  // SQLite autoincrements only an INTEGER primary key (a 64-bit rowid alias), not a BIGINT one.
+  serialType: 'Int',
+  checks: { least: 'MIN', greatest: 'MAX', placement: 'inline' }
+}
