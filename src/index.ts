@@ -15,16 +15,18 @@
 import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
+import { createContext } from './core/context.js'
 import { EventHub } from './domain/events.js'
-import { Store } from './store/index.js'
-import { StreamHub } from './realtime/stream.js'
-import { startPruning } from './realtime/retention.js'
-import { PresenceTracker } from './realtime/presence.js'
-import { resolveOptions, type DirectMessagesOptions } from './options.js'
+import { PresenceStore } from './features/presence/queries.js'
+import { PresenceTracker } from './features/presence/tracker.js'
 import { routes } from './http/index.js'
-import { toMessageResponse } from './http/presenters.js'
-import { Service, type DirectMessagesService } from './service.js'
+import { toMessageResponse } from './http/responses.js'
+import { resolveOptions, type DirectMessagesOptions } from './options.js'
+import { changeReader } from './realtime/changes.js'
+import { startPruning } from './realtime/retention.js'
+import { StreamHub } from './realtime/stream.js'
 import { checkSchema } from './self-check.js'
+import { createService, type DirectMessagesService } from './service.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -44,22 +46,24 @@ const plugin: FastifyPluginAsync<DirectMessagesOptions> = async (fastify, opts) 
   if (options.userIdType === 'string' && maxParamLength < 128) {
     fastify.log.warn(`directMessages: Fastify's maxParamLength is ${maxParamLength}: string user ids longer than that are answered 414 by the router; set routerOptions.maxParamLength to 128 or more to accept every id`)
   }
-  const store = new Store(options)
+  // Events reach the streams through the hub, which is made below.
+  const ctx = createContext(options, new EventHub(fastify.log), (event) => hub.publish(event), fastify.log)
+  const presence = new PresenceStore(ctx.db, ctx.uid, ctx.dialect)
   if (options.providerSource === 'client') {
     fastify.log.info(`directMessages: provider "${options.provider}", read from the Prisma client (say it with the option "provider")`)
   }
   // Before serving: the tables, columns and user fields the plugin needs are there.
-  fastify.addHook('onReady', async () => { await checkSchema(store, options, fastify.log) })
+  fastify.addHook('onReady', async () => { await checkSchema(ctx) })
   // Presence: this instance's users in dm_presence (off with `presence: false`).
   let tracker: PresenceTracker | null = null
   const hub: StreamHub = new StreamHub({
-    store,
+    changes: changeReader(ctx),
     bus: options.bus,
     log: fastify.log,
     streamBufferLimit: options.streamBufferLimit,
     maxStreamsPerUser: options.maxStreamsPerUser,
     streamQueueLimit: options.streamQueueLimit,
-    present: toMessageResponse,
+    toJson: toMessageResponse,
     changeRetention: options.changeRetention,
     presence: {
       arrived: (user) => tracker?.arrived(user),
@@ -67,7 +71,7 @@ const plugin: FastifyPluginAsync<DirectMessagesOptions> = async (fastify, opts) 
     }
   })
   if (options.presence) {
-    tracker = new PresenceTracker({ store, publish: (event) => hub.publish(event), log: fastify.log, timeout: options.presenceTimeout, instance: randomUUID() })
+    tracker = new PresenceTracker({ presence, publish: (event) => hub.publish(event), log: fastify.log, timeout: options.presenceTimeout, instance: randomUUID() })
   }
   await hub.start()
   // Streams never end by themselves: end them before Fastify waits for in-flight requests.
@@ -77,11 +81,11 @@ const plugin: FastifyPluginAsync<DirectMessagesOptions> = async (fastify, opts) 
     await hub.close()
   })
   if (options.changeRetention !== null) {
-    const pruner = startPruning(store, options.changeRetention, fastify.log)
+    const pruner = startPruning(ctx, options.changeRetention, fastify.log)
     fastify.addHook('onClose', async () => { await pruner.stop() })
   }
 
-  const service = new Service(options, store, new EventHub(fastify.log), (event) => hub.publish(event), fastify.log)
+  const service = createService(ctx, presence)
   fastify.decorate('directMessages', service)
   // The routes live in their own encapsulated context: their hooks and validator stay there.
   await fastify.register(routes, { prefix: options.prefix, options, service, hub })

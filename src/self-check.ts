@@ -4,13 +4,12 @@
  * fields the options name exist. A mismatch fails `ready()` with a message naming what is missing
  * and the command that fixes it, instead of a 500 at the first request.
  */
-import type { FastifyBaseLogger } from 'fastify'
 import { DatabaseTimeout, SchemaMismatch } from './domain/errors.js'
 import type { ResolvedOptions } from './options.js'
 import { isDatabaseUnavailable } from './db/errors.js'
 import { TABLE_COLUMNS, USER_ID_COLUMNS } from './schema/tables.js'
 import { dialectOf } from './dialect/index.js'
-import type { Store } from './store/index.js'
+import type { Context } from './core/context.js'
 import { userModelFields } from './db/users.js'
 import type { UserId } from './domain/types.js'
 
@@ -34,17 +33,33 @@ function isValidationError (err: unknown): boolean {
  * Checks the database and the user model. Throws `SchemaMismatch` naming the first problem found;
  * a database that cannot be reached right now is only logged (requests answer 503 until it is back).
  */
-export async function checkSchema (store: Store, options: ResolvedOptions, log: FastifyBaseLogger): Promise<void> {
+export async function checkSchema (ctx: Context): Promise<void> {
+  const { options } = ctx
   try {
-    if (options.driver !== null) await checkDriver(store)
-    await checkTables(store, options)
+    if (options.driver !== null) await checkDriver(ctx)
+    await checkTables(ctx)
     // The table first: a column the model maps but the database lacks fails the model's probe with a database error.
-    await checkUserTable(store, options)
-    await checkUserModel(store, options)
+    await checkUserTable(ctx)
+    await checkUserModel(ctx)
   } catch (err) {
     if (err instanceof SchemaMismatch || !unreachable(err)) throw err
-    log.warn({ err }, 'directMessages: the database could not be reached to check its tables at start-up')
+    ctx.log.warn({ err }, 'directMessages: the database could not be reached to check its tables at start-up')
   }
+}
+
+/**
+ * The columns of the plugin's tables that exist in the database, with their declared types
+ * (lower case), by table: one catalog query, in the database's dialect.
+ */
+async function tableColumns (ctx: Context): Promise<Map<string, Map<string, string>>> {
+  const rows = await ctx.db.query<{ table_name: string, column_name: string, data_type: string }>(ctx.dialect.catalog.tables)
+  const tables = new Map<string, Map<string, string>>()
+  for (const row of rows) {
+    let columns = tables.get(row.table_name)
+    if (columns === undefined) tables.set(row.table_name, columns = new Map())
+    columns.set(row.column_name, String(row.data_type).toLowerCase())
+  }
+  return tables
 }
 
 /** The database is down or did not answer in time: nothing to conclude about its tables. */
@@ -52,10 +67,11 @@ function unreachable (err: unknown): boolean {
   return err instanceof DatabaseTimeout || isDatabaseUnavailable(err)
 }
 
-async function checkTables (store: Store, options: ResolvedOptions): Promise<void> {
+async function checkTables (ctx: Context): Promise<void> {
+  const { options } = ctx
   let tables
   try {
-    tables = await store.tableColumns()
+    tables = await tableColumns(ctx)
   } catch (err) {
     if (unreachable(err)) throw err
     // The catalog query is in the provider's dialect: another database does not understand it.
@@ -83,11 +99,16 @@ async function checkTables (store: Store, options: ResolvedOptions): Promise<voi
   }
 }
 
-/** The `driver` reaches the database the Prisma client reaches. */
-async function checkDriver (store: Store): Promise<void> {
+/**
+ * The `driver` reaches the database the Prisma client reaches: the database's name and server,
+ * or its file, asked through both.
+ */
+async function checkDriver (ctx: Context): Promise<void> {
   let identities
   try {
-    identities = await store.databaseIdentities()
+    const [plugin] = await ctx.db.query<{ identity: string }>(ctx.dialect.catalog.identity)
+    const [client] = await ctx.viaPrisma.query<{ identity: string }>(ctx.dialect.catalog.identity)
+    identities = { plugin: String(plugin?.identity), prisma: String(client?.identity) }
   } catch (err) {
     if (unreachable(err)) throw err
     throw new SchemaMismatch(`option "driver": its database does not answer the plugin's statements (${lastLine(err)})`)
@@ -99,12 +120,14 @@ async function checkDriver (store: Store): Promise<void> {
 
 /**
  * The user table and columns that list statements read partners' names from (the client's data
- * model, see store/users.ts) are the database's.
+ * model, see db/users.ts) are the database's.
  */
-async function checkUserTable (store: Store, options: ResolvedOptions): Promise<void> {
-  const table = store.userTable
+async function checkUserTable (ctx: Context): Promise<void> {
+  const { options } = ctx
+  const table = ctx.users.table
   if (table === null) return
-  const columns = await store.userTableColumns(table.name)
+  const rows = await ctx.db.query<{ column_name: string }>(ctx.dialect.catalog.columns(table.name))
+  const columns = new Set(rows.map((row) => row.column_name))
   if (columns.size === 0) {
     throw new SchemaMismatch(`the table "${table.name}" of the Prisma model "${options.userModel}" is not in the database; ${SCHEMA_FIX}`)
   }
@@ -115,7 +138,8 @@ async function checkUserTable (store: Store, options: ResolvedOptions): Promise<
   }
 }
 
-async function checkUserModel (store: Store, options: ResolvedOptions): Promise<void> {
+async function checkUserModel (ctx: Context): Promise<void> {
+  const { options } = ctx
   const { userModel, userFields, userIdType } = options
   const fields = Object.entries(userFields).filter((entry): entry is [string, string] => entry[1] !== null)
   const probe = userIdType === 'integer' ? 1 : 'x'
@@ -124,7 +148,7 @@ async function checkUserModel (store: Store, options: ResolvedOptions): Promise<
   /** Whether the model takes `select` of `names` with ids of the probe's type (false: Prisma refused it). */
   const takes = async (names: string[], value: UserId): Promise<boolean> => {
     try {
-      await store.probeUserModel(selectOf(names), value)
+      await ctx.users.probeModel(selectOf(names), value)
       return true
     } catch (err) {
       if (!isValidationError(err)) throw err

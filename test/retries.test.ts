@@ -2,9 +2,11 @@
 // two transactions that lock the same rows in opposite orders make PostgreSQL abort one of them
 // as a deadlock victim; the plugin runs it again and both complete. Other errors are not retried.
 import t from 'tap'
-import { resolveOptions } from '../src/options.js'
 import sql from 'sql-template-tag'
-import { isForeignKeyViolation, isTransientConflict, Store, type Executor } from '../src/store/index.js'
+import type { Executor } from '../src/db/database.js'
+import { isForeignKeyViolation, isTransientConflict } from '../src/db/errors.js'
+import { prismaDatabase } from '../src/db/prisma.js'
+import { dialectOf } from '../src/dialect/index.js'
 import { openDatabase, PG_ADMIN_URL, postgresReachable } from './helpers/databases.js'
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -22,7 +24,8 @@ t.test('deadlock victims are retried [postgresql]', async (t) => {
   await db.sql('INSERT INTO dm_user (user_id) VALUES ($1), ($2)', [a.id, b.id])
   // Deadlocks are detected after deadlock_timeout (1 s by default); make it quick for this session.
   await db.sql('ALTER DATABASE ' + new URL(db.url).pathname.slice(1) + ' SET deadlock_timeout = 100')
-  const store = new Store(resolveOptions({ prisma: db.prisma, getUserId: () => null }))
+  // The plugin's Database on the Prisma client, with its retries.
+  const store = prismaDatabase(db.prisma, dialectOf('postgresql').text, 5000)
 
   // Locks `first`, waits for the other transaction to lock `second`, then asks for `second`.
   const crossing = (first: number, second: number, attempts: number[]) => async (tx: Executor) => {

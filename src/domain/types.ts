@@ -1,4 +1,5 @@
 /** Public domain types: what the service (`fastify.directMessages`) takes and answers. */
+import type { FastifyRequest } from 'fastify'
 
 /**
  * A user id of the host application (its `User.id`): a number, or a string (cuid, uuid, nanoid)
@@ -107,4 +108,36 @@ export interface ConversationSummary extends Partner {
   muted: boolean
   /** The owner archived it: listed by `conversations(userId, { archived: true })` only, until a new message arrives. */
   archived: boolean
+}
+
+/** Options of {@link DirectMessagesService.conversation}. */
+export interface ConversationRequest extends PageRequest {
+  /** Mark the conversation's unread inbound messages read before reading the page (default true). */
+  markRead?: boolean
+}
+
+/** Options of {@link DirectMessagesService.conversations}. */
+export interface ConversationsRequest extends PageRequest {
+  /** true: the archived conversations only; false (the default): the others only. */
+  archived?: boolean
+}
+
+/** Options of {@link DirectMessagesService.send}. */
+export interface SendOptions {
+  /**
+   * An idempotency key (1–255 visible ASCII characters): a second send with the same key from
+   * the same sender answers the message the first one created and creates nothing; with another
+   * recipient or content it fails with 409.
+   */
+  idempotencyKey?: string
+  /** The HTTP request the send comes from, handed to the `canMessage` option (absent otherwise). */
+  request?: FastifyRequest
+  /** The id of the message this one answers: a message of the same conversation the sender can see. */
+  replyTo?: number
+}
+
+/** Options of {@link DirectMessagesService.markConversationRead}. */
+export interface MarkReadOptions {
+  /** Mark only messages up to this message id. */
+  upTo?: number
 }

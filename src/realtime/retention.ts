@@ -1,10 +1,11 @@
 /**
  * Keeps the change log bounded: every instance deletes, now and then, the changes older than
- * `changeRetention` (each user's newest excepted, see Store.pruneChanges), a batch per statement,
+ * `changeRetention` (each user's newest excepted, see pruneChanges in realtime/changes.ts), a batch per statement,
  * oldest first. Several instances doing it at once only share the work.
  */
 import type { FastifyBaseLogger } from 'fastify'
-import type { Store } from '../store/index.js'
+import type { Context } from '../core/context.js'
+import { pruneChanges } from './changes.js'
 
 /** Changes one statement looks at. */
 const BATCH = 1000
@@ -18,7 +19,7 @@ export interface Pruner {
   stop(): Promise<void>
 }
 
-export function startPruning (store: Store, retention: number, log: FastifyBaseLogger): Pruner {
+export function startPruning (ctx: Context, retention: number, log: FastifyBaseLogger): Pruner {
   let running: Promise<void> | null = null
   let stopped = false
   const pass = async (): Promise<void> => {
@@ -28,7 +29,7 @@ export function startPruning (store: Store, retention: number, log: FastifyBaseL
     let cursor = 0
     for (;;) {
       if (stopped) return
-      const last = await store.pruneChanges(before, cursor, BATCH)
+      const last = await pruneChanges(ctx, before, cursor, BATCH)
       if (last === null) return
       cursor = last
     }

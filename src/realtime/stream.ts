@@ -1,7 +1,7 @@
 /**
  * Server-sent event streams: this instance's open streams by user, woken by the bus.
  *
- * The change log (store/change-log.ts) is the source of truth of what a stream shows. An event on
+ * The change log (core/change-log.ts) is the source of truth of what a stream shows. An event on
  * the bus only says "user X has something new"; X's streams here then read X's changes after the
  * last one they have shown, oldest first — one read for all of X's streams — and send each with
  * its change id as the SSE `id:`. Each user's changes get ids in commit order (the dm_user lock),
@@ -30,7 +30,8 @@
 import type { FastifyBaseLogger, FastifyReply } from 'fastify'
 import { MAX_IDS_PER_EVENT, TYPING_COALESCE, type BusEvent, type DirectMessagesBus } from './bus.js'
 import { StreamUnavailable, TooManyStreams } from '../domain/errors.js'
-import { CHANGE, type Change, type Store } from '../store/index.js'
+import { CHANGE } from '../core/change-log.js'
+import type { Change, ChangeReader } from './changes.js'
 import type { Message, UserId } from '../domain/types.js'
 
 /** How many changes one catch-up query reads. */
@@ -161,7 +162,8 @@ interface UserStreams {
 }
 
 export interface StreamHubOptions {
-  store: Store
+  /** The change log, as streams read it. */
+  changes: ChangeReader
   bus: DirectMessagesBus
   log: FastifyBaseLogger
   streamBufferLimit: number
@@ -173,8 +175,8 @@ export interface StreamHubOptions {
    * (its authentication included) each time it comes back, so the default queue is long.
    */
   streamQueueLimit: number
-  /** The contract's message object, seen by `me`. */
-  present: (message: Message, me: UserId) => unknown
+  /** The contract's message object (JSON), seen by `me`. */
+  toJson: (message: Message, me: UserId) => unknown
   /** The `changeRetention` option. */
   changeRetention: number | null
   /** Told when a user's first stream on this instance opens and their last one closes (presence). */
@@ -227,7 +229,7 @@ export class StreamHub {
     if (!this.#available || this.#closing) throw new StreamUnavailable()
     if ((this.#users.get(user)?.connections.size ?? 0) >= this.#options.maxStreamsPerUser) throw new TooManyStreams(this.#options.maxStreamsPerUser)
     const position = await this.#reads.run('open', async () => sse.isConnected
-      ? await this.#options.store.streamPosition(user, lastEventId ?? 0, this.#options.changeRetention)
+      ? await this.#options.changes.position(user, lastEventId ?? 0, this.#options.changeRetention)
       : null)
     // The client left while it waited.
     if (position === null || !sse.isConnected) return
@@ -364,7 +366,7 @@ export class StreamHub {
       const open = [...streams.connections].filter((connection) => connection.sse.isConnected)
       if (open.length === 0) return
       const from = Math.min(...open.map((connection) => connection.lastSentId))
-      const changes = await this.#reads.run('delivery', () => this.#options.store.changesAfter(user, from, BATCH))
+      const changes = await this.#reads.run('delivery', () => this.#options.changes.after(user, from, BATCH))
       const frames = this.#framesOf(user, changes)
       const last = changes[changes.length - 1]?.id
       for (const connection of open) {
@@ -405,11 +407,11 @@ export class StreamHub {
       if (reads !== null && (readOfMine === null || readOfMine.recipientId !== reads.partner || readOfMine.readAt?.toISOString() !== reads.readAt)) flush()
       switch (change.kind) {
         case CHANGE.message:
-          if (message !== null) frames.push({ after: change.id, frame: { id, event: 'message', data: this.#options.present(message, user) } })
+          if (message !== null) frames.push({ after: change.id, frame: { id, event: 'message', data: this.#options.toJson(message, user) } })
           break
         case CHANGE.updated:
         case CHANGE.read:
-          if (message !== null) frames.push({ after: change.id, frame: { id, event: 'message_updated', data: this.#options.present(message, user) } })
+          if (message !== null) frames.push({ after: change.id, frame: { id, event: 'message_updated', data: this.#options.toJson(message, user) } })
           break
         case CHANGE.deleted:
           frames.push({ after: change.id, frame: { id, event: 'deleted', data: { id: change.messageId } } })

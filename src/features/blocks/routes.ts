@@ -1,6 +1,6 @@
 /** Blocks: block, unblock, and the list of blocked users. */
 import type { RouteContext, RouteInstance } from '../../http/index.js'
-import { envelope, toPartnerResponse } from '../../http/presenters.js'
+import { envelope, toPartnerResponse } from '../../http/responses.js'
 import { blockSchemas } from './schemas.js'
 
 export async function blockRoutes (fastify: RouteInstance, { service, schemas: shared, both, caller }: RouteContext): Promise<void> {

@@ -1,6 +1,6 @@
 /** Conversations: the list, the unread counts, a conversation's pages, reading, deleting, muting and archiving it. */
 import type { RouteContext, RouteInstance } from '../../http/index.js'
-import { envelope, toConversationResponse, toMessageResponse, toUnreadConversationResponse } from '../../http/presenters.js'
+import { envelope, toConversationResponse, toMessageResponse, toUnreadConversationResponse } from '../../http/responses.js'
 import { conversationSchemas } from './schemas.js'
 
 export async function conversationRoutes (fastify: RouteInstance, { service, schemas: shared, both, caller }: RouteContext): Promise<void> {

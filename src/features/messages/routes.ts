@@ -4,7 +4,7 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
 import { InvalidReply } from '../../domain/errors.js'
 import type { RouteContext, RouteInstance } from '../../http/index.js'
-import { envelope, toMessageResponse } from '../../http/presenters.js'
+import { envelope, toMessageResponse } from '../../http/responses.js'
 import { messageSchemas } from './schemas.js'
 
 export async function messageRoutes (fastify: RouteInstance, { options, service, schemas: shared, both, caller }: RouteContext): Promise<void> {

@@ -4,7 +4,7 @@ import { isUserId } from '../../domain/ids.js'
 import type { UserId } from '../../domain/types.js'
 import { DECIMAL_ID } from '../../domain/ids.js'
 import type { RouteContext, RouteInstance } from '../../http/index.js'
-import { MAX_PRESENCE_IDS } from '../../service.js'
+import { MAX_PRESENCE_IDS } from './service.js'
 import { presenceSchemas } from './schemas.js'
 
 export async function presenceRoutes (fastify: RouteInstance, { options, service, schemas: shared, both, caller }: RouteContext): Promise<void> {

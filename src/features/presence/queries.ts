@@ -5,11 +5,11 @@
  * `presenceTimeout`; `dm_user.last_seen_at` is when their last stream closed. Rows of an instance
  * that died expire, and any instance sweeps them, folding their `seen_at` into `last_seen_at`.
  */
-import type { PresenceEntry, UserId } from '../domain/types.js'
-import { dateOf, type Database, type Executor } from '../db/database.js'
-import { isForeignKeyViolation } from '../db/errors.js'
-import { batches, blockBetween, join, lockUsers, sql, type Sql } from '../db/sql.js'
-import type { Dialect } from '../dialect/dialect.js'
+import type { PresenceEntry, UserId } from '../../domain/types.js'
+import { dateOf, type Database, type Executor } from '../../db/database.js'
+import { isForeignKeyViolation } from '../../db/errors.js'
+import { batches, blockBetween, join, lockUsers, sql, type Sql } from '../../db/sql.js'
+import type { Dialect } from '../../dialect/dialect.js'
 
 /** Users per statement of a batch (see batches). */
 const CHUNK = 500

@@ -1,20 +1,21 @@
 /**
  * Presence across instances, with nothing but the database: this instance records which users
- * hold streams on it (store/presence.ts), refreshes all its rows in one statement per interval,
+ * hold streams on it (features/presence/queries.ts), refreshes all its rows in one statement per interval,
  * and sweeps the rows of instances that died. Arrivals and departures are batched (a user who
  * drops and reconnects within a batch never reads offline), and a user who comes online or goes
  * offline is told to the online ones among their 50 most recent partners (one bus event).
  */
 import type { FastifyBaseLogger } from 'fastify'
-import type { UserId } from '../domain/types.js'
-import type { Store } from '../store/index.js'
-import { MAX_PRESENCE_AUDIENCE, type BusEvent } from './bus.js'
+import type { UserId } from '../../domain/types.js'
+import { MAX_PRESENCE_AUDIENCE, type BusEvent } from '../../realtime/bus.js'
+import type { PresenceStore } from './queries.js'
 
 /** How long arrivals and departures wait to be written together. */
 const BATCH_DELAY = 100
 
 export interface PresenceTrackerOptions {
-  store: Store
+  /** The statements of presence. */
+  presence: PresenceStore
   publish: (event: BusEvent) => void
   log: FastifyBaseLogger
   /** The `presenceTimeout` option: rows not refreshed for that long read offline. */
@@ -77,7 +78,7 @@ export class PresenceTracker {
   }
 
   async #flush (): Promise<void> {
-    const { store, instance, timeout } = this.#options
+    const { presence, instance, timeout } = this.#options
     const arriving: UserId[] = []
     const leaving: UserId[] = []
     for (const [user, here] of this.#pending) {
@@ -87,14 +88,14 @@ export class PresenceTracker {
     this.#pending.clear()
     const now = new Date()
     if (arriving.length > 0) {
-      const { cameOnline, unknown } = await store.presence.arrive(instance, arriving, now, timeout)
+      const { cameOnline, unknown } = await presence.arrive(instance, arriving, now, timeout)
       // A stream of a caller that is no user (its token outlived it) shows no presence.
       const skipped = new Set(unknown)
       for (const user of arriving) if (!skipped.has(user)) this.#registered.add(user)
       await this.#announce(cameOnline.map((user) => ({ user, lastSeenAt: null })), true, now)
     }
     if (leaving.length > 0) {
-      const offline = await store.presence.leave(instance, leaving, now, timeout)
+      const offline = await presence.leave(instance, leaving, now, timeout)
       for (const user of leaving) this.#registered.delete(user)
       await this.#announce(offline.map((user) => ({ user, lastSeenAt: now })), false, now)
     }
@@ -102,22 +103,22 @@ export class PresenceTracker {
 
   /** Refreshes this instance's rows (rewriting them if another instance swept them) and sweeps expired ones. */
   async #tick (): Promise<void> {
-    const { store, instance, timeout } = this.#options
+    const { presence, instance, timeout } = this.#options
     const now = new Date()
-    if (this.#registered.size > 0 && await store.presence.refresh(instance, now) < this.#registered.size) {
+    if (this.#registered.size > 0 && await presence.refresh(instance, now) < this.#registered.size) {
       // This instance stalled past the timeout and its rows were swept: write them again.
-      const { cameOnline, unknown } = await store.presence.arrive(instance, [...this.#registered], now, timeout)
+      const { cameOnline, unknown } = await presence.arrive(instance, [...this.#registered], now, timeout)
       // Users deleted since they arrived: they are gone.
       for (const user of unknown) this.#registered.delete(user)
       await this.#announce(cameOnline.map((user) => ({ user, lastSeenAt: null })), true, now)
     }
-    await this.#announce(await store.presence.sweep(now, timeout), false, now)
+    await this.#announce(await presence.sweep(now, timeout), false, now)
   }
 
   /** Tells each user's coming or going to their audience: one audience query for all of them. */
   async #announce (users: Array<{ user: UserId, lastSeenAt: Date | null }>, online: boolean, now: Date): Promise<void> {
     if (users.length === 0) return
-    const audience = await this.#options.store.presence.audience(users.map(({ user }) => user), MAX_PRESENCE_AUDIENCE, now, this.#options.timeout)
+    const audience = await this.#options.presence.audience(users.map(({ user }) => user), MAX_PRESENCE_AUDIENCE, now, this.#options.timeout)
     for (const { user, lastSeenAt } of users) {
       const to = audience.get(user)
       if (to !== undefined && to.length > 0) this.#options.publish({ type: 'presence', user, online, lastSeenAt: lastSeenAt?.toISOString() ?? null, to })
