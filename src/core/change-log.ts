@@ -11,7 +11,11 @@
 import type { UserId } from '../domain/types.js'
 import { join, M_MESSAGE_COLUMNS, raw, sql, visibleTo, type Sql } from '../db/sql.js'
 
-/** What a change-log row records (dm_change.kind). */
+/**
+ * What a change-log row records (dm_change.kind). A stream shows each as the frame of the same
+ * name (`message`, `message_updated`, `deleted`, `conversation_deleted`; a read as `message_updated`
+ * and a `read` summary); the bus wakes the streams with one event per kind (realtime/bus.ts).
+ */
 export const CHANGE = {
   /** A new message (`message_id`). */
   message: 1,

@@ -1,7 +1,8 @@
 /**
- * HTTP only: authenticate, validate, call the service, shape the response. No SQL here. What every
- * route shares lives here (the validator, the error handler, the authentication hook, paths with
- * and without the trailing slash); each feature's routes live in features/<name>/routes.ts.
+ * What every route of the plugin shares: the validator, the error handler, the authentication
+ * hook, the host's security requirement, paths with and without the trailing slash. Each
+ * feature's routes live in features/<name>/routes.ts (registered by routes.ts); nothing here
+ * knows a feature.
  */
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -9,11 +10,6 @@ import { Ajv } from 'ajv'
 import { DatabaseTimeout, DatabaseUnavailable, InternalError, StreamUnavailable, Unauthorized } from '../domain/errors.js'
 import { DECIMAL_ID, isUserId } from '../domain/ids.js'
 import type { UserId } from '../domain/types.js'
-import { blockRoutes } from '../features/blocks/routes.js'
-import { conversationRoutes } from '../features/conversations/routes.js'
-import { eventRoutes } from '../features/events/routes.js'
-import { messageRoutes } from '../features/messages/routes.js'
-import { presenceRoutes } from '../features/presence/routes.js'
 import type { ResolvedOptions } from '../options.js'
 import type { StreamHub } from '../realtime/stream.js'
 import type { DirectMessagesService } from '../service.js'
@@ -48,9 +44,11 @@ function caller (request: FastifyRequest): UserId {
   return id
 }
 
-export async function routes (instance: FastifyInstance, { options, service, hub }: RoutesOptions): Promise<void> {
-  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
-
+/**
+ * Sets up the routes' context `fastify` (an encapsulated one: its hooks and validator stay
+ * there) and answers what its features' routes are given.
+ */
+export function prepareRoutes (fastify: RouteInstance, { options, service, hub }: RoutesOptions): RouteContext {
   // The host's security requirement on every route of the plugin, for its OpenAPI document.
   const security = options.security
   if (security !== null) {
@@ -114,12 +112,7 @@ export async function routes (instance: FastifyInstance, { options, service, hub
     register(url, opts)
     if (!routerIgnoresSlash) register(url.slice(0, -1), { ...opts, schema: { ...opts.schema, hide: true } })
   }
-  const context: RouteContext = { options, service, hub, schemas: sharedSchemas(options.maxContentLength, options.userIdType), both, caller }
-  await conversationRoutes(fastify, context)
-  await messageRoutes(fastify, context)
-  await blockRoutes(fastify, context)
-  await eventRoutes(fastify, context)
-  await presenceRoutes(fastify, context)
+  return { options, service, hub, schemas: sharedSchemas(options.maxContentLength, options.userIdType), both, caller }
 }
 
 /**

@@ -1,24 +1,10 @@
 /** How the service's values are answered over HTTP: the contract's objects, and the page envelope. */
 import type { FastifyRequest } from 'fastify'
-import type { ConversationSummary, Message, Page, Partner, UnreadConversation, UserId } from '../domain/types.js'
-import type { ConversationBody, MessageBody, PartnerBody, UnreadConversationBody } from './schemas.js'
+import type { ConversationSummary, Page, Partner, UnreadConversation, UserId } from '../domain/types.js'
+import { toMessageResponse } from './message.js'
+import type { ConversationBody, PartnerBody, UnreadConversationBody } from './schemas.js'
 
-/** The contract's message object, seen by `me`. */
-export function toMessageResponse (message: Message, me: UserId): MessageBody {
-  return {
-    id: message.id,
-    sender: message.senderId,
-    recipient: message.recipientId,
-    direction: message.recipientId === me ? 'in' : 'out',
-    sent_at: message.sentAt.toISOString(),
-    read_at: message.readAt === null ? null : message.readAt.toISOString(),
-    content: message.content,
-    edited_at: message.editedAt === null ? null : message.editedAt.toISOString(),
-    unsent_at: message.unsentAt === null ? null : message.unsentAt.toISOString(),
-    reply_to: message.replyTo === null ? null : { id: message.replyTo.id, sender: message.replyTo.senderId, content: message.replyTo.content, unsent: message.replyTo.unsent },
-    reactions: message.reactions
-  }
-}
+export { toMessageResponse } from './message.js'
 
 export function toPartnerResponse (partner: Partner): PartnerBody {
   return { id: partner.id, username: partner.username, first_name: partner.firstName, last_name: partner.lastName }

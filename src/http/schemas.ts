@@ -2,9 +2,11 @@
  * TypeBox schemas of the HTTP contract: they validate requests, serialise responses, type the
  * route handlers and generate the OpenAPI document, from this one definition.
  */
-import { Type, type SchemaOptions, type Static, type TInteger, type TObject, type TSchema, type TString, type TUnion, type TUnsafe } from '@sinclair/typebox'
+import { Type, type Static, type TInteger, type TObject, type TString, type TUnion } from '@sinclair/typebox'
 import { MAX_PAGE_SIZE, PAGE_SIZE } from '../domain/cursor.js'
 import { EVENT_ID, IDEMPOTENCY_KEY, MAX_USER_ID, STRING_USER_ID } from '../domain/ids.js'
+import { messageSchema, ReactionsSchema } from './message.js'
+import { nullable } from './typebox.js'
 
 const TAGS = ['direct messages']
 
@@ -91,31 +93,11 @@ export const ReactionParams = Type.Object({
   emoji: Type.String({ minLength: 1, maxLength: 256, description: 'One emoji, URL-encoded (or, with the `reactions` option, one of those)' })
 })
 
-/**
- * `schema` or null, as `nullable: true` (OpenAPI 3.0) rather than `anyOf [schema, null]`: the
- * response serializer writes it directly, where an `anyOf` makes it validate the value against each
- * branch first (for a message, the whole message object: the largest cost of a list's answer).
- */
-function nullable<T extends TSchema> (schema: T, options: SchemaOptions = {}): TUnsafe<Static<T> | null> {
-  return Type.Unsafe<Static<T> | null>({ ...schema, ...options, nullable: true })
-}
-
-/** A string that is one of `values`, as a plain `enum` (not an `anyOf` of literals, see `nullable`). */
-function oneOf<const V extends readonly string[]> (values: V, options: SchemaOptions = {}): TUnsafe<V[number]> {
-  return Type.Unsafe<V[number]>({ type: 'string', enum: [...values], ...options })
-}
-
 const PageLinks = {
   // No `format: uri`: the serializer would check it, and the links carry the client's Host header.
   next: nullable(Type.String(), { description: 'Absolute URL of the next (older) page; null at the end' }),
   previous: nullable(Type.String(), { description: 'Absolute URL of the previous (newer) page; null on the first page' })
 }
-
-const ReactionsSchema = Type.Array(Type.Object({
-  emoji: Type.String(),
-  count: Type.Integer({ minimum: 1, description: 'How many users reacted with it' }),
-  me: Type.Boolean({ description: 'Whether the caller did' })
-}, { title: 'Reaction' }), { description: 'One entry per emoji, in the order first used; empty once unsent' })
 
 export const ReactionsResponse = Type.Object({ reactions: ReactionsSchema }, { title: 'Reactions' })
 
@@ -127,24 +109,7 @@ export const EditsResponse = Type.Array(Type.Object({
 /** The response bodies, whose user ids are integers or strings by the `userIdType` option. */
 export function bodySchemas (userIdType: 'integer' | 'string') {
   const userId = (description?: string): TUnion<[TInteger, TString]> => userIdSchema(userIdType, description)
-  const MessageResponse = Type.Object({
-    id: Type.Integer(),
-    sender: userId('Sender user id'),
-    recipient: userId('Recipient user id'),
-    direction: oneOf(['in', 'out'] as const, { description: '`in`: the caller received it; `out`: the caller sent it' }),
-    sent_at: Type.String({ format: 'date-time' }),
-    read_at: nullable(Type.String({ format: 'date-time' }), { description: 'When the recipient read it; null while unread' }),
-    content: Type.String({ description: 'The text; `""` once unsent' }),
-    edited_at: nullable(Type.String({ format: 'date-time' }), { description: 'When the sender last edited it; null if never' }),
-    unsent_at: nullable(Type.String({ format: 'date-time' }), { description: 'When the sender unsent it (a tombstone for both); null if not' }),
-    reply_to: nullable(Type.Object({
-      id: Type.Integer(),
-      sender: userId('Its sender'),
-      content: Type.String({ description: 'Its current content, cut to 200 characters; `""` once unsent' }),
-      unsent: Type.Boolean()
-    }, { title: 'ReplyPreview' }), { description: 'The message this one answers; null if none' }),
-    reactions: ReactionsSchema
-  }, { title: 'Message' })
+  const MessageResponse = messageSchema(userId)
   const PartnerResponse = Type.Object({
     id: userId(),
     username: Type.String(),
@@ -180,7 +145,7 @@ export function bodySchemas (userIdType: 'integer' | 'string') {
 }
 
 type Bodies = ReturnType<typeof bodySchemas>
-export type MessageBody = Static<Bodies['MessageResponse']>
+export type { MessageBody } from './message.js'
 export type PartnerBody = Static<Bodies['PartnerResponse']>
 export type ConversationBody = Static<Bodies['ConversationResponse']>
 export type UnreadConversationBody = Static<Bodies['UnreadConversationsResponse']>[number]

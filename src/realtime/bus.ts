@@ -1,7 +1,7 @@
 /**
  * The bus carries real-time events between the instances of an application, behind one small
  * interface (like @fastify/rate-limit's stores): the in-process bus for a single instance, and
- * PostgreSQL LISTEN/NOTIFY or Redis pub/sub for several (see bus-postgres.ts, bus-redis.ts).
+ * PostgreSQL LISTEN/NOTIFY or Redis pub/sub for several (see postgres-bus.ts, redis-bus.ts).
  *
  * Events carry ids, not message bodies: each instance reads what its own streams need from the
  * database, and payloads stay far below PostgreSQL's 8000-byte NOTIFY limit.
@@ -32,7 +32,7 @@ export type BusEvent =
   /** `user` hid message `id` for themselves. */
   | { type: 'deleted', user: UserId, id: number }
   /** `user` hid their whole conversation with `partner`. */
-  | { type: 'conversation-deleted', user: UserId, partner: UserId }
+  | { type: 'conversation_deleted', user: UserId, partner: UserId }
   /** Message `id` between `sender` and `recipient` changed (an edit, unsend or reaction). */
   | { type: 'updated', id: number, sender: UserId, recipient: UserId }
   /** `user` is typing to `partner`, until `expiresAt` (ISO 8601). Nothing of it is stored. */
@@ -117,8 +117,10 @@ export function decodeEvent (text: string): BusEvent | null {
       return isId(event.id) && isUser(event.sender) && isUser(event.recipient)
         ? { type: 'updated', id: event.id, sender: event.sender, recipient: event.recipient }
         : null
+    // (`conversation-deleted`: the spelling of earlier versions, which a cluster being upgraded still runs.)
+    case 'conversation_deleted':
     case 'conversation-deleted':
-      return isUser(event.user) && isUser(event.partner) ? { type: 'conversation-deleted', user: event.user, partner: event.partner } : null
+      return isUser(event.user) && isUser(event.partner) ? { type: 'conversation_deleted', user: event.user, partner: event.partner } : null
     case 'typing':
       return isUser(event.user) && isUser(event.partner) && typeof event.expiresAt === 'string'
         ? { type: 'typing', user: event.user, partner: event.partner, expiresAt: event.expiresAt }

@@ -31,6 +31,7 @@ import type { FastifyBaseLogger, FastifyReply } from 'fastify'
 import { MAX_IDS_PER_EVENT, TYPING_COALESCE, type BusEvent, type DirectMessagesBus } from './bus.js'
 import { StreamUnavailable, TooManyStreams } from '../domain/errors.js'
 import { CHANGE } from '../core/change-log.js'
+import { Gate, ReadSlots } from './admission.js'
 import type { Change, ChangeReader } from './changes.js'
 import type { Message, UserId } from '../domain/types.js'
 
@@ -55,69 +56,6 @@ const RETRY_PER_WAITING = 2
  * queue thousands of authentication queries in front of every send.
  */
 const OPENING = 8
-
-/** At most `size` holders at once; up to `max` wait in order; beyond, none is let in. */
-class Gate {
-  #free: number
-  readonly #max: number
-  readonly #queue: Array<() => void> = []
-
-  constructor (size: number, max: number) {
-    this.#free = size
-    this.#max = max
-  }
-
-  get waiting (): number {
-    return this.#queue.length
-  }
-
-  /** Resolves with the function that lets the next one in; null when too many wait already. */
-  enter (): Promise<() => void> | null {
-    if (this.#free > 0) {
-      this.#free--
-      return Promise.resolve(this.#releaser())
-    }
-    if (this.#queue.length >= this.#max) return null
-    return new Promise((resolve) => this.#queue.push(() => resolve(this.#releaser())))
-  }
-
-  #releaser (): () => void {
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      const next = this.#queue.shift()
-      if (next !== undefined) next()
-      else this.#free++
-    }
-  }
-}
-
-/**
- * Runs at most `size` reads at once; catch-ups of open streams (deliveries) go before the
- * positions of streams being opened.
- */
-class ReadSlots {
-  #free: number
-  readonly #deliveries: Array<() => void> = []
-  readonly #opens: Array<() => void> = []
-
-  constructor (size: number) {
-    this.#free = size
-  }
-
-  async run<T>(kind: 'delivery' | 'open', read: () => Promise<T>): Promise<T> {
-    if (this.#free > 0) this.#free--
-    else await new Promise<void>((resolve) => (kind === 'delivery' ? this.#deliveries : this.#opens).push(resolve))
-    try {
-      return await read()
-    } finally {
-      const next = this.#deliveries.shift() ?? this.#opens.shift()
-      if (next !== undefined) next()
-      else this.#free++
-    }
-  }
-}
 
 /** One SSE frame (written by frameText). */
 interface Frame {
@@ -300,7 +238,7 @@ export class StreamHub {
         this.#wake(event.partner)
         return
       case 'deleted':
-      case 'conversation-deleted':
+      case 'conversation_deleted':
         this.#wake(event.user)
         return
       // Not changes: shown to the streams open now, never replayed, without an SSE id.

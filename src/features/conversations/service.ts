@@ -98,7 +98,7 @@ export function conversationsService (ctx: Context) {
           return {
             result: count,
             changes: [{ user: userId, kind: CHANGE.conversationDeleted, messageId: null, partnerId }],
-            publish: [{ type: 'conversation-deleted', user: userId, partner: partnerId }]
+            publish: [{ type: 'conversation_deleted', user: userId, partner: partnerId }]
           }
         })
         if (hidden === 0) await ctx.callers.checkBoth(userId, partnerId)

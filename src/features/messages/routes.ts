@@ -1,4 +1,7 @@
-/** Messages: the two send routes (rate-limited together) and the per-user delete. */
+/**
+ * Messages: the two send routes (rate-limited together), the per-user delete, the sender's edit,
+ * edit history and unsend, and reactions.
+ */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
