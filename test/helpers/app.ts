@@ -3,6 +3,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { buildApp, type ExampleAppOptions } from '../../examples/app.js'
 import type { UserId } from '../../src/index.js'
 import type { TestDatabase } from './databases.js'
+import type { MessageBody, PartnerBody } from '../../src/http/schemas.js'
 
 /** A user to act as; `Id` is `UserId` for suites that run with string ids too. */
 export interface TestUser<Id extends UserId = number> {
@@ -51,35 +52,14 @@ export async function getJson<T = unknown> (app: FastifyInstance, user: TestUser
   return res.json<T>()
 }
 
-export interface MessageJson {
-  id: number
-  sender: number
-  recipient: number
-  direction: 'in' | 'out'
-  sent_at: string
-  read_at: string | null
-  content: string
-}
-
+/** The whole message object, as the routes answer it (user ids of either type): from the routes' own schema. */
+export type RichMessageJson = MessageBody
+/** The message object as suites with integer user ids read it. */
+export type MessageJson = Omit<MessageBody, 'sender' | 'recipient'> & { sender: number, recipient: number }
 /** A reply preview, as the message object's `reply_to` holds it. */
-export interface ReplyJson { id: number, sender: UserId, content: string, unsent: boolean }
+export type ReplyJson = NonNullable<MessageBody['reply_to']>
 /** One entry of the message object's `reactions`. */
-export interface ReactionJson { emoji: string, count: number, me: boolean }
-
-/** The whole message object, rich-message fields included (user ids of either type). */
-export interface RichMessageJson {
-  id: number
-  sender: UserId
-  recipient: UserId
-  direction: 'in' | 'out'
-  sent_at: string
-  read_at: string | null
-  content: string
-  edited_at: string | null
-  unsent_at: string | null
-  reply_to: ReplyJson | null
-  reactions: ReactionJson[]
-}
+export type ReactionJson = MessageBody['reactions'][number]
 
 export interface PageJson<T> {
   next: string | null
@@ -87,12 +67,8 @@ export interface PageJson<T> {
   results: T[]
 }
 
-export interface PartnerJson {
-  id: number
-  username: string
-  first_name: string
-  last_name: string
-}
+/** A partner object with an integer user id. */
+export type PartnerJson = Omit<PartnerBody, 'id'> & { id: number }
 
 /** The path and query of an absolute `next`/`previous` URL, for app.inject. */
 export function pathOf (url: string): string {
