@@ -1,5 +1,5 @@
 // The package as a host installs it: the `exports` map resolves to the built dist/ with its type
-// declarations, and the plugin carries fastify-plugin metadata.
+// declarations (the plugin, and the testing kit), and the plugin carries fastify-plugin metadata.
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
@@ -27,6 +27,14 @@ t.test('the package entry', async (t) => {
     await app.register(entry.default, {} as never)
   }, { code: 'FST_DM_INVALID_OPTION' }, 'registers as a Fastify plugin and validates its options')
   await app.close().catch(() => {})
+})
+
+t.test('fastify-directmessages/testing: the conformance kit of buses', async (t) => {
+  const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'))
+  t.ok(existsSync(`${root}/${pkg.exports['./testing'].import as string}`), 'the built kit exists (npm run build)')
+  t.ok(existsSync(`${root}/${pkg.exports['./testing'].types as string}`), 'its type declarations exist')
+  const testing = await import('fastify-directmessages/testing')
+  t.type(testing.runBusTests, 'function', 'runBusTests is exported')
 })
 
 t.test('a host on another Fastify than 5 is told so before anything else', async (t) => {
