@@ -1,0 +1,121 @@
+// Stream admission in a reconnect storm: stream requests are let in 8 at a time, before the
+// host's authentication runs; up to `streamQueueLimit` wait their turn in order, and one beyond
+// is answered at once with only `retry: <ms>` (random, spread) and closed, without reaching the
+// host's authentication. Once the queue drains, every waiting request gets its stream, and one
+// told to retry gets its stream when it comes back. SQLite (admission reads nothing of its own).
+import { request } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import Fastify from 'fastify'
+import t, { type Test } from 'tap'
+import directMessages from '../../src/index.js'
+import { openDatabase } from '../helpers/databases.js'
+import { openStream, type SseStream } from '../helpers/sse.js'
+
+const OPENING = 8
+const QUEUE = 2
+
+/** A stream request read to its end: status, content type and body (a turned-away one ends at once). */
+function turnedAway (base: string, user: number): Promise<{ status: number, type: string, body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}/events/`, { headers: { accept: 'text/event-stream', 'x-user': String(user) } }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => { body += chunk })
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }) })
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.setTimeout(5000, () => { req.destroy(new Error(`user ${user}: the request was neither turned away nor answered within 5 s`)) })
+    req.end()
+  })
+}
+
+/**
+ * A host whose authentication of stream requests waits until `letThrough()`, listening, closed at
+ * the end of `t`: it counts the stream requests that arrived and those that reached authentication.
+ */
+async function gatedHost (t: Test, label: string, streamQueueLimit: number): Promise<{ base: string, arrived: number, authenticating: number, letThrough: () => void }> {
+  const db = await openDatabase('sqlite', label)
+  t.teardown(() => db.close())
+  let letThrough: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { letThrough = resolve })
+  const app = Fastify()
+  const host = { base: '', arrived: 0, authenticating: 0, letThrough }
+  app.addHook('onRequest', async (request) => { if (request.url.startsWith('/events')) host.arrived++ })
+  await app.register(directMessages, {
+    prisma: db.prisma,
+    presence: false,
+    streamQueueLimit,
+    getUserId: async (request) => {
+      if (request.url.startsWith('/events')) {
+        host.authenticating++
+        await gate
+      }
+      return Number(request.headers['x-user'])
+    }
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  host.base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  return host
+}
+
+/** Resolves once `check` holds, polling; gives up quietly after `ms` (the assertions that follow say what was wrong). */
+async function until (check: () => boolean, ms = 5000): Promise<void> {
+  for (const deadline = Date.now() + ms; !check() && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 10))
+}
+
+t.test('a stream request beyond streamQueueLimit waiting ones is told to retry, before authentication', async (t) => {
+  const host = await gatedHost(t, 'admission', QUEUE)
+  const { base } = host
+  // 8 being opened (held in authentication) and 2 waiting: users 1 to 10.
+  const held: Array<Promise<SseStream>> = []
+  for (let user = 1; user <= OPENING + QUEUE; user++) held.push(openStream(base, '/events/', { 'x-user': String(user) }))
+  const streams: SseStream[] = []
+  t.teardown(() => { for (const stream of streams) stream.close() })
+  await until(() => host.arrived === OPENING + QUEUE && host.authenticating === OPENING)
+  t.equal(host.arrived, OPENING + QUEUE, 'ten stream requests arrived')
+  t.equal(host.authenticating, OPENING, 'eight are being opened (their authentication runs), two wait their turn')
+
+  // Three more: each answered at once, 200 with only a retry: line, and closed.
+  const delays: number[] = []
+  for (let user = 11; user <= 13; user++) {
+    const answer = await turnedAway(base, user)
+    t.equal(answer.status, 200, `user ${user}: 200 (an event stream that EventSource reconnects to)`)
+    t.match(answer.type, /^text\/event-stream/, `user ${user}: an event stream`)
+    t.match(answer.body, /^retry: \d+\n\n$/, `user ${user}: only a retry: line, then the end (${JSON.stringify(answer.body)})`)
+    const delay = Number(/^retry: (\d+)/.exec(answer.body)?.[1])
+    t.ok(delay >= 1000 && delay < 6000, `user ${user}: told to come back in 1 to 6 s (${delay} ms)`)
+    delays.push(delay)
+  }
+  t.ok(new Set(delays).size > 1, `the delays are random, spreading the returns: ${delays.join(', ')} ms`)
+  t.equal(host.authenticating, OPENING, 'the turned-away requests never reached the host\'s authentication')
+
+  // The queue drains: every held request gets its stream, in turn.
+  host.letThrough()
+  for (const [i, pending] of held.entries()) {
+    const stream = await pending
+    streams.push(stream)
+    t.equal(stream.status, 200, `user ${i + 1}: its stream opened`)
+    t.match(await stream.position(5000), /^\d+$/, `user ${i + 1}: the stream's position`)
+  }
+
+  // A turned-away client that comes back, once the queue has room, gets its stream.
+  const back = await openStream(base, '/events/', { 'x-user': '11' })
+  streams.push(back)
+  t.equal(back.status, 200, 'user 11, coming back, gets its stream')
+  t.match(await back.position(5000), /^\d+$/)
+})
+
+t.test('streamQueueLimit: 0 lets none wait: the 9th request at once is told to retry', async (t) => {
+  const host = await gatedHost(t, 'admission_zero', 0)
+  const { base } = host
+  const held = Array.from({ length: OPENING }, (_, i) => openStream(base, '/events/', { 'x-user': String(i + 1) }))
+  await until(() => host.authenticating === OPENING)
+  t.equal(host.authenticating, OPENING, 'eight are being opened')
+  t.match((await turnedAway(base, 9)).body, /^retry: \d+\n\n$/, 'the ninth is told to retry')
+  host.letThrough()
+  const streams = await Promise.all(held)
+  t.teardown(() => { for (const stream of streams) stream.close() })
+  t.same(streams.map((stream) => stream.status), Array(OPENING).fill(200), 'the eight got their streams')
+})
