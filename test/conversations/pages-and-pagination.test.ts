@@ -1,7 +1,7 @@
 // Cursor pagination (SPEC §3): 50 per page, newest first, absolute `next`/`previous` links that are
 // null at the ends, and following `next` until null yields every item exactly once when nothing
 // changes. On SQLite and PostgreSQL.
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import type { Test } from 'tap'
 import { forEachDatabase } from '../helpers/databases.js'
@@ -57,6 +57,35 @@ function duplicates (values: number[]): number[] {
 
 function strictlyDecreasing (values: number[]): boolean {
   return values.every((value, i) => i === 0 || (values[i - 1] as number) > value)
+}
+
+type ConversationJson = PartnerJson & { unread_count: number, last_message: MessageJson | null }
+
+function post (app: FastifyInstance, user: TestUser, url: string, payload?: unknown, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  return as(app, user, { method: 'POST', url, headers, ...(payload === undefined ? {} : { payload: payload as object }) })
+}
+
+function del (app: FastifyInstance, user: TestUser, url: string): Promise<LightMyRequestResponse> {
+  return as(app, user, { method: 'DELETE', url })
+}
+
+function conversations (app: FastifyInstance, user: TestUser, query = ''): Promise<PageJson<ConversationJson>> {
+  return getJson<PageJson<ConversationJson>>(app, user, `/api/dm/conversations/${query}`)
+}
+
+/** Follows `next` links from `url`, checking each keeps `page_size`; answers the pages. */
+async function walkKeeping<T> (t: Test, app: FastifyInstance, user: TestUser, url: string, pageSize: number): Promise<Array<PageJson<T>>> {
+  const pages: Array<PageJson<T>> = []
+  let next: string | null = url
+  while (next !== null && pages.length < 50) {
+    const page: PageJson<T> = await getJson<PageJson<T>>(app, user, next)
+    pages.push(page)
+    for (const link of [page.next, page.previous]) {
+      if (link !== null) t.equal(new URL(link).searchParams.get('page_size'), String(pageSize), `${url}: links keep page_size`)
+    }
+    next = page.next === null ? null : pathOf(page.next)
+  }
+  return pages
 }
 
 forEachDatabase(t, 'pagination', async (t, db) => {
@@ -279,5 +308,50 @@ forEachDatabase(t, 'pagination', async (t, db) => {
     t.same(ids(theirs), [hub.id], 'the partner still lists hub')
     const conversation = await getJson<PageJson<MessageJson>>(app, byId.get(gone) as TestUser, `/api/dm/conversations/${hub.id}/`)
     t.same(ids(conversation), [greeting.id], 'and still sees the message')
+  })
+})
+
+// page_size on the three paged lists, over the conversation list's scene (its entries are checked
+// in conversation-list.test.ts): four partners, one message deleted by alice, one by its sender.
+forEachDatabase(t, 'page_size', async (t, db) => {
+  const app = await startApp(db)
+  t.teardown(() => app.close())
+  const [alice, bob, carol, dave, erin] = await createUsers(app, 'alice', 'bob', 'carol', 'dave', 'erin') as [TestUser, TestUser, TestUser, TestUser, TestUser]
+  const hide = async (user: TestUser, id: number): Promise<void> => {
+    const res = await del(app, user, `/api/dm/messages/${id}/`)
+    if (res.statusCode !== 204) throw new Error(`hiding message ${id}: ${res.statusCode} ${res.body}`)
+  }
+  await send(app, bob, alice, 'b1')
+  await send(app, bob, alice, 'b2')
+  await send(app, alice, carol, 'to carol')
+  await send(app, dave, alice, 'd1')
+  await getJson(app, alice, `/api/dm/conversations/${dave.id}/`)
+  await hide(alice, (await send(app, alice, dave, 'to dave, then deleted by alice')).id)
+  await hide(erin, (await send(app, erin, alice, 'e1, deleted by erin')).id)
+
+  await t.test('page_size 1 and 100 work and links keep it; 0, 101 and x are 400', async (t) => {
+    const full = await conversations(app, alice)
+    const pages = await walkKeeping<ConversationJson>(t, app, alice, '/api/dm/conversations/?page_size=1', 1)
+    t.same(pages.map((page) => page.results.length), [1, 1, 1, 1], 'one entry per page')
+    t.same(pages.flatMap((page) => page.results), full.results, 'walking next gives the whole list')
+    const hundred = await conversations(app, alice, '?page_size=100')
+    t.same(hundred, full, 'page_size=100')
+
+    t.equal((await post(app, alice, `/api/dm/blocks/${carol.id}/`)).statusCode, 201)
+    t.equal((await post(app, alice, `/api/dm/blocks/${dave.id}/`)).statusCode, 201)
+    const blockPages = await walkKeeping<PartnerJson>(t, app, alice, '/api/dm/blocks/?page_size=1', 1)
+    t.same(blockPages.flatMap((page) => page.results.map((p) => p.id)), [dave.id, carol.id], '/blocks/ with page_size=1')
+    t.same((await getJson<PageJson<PartnerJson>>(app, alice, '/api/dm/blocks/?page_size=100')).results.map((p) => p.id), [dave.id, carol.id])
+
+    const messagePages = await walkKeeping<MessageJson>(t, app, alice, `/api/dm/conversations/${bob.id}/?page_size=1`, 1)
+    t.same(messagePages.flatMap((page) => page.results.map((m) => m.content)), ['b2', 'b1'], '/conversations/<id>/ with page_size=1')
+    t.equal((await getJson<PageJson<MessageJson>>(app, alice, `/api/dm/conversations/${bob.id}/?page_size=100`)).results.length, 2)
+
+    for (const url of ['/api/dm/conversations/', `/api/dm/conversations/${bob.id}/`, '/api/dm/blocks/']) {
+      for (const size of ['0', '101', 'x']) {
+        const res = await as(app, alice, { method: 'GET', url: `${url}?page_size=${size}` })
+        t.equal(res.statusCode, 400, `${url}?page_size=${size}`)
+      }
+    }
   })
 })

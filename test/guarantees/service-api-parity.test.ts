@@ -7,7 +7,8 @@
 import t, { type Test } from 'tap'
 import type { DirectMessageEvents, Message, UserId } from '../../src/index.js'
 import { ageMessage, forEachDatabase, forEachPath, type TestDatabase } from '../helpers/databases.js'
-import { createUsers, type TestUser } from '../helpers/app.js'
+import type { FastifyInstance } from 'fastify'
+import { createUsers, getJson, send, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from '../helpers/app.js'
 import { listening } from '../helpers/instances.js'
 import { streamOf, type SseFrame } from '../helpers/sse.js'
 import { Recorder, type Recorded, type RecordedName as Name } from '../helpers/events.js'
@@ -23,6 +24,35 @@ function payloadsOf<N extends Name> (items: Recorded[], name: N): Array<DirectMe
 }
 
 const iso = (date: Date | null | undefined): string | null => date?.toISOString() ?? null
+
+interface UnreadEntry { partner_id: number, partner_username: string, unread_count: number, muted: boolean }
+
+async function unread (app: FastifyInstance, user: TestUser): Promise<number> {
+  return (await getJson<{ id: number, count: number }>(app, user, '/api/dm/unread/')).count
+}
+
+function unreadList (app: FastifyInstance, user: TestUser): Promise<UnreadEntry[]> {
+  return getJson<UnreadEntry[]>(app, user, '/api/dm/conversations/unread/')
+}
+
+async function partnerIds (app: FastifyInstance, user: TestUser): Promise<number[]> {
+  return (await getJson<PageJson<PartnerJson>>(app, user, '/api/dm/conversations/')).results.map((p) => p.id)
+}
+
+async function users (app: FastifyInstance, ...names: string[]): Promise<TestUser[]> {
+  return await createUsers(app, ...names)
+}
+
+/** Asserts that `promise` rejects with a plugin error of this status and code. */
+async function rejectsWith (t: Test, promise: Promise<unknown>, statusCode: number, code: string, label: string): Promise<void> {
+  try {
+    await promise
+    t.fail(`${label}: expected a rejection`)
+  } catch (err) {
+    t.match(err, { statusCode, code }, label)
+    t.match((err as { code?: string }).code, /^FST_DM_/, `${label}: code is a plugin code`)
+  }
+}
 
 forEachPath(t, 'service api', serviceApi)
 forEachDatabase(t, 'service api', serviceApi, { userIdType: 'string' })
@@ -293,3 +323,53 @@ async function serviceApi (t: Test, db: TestDatabase): Promise<void> {
     t.notOk((await dm.conversations(carol.id)).items.some((e) => e.id === xena.id), 'no conversation appeared for carol')
   })
 }
+
+forEachPath(t, 'the service API behaves like the routes', async (t, db) => {
+  const app = await startApp(db)
+  t.teardown(() => app.close())
+  const [sa, sb, sc] = await users(app, 'sa', 'sb', 'sc') as [TestUser, TestUser, TestUser]
+  const dm = app.directMessages
+  const missing = 2_000_000
+
+  const message = await dm.send(sa.id, sb.id, '  hello from the service  ')
+  t.match(message, { senderId: sa.id, recipientId: sb.id, content: '  hello from the service  ', readAt: null }, 'send answers the stored message')
+  t.ok(Number.isInteger(message.id) && message.id > 0, 'with an integer id')
+  t.ok(message.sentAt instanceof Date, 'and a Date sentAt')
+  const viaHttp = await send(app, sa, sb, 'hello over HTTP')
+
+  t.equal(await dm.unreadCount(sb.id), 2, 'unreadCount')
+  t.equal(await unread(app, sb), 2, 'agrees with /unread/')
+  t.same(await dm.unreadConversations(sb.id), [{ partnerId: sa.id, partnerUsername: 'sa', unreadCount: 2, muted: false }], 'unreadConversations')
+  t.same(await unreadList(app, sb), [{ partner_id: sa.id, partner_username: 'sa', unread_count: 2, muted: false }], 'agrees with /conversations/unread/')
+
+  const partners = await dm.conversations(sb.id)
+  t.match(partners, { items: [{ id: sa.id, username: 'sa', firstName: '', lastName: '', unreadCount: 2, lastMessage: { senderId: sa.id, recipientId: sb.id } }], next: null, previous: null }, 'conversations')
+  t.equal(partners.items.length, 1)
+  t.same(await partnerIds(app, sb), [sa.id], 'agrees with /conversations/')
+
+  const marked = await dm.markConversationRead(sb.id, sa.id)
+  t.same(marked.map((m) => m.id), [message.id, viaHttp.id], 'markConversationRead answers the messages that changed')
+  t.ok(marked.every((m) => m.readAt instanceof Date), 'now read')
+  t.same(await dm.markConversationRead(sb.id, sa.id), [], 'nothing changes twice')
+  t.equal(await dm.unreadCount(sb.id), 0)
+
+  const page = await dm.conversation(sa.id, sb.id)
+  t.same(page.items.map((m) => m.content), ['hello over HTTP', '  hello from the service  '], 'conversation, newest first')
+  t.same([page.next, page.previous], [null, null])
+  const httpPage = await getJson<PageJson<MessageJson>>(app, sa, `/api/dm/conversations/${sb.id}/`)
+  t.same(httpPage.results.map((m) => m.id), page.items.map((m) => m.id), 'agrees with GET /conversations/<id>/')
+
+  t.equal(await dm.deleteMessage(sb.id, message.id), undefined, 'deleteMessage')
+  t.same((await dm.conversation(sb.id, sa.id)).items.map((m) => m.id), [viaHttp.id], 'hidden for the one who deleted it')
+  t.same((await dm.conversation(sa.id, sb.id)).items.map((m) => m.id), [viaHttp.id, message.id], 'not for the other')
+  await dm.deleteMessage(sb.id, message.id)
+  t.pass('deleting again resolves')
+
+  await rejectsWith(t, dm.deleteMessage(sc.id, message.id), 404, 'FST_DM_MESSAGE_NOT_FOUND', 'deleting another\'s message')
+  await rejectsWith(t, dm.deleteMessage(sa.id, 987654321), 404, 'FST_DM_MESSAGE_NOT_FOUND', 'deleting an unknown message')
+  await rejectsWith(t, dm.send(sa.id, missing, 'x'), 404, 'FST_DM_USER_NOT_FOUND', 'sending to an unknown user')
+  await rejectsWith(t, dm.send(sa.id, sb.id, ' \n '), 400, 'FST_DM_EMPTY_CONTENT', 'empty content')
+  await rejectsWith(t, dm.send(sa.id, sa.id, 'me'), 400, 'FST_DM_SELF_MESSAGE', 'to oneself')
+  await rejectsWith(t, dm.conversation(sa.id, missing), 404, 'FST_DM_USER_NOT_FOUND', 'conversation with an unknown user')
+  await rejectsWith(t, dm.conversations(sa.id, { cursor: 'not-a-cursor' }), 400, 'FST_DM_INVALID_CURSOR', 'a bad cursor')
+})

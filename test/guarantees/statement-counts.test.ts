@@ -7,8 +7,8 @@
 // application's own token lookup is one of them, on both sides. Runs on SQLite and PostgreSQL.
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
-import { countingDriver, forEachPath } from '../helpers/databases.js'
-import { as, createUsers, pathOf, startApp, type PageJson, type TestUser } from '../helpers/app.js'
+import { countingDriver, forEachDatabase, forEachPath } from '../helpers/databases.js'
+import { as, createUsers, getJson, pathOf, send, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from '../helpers/app.js'
 
 const MISSING = 2_000_000
 const LARGE_PARTNERS = 40
@@ -16,6 +16,8 @@ const LARGE_CONVERSATION = 120
 const LARGE_UNREAD = 40
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+type ConversationJson = PartnerJson & { unread_count: number, last_message: MessageJson | null }
 
 interface Call {
   user: TestUser
@@ -393,4 +395,40 @@ forEachPath(t, 'statements per request do not depend on the data', async (t, db)
   })
 
   t.comment(`statements per request (small data / large data), ${db.provider}${db.driver === undefined ? '' : ' with the driver'}:\n${summary.join('\n')}`)
+}, { logQueries: true })
+
+// The conversation list, on its own: 3 partners or 30, the same statements.
+forEachDatabase(t, 'no N+1 in the conversation list', async (t, db) => {
+  const app = await startApp(db)
+  t.teardown(() => app.close())
+  let recording: string[] | null = null
+  db.prisma.$on('query', (event) => { recording?.push(event.query) })
+
+  const [few, many, warm] = await createUsers(app, 'few', 'many', 'warm') as [TestUser, TestUser, TestUser]
+  const partners = await createUsers(app, ...Array.from({ length: 30 }, (_, i) => `partner${i}`))
+  for (const [i, partner] of partners.entries()) {
+    await send(app, partner, many, `hello many ${i}`)
+    if (i < 3) await send(app, few, partner, `hello from few ${i}`)
+  }
+  await send(app, warm, partners[0] as TestUser, 'warm-up')
+
+  async function statements (user: TestUser, expected: number): Promise<string[]> {
+    const issued: string[] = []
+    recording = issued
+    try {
+      const page = await getJson<PageJson<ConversationJson>>(app, user, '/api/dm/conversations/?page_size=50')
+      t.equal(page.results.length, expected, `${user.username} has ${expected} conversations`)
+      await sleep(20)
+    } finally {
+      recording = null
+    }
+    return issued
+  }
+
+  await statements(warm, 1)
+  const forFew = await statements(few, 3)
+  const forMany = await statements(many, 30)
+  t.ok(forFew.length > 0, 'queries are logged')
+  t.equal(forMany.length, forFew.length, `the same number of statements for 3 and 30 partners (${forFew.length} vs ${forMany.length})`,
+    { few: forFew, many: forMany })
 }, { logQueries: true })
