@@ -20,10 +20,11 @@
 import type { AddressInfo } from 'node:net'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
-import { forEachPath, query, type TestDatabase } from '../helpers/databases.js'
+import { forEachDatabase, forEachPath, query, type TestDatabase } from '../helpers/databases.js'
 import { as, createUsers, getJson, pathOf, send, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from '../helpers/app.js'
 import { openStream, type SseFrame } from '../helpers/sse.js'
 import { eventually } from '../helpers/wait.js'
+import { jsonOf, messageUrl, NOT_FOUND, reactionUrl, richScene, slashless, UNKNOWN_ID } from '../helpers/rich-messages.js'
 
 type App = Awaited<ReturnType<typeof startApp>>
 
@@ -774,3 +775,39 @@ async function deleteConversations (t: Test, w: World, me: TestUser): Promise<vo
   const kept = [...before.messages.values()].filter((m) => partOf(m, me.id)).filter((m) => hiddenFor(m, otherOf(m, me.id)) !== hiddenFor(after.messages.get(m.id) as MessageRow, otherOf(m, me.id)))
   t.same(kept.map((m) => m.id), [], `the other side of ${me.username}'s conversations keeps what it saw`)
 }
+
+// The routes of rich messages on their own: edit, edit history, unsend and reactions, each with and
+// without the trailing slash.
+forEachDatabase(t, 'rich-message routes', async (t, db) => {
+  const { c, alice, bob, mallory, events } = await richScene(t, db)
+
+  await t.test('every new route: anonymous 401; another pair\'s message exactly like an unknown id (404)', async (t) => {
+    const message = await c.send(alice, bob, 'private')
+    await c.react(bob, message.id, '👍')
+    const before = await c.view(alice, bob, message.id)
+    const mark = await events.mark()
+    const routes = (id: number): Array<[InjectOptions['method'], string, object | undefined]> => [
+      ['PATCH', messageUrl(id), { content: 'mine now' }],
+      ['GET', messageUrl(id, 'edits/'), undefined],
+      ['POST', messageUrl(id, 'unsend/'), undefined],
+      ['PUT', reactionUrl(id, '👍'), undefined],
+      ['DELETE', reactionUrl(id, '👍'), undefined]
+    ]
+    const unknownRoutes = routes(UNKNOWN_ID)
+    for (const [i, [method, url, payload]] of routes(message.id).entries()) {
+      const unknownUrl = unknownRoutes[i]?.[1] ?? ''
+      for (const [path, unknownPath] of [[url, unknownUrl], [slashless(url), slashless(unknownUrl)]]) {
+        const anonymous = await c.request(null, { method, url: path, payload })
+        t.equal(anonymous.statusCode, 401, `${method} ${path} anonymous`)
+        t.match(jsonOf(anonymous), { statusCode: 401, error: 'Unauthorized', message: String })
+        const foreign = await c.request(mallory, { method, url: path, payload })
+        const unknown = await c.request(mallory, { method, url: unknownPath, payload })
+        t.equal(foreign.statusCode, 404, `${method} ${path} as mallory`)
+        t.same(jsonOf(foreign), NOT_FOUND)
+        t.same(jsonOf(foreign), jsonOf(unknown), `${method} ${path}: the same answer as an unknown id`)
+      }
+    }
+    t.same(await c.view(alice, bob, message.id), before, 'unchanged')
+    t.same((await events.settled(mark)).map((e) => e.name), [], 'no event')
+  })
+})

@@ -1,6 +1,6 @@
 // Option validation and how the plugin sits in a host: a wrong option fails `register` with a
 // message naming it; the prefix, trailing slashes, authenticate and getUserId work as documented.
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import t from 'tap'
 import directMessages, { type DirectMessagesOptions } from '../../src/index.js'
 import { openDatabase, type TestDatabase } from '../helpers/databases.js'
@@ -142,40 +142,6 @@ t.test('options', async (t) => {
       t.equal(res.statusCode, 200, `${name}: registers and serves`)
       await app.close()
     }
-  })
-
-  await t.test('reactions: a value need not be an emoji, and a repeated one counts once', async (t) => {
-    const app = await host(db, { reactions: ['+1', '👍', '👍'] })
-    const message = await app.directMessages.send(alice.id, bob.id, 'react to me')
-    const url = (emoji: string): string => `/messages/${message.id}/reactions/${encodeURIComponent(emoji)}/`
-    const plusOne = await app.inject({ method: 'PUT', url: url('+1'), headers: { 'x-user': String(bob.id) } })
-    t.equal(plusOne.statusCode, 200, '"+1" is a reaction of the list')
-    t.same(plusOne.json(), { reactions: [{ emoji: '+1', count: 1, me: true }] })
-    const refused = await app.inject({ method: 'PUT', url: url('😂'), headers: { 'x-user': String(bob.id) } })
-    t.equal(refused.statusCode, 400, 'an emoji not in the list: 400')
-    t.match(refused.json(), { code: 'FST_DM_INVALID_REACTION', message: 'A reaction must be one of +1 👍' }, 'the list is named once per value')
-    await app.close()
-  })
-
-  await t.test('maxReactionKinds: 2 takes effect: a third kind is 409, an existing kind still works', async (t) => {
-    const app = await host(db, { maxReactionKinds: 2 })
-    const message = await app.directMessages.send(alice.id, bob.id, 'two kinds at most')
-    const react = (user: { id: unknown }, emoji: string): Promise<LightMyRequestResponse> =>
-      app.inject({ method: 'PUT', url: `/messages/${message.id}/reactions/${encodeURIComponent(emoji)}/`, headers: { 'x-user': String(user.id) } })
-    t.equal((await react(alice, '👍')).statusCode, 200, 'the first kind')
-    t.equal((await react(alice, '❤️')).statusCode, 200, 'the second kind')
-    for (const user of [alice, bob]) {
-      const third = await react(user, '😂')
-      t.equal(third.statusCode, 409, `a third kind from ${user.username}: 409`)
-      t.same(third.json(), { statusCode: 409, code: 'FST_DM_TOO_MANY_REACTIONS', error: 'Conflict', message: 'A message can have at most 2 different reactions' })
-    }
-    const existing = await react(bob, '👍')
-    t.equal(existing.statusCode, 200, 'bob reacting with an existing kind still works')
-    t.same(existing.json(), { reactions: [{ emoji: '👍', count: 2, me: true }, { emoji: '❤️', count: 1, me: false }] })
-    const page = (await app.inject({ method: 'GET', url: `/conversations/${bob.id}/`, headers: { 'x-user': String(alice.id) } })).json()
-    t.same(page.results.find((m: { id: number }) => m.id === message.id)?.reactions,
-      [{ emoji: '👍', count: 2, me: true }, { emoji: '❤️', count: 1, me: true }], 'read back: the refused kind was not stored')
-    await app.close()
   })
 
   await t.test('string ids with a router that refuses parameters of 128 characters: a warning at start-up', async (t) => {

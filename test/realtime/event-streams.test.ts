@@ -1,12 +1,15 @@
 // GET /events/ on one instance (the in-process bus): live delivery of message, read and deleted
 // events, resume with Last-Event-ID, heartbeats, the buffer cap for a stalled reader, isolation
-// between users, shutdown, and the route's errors. SQLite and PostgreSQL.
+// between users, shutdown, and the route's errors; and `message_updated`, as each participant sees
+// the message, after an edit, a reaction and an unsend. SQLite and PostgreSQL.
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { forEachDatabase } from '../helpers/databases.js'
 import { as, createUsers, send, startApp, type MessageJson } from '../helpers/app.js'
-import { openStream, type SseFrame } from '../helpers/sse.js'
+import { openStream, type SseFrame, type SseStream } from '../helpers/sse.js'
+import { Client, ISO, r, updatesOf, type RichMessage, type User } from '../helpers/rich-messages.js'
+import type { UserId } from '../../src/index.js'
 
 async function listen (app: FastifyInstance): Promise<string> {
   await app.listen({ host: '127.0.0.1', port: 0 })
@@ -153,5 +156,75 @@ forEachDatabase(t, 'event stream', async (t, db) => {
     await other.close()
     await stream.ended
     t.ok(Date.now() - started < 2000, 'promptly')
+  })
+})
+
+forEachDatabase(t, 'message_updated on the event stream', async (t, db) => {
+  await t.test('event streams: message_updated, as each receiver sees it, to the other participant and the actor', async (t) => {
+    const live = await startApp(db)
+    const base = await listen(live)
+    t.teardown(() => live.close())
+    const lc = new Client(live)
+    const [sam, tess, ursula] = await createUsers<UserId>(live, 'sam', 'tess', 'ursula') as [User, User, User]
+    const message = await lc.send(sam, tess, 'live edit')
+    await lc.view(tess, sam, message.id)
+
+    const streams: SseStream[] = []
+    const open = async (user: User): Promise<SseStream> => {
+      const stream = await openStream(base, '/api/dm/events/', user.headers)
+      streams.push(stream)
+      t.equal(stream.status, 200)
+      return stream
+    }
+    t.teardown(() => { for (const stream of streams) stream.close() })
+    const samStream = await open(sam)
+    const tessStream = await open(tess)
+    const ursulaStream = await open(ursula)
+
+    const reply = await lc.send(sam, tess, 'replying live', message.id)
+    const [inbound] = (await tessStream.until((f) => f.some((x) => x.event === 'message'))).filter((x) => x.event === 'message').map((x) => x.data)
+    t.same(inbound, { ...reply, direction: 'in' }, 'a new message carries the new fields')
+
+    /** After a change, waits for the n-th update on both streams and compares each with the pages. */
+    const expectUpdate = async (n: number, label: string): Promise<[RichMessage | undefined, RichMessage | undefined]> => {
+      await samStream.until((f) => updatesOf(f, message.id).length >= n)
+      await tessStream.until((f) => updatesOf(f, message.id).length >= n)
+      const samUpdate = updatesOf(samStream.frames, message.id)[n - 1]
+      const tessUpdate = updatesOf(tessStream.frames, message.id)[n - 1]
+      t.same(samUpdate, await lc.view(sam, tess, message.id), `${label}: sam's stream has the message as sam sees it`)
+      t.same(tessUpdate, await lc.view(tess, sam, message.id), `${label}: tess's stream has the message as tess sees it`)
+      return [samUpdate, tessUpdate]
+    }
+
+    t.equal((await lc.edit(sam, message.id, { content: 'live edit!' })).statusCode, 200)
+    const [samEdit, tessEdit] = await expectUpdate(1, 'edit')
+    t.match(samEdit, { id: message.id, direction: 'out', content: 'live edit!', edited_at: ISO })
+    t.match(tessEdit, { id: message.id, direction: 'in', content: 'live edit!', edited_at: ISO })
+
+    t.equal((await lc.react(tess, message.id, '👍')).statusCode, 200)
+    const [samAdded, tessAdded] = await expectUpdate(2, 'reaction added')
+    t.same(samAdded?.reactions, [r('👍', 1, false)], 'me relative to sam')
+    t.same(tessAdded?.reactions, [r('👍', 1, true)], 'me relative to tess, who reacted')
+
+    t.equal((await lc.react(tess, message.id, '👍', 'DELETE')).statusCode, 200)
+    const [samRemoved, tessRemoved] = await expectUpdate(3, 'reaction removed')
+    t.same(samRemoved?.reactions, [])
+    t.same(tessRemoved?.reactions, [])
+
+    t.equal((await lc.unsend(sam, message.id)).statusCode, 204)
+    const [samUnsent, tessUnsent] = await expectUpdate(4, 'unsend')
+    t.match(samUnsent, { id: message.id, direction: 'out', content: '', reactions: [], unsent_at: ISO })
+    t.match(tessUnsent, { id: message.id, direction: 'in', content: '', reactions: [], unsent_at: ISO })
+
+    const toUrsula = await lc.send(sam, ursula, 'fence')
+    await ursulaStream.until((f) => f.some((x) => x.event === 'message' && (x.data as RichMessage).id === toUrsula.id))
+    t.same(ursulaStream.frames.filter((f) => f.event === 'message_updated'), [], 'a bystander hears nothing of it')
+    // A last message to tess, after every change: once both streams have it, no update is still on its way.
+    const last = await lc.send(sam, tess, 'after everything')
+    const hasLast = (f: SseFrame[]): boolean => f.some((x) => x.event === 'message' && (x.data as RichMessage).id === last.id)
+    await samStream.until(hasLast)
+    await tessStream.until(hasLast)
+    t.equal(updatesOf(samStream.frames, message.id).length, 4, 'one update per change on sam\'s stream')
+    t.equal(updatesOf(tessStream.frames, message.id).length, 4, 'one update per change on tess\'s stream')
   })
 })
