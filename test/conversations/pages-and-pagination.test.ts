@@ -4,7 +4,8 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import type { Test } from 'tap'
-import { forEachDatabase } from '../helpers/databases.js'
+import { forEachDatabase, openDatabase } from '../helpers/databases.js'
+import { host } from '../helpers/host.js'
 import {
   as, createUser, createUsers, getJson, pathOf, send, startApp,
   type MessageJson, type PageJson, type PartnerJson, type TestUser
@@ -353,5 +354,28 @@ forEachDatabase(t, 'page_size', async (t, db) => {
         t.equal(res.statusCode, 400, `${url}?page_size=${size}`)
       }
     }
+  })
+})
+
+t.test('cursorSecret on a bare host', async (t) => {
+  const db = await openDatabase('sqlite', 'cursor_secret')
+  t.teardown(() => db.close())
+  const alice = await db.prisma.user.create({ data: { username: 'alice', firstName: 'Alice', lastName: 'A', token: 'a' } })
+
+  await t.test('cursors signed with one secret are refused under another', async (t) => {
+    for (let i = 0; i < 51; i++) await db.prisma.user.create({ data: { username: `p${i}`, firstName: '', lastName: '', token: `p${i}` } })
+    const partners = await db.sql<{ id: number }>("SELECT id FROM app_user WHERE username LIKE 'p%'")
+    const first = await host(db, { cursorSecret: 'first secret' })
+    for (const { id } of partners) await first.directMessages.send(id, alice.id, 'hi')
+    const page = (await first.inject({ method: 'GET', url: '/conversations/', headers: { 'x-user': String(alice.id) } })).json()
+    t.type(page.next, 'string')
+    const cursor = new URL(page.next).searchParams.get('cursor') ?? ''
+    t.equal((await first.inject({ method: 'GET', url: `/conversations/?cursor=${encodeURIComponent(cursor)}`, headers: { 'x-user': String(alice.id) } })).statusCode, 200)
+    await first.close()
+    const second = await host(db, { cursorSecret: 'second secret' })
+    const refused = await second.inject({ method: 'GET', url: `/conversations/?cursor=${encodeURIComponent(cursor)}`, headers: { 'x-user': String(alice.id) } })
+    t.equal(refused.statusCode, 400)
+    t.equal(refused.json().message, 'Invalid cursor')
+    await second.close()
   })
 })

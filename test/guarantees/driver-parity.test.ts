@@ -1,69 +1,11 @@
-// The `driver` option (the fast path): a driver of the wrong kind, closed, of another database, or
-// a user table the database lacks fails register/ready with a message naming it; the two paths
-// read and write the same values (an application on Prisma and one on the driver, on one
-// database, answer the same JSON for each other's writes); and nothing a client sends ever
-// reaches a statement's text, on either path.
-import Fastify from 'fastify'
-import Database from 'better-sqlite3'
-import pg from 'pg'
+// The `driver` option (the fast path) against the Prisma client: the two paths read and write the
+// same values (an application on Prisma and one on the driver, on one database, answer the same
+// JSON for each other's writes); and nothing a client sends ever reaches a statement's text, on
+// either path. (A wrong driver is in host/options-and-authentication.test.ts, a user table the
+// database lacks in host/start-up-self-check.test.ts.)
 import t from 'tap'
-import directMessages, { type DirectMessagesOptions } from '../../src/index.js'
-import { countingDriver, forEachDatabase, openDatabase, postgresReachable, PG_ADMIN_URL, query, type TestDatabase } from '../helpers/databases.js'
+import { countingDriver, forEachDatabase, query } from '../helpers/databases.js'
 import { as, createUsers, startApp, type TestUser } from '../helpers/app.js'
-
-async function register (db: TestDatabase, options: Partial<DirectMessagesOptions>): Promise<void> {
-  const app = Fastify()
-  try {
-    await app.register(directMessages, { prisma: db.prisma, getUserId: () => null, ...options })
-    await app.ready()
-  } finally {
-    await app.close().catch(() => {})
-  }
-}
-
-t.test('a wrong driver fails register or ready with a message naming it', async (t) => {
-  const sqlite = await openDatabase('sqlite', 'driver-options')
-  t.teardown(() => sqlite.close())
-  const pool = new pg.Pool({ connectionString: PG_ADMIN_URL, max: 1 })
-  t.teardown(() => pool.end())
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL })
-  const ended = new pg.Pool({ connectionString: PG_ADMIN_URL })
-  await ended.end()
-  const closed = new Database(':memory:')
-  closed.close()
-
-  const cases: Array<[string, unknown, RegExp]> = [
-    ['an object that is not a driver', {}, /option "driver" must be a pg\.Pool \(PostgreSQL\) or a better-sqlite3 Database/],
-    ['a string', 'postgresql://x', /option "driver" must be/],
-    ['a pg Client, not a Pool', client, /option "driver" is a pg Client/],
-    ['a pg Pool for a SQLite client', pool, /option "driver" is a pg Pool, but the Prisma client's database is SQLite/],
-    ['a closed better-sqlite3 Database', closed, /option "driver": the better-sqlite3 Database is closed/]
-  ]
-  for (const [label, driver, message] of cases) {
-    await t.rejects(register(sqlite, { driver: driver as DirectMessagesOptions['driver'] }), { message }, label)
-  }
-  const other = new Database(':memory:')
-  t.teardown(() => other.close())
-  await t.rejects(register(sqlite, { driver: other }), { message: /option "driver" reaches another database \(.*\) than the Prisma client \(.*test\.db\)/ },
-    'a better-sqlite3 Database of another file: ready fails')
-
-  await t.test('on PostgreSQL', { skip: !(await postgresReachable()) && process.env.CI !== 'true' ? 'PostgreSQL is unreachable' : false }, async (t) => {
-    const postgres = await openDatabase('postgresql', 'driver-options')
-    t.teardown(() => postgres.close())
-    await t.rejects(register(postgres, { driver: new Database(':memory:') }), { message: /option "driver" is a better-sqlite3 Database, but the Prisma client's database is PostgreSQL/ },
-      'a better-sqlite3 Database for a PostgreSQL client')
-    await t.rejects(register(postgres, { driver: ended }), { message: /option "driver": the pg Pool has been ended/ }, 'an ended pool')
-    await t.rejects(register(postgres, { driver: pool }), { message: /option "driver" reaches another database \(postgres on the server.*\) than the Prisma client \(dm_test_driver_options/ },
-      'a pool of another database on the same server: ready fails')
-  })
-})
-
-forEachDatabase(t, 'a user table or column the database lacks fails ready, naming it', async (t, db) => {
-  await query(db, 'ALTER TABLE app_user RENAME COLUMN first_name TO given_name')
-  await t.rejects(startApp(db), { message: /the column "first_name" of the table "app_user" \(field "firstName" of the Prisma model "user"\) is not in the database/ })
-  await query(db, 'ALTER TABLE app_user RENAME TO app_account')
-  await t.rejects(startApp(db), { message: /the table "app_user" of the Prisma model "user" is not in the database/ })
-}, { driver: true })
 
 forEachDatabase(t, 'both paths read and write the same values', async (t, db) => {
   const onPrisma = await startApp(db, { driver: undefined })

@@ -1,27 +1,18 @@
-// Option validation and how the plugin sits in a host: a wrong option fails `register` with a
-// message naming it; the prefix, trailing slashes, authenticate and getUserId work as documented.
-import Fastify, { type FastifyInstance } from 'fastify'
+// Option validation and how the plugin sits in a host: a wrong option (a wrong driver among them)
+// fails `register` or `ready` with a message naming it; the prefix, trailing slashes, authenticate
+// and getUserId work as documented.
+import Database from 'better-sqlite3'
+import Fastify from 'fastify'
+import pg from 'pg'
 import t from 'tap'
 import directMessages, { type DirectMessagesOptions } from '../../src/index.js'
-import { openDatabase, type TestDatabase } from '../helpers/databases.js'
-
-async function host (db: TestDatabase, options: Partial<DirectMessagesOptions>, fastifyOptions: object = {}): Promise<FastifyInstance> {
-  const app = Fastify(fastifyOptions)
-  await app.register(directMessages, {
-    prisma: db.prisma,
-    // Callers say who they are in a header: enough for these tests.
-    getUserId: (request) => request.headers['x-user'] === undefined ? null : Number(request.headers['x-user']),
-    ...options
-  })
-  await app.ready()
-  return app
-}
+import { openDatabase, postgresReachable, PG_ADMIN_URL, type TestDatabase } from '../helpers/databases.js'
+import { host } from '../helpers/host.js'
 
 t.test('options', async (t) => {
   const db = await openDatabase('sqlite', 'options')
   t.teardown(() => db.close())
   const alice = await db.prisma.user.create({ data: { username: 'alice', firstName: 'Alice', lastName: 'A', token: 'a' } })
-  const bob = await db.prisma.user.create({ data: { username: 'bob', firstName: 'Bob', lastName: 'B', token: 'b' } })
 
   await t.test('a wrong option fails register with a message naming it', async (t) => {
     const cases: Array<[string, Record<string, unknown>, RegExp]> = [
@@ -269,35 +260,52 @@ t.test('options', async (t) => {
     t.equal(res.statusCode, 401)
     await app.close()
   })
+})
 
-  await t.test('maxContentLength and userFields', async (t) => {
-    const app = await host(db, { maxContentLength: 5, userFields: { firstName: null, lastName: 'username' } })
-    const headers = { 'x-user': String(alice.id) }
-    t.equal((await app.inject({ method: 'POST', url: `/send/${bob.id}/`, headers, payload: { content: '12345' } })).statusCode, 201)
-    const long = await app.inject({ method: 'POST', url: `/send/${bob.id}/`, headers, payload: { content: '123456' } })
-    t.equal(long.statusCode, 400)
-    t.match(long.json().message, /content/)
-    await t.rejects(app.directMessages.send(alice.id, bob.id, '123456'), { statusCode: 400, code: 'FST_DM_CONTENT_TOO_LONG' }, 'the service enforces it too')
-    const page = (await app.inject({ method: 'GET', url: '/conversations/', headers: { 'x-user': String(bob.id) } })).json()
-    t.match(page.results, [{ id: alice.id, username: 'alice', first_name: '', last_name: 'alice' }], 'fields come from the configured names; null is empty')
-    t.equal(page.results.length, 1)
-    await app.close()
-  })
+// The driver option, wrong.
+async function register (db: TestDatabase, options: Partial<DirectMessagesOptions>): Promise<void> {
+  const app = Fastify()
+  try {
+    await app.register(directMessages, { prisma: db.prisma, getUserId: () => null, ...options })
+    await app.ready()
+  } finally {
+    await app.close().catch(() => {})
+  }
+}
 
-  await t.test('cursors signed with one secret are refused under another', async (t) => {
-    for (let i = 0; i < 51; i++) await db.prisma.user.create({ data: { username: `p${i}`, firstName: '', lastName: '', token: `p${i}` } })
-    const partners = await db.sql<{ id: number }>("SELECT id FROM app_user WHERE username LIKE 'p%'")
-    const first = await host(db, { cursorSecret: 'first secret' })
-    for (const { id } of partners) await first.directMessages.send(id, alice.id, 'hi')
-    const page = (await first.inject({ method: 'GET', url: '/conversations/', headers: { 'x-user': String(alice.id) } })).json()
-    t.type(page.next, 'string')
-    const cursor = new URL(page.next).searchParams.get('cursor') ?? ''
-    t.equal((await first.inject({ method: 'GET', url: `/conversations/?cursor=${encodeURIComponent(cursor)}`, headers: { 'x-user': String(alice.id) } })).statusCode, 200)
-    await first.close()
-    const second = await host(db, { cursorSecret: 'second secret' })
-    const refused = await second.inject({ method: 'GET', url: `/conversations/?cursor=${encodeURIComponent(cursor)}`, headers: { 'x-user': String(alice.id) } })
-    t.equal(refused.statusCode, 400)
-    t.equal(refused.json().message, 'Invalid cursor')
-    await second.close()
+t.test('a wrong driver fails register or ready with a message naming it', async (t) => {
+  const sqlite = await openDatabase('sqlite', 'driver-options')
+  t.teardown(() => sqlite.close())
+  const pool = new pg.Pool({ connectionString: PG_ADMIN_URL, max: 1 })
+  t.teardown(() => pool.end())
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL })
+  const ended = new pg.Pool({ connectionString: PG_ADMIN_URL })
+  await ended.end()
+  const closed = new Database(':memory:')
+  closed.close()
+
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['an object that is not a driver', {}, /option "driver" must be a pg\.Pool \(PostgreSQL\) or a better-sqlite3 Database/],
+    ['a string', 'postgresql://x', /option "driver" must be/],
+    ['a pg Client, not a Pool', client, /option "driver" is a pg Client/],
+    ['a pg Pool for a SQLite client', pool, /option "driver" is a pg Pool, but the Prisma client's database is SQLite/],
+    ['a closed better-sqlite3 Database', closed, /option "driver": the better-sqlite3 Database is closed/]
+  ]
+  for (const [label, driver, message] of cases) {
+    await t.rejects(register(sqlite, { driver: driver as DirectMessagesOptions['driver'] }), { message }, label)
+  }
+  const other = new Database(':memory:')
+  t.teardown(() => other.close())
+  await t.rejects(register(sqlite, { driver: other }), { message: /option "driver" reaches another database \(.*\) than the Prisma client \(.*test\.db\)/ },
+    'a better-sqlite3 Database of another file: ready fails')
+
+  await t.test('on PostgreSQL', { skip: !(await postgresReachable()) && process.env.CI !== 'true' ? 'PostgreSQL is unreachable' : false }, async (t) => {
+    const postgres = await openDatabase('postgresql', 'driver-options')
+    t.teardown(() => postgres.close())
+    await t.rejects(register(postgres, { driver: new Database(':memory:') }), { message: /option "driver" is a better-sqlite3 Database, but the Prisma client's database is PostgreSQL/ },
+      'a better-sqlite3 Database for a PostgreSQL client')
+    await t.rejects(register(postgres, { driver: ended }), { message: /option "driver": the pg Pool has been ended/ }, 'an ended pool')
+    await t.rejects(register(postgres, { driver: pool }), { message: /option "driver" reaches another database \(postgres on the server.*\) than the Prisma client \(dm_test_driver_options/ },
+      'a pool of another database on the same server: ready fails')
   })
 })

@@ -7,7 +7,8 @@ import Fastify from 'fastify'
 import t from 'tap'
 import directMessages, { type DirectMessagesOptions } from '../../src/index.js'
 import { PLUGIN_COLUMNS } from '../../src/self-check.js'
-import { forEachDatabase, type TestDatabase } from '../helpers/databases.js'
+import { forEachDatabase, query, type TestDatabase } from '../helpers/databases.js'
+import { startApp } from '../helpers/app.js'
 
 async function readyError (db: TestDatabase, options: Partial<DirectMessagesOptions> = {}): Promise<Error & { code?: string }> {
   const app = Fastify()
@@ -160,3 +161,11 @@ t.test('the columns the self-check expects are those of prisma/models.prisma', a
   t.same(Object.fromEntries(Object.entries(PLUGIN_COLUMNS).map(([table, columns]) => [table, [...columns].sort()])),
     Object.fromEntries(Object.entries(fromModels).map(([table, columns]) => [table, columns.sort()])))
 })
+
+// On the driver path too.
+forEachDatabase(t, 'a user table or column the database lacks fails ready, naming it', async (t, db) => {
+  await query(db, 'ALTER TABLE app_user RENAME COLUMN first_name TO given_name')
+  await t.rejects(startApp(db), { message: /the column "first_name" of the table "app_user" \(field "firstName" of the Prisma model "user"\) is not in the database/ })
+  await query(db, 'ALTER TABLE app_user RENAME TO app_account')
+  await t.rejects(startApp(db), { message: /the table "app_user" of the Prisma model "user" is not in the database/ })
+}, { driver: true })

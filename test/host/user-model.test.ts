@@ -2,11 +2,12 @@
 // object's names come from (null: an empty string), in the routes and the service alike; and a user
 // the host deletes takes their messages and conversation rows with them, leaves every list and
 // count, and is a 404 from then on, never a 500. SQLite and PostgreSQL, through the Prisma client
-// and the driver.
+// and the driver, and on a bare host.
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { forEachPath, query, type TestDatabase } from '../helpers/databases.js'
+import { forEachPath, openDatabase, query, type TestDatabase } from '../helpers/databases.js'
 import { as, createUser, createUsers, getJson, send, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from '../helpers/app.js'
+import { host } from '../helpers/host.js'
 
 interface UnreadEntry { partner_id: number, partner_username: string, unread_count: number, muted: boolean }
 
@@ -79,4 +80,20 @@ forEachPath(t, 'a user deleted by the host', async (t, db) => {
   const reply = await as(app, bob, { method: 'POST', url: `/api/dm/send/${carol.id}/`, payload: { content: 'still there?' } })
   t.equal(reply.statusCode, 404, 'sending to her is a 404')
   t.same(await conversationContents(app, bob, alice), ['from alice'], 'the rest is intact')
+})
+
+t.test('userFields on a bare host', async (t) => {
+  const db = await openDatabase('sqlite', 'user_fields')
+  t.teardown(() => db.close())
+  const alice = await db.prisma.user.create({ data: { username: 'alice', firstName: 'Alice', lastName: 'A', token: 'a' } })
+  const bob = await db.prisma.user.create({ data: { username: 'bob', firstName: 'Bob', lastName: 'B', token: 'b' } })
+
+  await t.test('fields come from the configured names; null is empty', async (t) => {
+    const app = await host(db, { userFields: { firstName: null, lastName: 'username' } })
+    await app.directMessages.send(alice.id, bob.id, '12345')
+    const page = (await app.inject({ method: 'GET', url: '/conversations/', headers: { 'x-user': String(bob.id) } })).json()
+    t.match(page.results, [{ id: alice.id, username: 'alice', first_name: '', last_name: 'alice' }], 'fields come from the configured names; null is empty')
+    t.equal(page.results.length, 1)
+    await app.close()
+  })
 })

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import directMessages from '../../src/index.js'
-import { openDatabase } from '../helpers/databases.js'
+import { forEachDatabase, openDatabase } from '../helpers/databases.js'
+import { createUsers, startApp } from '../helpers/app.js'
 import { openStream, type SseStream } from '../helpers/sse.js'
 
 const OPENING = 8
@@ -118,4 +119,30 @@ t.test('streamQueueLimit: 0 lets none wait: the 9th request at once is told to r
   const streams = await Promise.all(held)
   t.teardown(() => { for (const stream of streams) stream.close() })
   t.same(streams.map((stream) => stream.status), Array(OPENING).fill(200), 'the eight got their streams')
+})
+
+forEachDatabase(t, 'streams per user', async (t, db) => {
+  await t.test('maxStreamsPerUser: one stream too many is a 429; closing one makes room', async (t) => {
+    const app = await startApp(db, { directMessages: { maxStreamsPerUser: 2 } })
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    t.teardown(() => app.close())
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+    const [fay, gus] = await createUsers(app, 'fay', 'gus')
+    if (fay === undefined || gus === undefined) throw new Error('users')
+    const first = await openStream(base, '/api/dm/events/', fay.headers)
+    const second = await openStream(base, '/api/dm/events/', fay.headers)
+    t.teardown(() => { first.close(); second.close() })
+    t.same([first.status, second.status], [200, 200])
+    const third = await app.inject({ method: 'GET', url: '/api/dm/events/', headers: { ...fay.headers, accept: 'text/event-stream' } })
+    t.equal(third.statusCode, 429)
+    t.match(third.json(), { code: 'FST_DM_TOO_MANY_STREAMS', message: /2 event streams/ })
+    const other = await openStream(base, '/api/dm/events/', gus.headers)
+    t.teardown(() => other.close())
+    t.equal(other.status, 200, 'another user is not affected')
+    first.close()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const again = await openStream(base, '/api/dm/events/', fay.headers)
+    t.teardown(() => again.close())
+    t.equal(again.status, 200, 'a closed stream frees its place')
+  })
 })

@@ -1,10 +1,9 @@
-// Abuse limits: a per-user send rate limit (off by default; 429 with Retry-After), and a cap on
-// the event streams one user may hold open. SQLite and PostgreSQL.
-import type { AddressInfo } from 'node:net'
+// Limits on sending: a per-user send rate limit (off by default; 429 with Retry-After, both send
+// routes in one bucket), and the maxContentLength option. SQLite and PostgreSQL, and a bare host.
 import t from 'tap'
-import { forEachDatabase } from './helpers/databases.js'
-import { as, createUsers, startApp } from './helpers/app.js'
-import { openStream } from './helpers/sse.js'
+import { forEachDatabase, openDatabase } from '../helpers/databases.js'
+import { as, createUsers, startApp } from '../helpers/app.js'
+import { host } from '../helpers/host.js'
 
 forEachDatabase(t, 'limits', async (t, db) => {
   await t.test('sends are not limited by default', async (t) => {
@@ -36,28 +35,22 @@ forEachDatabase(t, 'limits', async (t, db) => {
     t.ok(Number(stored[0]?.n) >= 4, 'the refused send stored nothing beyond the allowed ones')
     t.equal((await app.inject({ method: 'POST', url: `/api/dm/send/${dan.id}/`, payload: { content: 'x' } })).statusCode, 401, 'anonymous callers are refused before the limit counts')
   })
+})
 
-  await t.test('maxStreamsPerUser: one stream too many is a 429; closing one makes room', async (t) => {
-    const app = await startApp(db, { directMessages: { maxStreamsPerUser: 2 } })
-    await app.listen({ host: '127.0.0.1', port: 0 })
-    t.teardown(() => app.close())
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-    const [fay, gus] = await createUsers(app, 'fay', 'gus')
-    if (fay === undefined || gus === undefined) throw new Error('users')
-    const first = await openStream(base, '/api/dm/events/', fay.headers)
-    const second = await openStream(base, '/api/dm/events/', fay.headers)
-    t.teardown(() => { first.close(); second.close() })
-    t.same([first.status, second.status], [200, 200])
-    const third = await app.inject({ method: 'GET', url: '/api/dm/events/', headers: { ...fay.headers, accept: 'text/event-stream' } })
-    t.equal(third.statusCode, 429)
-    t.match(third.json(), { code: 'FST_DM_TOO_MANY_STREAMS', message: /2 event streams/ })
-    const other = await openStream(base, '/api/dm/events/', gus.headers)
-    t.teardown(() => other.close())
-    t.equal(other.status, 200, 'another user is not affected')
-    first.close()
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    const again = await openStream(base, '/api/dm/events/', fay.headers)
-    t.teardown(() => again.close())
-    t.equal(again.status, 200, 'a closed stream frees its place')
+t.test('maxContentLength on a bare host', async (t) => {
+  const db = await openDatabase('sqlite', 'max_content_length')
+  t.teardown(() => db.close())
+  const alice = await db.prisma.user.create({ data: { username: 'alice', firstName: 'Alice', lastName: 'A', token: 'a' } })
+  const bob = await db.prisma.user.create({ data: { username: 'bob', firstName: 'Bob', lastName: 'B', token: 'b' } })
+
+  await t.test('a send one character over maxContentLength is 400, from the routes and the service', async (t) => {
+    const app = await host(db, { maxContentLength: 5 })
+    const headers = { 'x-user': String(alice.id) }
+    t.equal((await app.inject({ method: 'POST', url: `/send/${bob.id}/`, headers, payload: { content: '12345' } })).statusCode, 201)
+    const long = await app.inject({ method: 'POST', url: `/send/${bob.id}/`, headers, payload: { content: '123456' } })
+    t.equal(long.statusCode, 400)
+    t.match(long.json().message, /content/)
+    await t.rejects(app.directMessages.send(alice.id, bob.id, '123456'), { statusCode: 400, code: 'FST_DM_CONTENT_TOO_LONG' }, 'the service enforces it too')
+    await app.close()
   })
 })
