@@ -10,6 +10,7 @@ import t, { type Test } from 'tap'
 import type { MessageSentEvent, UserId } from '../../src/index.js'
 import { forEachDatabase, query, type TestDatabase } from '../helpers/databases.js'
 import { as, createUsers, getJson, pathOf, send, startApp, type MessageJson, type PageJson, type TestUser } from '../helpers/app.js'
+import { EventFence } from '../helpers/events.js'
 
 type User = TestUser<UserId>
 
@@ -30,10 +31,6 @@ const API = '/api/dm'
 const CONTROLS = [['PUT', 'mute'], ['DELETE', 'mute'], ['PUT', 'archive'], ['DELETE', 'archive']] as const
 const CONVERSATION_NOT_FOUND = { statusCode: 404, code: 'FST_DM_CONVERSATION_NOT_FOUND', error: 'Not Found', message: 'Conversation not found' }
 const SELF = { statusCode: 400, code: 'FST_DM_SELF_CONVERSATION', error: 'Bad Request', message: 'You have no conversation with yourself' }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-/** Events are delivered on a later turn of the event loop: give them time to arrive. */
-const settle = (): Promise<void> => sleep(40)
 
 const controlUrl = (partner: UserId, what: 'mute' | 'archive'): string => `${API}/conversations/${partner}/${what}/`
 
@@ -94,8 +91,12 @@ async function controls (t: Test, db: TestDatabase): Promise<void> {
   t.teardown(() => app.close())
   const dm = app.directMessages
   const missing: UserId = db.userIdType === 'string' ? 'cm0nosuchuser0000000000000' : 2_000_000
+  // Events are delivered on a later turn of the event loop: the fence's, once heard, says every
+  // event emitted before it has been delivered.
+  const [fence1, fence2] = await createUsers<UserId>(app, 'fence1', 'fence2') as [User, User]
+  const fence = new EventFence(dm, [fence1, fence2])
   const sent: MessageSentEvent[] = []
-  dm.on('messageSent', (event) => { sent.push(event) })
+  dm.on('messageSent', (event) => { if (!fence.isFence(event)) sent.push(event) })
 
   await t.test('mute: 204 and again 204; the list, /unread/ and /conversations/unread/ show it; only the caller\'s row changes', async (t) => {
     const [alice, bob, carol] = await createUsers<UserId>(app, 'mute_alice', 'mute_bob', 'mute_carol') as [User, User, User]
@@ -249,7 +250,7 @@ async function controls (t: Test, db: TestDatabase): Promise<void> {
     dm.on('messageRead', onRead)
     t.teardown(() => dm.off('messageRead', onRead))
     const eventOf = async (id: number): Promise<MessageSentEvent | undefined> => {
-      await settle()
+      await fence.pass()
       return sent.find((event) => event.message.id === id)
     }
 
@@ -263,7 +264,7 @@ async function controls (t: Test, db: TestDatabase): Promise<void> {
     const viaConversation = await as(app, alice, { method: 'POST', url: `${API}/conversations/${bob.id}/`, payload: { content: 'via POST /conversations/<id>/' } })
     t.equal(viaConversation.statusCode, 201)
     const viaService = await dm.send(alice.id, bob.id, 'via the service')
-    await settle()
+    await fence.pass()
     const viaConversationId = viaConversation.json<PageJson<MessageJson>>().results[0]?.id as number
     t.match(sent.find((event) => event.message.id === viaConversationId), { recipientMuted: true }, 'POST /conversations/<id>/ too')
     t.match(sent.find((event) => event.message.id === viaService.id), { recipientMuted: true }, 'the service too')
@@ -276,11 +277,11 @@ async function controls (t: Test, db: TestDatabase): Promise<void> {
     t.match(await eventOf(unmuted.id), { recipientMuted: false }, 'unmuted: false')
     const replayed = await as(app, alice, { method: 'POST', url: `${API}/send/${bob.id}/`, headers: { 'idempotency-key': 'controls-once' }, payload: { content: 'once' } })
     await as(app, alice, { method: 'POST', url: `${API}/send/${bob.id}/`, headers: { 'idempotency-key': 'controls-once' }, payload: { content: 'once' } })
-    await settle()
+    await fence.pass()
     t.equal(sent.filter((event) => event.message.id === replayed.json<MessageJson>().id).length, 1, 'a replayed send emits nothing more')
 
     await getJson(app, bob, `${API}/conversations/${alice.id}/`)
-    await settle()
+    await fence.pass()
     t.ok(read.length > 0, 'messageRead events')
     t.ok(read.every((event) => !Object.hasOwn(event as object, 'recipientMuted')), 'without recipientMuted')
     t.same(Object.keys(read[0] as object).sort(), ['from', 'message', 'to'], 'messageRead keeps its payload')
@@ -300,7 +301,7 @@ async function controls (t: Test, db: TestDatabase): Promise<void> {
     t.same(await flags(db, alice, bob), { muted: true, archived: true }, 'the controls still answer 204 on the emptied conversation')
 
     const back = await send(app, bob, alice, 'three')
-    await settle()
+    await fence.pass()
     t.match(sent.find((event) => event.message.id === back.id), { recipientMuted: true }, 'still muted when bob writes again')
     const entries = (await list(app, alice)).results
     t.same(entries.map((entry) => [entry.id, entry.muted, entry.archived, entry.last_message?.content]), [[bob.id, true, false, 'three']], 'back on the main list, muted, showing only the new message')

@@ -1,45 +1,55 @@
-// Events of SPEC §4.7: `messageSent` and `messageRead` through `fastify.directMessages.on/off`,
+// The decorator events `messageSent` and `messageRead` through `fastify.directMessages.on/off`,
 // delivered once, after the transaction has committed, never for a failed write; listeners that
 // throw, reject or dawdle neither fail nor delay the request, and their errors are logged.
-// Every scenario runs on SQLite and PostgreSQL.
+// "No more events" is shown with an EventFence: a message between two users of the test's own,
+// whose messageSent is delivered after every event emitted before it. Every scenario runs on
+// SQLite and PostgreSQL.
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { forEachDatabase, query, type TestDatabase } from '../helpers/databases.js'
 import { as, createUsers, getJson, send, startApp, type MessageJson, type PageJson, type TestUser } from '../helpers/app.js'
 import type { MessageEvent } from '../../src/index.js'
+import { EventFence } from '../helpers/events.js'
+import { eventually, turns } from '../helpers/wait.js'
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** What the listeners received, and a promise for "at least n received" (rejects after a timeout). */
+/** What the listeners received, in the order it was delivered (the fence's own events left out). */
 class Received<T> {
   readonly items: T[] = []
-  #waiters: Array<{ n: number, resolve: () => void }> = []
+  /** The listeners' checks still running (see recordingListener). */
+  readonly pending: Array<Promise<void>> = []
 
   push (item: T): void {
     this.items.push(item)
-    this.#waiters = this.#waiters.filter((waiter) => {
-      if (this.items.length < waiter.n) return true
-      waiter.resolve()
-      return false
-    })
   }
 
-  until (n: number, ms = 3000): Promise<void> {
-    if (this.items.length >= n) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`waited ${ms} ms for ${n} events, got ${this.items.length}`)), ms)
-      this.#waiters.push({ n, resolve: () => { clearTimeout(timer); resolve() } })
-    })
+  /** Resolves once at least `n` events were received. */
+  async atLeast (n: number): Promise<void> {
+    await eventually(`${n} events received`, () => this.items.length >= n)
+  }
+
+  /** Resolves once every check started by a listener has ended. */
+  async checked (): Promise<void> {
+    await Promise.all(this.pending)
   }
 }
 
 interface Seen { event: MessageEvent, rowExists: boolean, readAtStored: boolean }
 
-/** A listener that records each event with what the database held when it was delivered. */
-function recordingListener (db: TestDatabase, received: Received<Seen>): (event: MessageEvent) => Promise<void> {
+/**
+ * A listener that records each event as it is delivered, then what the database held at that
+ * moment (`received.checked()` waits for that part).
+ */
+function recordingListener (db: TestDatabase, received: Received<Seen>, fence: EventFence): (event: MessageEvent) => Promise<void> {
   return async (event) => {
-    const rows = await query<{ id: unknown, read_at: unknown }>(db, 'SELECT id, read_at FROM dm_message WHERE id = ?', [event.message.id])
-    received.push({ event, rowExists: rows.length === 1, readAtStored: rows[0]?.read_at !== null && rows[0]?.read_at !== undefined })
+    if (fence.isFence(event)) return
+    const seen: Seen = { event, rowExists: false, readAtStored: false }
+    received.push(seen)
+    const check = query<{ id: unknown, read_at: unknown }>(db, 'SELECT id, read_at FROM dm_message WHERE id = ?', [event.message.id]).then((rows) => {
+      seen.rowExists = rows.length === 1
+      seen.readAtStored = rows[0]?.read_at !== null && rows[0]?.read_at !== undefined
+    })
+    received.pending.push(check)
+    await check
   }
 }
 
@@ -60,19 +70,21 @@ async function users (app: FastifyInstance, ...names: string[]): Promise<TestUse
 forEachDatabase(t, 'messageSent', async (t, db) => {
   const app = await startApp(db)
   t.teardown(() => app.close())
-  const [alice, bob] = await users(app, 'alice', 'bob') as [TestUser, TestUser]
+  const [alice, bob, fence1, fence2] = await users(app, 'alice', 'bob', 'fence1', 'fence2') as [TestUser, TestUser, TestUser, TestUser]
+  const fence = new EventFence(app.directMessages, [fence1, fence2])
   const received = new Received<Seen>()
-  app.directMessages.on('messageSent', recordingListener(db, received))
+  app.directMessages.on('messageSent', recordingListener(db, received, fence))
 
   await t.test('fires once per send, after commit, from each way of sending', async (t) => {
     const viaSend = await send(app, alice, bob, 'via /send/')
-    await received.until(1)
+    await received.atLeast(1)
     const viaConversation = await as(app, bob, { method: 'POST', url: `/api/dm/conversations/${alice.id}/`, payload: { content: 'via /conversations/' } })
     t.equal(viaConversation.statusCode, 201)
-    await received.until(2)
+    await received.atLeast(2)
     const viaService = await app.directMessages.send(alice.id, bob.id, 'via the service')
-    await received.until(3)
-    await sleep(50)
+    await received.atLeast(3)
+    // Once the fence's event is delivered, a second event of any of these sends would have been.
+    await fence.pass()
     t.equal(received.items.length, 3, 'exactly one event per send')
 
     const [first, second, third] = received.items as [Seen, Seen, Seen]
@@ -87,6 +99,7 @@ forEachDatabase(t, 'messageSent', async (t, db) => {
     t.match(third.event, { from: alice.id, to: bob.id, message: { id: viaService.id, content: 'via the service' } })
     t.same(third.event.message, viaService, 'the service answers the same message the event carries')
 
+    await received.checked()
     for (const [i, seen] of received.items.entries()) t.ok(seen.rowExists, `event ${i + 1}: the row was committed when the listener ran`)
   })
 
@@ -106,7 +119,7 @@ forEachDatabase(t, 'messageSent', async (t, db) => {
     }
     t.equal(await statusOf(app.directMessages.send(alice.id, missing, 'service')), 404, 'the service: unknown user')
     t.equal(await statusOf(app.directMessages.send(alice.id, alice.id, 'service')), 400, 'the service: myself')
-    await sleep(50)
+    await fence.pass()
     t.equal(received.items.length, before, 'no event')
   })
 
@@ -114,16 +127,18 @@ forEachDatabase(t, 'messageSent', async (t, db) => {
     const [vip, x, y] = await users(app, 'vip', 'x', 'y') as [TestUser, TestUser, TestUser]
     const restricted = await startApp(db, { allowedRecipients: [vip.id] })
     t.teardown(() => restricted.close())
+    // vip may message anyone there: vip's messages to fence2 are that app's fence.
+    const restrictedFence = new EventFence(restricted.directMessages, [vip, fence2])
     const seen = new Received<Seen>()
-    restricted.directMessages.on('messageSent', recordingListener(db, seen))
+    restricted.directMessages.on('messageSent', recordingListener(db, seen, restrictedFence))
     const refused = await as(restricted, x, { method: 'POST', url: `/api/dm/send/${y.id}/`, payload: { content: 'no' } })
     t.equal(refused.statusCode, 400)
     t.equal(await statusOf(restricted.directMessages.send(x.id, y.id, 'no')), 400, 'the service refuses too')
-    await sleep(50)
+    await restrictedFence.pass()
     t.equal(seen.items.length, 0, 'no event for the refused sends')
     const allowed = await as(restricted, x, { method: 'POST', url: `/api/dm/send/${vip.id}/`, payload: { content: 'yes' } })
     t.equal(allowed.statusCode, 201)
-    await seen.until(1)
+    await seen.atLeast(1)
     t.equal(seen.items[0]?.event.message.content, 'yes', 'the listener of that app does hear an allowed send')
   })
 })
@@ -131,18 +146,20 @@ forEachDatabase(t, 'messageSent', async (t, db) => {
 forEachDatabase(t, 'messageRead', async (t, db) => {
   const app = await startApp(db)
   t.teardown(() => app.close())
-  const [alice, bob] = await users(app, 'alice', 'bob') as [TestUser, TestUser]
+  const [alice, bob, fence1, fence2] = await users(app, 'alice', 'bob', 'fence1', 'fence2') as [TestUser, TestUser, TestUser, TestUser]
+  const fence = new EventFence(app.directMessages, [fence1, fence2])
   const read = new Received<Seen>()
-  app.directMessages.on('messageRead', recordingListener(db, read))
+  app.directMessages.on('messageRead', recordingListener(db, read, fence))
 
   await t.test('one event per message that changed, none on a second read', async (t) => {
     const sent = [await send(app, alice, bob, 'r1'), await send(app, alice, bob, 'r2'), await send(app, alice, bob, 'r3')]
     await send(app, bob, alice, 'bob\'s own')
     await getJson(app, bob, `/api/dm/conversations/${alice.id}/`)
-    await read.until(3)
-    await sleep(50)
+    await read.atLeast(3)
+    await fence.pass()
     t.equal(read.items.length, 3, '3 unread -> 3 events')
     t.same(read.items.map((seen) => seen.event.message.id).sort((a, b) => a - b), sent.map((m) => m.id), 'one per message')
+    await read.checked()
     for (const seen of read.items) {
       t.match(seen.event, { from: alice.id, to: bob.id, message: { senderId: alice.id, recipientId: bob.id } }, 'from = sender, to = reader')
       t.ok(seen.event.message.readAt instanceof Date, 'readAt is set')
@@ -151,7 +168,7 @@ forEachDatabase(t, 'messageRead', async (t, db) => {
 
     await getJson(app, bob, `/api/dm/conversations/${alice.id}/`)
     await app.directMessages.markConversationRead(bob.id, alice.id)
-    await sleep(50)
+    await fence.pass()
     t.equal(read.items.length, 3, 'a second read emits nothing')
   })
 
@@ -161,14 +178,14 @@ forEachDatabase(t, 'messageRead', async (t, db) => {
     const toCarol = await send(app, dave, carol, 'to carol')
     const res = await as(app, carol, { method: 'POST', url: `/api/dm/conversations/${dave.id}/`, payload: { content: 'reply' } })
     t.equal(res.statusCode, 201)
-    await read.until(before + 1)
+    await read.atLeast(before + 1)
     t.match(read.items[before]?.event, { from: dave.id, to: carol.id, message: { id: toCarol.id } }, 'replying reads the conversation')
 
     const changed = await app.directMessages.markConversationRead(dave.id, carol.id)
     t.same(changed.map((m) => m.content), ['reply'], 'the service answers what changed')
-    await read.until(before + 2)
+    await read.atLeast(before + 2)
     t.match(read.items[before + 1]?.event, { from: carol.id, to: dave.id, message: { id: changed[0]?.id, content: 'reply' } })
-    await sleep(50)
+    await fence.pass()
     t.equal(read.items.length, before + 2, 'exactly once each')
   })
 })
@@ -177,12 +194,13 @@ forEachDatabase(t, 'listeners cannot break or slow a request', async (t, db) => 
   const lines: string[] = []
   const app = await startApp(db, { logger: { level: 'error', stream: { write: (line: string) => { lines.push(line) } } } })
   t.teardown(() => app.close())
-  const [alice, bob] = await users(app, 'alice', 'bob') as [TestUser, TestUser]
+  const [alice, bob, fence1, fence2] = await users(app, 'alice', 'bob', 'fence1', 'fence2') as [TestUser, TestUser, TestUser, TestUser]
+  const fence = new EventFence(app.directMessages, [fence1, fence2])
 
   await t.test('a throwing and a rejecting listener: 201 still, other listeners still hear, errors logged', async (t) => {
     const good = new Received<MessageEvent>()
     const throwing = (): void => { throw new Error('sync listener exploded') }
-    const rejecting = async (): Promise<void> => { await sleep(1); throw new Error('async listener rejected') }
+    const rejecting = async (): Promise<void> => { await turns(1); throw new Error('async listener rejected') }
     app.directMessages.on('messageSent', throwing)
     app.directMessages.on('messageSent', rejecting)
     app.directMessages.on('messageSent', (event) => { good.push(event) })
@@ -190,11 +208,13 @@ forEachDatabase(t, 'listeners cannot break or slow a request', async (t, db) => 
 
     const res = await as(app, alice, { method: 'POST', url: `/api/dm/send/${bob.id}/`, payload: { content: 'survives' } })
     t.equal(res.statusCode, 201, 'the request succeeds')
-    await good.until(1)
+    await good.atLeast(1)
     t.equal(good.items[0]?.message.content, 'survives', 'the other listener received the event')
     const reading = await as(app, bob, { method: 'GET', url: `/api/dm/conversations/${alice.id}/` })
     t.equal(reading.statusCode, 200, 'a throwing messageRead listener does not fail the read')
-    await sleep(50)
+    // The three failures are logged as the listeners run, the rejection a turn later.
+    await eventually('the listeners\' failures logged', () =>
+      lines.filter((line) => /sync listener exploded|async listener rejected/.test(line)).length >= 3).catch(() => {})
 
     const logged = lines.join('\n')
     t.match(logged, /sync listener exploded/, 'the thrown error is logged')
@@ -209,18 +229,22 @@ forEachDatabase(t, 'listeners cannot break or slow a request', async (t, db) => 
   await t.test('a slow listener does not delay the response', async (t) => {
     await send(app, alice, bob, 'warm up')
     let finished = 0
-    const slow = async (): Promise<void> => { await sleep(500); finished++ }
+    // The listener waits until the test lets it finish: a response that waited for it would never come.
+    let letFinish: () => void = () => {}
+    const gate = new Promise<void>((resolve) => { letFinish = resolve })
+    const slow = async (): Promise<void> => { await gate; finished++ }
     app.directMessages.on('messageSent', slow)
     const started = performance.now()
     const res = await as(app, alice, { method: 'POST', url: `/api/dm/send/${bob.id}/`, payload: { content: 'fast' } })
     const elapsed = performance.now() - started
     t.equal(res.statusCode, 201)
-    t.ok(elapsed < 250, `answered in ${elapsed.toFixed(1)} ms, well under the listener's 500 ms`)
+    t.ok(elapsed < 250, `answered in ${elapsed.toFixed(1)} ms, while the listener was still waiting`)
     t.equal(finished, 0, 'the listener was still running when the response was complete')
     const serviceStarted = performance.now()
     await app.directMessages.send(bob.id, alice.id, 'fast too')
     t.ok(performance.now() - serviceStarted < 250, 'the service call does not wait either')
-    await sleep(600)
+    letFinish()
+    await eventually('the slow listener finishing both events', () => finished === 2).catch(() => {})
     t.equal(finished, 2, 'the listener did complete, later')
     app.directMessages.off('messageSent', slow)
   })
@@ -228,15 +252,15 @@ forEachDatabase(t, 'listeners cannot break or slow a request', async (t, db) => 
   await t.test('off removes a listener; an unknown event name throws', async (t) => {
     const heard = new Received<MessageEvent>()
     const control = new Received<MessageEvent>()
-    const listener = (event: MessageEvent): void => { heard.push(event) }
+    const listener = (event: MessageEvent): void => { if (!fence.isFence(event)) heard.push(event) }
     app.directMessages.on('messageSent', listener)
-    app.directMessages.on('messageSent', (event) => { control.push(event) })
+    app.directMessages.on('messageSent', (event) => { if (!fence.isFence(event)) control.push(event) })
     await send(app, alice, bob, 'heard')
-    await heard.until(1)
+    await heard.atLeast(1)
     app.directMessages.off('messageSent', listener)
     await send(app, alice, bob, 'not heard')
-    await control.until(2)
-    await sleep(50)
+    await control.atLeast(2)
+    await fence.pass()
     t.equal(heard.items.length, 1, 'nothing after off')
     t.equal(control.items.length, 2, 'the other listener still hears')
 
