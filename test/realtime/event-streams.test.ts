@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { forEachDatabase } from '../helpers/databases.js'
 import { as, createUsers, send, startApp, type MessageJson } from '../helpers/app.js'
-import { openStream, type SseFrame, type SseStream } from '../helpers/sse.js'
+import { framesBefore, openStream, type SseFrame, type SseStream } from '../helpers/sse.js'
+import { eventually, within } from '../helpers/wait.js'
 import { Client, ISO, r, updatesOf, type RichMessage, type User } from '../helpers/rich-messages.js'
 import type { UserId } from '../../src/index.js'
 
@@ -47,8 +48,12 @@ forEachDatabase(t, 'event stream', async (t, db) => {
 
     await send(app, bob, alice, 'reply')
     await aliceStream.until((f) => messages(f).length === 2)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    t.same(carolStream.frames.filter((frame) => frame.event !== 'presence'), [], 'carol sees nothing of alice and bob\'s messages')
+    // A message to carol, sent after theirs: once it has arrived, anything of theirs on her stream
+    // would have arrived before it.
+    const toCarol = await send(app, bob, carol, 'after their messages')
+    t.same((await framesBefore(carolStream, toCarol.id)).filter((frame) => frame.event !== 'presence'), [], 'carol sees nothing of alice and bob\'s messages')
+    // Heartbeats come every 100 ms here.
+    await eventually('a heartbeat comment', () => carolStream.comments.includes('heartbeat')).catch(() => {})
     t.ok(carolStream.comments.includes('heartbeat'), 'an idle stream gets heartbeat comments')
   })
 
@@ -70,8 +75,9 @@ forEachDatabase(t, 'event stream', async (t, db) => {
     t.equal(deleted.statusCode, 204)
     const bobFrames = await bobPhone.until((f) => f.some((frame) => frame.event === 'deleted'))
     t.same(bobFrames.find((frame) => frame.event === 'deleted')?.data, { id: first.id })
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    t.notOk(aliceStream.frames.some((frame) => frame.event === 'deleted'), 'alice is not told bob hid it')
+    // A message to alice, sent after the delete: a frame telling her of it would have come first.
+    const after = await send(app, bob, alice, 'after the delete')
+    t.notOk((await framesBefore(aliceStream, after.id)).some((frame) => frame.event === 'deleted'), 'alice is not told bob hid it')
   })
 
   await t.test('resuming with Last-Event-ID replays every missed message once, in order, then goes live', async (t) => {
@@ -119,15 +125,17 @@ forEachDatabase(t, 'event stream', async (t, db) => {
     const content = 'x'.repeat(9_000)
     let sends = 0
     // Enough to fill the kernel's socket buffers and then the cap; stop as soon as the server cuts.
+    // Every 20 sends, the reading client has them all before more are sent: the server has then
+    // written them to the stalled stream too.
     while (!cut() && sends < 3000) {
       await small.directMessages.send(alice.id, bob.id, content)
       sends++
-      if (sends % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+      if (sends % 20 === 0) await reader.until((f) => messages(f).length === sends, 10_000)
     }
     t.ok(cut(), `the server cut the stalled stream off (after ${sends} messages, ${Math.round(sends * content.length / 1024)} KiB)`)
     // A paused socket notices the reset only when it reads again.
     stream.resume()
-    await t.resolves(Promise.race([stream.ended, new Promise((resolve, reject) => setTimeout(() => reject(new Error('the connection stays open')), 5000))]), 'and closed its connection')
+    await t.resolves(within('the stalled stream\'s connection closed', stream.ended, 5000), 'and closed its connection')
     t.ok(messages(stream.frames).length < sends, `the stalled client got ${messages(stream.frames).length} of ${sends} before the cut (it resumes with Last-Event-ID)`)
     await reader.until((f) => messages(f).length === sends, 10_000)
     t.pass('a client that reads got every message meanwhile')

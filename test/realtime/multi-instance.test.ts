@@ -12,7 +12,8 @@ import { openDatabase, PG_ADMIN_URL, postgresReachable, type TestDatabase } from
 import { REDIS_URL, redisReachable } from '../helpers/redis.js'
 import { as, createUsers, pathOf, send, startApp, type MessageJson, type PageJson, type RichMessageJson, type TestUser } from '../helpers/app.js'
 import { skipUnless, twoInstances, type Listening } from '../helpers/instances.js'
-import { openStream, type SseFrame, type SseStream } from '../helpers/sse.js'
+import { framesBefore, openStream, type SseFrame, type SseStream } from '../helpers/sse.js'
+import { eventually, turns, within } from '../helpers/wait.js'
 import { prng, StreamCopy } from '../helpers/stream-copy.js'
 
 const messages = (frames: SseFrame[]): MessageJson[] => frames.filter((f) => f.event === 'message').map((f) => f.data as MessageJson)
@@ -58,10 +59,15 @@ for (const kind of ['postgres', 'redis'] as const) {
       await send(b.app, bob, alice, 'and back')
       await aliceOnA.until((f) => messages(f).length === 2, 1000)
       await bobOnB.until((f) => messages(f).length === 2, 1000)
-      await new Promise((resolve) => setTimeout(resolve, 200))
-      t.same(messages(bobOnB.frames).map((m) => m.content), ['across instances', 'and back'], 'exactly once each on B')
-      t.same(carolOnB.frames.filter((frame) => frame.event !== 'presence'), [], 'a stream never shows another user\'s messages')
-      t.same(messages(aliceOnA.frames).length, 2, 'no duplicates on A')
+      // A message to each stream's user, sent afterwards: once it has arrived, a duplicate or a
+      // stray frame of the messages before would have arrived before it.
+      const markers = [await send(b.app, bob, alice, 'marker for alice'), await send(a.app, alice, bob, 'marker for bob'), await send(a.app, bob, carol, 'marker for carol')]
+      const [forAlice, forBob, forCarol] = markers as [MessageJson, MessageJson, MessageJson]
+      const isMarker = (frame: SseFrame): boolean => frame.event === 'message' && markers.some((m) => m.id === (frame.data as MessageJson).id)
+      const before = async (stream: SseStream, marker: MessageJson): Promise<SseFrame[]> => (await framesBefore(stream, marker.id)).filter((frame) => !isMarker(frame))
+      t.same(messages(await before(bobOnB, forBob)).map((m) => m.content), ['across instances', 'and back'], 'exactly once each on B')
+      t.same((await before(carolOnB, forCarol)).filter((frame) => frame.event !== 'presence'), [], 'a stream never shows another user\'s messages')
+      t.same(messages(await before(aliceOnA, forAlice)).length, 2, 'no duplicates on A')
     })
 
     await t.test('the read receipt reaches the sender on the other instance', async (t) => {
@@ -105,11 +111,16 @@ for (const kind of ['postgres', 'redis'] as const) {
       t.ok(ids.every((id) => id > Number(before)), 'only the new ones')
       // The SSE id each message came with (a change id), to resume after.
       const changeOf = new Map(frames.filter((f) => f.event === 'message').map((f) => [(f.data as { id: number }).id, f.id as string]))
+      // After each replay, a message to carol: once it has arrived live, the replay is complete, a
+      // duplicate included. (The markers of earlier resumes come after the cuts too: left out.)
+      const markers: number[] = []
       for (const cut of [ids[9], ids[29], ids[58]] as number[]) {
         const resumed = await openStream(a.base, '/api/dm/events/', { ...carol.headers, 'last-event-id': changeOf.get(cut) as string })
         const expected = ids.filter((id) => id > cut)
-        const replayed = messages(await resumed.until((f) => messages(f).length >= expected.length, 3000)).map((m) => m.id)
-        await new Promise((resolve) => setTimeout(resolve, 100))
+        await resumed.until((f) => messages(f).length >= expected.length + markers.length, 3000)
+        const marker = await send(a.app, alice, carol, `after resuming from ${cut}`)
+        markers.push(marker.id)
+        const replayed = messages(await framesBefore(resumed, marker.id)).map((m) => m.id).filter((id) => !markers.includes(id))
         resumed.close()
         t.same(replayed, expected, `resuming after ${cut}: exactly the ${expected.length} after it`)
       }
@@ -122,18 +133,16 @@ for (const kind of ['postgres', 'redis'] as const) {
         await admin.connect()
         t.teardown(() => admin.end())
         await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'directmessages-bus' AND datname = current_database()")
-        await t.resolves(Promise.race([stream.ended, new Promise((resolve, reject) => setTimeout(() => reject(new Error('the stream stayed open')), 3000))]), 'open streams are closed')
+        await t.resolves(within('the stream closed', stream.ended, 3000), 'open streams are closed')
         let status = 0
-        const deadline = Date.now() + 5000
         const statuses: number[] = []
-        while (Date.now() < deadline) {
+        await eventually('a stream accepted again', async () => {
           const res = await b.app.inject({ method: 'GET', url: '/api/dm/events/?last_event_id=1', headers: { ...bob.headers, accept: 'text/event-stream' }, payloadAsStream: true })
           status = res.statusCode
           statuses.push(status)
           res.stream().destroy()
-          if (status === 200) break
-          await new Promise((resolve) => setTimeout(resolve, 50))
-        }
+          return status === 200
+        }).catch(() => {})
         t.ok(statuses.every((s) => s === 503 || s === 200), `only 503 then 200: ${[...new Set(statuses)].join(', ')}`)
         t.equal(status, 200, 'the bus came back by itself')
         const again = await openStream(b.base, '/api/dm/events/', bob.headers)
@@ -289,8 +298,9 @@ t.test('concurrent commands of every kind by four users through both instances (
     count('resume')
     resumed.push({ stream: client.stream as SseStream, before })
   }
-  // Streams dropped and resumed (Last-Event-ID, on the other instance) while commands are in flight.
-  const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, below(15)))
+  // Streams dropped and resumed (Last-Event-ID, on the other instance) while commands are in flight:
+  // after a random number of turns of the event loop, so that some commands are answered before.
+  const pause = (): Promise<void> => turns(below(15))
   const streamActions = new Map<number, () => Promise<void>>([
     [2, async () => { await pause(); disconnect(clients[1] as ConcurrentClient) }],
     [4, async () => { await pause(); disconnect(clients[2] as ConcurrentClient) }],

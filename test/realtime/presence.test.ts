@@ -13,9 +13,10 @@ import t from 'tap'
 import { memoryBus, postgresBus, type BusEvent, type DirectMessagesBus, type UserId } from '../../src/index.js'
 import { createPrisma } from '../../examples/database.js'
 import { forEachDatabase, openDatabase, PG_ADMIN_URL, postgresReachable, query, type TestDatabase } from '../helpers/databases.js'
-import { as, createUsers, send, type MessageJson, type TestUser } from '../helpers/app.js'
+import { as, createUsers, send, type TestUser } from '../helpers/app.js'
 import { listening, skipUnless, twoInstances } from '../helpers/instances.js'
-import { openStream, streamOf, type SseFrame, type SseStream } from '../helpers/sse.js'
+import { framesBefore, openStream, streamOf, type SseFrame, type SseStream } from '../helpers/sse.js'
+import { eventuallyValue } from '../helpers/wait.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -36,27 +37,9 @@ async function presence (app: FastifyInstance, viewer: User, ids: UserId[]): Pro
   return res.json<PresenceJson[]>()
 }
 
-/** Probes until `ok` holds (every 25 ms), answering the last value; throws after `timeout` ms. */
-async function until<T> (probe: () => Promise<T>, ok: (value: T) => boolean, timeout: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeout
-  for (;;) {
-    const value = await probe()
-    if (ok(value)) return value
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeout} ms; last ${JSON.stringify(value)}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-
 const isOnline = (entries: PresenceJson[]): boolean => entries.every((e) => e.online)
 const isOffline = (entries: PresenceJson[]): boolean => entries.every((e) => !e.online)
 const hidden = (id: UserId): PresenceJson => ({ id, online: false, last_seen_at: null })
-
-/** Waits for message `id` on `stream` and answers the frames that came before it. */
-async function framesBefore (stream: SseStream, id: number): Promise<SseFrame[]> {
-  const isIt = (f: SseFrame): boolean => f.event === 'message' && (f.data as MessageJson).id === id
-  const frames = await stream.until((all) => all.some(isIt), 5000)
-  return frames.slice(0, frames.findIndex(isIt))
-}
 
 async function block (app: FastifyInstance, blocker: User, blocked: User): Promise<void> {
   const res = await as(app, blocker, { method: 'POST', url: `/api/dm/blocks/${blocked.id}/` })
@@ -72,28 +55,38 @@ forEachDatabase(t, 'presence', async (t, db) => {
     await send(off.app, px, py, 'hello')
     const pxStream = await streamOf(t, off.base, px)
     const pyStream = await streamOf(t, off.base, py)
-    // Presence is written ~100 ms after a stream opens: watch for several times that.
-    const watchUntil = Date.now() + 600
-    let polls = 0
-    while (Date.now() < watchUntil) {
-      const [{ count } = { count: -1 }] = await query<{ count: number | bigint | string }>(db, 'SELECT COUNT(*) AS count FROM dm_presence')
-      if (Number(count) !== 0) t.fail(`dm_presence has ${count} rows`)
-      const seen = await presence(off.app, px, [py.id])
-      if (seen[0]?.online !== false || seen[0]?.last_seen_at !== null) t.fail(`py reads ${JSON.stringify(seen)}`)
-      polls++
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-    t.pass(`${polls} polls over 600 ms with both streams open: dm_presence stayed empty, py read offline/null`)
+    // Presence is written in a batch after a stream opens. The signal that such a batch would have
+    // been written by now: a control instance with presence on, on the same database, where pz
+    // opens a stream after px's and py's; once pz's row is there, the batch a presence-writing
+    // instance arms when px's and py's streams open would have been written too.
+    const control = await listening(db)
+    t.teardown(() => control.app.close())
+    const [pz] = await createUsers(control.app, 'pz')
+    if (pz === undefined) throw new Error('users')
+    const rowsOf = async (user: UserId): Promise<number> =>
+      Number((await query<{ count: number | bigint | string }>(db, 'SELECT COUNT(*) AS count FROM dm_presence WHERE user_id = ?', [user]))[0]?.count)
+    const pzStream = await streamOf(t, control.base, pz)
+    await eventuallyValue('pz\'s arrival written by the control instance', () => rowsOf(pz.id), (n) => n === 1, 5000)
+    const [{ count: others } = { count: -1 }] = await query<{ count: number | bigint | string }>(db, 'SELECT COUNT(*) AS count FROM dm_presence WHERE user_id <> ?', [pz.id])
+    if (Number(others) !== 0) t.fail(`dm_presence has ${others} rows besides the control's`)
+    const seen = await presence(off.app, px, [py.id])
+    if (seen[0]?.online !== false || seen[0]?.last_seen_at !== null) t.fail(`py reads ${JSON.stringify(seen)}`)
+    t.pass('with both streams open, once a batch was written on the control instance: dm_presence held nothing of theirs, py read offline/null')
     t.same(await presence(off.app, px, [py.id]), [hidden(py.id)], 'a partner with an open stream reads offline, never seen')
     const signal = await send(off.app, py, px, 'signal')
     t.same(presenceFrames(await framesBefore(pxStream, signal.id)), [], 'no presence frame before a later message')
     pyStream.close()
+    // The control's own departure, after py's stream closed: once written, a batch armed when py's
+    // stream closed would have been written too.
+    pzStream.close()
+    await eventuallyValue('pz\'s departure written by the control instance', () => rowsOf(pz.id), (n) => n === 0, 5000)
     await framesBefore(pxStream, (await send(off.app, py, px, 'after close')).id)
     t.same(presenceFrames(pxStream.frames), [], 'nor after the partner\'s stream closed')
     t.same(await presence(off.app, px, [py.id]), [hidden(py.id)], 'still offline, never seen, after the stream closed')
     const [{ count } = { count: -1 }] = await query<{ count: number | bigint | string }>(db, 'SELECT COUNT(*) AS count FROM dm_presence')
     t.equal(Number(count), 0, 'SELECT COUNT(*) FROM dm_presence is 0')
-    const seenAt = await query(db, 'SELECT user_id FROM dm_user WHERE last_seen_at IS NOT NULL')
+    // (The control instance wrote pz's, as it should.)
+    const seenAt = await query(db, 'SELECT user_id FROM dm_user WHERE last_seen_at IS NOT NULL AND user_id <> ?', [pz.id])
     t.same(seenAt, [], 'no last_seen_at written')
   })
 
@@ -115,8 +108,7 @@ forEachDatabase(t, 'presence', async (t, db) => {
   const erinStream = await streamOf(t, base, erin)
   // They are all online before bob comes: each one would be told, were it not for privacy.
   const watchers = [alice.id, carol.id, dave.id, erin.id]
-  await until(async () => (await query<{ user_id: UserId }>(db, 'SELECT DISTINCT user_id FROM dm_presence')).map((r) => r.user_id),
-    (ids) => watchers.every((id) => ids.includes(id)), 5000, 'the watchers\' presence is written')
+  await eventuallyValue('the watchers\' presence is written', async () => (await query<{ user_id: UserId }>(db, 'SELECT DISTINCT user_id FROM dm_presence')).map((r) => r.user_id), (ids) => watchers.every((id) => ids.includes(id)), 5000)
 
   /** frank messages carol, dave and erin: answers the frames each stream had before it. */
   const beforeSignal = async (): Promise<Record<'carol' | 'dave' | 'erin', SseFrame[]>> => {
@@ -128,7 +120,7 @@ forEachDatabase(t, 'presence', async (t, db) => {
     t.same(await presence(app, alice, [bob.id]), [hidden(bob.id)], 'before: offline, never seen')
     const opened = Date.now()
     const bobStream = await streamOf(t, base, bob)
-    const [online] = await until(() => presence(app, alice, [bob.id]), isOnline, 5000, 'bob online')
+    const [online] = await eventuallyValue('bob online', () => presence(app, alice, [bob.id]), isOnline, 5000)
     t.ok(Date.now() - opened < 1500, `online within ${Date.now() - opened} ms of the stream opening`)
     t.same(online, { id: bob.id, online: true, last_seen_at: null }, 'online, never seen before')
     const frames = await aliceStream.until((f) => presenceFrames(f, bob.id).length === 1, 5000)
@@ -154,7 +146,7 @@ forEachDatabase(t, 'presence', async (t, db) => {
     t.match(gone, { user: bob.id, online: false, last_seen_at: String }, 'alice\'s stream: {user: bob, online: false, last_seen_at}')
     const lastSeen = Date.parse(gone.last_seen_at ?? '')
     t.ok(lastSeen >= closed - 5 && lastSeen <= closed + 2000, `last_seen_at ${gone.last_seen_at} is when the stream closed (${new Date(closed).toISOString()})`)
-    const [after] = await until(() => presence(app, alice, [bob.id]), isOffline, 5000, 'bob offline')
+    const [after] = await eventuallyValue('bob offline', () => presence(app, alice, [bob.id]), isOffline, 5000)
     t.same(after, { id: bob.id, online: false, last_seen_at: gone.last_seen_at }, 'GET /presence/: offline, last seen when the frame says')
     t.same(await presence(app, carol, [bob.id]), [hidden(bob.id)], 'the stranger still reads never seen')
     t.same(await presence(app, dave, [bob.id]), [hidden(bob.id)], 'dave too')
@@ -169,26 +161,31 @@ forEachDatabase(t, 'presence', async (t, db) => {
     const seenBefore = presenceFrames(aliceStream.frames, bob.id).length
     await aliceStream.until((f) => presenceFrames(f, bob.id).length === seenBefore + 1, 5000)
     t.match(presenceFrames(aliceStream.frames, bob.id)[seenBefore], { online: true, last_seen_at: null }, 'one online frame for two streams')
-    const [online] = await until(() => presence(app, alice, [bob.id]), isOnline, 5000, 'bob online')
+    const [online] = await eventuallyValue('bob online', () => presence(app, alice, [bob.id]), isOnline, 5000)
     t.match(online, { online: true, last_seen_at: String }, 'online; last_seen_at is when his previous stream closed')
+    // Departures are written in batches. The signal that one would have been written: gina, a
+    // partner of alice's, closes her only stream right after bob closes one of his two; once
+    // alice is told gina left, a departure of bob's would have been written and told too.
+    const [gina] = await createUsers(app, 'gina')
+    if (gina === undefined) throw new Error('users')
+    await send(app, gina, alice, 'hi alice')
+    const ginaStream = await streamOf(t, base, gina)
+    await aliceStream.until((f) => presenceFrames(f, gina.id).length === 1, 5000)
     first.close()
-    // Presence is written ~100 ms after a stream closes: bob must read online all along.
-    const watchUntil = Date.now() + 500
-    let polls = 0
-    while (Date.now() < watchUntil) {
-      const [entry] = await presence(app, alice, [bob.id])
-      if (entry?.online !== true) t.fail(`bob read ${JSON.stringify(entry)} with one stream still open`)
-      polls++
-      await new Promise((resolve) => setTimeout(resolve, 50))
+    ginaStream.close()
+    await aliceStream.until((f) => presenceFrames(f, gina.id).length === 2, 5000)
+    const [entry] = await presence(app, alice, [bob.id])
+    if (entry?.online !== true || presenceFrames(aliceStream.frames, bob.id).length !== seenBefore + 1) {
+      t.fail(`bob read ${JSON.stringify(entry)} with one stream still open (frames: ${JSON.stringify(presenceFrames(aliceStream.frames, bob.id))})`)
     }
-    t.pass(`bob read online in all ${polls} polls over 500 ms after closing one of two streams`)
+    t.pass('bob read online after closing one of two streams, once a departure written after it was told')
     const closed = Date.now()
     second.close()
     const frames = await aliceStream.until((f) => presenceFrames(f, bob.id).length === seenBefore + 2, 5000)
     const gone = presenceFrames(frames, bob.id)[seenBefore + 1] as PresenceFrameJson
     t.equal(gone.online, false, 'offline once the last stream closed')
     t.ok(Date.parse(gone.last_seen_at ?? '') >= closed - 5, `last seen when the last stream closed (${gone.last_seen_at})`)
-    const [after] = await until(() => presence(app, alice, [bob.id]), isOffline, 5000, 'bob offline')
+    const [after] = await eventuallyValue('bob offline', () => presence(app, alice, [bob.id]), isOffline, 5000)
     t.equal(after?.last_seen_at, gone.last_seen_at)
   })
 
@@ -221,12 +218,12 @@ forEachDatabase(t, 'presence with string user ids', async (t, db) => {
   await send(app, dan, ben, 'hi ben, dan here')
   await block(app, ben, dan)
   const annStream = await streamOf(t, base, ann)
-  await until(() => presence(app, ben, [ann.id]), isOnline, 5000, 'ann online')
+  await eventuallyValue('ann online', () => presence(app, ben, [ann.id]), isOnline, 5000)
 
   await t.test('a partner goes online and offline, last seen, by string id: GET /presence/ and the presence frames', async (t) => {
     t.same(await presence(app, ann, [ben.id]), [hidden(ben.id)], 'before: offline, never seen')
     const benStream = await streamOf(t, base, ben)
-    const [online] = await until(() => presence(app, ann, [ben.id]), isOnline, 5000, 'ben online')
+    const [online] = await eventuallyValue('ben online', () => presence(app, ann, [ben.id]), isOnline, 5000)
     t.strictSame(online, { id: ben.id, online: true, last_seen_at: null }, 'a partner reads online, by string id')
     const frames = await annStream.until((f) => presenceFrames(f, ben.id).length === 1, 5000)
     const frame = frames.find((f) => f.event === 'presence')
@@ -241,7 +238,7 @@ forEachDatabase(t, 'presence with string user ids', async (t, db) => {
     t.equal(gone.user, ben.id, 'the frame names ben by his string id')
     const lastSeen = Date.parse(gone.last_seen_at ?? '')
     t.ok(lastSeen >= closed - 5 && lastSeen <= closed + 2000, `last_seen_at ${gone.last_seen_at} is when his last stream closed (${new Date(closed).toISOString()})`)
-    const [after] = await until(() => presence(app, ann, [ben.id]), isOffline, 5000, 'ben offline')
+    const [after] = await eventuallyValue('ben offline', () => presence(app, ann, [ben.id]), isOffline, 5000)
     t.strictSame(after, { id: ben.id, online: false, last_seen_at: gone.last_seen_at }, 'GET /presence/: offline, last seen when the frame says')
     t.same(await presence(app, cat, [ben.id]), [hidden(ben.id)], 'the stranger still reads never seen')
     await framesBefore(annStream, (await send(app, fay, ann, 'signal')).id)
@@ -277,7 +274,7 @@ forEachDatabase(t, 'presence with string user ids', async (t, db) => {
     danSeen = framesOf(dan)
     danFirst.close()
     await toldAnn(dan, false, danSeen)
-    const [danGone] = await until(() => presence(app, ann, [dan.id]), isOffline, 5000, 'dan offline')
+    const [danGone] = await eventuallyValue('dan offline', () => presence(app, ann, [dan.id]), isOffline, 5000)
     t.type(danGone?.last_seen_at, 'string', 'ann reads dan last seen')
     await strangers('once dan has been seen')
     await quiet(benStream, ben, dan, 'ben got no frame of dan going offline')
@@ -289,7 +286,7 @@ forEachDatabase(t, 'presence with string user ids', async (t, db) => {
 
     benStream.close()
     await toldAnn(ben, false, benSeen + 1)
-    await until(() => presence(app, ann, [ben.id]), isOffline, 5000, 'ben offline')
+    await eventuallyValue('ben offline', () => presence(app, ann, [ben.id]), isOffline, 5000)
     await strangers('after ben left')
     await quiet(danAgain, dan, ben, 'dan got no frame of ben going offline')
     t.same(presenceFrames(danAgain.frames), [], 'dan\'s stream got no presence frame at all')
@@ -317,10 +314,10 @@ for (const kind of ['postgres', 'redis'] as const) {
     await send(a.app, alice, bob, 'hi')
 
     const aliceOnA = await streamOf(t, a.base, alice)
-    await until(() => presence(b.app, bob, [alice.id]), isOnline, 5000, 'alice (streaming on A) online as read through B')
+    await eventuallyValue('alice (streaming on A) online as read through B', () => presence(b.app, bob, [alice.id]), isOnline, 5000)
     t.pass('a user streaming through A reads online through B')
     const bobOnB = await streamOf(t, b.base, bob)
-    const [online] = await until(() => presence(a.app, alice, [bob.id]), isOnline, 5000, 'bob (streaming on B) online as read through A')
+    const [online] = await eventuallyValue('bob (streaming on B) online as read through A', () => presence(a.app, alice, [bob.id]), isOnline, 5000)
     t.same(online, { id: bob.id, online: true, last_seen_at: null }, 'a user streaming through B reads online through A')
     t.same(await presence(a.app, carol, [bob.id]), [hidden(bob.id)], 'not to a stranger')
     await aliceOnA.until((f) => presenceFrames(f, bob.id).length === 1, 5000)
@@ -329,7 +326,7 @@ for (const kind of ['postgres', 'redis'] as const) {
     bobOnB.close()
     const [gone] = presenceFrames(await aliceOnA.until((f) => presenceFrames(f, bob.id).length === 2, 5000), bob.id).slice(1)
     t.match(gone, { user: bob.id, online: false, last_seen_at: String }, 'and the offline frame')
-    const [after] = await until(() => presence(a.app, alice, [bob.id]), isOffline, 5000, 'bob offline through A')
+    const [after] = await eventuallyValue('bob offline through A', () => presence(a.app, alice, [bob.id]), isOffline, 5000)
     t.equal(after?.last_seen_at, gone?.last_seen_at, 'A reads him last seen when B says he left')
     t.ok(Date.parse(after?.last_seen_at ?? '') >= closed - 5, 'when his stream on B closed')
   })
@@ -357,13 +354,13 @@ t.test('a user whose streams open and close on two instances at once is announce
   if (alice === undefined || bob === undefined) throw new Error('users')
   await send(a.app, alice, bob, 'hi')
   await streamOf(t, a.base, alice)
-  await until(() => presence(b.app, bob, [alice.id]), isOnline, 5000, 'alice online')
+  await eventuallyValue('alice online', () => presence(b.app, bob, [alice.id]), isOnline, 5000)
   const ROUNDS = 2
   for (let round = 0; round < ROUNDS; round++) {
     const streams = await Promise.all([openStream(a.base, '/api/dm/events/', bob.headers), openStream(b.base, '/api/dm/events/', bob.headers)])
-    await until(async () => await query<{ n: number }>(db, 'SELECT COUNT(*)::int AS n FROM dm_presence WHERE user_id = ?', [bob.id]), (rows) => rows[0]?.n === 2, 5000, 'bob on both')
+    await eventuallyValue('bob on both', async () => await query<{ n: number }>(db, 'SELECT COUNT(*)::int AS n FROM dm_presence WHERE user_id = ?', [bob.id]), (rows) => rows[0]?.n === 2, 5000)
     for (const stream of streams) stream.close()
-    await until(async () => await query<{ n: number }>(db, 'SELECT COUNT(*)::int AS n FROM dm_presence WHERE user_id = ?', [bob.id]), (rows) => rows[0]?.n === 0, 5000, 'bob gone from both')
+    await eventuallyValue('bob gone from both', async () => await query<{ n: number }>(db, 'SELECT COUNT(*)::int AS n FROM dm_presence WHERE user_id = ?', [bob.id]), (rows) => rows[0]?.n === 0, 5000)
   }
   // Closing an instance waits for its presence writes and their announcements.
   await b.app.close()
@@ -471,17 +468,17 @@ t.test('an instance killed with SIGKILL: its users read offline within presenceT
   t.equal(sent.status, 201)
 
   const aliceStream = await streamOf(t, local.base, alice)
-  await until(() => presence(local.app, bob, [alice.id]), isOnline, 5000, 'alice online')
+  await eventuallyValue('alice online', () => presence(local.app, bob, [alice.id]), isOnline, 5000)
   const bobStream = await streamOf(t, server.base, bob)
   const opened = Date.now()
-  const [online] = await until(() => presence(local.app, alice, [bob.id]), isOnline, 5000, 'bob (streaming on the server) online as read in-process')
+  const [online] = await eventuallyValue('bob (streaming on the server) online as read in-process', () => presence(local.app, alice, [bob.id]), isOnline, 5000)
   t.same(online, { id: bob.id, online: true, last_seen_at: null }, 'bob, streaming on the child server, reads online through the in-process instance')
   await aliceStream.until((f) => presenceFrames(f, bob.id).length === 1, 5000)
   t.same(presenceFrames(aliceStream.frames, bob.id), [{ user: bob.id, online: true, last_seen_at: null }], 'the online frame crossed to alice\'s stream')
   // Let the server refresh its rows at least once, so that last_seen_at is its last refresh, not bob's arrival.
   const seenAt = async (): Promise<number> => (await db.sql<{ seen_at: Date }>('SELECT seen_at FROM dm_presence WHERE user_id = $1', [bob.id]))[0]?.seen_at.getTime() ?? 0
   const firstSeen = await seenAt()
-  await until(seenAt, (seen) => seen !== firstSeen, TIMEOUT, 'the server refreshes bob\'s row')
+  await eventuallyValue('the server refreshes bob\'s row', seenAt, (seen) => seen !== firstSeen, TIMEOUT)
 
   server.child.kill('SIGKILL')
   const killed = Date.now()
@@ -490,7 +487,7 @@ t.test('an instance killed with SIGKILL: its users read offline within presenceT
   // presenceTimeout (plus the polling's own time). The partners are told at the next sweep.
   const readBound = TIMEOUT + 1000
   const bound = TIMEOUT + REFRESH + 750
-  const [after] = await until(() => presence(local.app, alice, [bob.id]), isOffline, bound + 1000, 'bob offline after the kill')
+  const [after] = await eventuallyValue('bob offline after the kill', () => presence(local.app, alice, [bob.id]), isOffline, bound + 1000)
   const took = Date.now() - killed
   t.ok(took <= readBound, `bob read offline ${took} ms after the kill (within presenceTimeout ${TIMEOUT} ms, + 1000 ms for the reads)`)
   t.ok(after?.last_seen_at !== null && after?.last_seen_at !== undefined, `last_seen_at is set (${after?.last_seen_at})`)
@@ -502,7 +499,7 @@ t.test('an instance killed with SIGKILL: its users read offline within presenceT
   t.ok(Date.now() - killed <= bound, `alice's stream got the offline frame ${Date.now() - killed} ms after the kill (within presenceTimeout + one refresh interval ${REFRESH} ms + 750 ms)`)
   t.match(gone, { user: bob.id, online: false, last_seen_at: String }, 'alice\'s stream: {user: bob, online: false, last_seen_at}')
   t.ok(Date.parse(gone?.last_seen_at ?? '') <= killed + 1000, 'last seen no later than the kill + 1 s')
-  const [swept] = await until(() => presence(local.app, alice, [bob.id]), (e) => e[0]?.last_seen_at === gone?.last_seen_at, 5000, 'GET agrees with the frame')
+  const [swept] = await eventuallyValue('GET agrees with the frame', () => presence(local.app, alice, [bob.id]), (e) => e[0]?.last_seen_at === gone?.last_seen_at, 5000)
   t.same(swept, { id: bob.id, online: false, last_seen_at: gone?.last_seen_at ?? null }, 'GET /presence/ agrees with the frame')
   bobStream.close()
 })
@@ -559,7 +556,7 @@ t.test('the fan-out of a user with 5,000 partners: one bus event, to the connect
   const olderStreams = new Map<number, SseStream>()
   for (const id of recent) recentStreams.set(id, await streamOf(t, base, user(id)))
   for (const id of older) olderStreams.set(id, await streamOf(t, base, user(id)))
-  await until(() => presence(app, star, [...recent, ...older]), isOnline, 5000, 'the 60 partners online')
+  await eventuallyValue('the 60 partners online', () => presence(app, star, [...recent, ...older]), isOnline, 5000)
   t.pass('the 60 connected partners read online')
 
   const starEvents = (): Array<Extract<BusEvent, { type: 'presence' }>> =>
@@ -607,15 +604,15 @@ forEachDatabase(t, 'the presence timer: the same statements per interval with 1 
   async function threeIntervals (): Promise<string[]> {
     const from = seen.length
     const refreshes = (): number[] => seen.slice(from).flatMap((text, i) => isRefresh(text) ? [i] : [])
-    await until(async () => refreshes().length, (n) => n >= 4, 5000, 'four refreshes')
+    await eventuallyValue('four refreshes', async () => refreshes().length, (n) => n >= 4, 5000)
     const [first, , , fourth] = refreshes() as [number, number, number, number]
     return seen.slice(from + first, from + fourth)
   }
   await streamOf(t, base, users[0] as User)
-  await until(online, (n) => n === 1, 5000, 'one user online')
+  await eventuallyValue('one user online', online, (n) => n === 1, 5000)
   const one = await threeIntervals()
   for (const user of users.slice(1)) await streamOf(t, base, user)
-  await until(online, (n) => n === 21, 5000, '21 users online')
+  await eventuallyValue('21 users online', online, (n) => n === 21, 5000)
   const many = await threeIntervals()
   t.equal(one.filter(isRefresh).length, 3, 'one user online: one refresh statement per interval')
   t.equal(many.filter(isRefresh).length, 3, '21 users online: one refresh statement per interval')

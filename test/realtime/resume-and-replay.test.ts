@@ -11,6 +11,7 @@ import type { UserId } from '../../src/index.js'
 import { forEachDatabase, query, type TestDatabase } from '../helpers/databases.js'
 import { as, createUsers, send, startApp, type RichMessageJson, type TestUser } from '../helpers/app.js'
 import { openStream, type SseFrame, type SseStream } from '../helpers/sse.js'
+import { eventuallyValue } from '../helpers/wait.js'
 
 const HOUR = 3_600_000
 
@@ -106,17 +107,6 @@ function hourAgoLike (stored: unknown): number | string {
   if (stored.endsWith('+00:00')) text = text.replace(/Z$/, '+00:00')
   else if (!/(Z|[+-]\d\d:?\d\d)$/.test(stored)) text = text.replace(/Z$/, '')
   return text
-}
-
-/** Polls `check` until it holds; fails after `timeout` ms with the last value seen. */
-async function eventually<T> (read: () => Promise<T>, check: (value: T) => boolean, timeout: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeout
-  for (;;) {
-    const value = await read()
-    if (check(value)) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}; last: ${JSON.stringify(value)}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }
 
 forEachDatabase(t, 'stream sync', streamSync)
@@ -253,7 +243,7 @@ async function streamSync (t: Test, db: TestDatabase): Promise<void> {
     t.equal((await changesOf(db, bob.id)).count, 5, 'bob has five changes')
 
     await ageChangeLog(db)
-    const { newest: kept } = await eventually(() => changesOf(db, bob.id), (changes) => changes.count === 1, 10_000, 'the pruner to delete all of bob\'s changes but his newest')
+    const { newest: kept } = await eventuallyValue('the pruner to delete all of bob\'s changes but his newest', () => changesOf(db, bob.id), (changes) => changes.count === 1, 10_000)
     t.ok(kept > Number(old), 'the newest is kept')
 
     // From the change kept: no reset, nothing to replay.
@@ -348,7 +338,7 @@ async function streamSync (t: Test, db: TestDatabase): Promise<void> {
         const { newest: sentinel } = await changesOf(db, zoe.id)
         await send(pruned, yuri, zoe, 'sentinel 2')
         await ageChangeLog(db)
-        await eventually(() => gone(zoe.id, sentinel), (done) => done, 10_000, what)
+        await eventuallyValue(what, () => gone(zoe.id, sentinel), (done) => done, 10_000)
       }
       await passOver('a pruning pass over xena\'s change A')
       t.same(await changesOf(db, xena.id), { count: 1, newest: Number(seen) }, 'A, xena\'s newest, is kept')

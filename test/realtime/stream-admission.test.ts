@@ -11,6 +11,7 @@ import directMessages from '../../src/index.js'
 import { forEachDatabase, openDatabase } from '../helpers/databases.js'
 import { createUsers, startApp } from '../helpers/app.js'
 import { openStream, type SseStream } from '../helpers/sse.js'
+import { eventually } from '../helpers/wait.js'
 
 const OPENING = 8
 const QUEUE = 2
@@ -61,11 +62,6 @@ async function gatedHost (t: Test, label: string, streamQueueLimit: number): Pro
   return host
 }
 
-/** Resolves once `check` holds, polling; gives up quietly after `ms` (the assertions that follow say what was wrong). */
-async function until (check: () => boolean, ms = 5000): Promise<void> {
-  for (const deadline = Date.now() + ms; !check() && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 10))
-}
-
 t.test('a stream request beyond streamQueueLimit waiting ones is told to retry, before authentication', async (t) => {
   const host = await gatedHost(t, 'admission', QUEUE)
   const { base } = host
@@ -74,7 +70,8 @@ t.test('a stream request beyond streamQueueLimit waiting ones is told to retry, 
   for (let user = 1; user <= OPENING + QUEUE; user++) held.push(openStream(base, '/events/', { 'x-user': String(user) }))
   const streams: SseStream[] = []
   t.teardown(() => { for (const stream of streams) stream.close() })
-  await until(() => host.arrived === OPENING + QUEUE && host.authenticating === OPENING)
+  // Given up on quietly: the assertions that follow say what was wrong.
+  await eventually('ten requests arrived, eight authenticating', () => host.arrived === OPENING + QUEUE && host.authenticating === OPENING).catch(() => {})
   t.equal(host.arrived, OPENING + QUEUE, 'ten stream requests arrived')
   t.equal(host.authenticating, OPENING, 'eight are being opened (their authentication runs), two wait their turn')
 
@@ -112,7 +109,7 @@ t.test('streamQueueLimit: 0 lets none wait: the 9th request at once is told to r
   const host = await gatedHost(t, 'admission_zero', 0)
   const { base } = host
   const held = Array.from({ length: OPENING }, (_, i) => openStream(base, '/events/', { 'x-user': String(i + 1) }))
-  await until(() => host.authenticating === OPENING)
+  await eventually('eight authenticating', () => host.authenticating === OPENING).catch(() => {})
   t.equal(host.authenticating, OPENING, 'eight are being opened')
   t.match((await turnedAway(base, 9)).body, /^retry: \d+\n\n$/, 'the ninth is told to retry')
   host.letThrough()
@@ -140,8 +137,13 @@ forEachDatabase(t, 'streams per user', async (t, db) => {
     t.teardown(() => other.close())
     t.equal(other.status, 200, 'another user is not affected')
     first.close()
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    const again = await openStream(base, '/api/dm/events/', fay.headers)
+    // The place is freed when the server sees the connection end: ask until it is.
+    const again = await eventually('a place freed by the closed stream', async () => {
+      const stream = await openStream(base, '/api/dm/events/', fay.headers)
+      if (stream.status === 200) return stream
+      stream.close()
+      return null
+    })
     t.teardown(() => again.close())
     t.equal(again.status, 200, 'a closed stream frees its place')
   })

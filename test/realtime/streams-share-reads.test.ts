@@ -3,17 +3,12 @@
 // other streams are live still gets every message it missed, once. SQLite and PostgreSQL.
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { forEachDatabase } from '../helpers/databases.js'
+import { forEachDatabase, statementsReported } from '../helpers/databases.js'
 import { createUsers, send, startApp, type MessageJson } from '../helpers/app.js'
 import { openStream, type SseFrame, type SseStream } from '../helpers/sse.js'
+import { eventually } from '../helpers/wait.js'
 
 const ids = (frames: SseFrame[]): number[] => frames.filter((f) => f.event === 'message').map((f) => (f.data as MessageJson).id)
-
-/** Resolves once `condition` holds, checking after each turn of the event loop (query events arrive on a later one). */
-async function eventually (condition: () => boolean, what: string, turns = 10_000): Promise<void> {
-  for (let i = 0; i < turns && !condition(); i++) await new Promise((resolve) => setImmediate(resolve))
-  if (!condition()) throw new Error(`never: ${what}`)
-}
 
 forEachDatabase(t, 'streams of one user share their reads', async (t, db) => {
   const app = await startApp(db, { directMessages: { maxStreamsPerUser: 20 } })
@@ -25,7 +20,11 @@ forEachDatabase(t, 'streams of one user share their reads', async (t, db) => {
 
   // The statements that read a user's changes for their streams (Store.changesAfter).
   let reads = 0
-  db.prisma.$on('query', (event) => { if (/FROM dm_change c LEFT JOIN dm_message m/.test(event.query.replace(/\s+/g, ' '))) reads++ })
+  const seen: string[] = []
+  db.prisma.$on('query', (event) => {
+    seen.push(event.query)
+    if (/FROM dm_change c LEFT JOIN dm_message m/.test(event.query.replace(/\s+/g, ' '))) reads++
+  })
 
   await t.test('ten streams, one read per change', async (t) => {
     const streams: SseStream[] = []
@@ -33,15 +32,15 @@ forEachDatabase(t, 'streams of one user share their reads', async (t, db) => {
     t.teardown(() => { for (const stream of streams) stream.close() })
     const first = await send(app, alice, bob, 'warm-up')
     await Promise.all(streams.map((stream) => stream.until((f) => ids(f).includes(first.id), 5000)))
-    await eventually(() => reads > 0, 'the warm-up read is logged')
+    await eventually('the warm-up read is logged', () => reads > 0)
     const before = reads
     const second = await send(app, alice, bob, 'one change')
     await Promise.all(streams.map((stream) => stream.until((f) => ids(f).includes(second.id), 5000)))
     const third = await send(app, alice, bob, 'another')
     await Promise.all(streams.map((stream) => stream.until((f) => ids(f).includes(third.id), 5000)))
-    await eventually(() => reads - before >= 2, 'both reads are logged')
-    // Let any read still in flight be logged before counting (each read's frames are already there).
-    await eventually(() => true, 'a few more turns', 50)
+    await eventually('both reads are logged', () => reads - before >= 2)
+    // Any read still in flight is logged before a statement issued now: a third read would show.
+    await statementsReported(db, () => seen)
     t.equal(reads - before, 2, 'two changes, two reads for bob\'s ten streams (alice has no stream)')
     for (const [i, stream] of streams.entries()) t.same(ids(stream.frames), [first.id, second.id, third.id], `stream ${i + 1}: each message once, in order`)
   })

@@ -7,10 +7,10 @@
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import type { UserId } from '../../src/index.js'
-import { forEachDatabase } from '../helpers/databases.js'
-import { as, createUsers, send, type MessageJson, type TestUser } from '../helpers/app.js'
+import { forEachDatabase, MARKER, statementsReported } from '../helpers/databases.js'
+import { as, createUsers, send, type TestUser } from '../helpers/app.js'
 import { listening, twoInstances } from '../helpers/instances.js'
-import { streamOf, type SseFrame, type SseStream } from '../helpers/sse.js'
+import { framesBefore, streamOf, type SseFrame } from '../helpers/sse.js'
 
 interface TypingJson { partner: UserId, expires_at: string }
 
@@ -19,13 +19,6 @@ const typings = (frames: SseFrame[]): TypingJson[] => typingFrames(frames).map((
 
 function typing (app: FastifyInstance, from: TestUser<UserId>, to: UserId | string): ReturnType<typeof as> {
   return as(app, from, { method: 'POST', url: `/api/dm/conversations/${to}/typing/` })
-}
-
-/** Waits for message `id` on `stream` and answers the frames that came before it. */
-async function framesBefore (stream: SseStream, id: number): Promise<SseFrame[]> {
-  const isIt = (f: SseFrame): boolean => f.event === 'message' && (f.data as MessageJson).id === id
-  const frames = await stream.until((all) => all.some(isIt), 5000)
-  return frames.slice(0, frames.findIndex(isIt))
 }
 
 const WRITE = /\b(INSERT\s+INTO|UPDATE\s+"?\w+"?\s+SET|DELETE\s+FROM|MERGE\s+INTO|CREATE|DROP|ALTER|TRUNCATE)\b/i
@@ -48,14 +41,12 @@ forEachDatabase(t, 'typing', async (t, db) => {
       status = (await typing(app, erin, frank.id)).statusCode
       // Query events are emitted after the statements' answers: a marker statement issued after
       // the call, once seen, says every statement of the call has been seen too.
-      await db.prisma.$queryRaw`SELECT 'typing-marker' AS marker`
-      const deadline = Date.now() + 2000
-      while (!statements.some((sql) => sql.includes('typing-marker')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+      await statementsReported(db, () => statements)
     } finally {
       recording = null
     }
-    t.ok(statements.some((sql) => sql.includes('typing-marker')), 'the marker statement after the call was seen')
-    statements.splice(statements.findIndex((sql) => sql.includes('typing-marker')))
+    t.ok(statements.some((sql) => sql.includes(MARKER)), 'the marker statement after the call was seen')
+    statements.splice(statements.findIndex((sql) => sql.includes(MARKER)))
     t.equal(status, 204)
     t.ok(statements.length > 0, `the statements of the call are seen (${statements.length}: it checks the partner exists)`)
     t.same(statements.filter((sql) => WRITE.test(sql)), [], 'none of them writes', { statements })
