@@ -18,11 +18,11 @@ import directMessages from '../../src/index.js'
 import { createDriver, createPrisma, migrate, type ExamplePrisma } from '../../examples/database.js'
 import { buildApp } from '../../examples/app.js'
 import { openStream, type SseFrame, type SseStream } from '../helpers/sse.js'
+import { eventually, within } from '../helpers/wait.js'
 
 const run = promisify(execFile)
 const BIN = ['/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/17/bin'].find((dir) => existsSync(join(dir, 'pg_ctl')))
 const PORT = 55000 + (process.pid % 400)
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 if (BIN === undefined || process.getuid?.() !== 0) {
   if (process.env.CI === 'true') throw new Error('this test needs PostgreSQL\'s server binaries and root (to run them as the postgres user); on CI it must run')
@@ -47,7 +47,11 @@ async function outageTests (bin: string): Promise<void> {
   let frozen: number[] = []
   const freeze = async (): Promise<void> => {
     frozen = await serverPids()
-    for (const pid of frozen) process.kill(pid, 'SIGSTOP')
+    // A child may have exited since it was listed (a backend of a closed connection, an autovacuum
+    // worker): the others are frozen all the same.
+    for (const pid of frozen) {
+      try { process.kill(pid, 'SIGSTOP') } catch { /* gone */ }
+    }
   }
   const thaw = (): void => {
     for (const pid of frozen.splice(0)) {
@@ -91,7 +95,7 @@ async function outageTests (bin: string): Promise<void> {
       await app.close()
       // The driver's pool may keep waiting for a connection the outage broke mid-transaction;
       // give up on it after a while rather than hang.
-      await Promise.race([prisma.$disconnect(), sleep(2000)])
+      await within('the Prisma client disconnecting', prisma.$disconnect(), 2000).catch(() => {})
     }]
     t.teardown(async () => { for (const close of closers.reverse()) await close().catch(() => {}) })
     const users = []
@@ -134,12 +138,13 @@ async function outageTests (bin: string): Promise<void> {
         statuses.push(res.statusCode)
         return res.statusCode
       },
-      async settle (keys, others = 0, announcedElsewhere = []) {
-        // The application recovers by itself; clients retry what was not acknowledged, with the same keys.
-        for (let round = 0; round < 50 && acknowledged.size < keys.length; round++) {
+      async retryAndCheck (keys, others = 0, announcedElsewhere = []) {
+        // The application recovers by itself; clients retry what was not acknowledged, with the same
+        // keys, until all are (given up on quietly: the assertion says what was not).
+        await eventually('every send acknowledged', async () => {
           for (const key of keys.filter((k) => !acknowledged.has(k))) await setup.attempt(key)
-          if (acknowledged.size < keys.length) await sleep(100)
-        }
+          return acknowledged.size === keys.length
+        }, 20_000).catch(() => {})
         t.equal(acknowledged.size, keys.length, 'every send is eventually acknowledged')
         const check = new pg.Client({ connectionString: url })
         check.on('error', () => {})
@@ -153,7 +158,7 @@ async function outageTests (bin: string): Promise<void> {
         t.same(unread.json(), { id: ben.id, count: keys.length + others, unmuted_count: keys.length + others }, 'the counts are right after the outage')
         // Late commits are announced when the database answers them, which may follow the retries.
         const all = (): number[] => [...announced, ...announcedElsewhere]
-        for (let round = 0; round < 100 && new Set(all()).size < rows.length; round++) await sleep(50)
+        await eventually('every stored message announced', () => new Set(all()).size >= rows.length).catch(() => {})
         t.same(all().sort((a, b) => a - b), rows.map((row) => Number(row.id)).sort((a, b) => a - b),
           'every stored message was announced (messageSent) exactly once, those whose send timed out included')
       }
@@ -166,16 +171,18 @@ async function outageTests (bin: string): Promise<void> {
     t.test(`the server stopped under load${path}`, async (t) => {
       const db = await setUp(t, `dm_outage${withDriver ? '_driver' : ''}`, withDriver)
       const keys = Array.from({ length: 120 }, (_, i) => `send-${i}`)
+      const pending = [...keys]
+      // The server stops once the load is flowing (a tenth of the sends answered), and starts
+      // again once every other send has been tried against it.
       let stopped = false
       const outage = (async () => {
-        await sleep(150)
+        await eventually('the load flowing', () => db.statuses.length >= keys.length / 10, 30_000)
         await stop()
         stopped = true
-        await sleep(700)
+        await eventually('every send tried', () => pending.length === 0, 30_000)
         await start()
       })()
       // Five clients send in turn while the server goes down and comes back.
-      const pending = [...keys]
       await Promise.all(Array.from({ length: 5 }, async () => {
         for (let key = pending.shift(); key !== undefined; key = pending.shift()) await db.attempt(key)
       }))
@@ -185,7 +192,7 @@ async function outageTests (bin: string): Promise<void> {
       t.same([...new Set(db.statuses)].filter((s) => s !== 201 && s !== 503), [], `nothing but 201 and 503 (never a 500): ${[...new Set(db.statuses)].join(', ')}`)
       for (const line of db.failures.filter((l) => !l.includes('"statusCode":503')).slice(0, 3)) t.comment(line.slice(0, 1500))
       t.ok(db.slowest < 6000, `no request hung: the slowest took ${db.slowest} ms`)
-      await db.settle(keys)
+      await db.retryAndCheck(keys)
     })
 
     t.test(`the server frozen under load: answers within databaseTimeout${path}`, async (t) => {
@@ -211,7 +218,7 @@ async function outageTests (bin: string): Promise<void> {
       bare.directMessages.on('reactionAdded', ({ emoji }) => { reacted.push(emoji) })
       t.teardown(async () => {
         await bare.close()
-        await Promise.race([unbounded.$disconnect(), sleep(2000)])
+        await within('the unbounded Prisma client disconnecting', unbounded.$disconnect(), 2000).catch(() => {})
       })
       const bareRequests = [
         { method: 'GET' as const, url: '/unread/', headers: { 'x-user': String(db.ben.id) } },
@@ -236,20 +243,20 @@ async function outageTests (bin: string): Promise<void> {
       await freeze()
       let during: number[]
       try {
-      // Five clients of the example and three of the bare host, while nothing answers, for about
-      // three timeouts.
+      // Five clients of the example and three of the bare host, while nothing answers, three
+      // requests each (each answered after a timeout).
         const pending = keys.slice(5)
-        const until = Date.now() + 3 * timeout
+        const ROUNDS = 3
         await Promise.all([
           ...Array.from({ length: 5 }, async (_, client) => {
-            while (Date.now() < until) {
+            for (let round = 0; round < ROUNDS; round++) {
               const key = pending.shift()
               if (key === undefined || client % 2 === 1) await db.read()
               else await db.attempt(key)
             }
           }),
           ...[...bareRequests.map((request) => () => request as InjectOptions), ...changeRequests].map(async (request) => {
-            while (Date.now() < until) {
+            for (let round = 0; round < ROUNDS; round++) {
               const started = Date.now()
               const res = await bare.inject(request())
               bareAnswers.push({ status: res.statusCode, code: res.json<{ code: string }>().code, retryAfter: res.headers['retry-after'], ms: Date.now() - started })
@@ -272,13 +279,13 @@ async function outageTests (bin: string): Promise<void> {
 
       // The bare host recovers by itself too; its send, retried with its key, is stored once.
       let bareSend = 0
-      for (let round = 0; round < 50 && bareSend !== 201; round++) {
+      await eventually('the bare host\'s send acknowledged', async () => {
         bareSend = (await bare.inject(bareRequests[2] as InjectOptions)).statusCode
-        if (bareSend !== 201) await sleep(100)
-      }
+        return bareSend === 201
+      }, 20_000).catch(() => {})
       t.equal(bareSend, 201, 'the bare host\'s send is acknowledged once the server is back')
       // Sends that timed out may have committed when the server woke: retrying with their keys finds them.
-      await db.settle(keys, 2, bareAnnounced)
+      await db.retryAndCheck(keys, 2, bareAnnounced)
       t.ok(db.announced.length > 0, 'the example announced its sends')
 
       // Edits and reactions that timed out but committed when the server woke were announced then, once.
@@ -293,10 +300,10 @@ async function outageTests (bin: string): Promise<void> {
         return row as { edits: number, reactions: number, content: string }
       }
       let stored = await versions()
-      for (let round = 0; round < 100 && (edited.length < stored.edits || reacted.length < stored.reactions); round++) {
-        await sleep(50)
+      await eventually('every committed edit and reaction announced', async () => {
         stored = await versions()
-      }
+        return edited.length >= stored.edits && reacted.length >= stored.reactions
+      }).catch(() => {})
       t.comment(`${edits} edits and some reactions tried while frozen; ${stored.edits} edits and ${stored.reactions} reactions committed`)
       t.equal(edited.length, stored.edits, 'every edit that committed was announced (messageEdited) exactly once')
       t.equal(reacted.length, stored.reactions, 'the reaction, if it committed, was announced (reactionAdded) exactly once')
@@ -390,7 +397,7 @@ async function outageTests (bin: string): Promise<void> {
         const frames = await stream.until((all) => all.slice(seen).some(tells), 5000).catch(() => stream.frames)
         t.ok(frames.slice(seen).some(tells), `${change.what}: its stream was told once it committed`)
         if (change.announced !== null) expected.push(change.announced)
-        for (let round = 0; round < 100 && heard.length < expected.length; round++) await sleep(50)
+        await eventually(`${change.what}: announced`, () => heard.length >= expected.length).catch(() => {})
         t.same(heard, expected, `${change.what}: announced (${change.announced ?? 'no decorator event'})`)
         t.ok(change.committed(await stored()), `${change.what}: it committed after its 503`)
       }
@@ -398,7 +405,7 @@ async function outageTests (bin: string): Promise<void> {
       const last = await as(ann, { method: 'POST', url: `/api/dm/send/${ben.id}/`, payload: { content: 'after' } })
       t.equal(last.statusCode, 201)
       const lastId = last.json<{ id: number }>().id
-      for (let round = 0; round < 100 && !db.announced.includes(lastId); round++) await sleep(50)
+      await eventually('the last send announced', () => db.announced.includes(lastId)).catch(() => {})
       t.ok(db.announced.includes(lastId), 'the last send was announced')
       t.same(heard, expected, 'each change was announced (decorator events) once, when it committed')
     })
@@ -425,5 +432,5 @@ interface Setup {
    * Retries until every key is acknowledged, then checks the database holds exactly those sends
    * (and `others` more), each announced once (here, or by another host: `announcedElsewhere`).
    */
-  settle(keys: string[], others?: number, announcedElsewhere?: number[]): Promise<void>
+  retryAndCheck(keys: string[], others?: number, announcedElsewhere?: number[]): Promise<void>
 }

@@ -7,7 +7,19 @@ import sql from 'sql-template-tag'
 import { isForeignKeyViolation, isTransientConflict, Store, type Executor } from '../../src/store/index.js'
 import { openDatabase, PG_ADMIN_URL, postgresReachable } from '../helpers/databases.js'
 
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+/**
+ * A meeting point for `count` transactions: each call resolves once `count` calls have been made
+ * (at once, for the calls after them: a retried transaction goes straight on).
+ */
+function meeting (count: number): () => Promise<void> {
+  let arrived = 0
+  let open: () => void = () => {}
+  const opened = new Promise<void>((resolve) => { open = resolve })
+  return async () => {
+    if (++arrived >= count) open()
+    await opened
+  }
+}
 
 t.test('deadlock victims are retried [postgresql]', async (t) => {
   if (!(await postgresReachable())) {
@@ -24,11 +36,12 @@ t.test('deadlock victims are retried [postgresql]', async (t) => {
   await db.sql('ALTER DATABASE ' + new URL(db.url).pathname.slice(1) + ' SET deadlock_timeout = 100')
   const store = new Store(resolveOptions({ prisma: db.prisma, getUserId: () => null }))
 
-  // Locks `first`, waits for the other transaction to lock `second`, then asks for `second`.
-  const crossing = (first: number, second: number, attempts: number[]) => async (tx: Executor) => {
+  // Locks `first`, waits for the other transaction to lock `second` (both meet once they hold
+  // their first row), then asks for `second`.
+  const crossing = (first: number, second: number, attempts: number[], bothLocked: () => Promise<void>) => async (tx: Executor) => {
     attempts.push(Date.now())
     await tx.execute(sql`UPDATE dm_user SET user_id = user_id WHERE user_id = ${first}`)
-    await pause(150)
+    await bothLocked()
     await tx.execute(sql`UPDATE dm_user SET user_id = user_id WHERE user_id = ${second}`)
     return first
   }
@@ -40,9 +53,10 @@ t.test('deadlock victims are retried [postgresql]', async (t) => {
 
   await t.test('a raw deadlock is recognised as transient', async (t) => {
     const errors: unknown[] = []
+    const bothLocked = meeting(2)
     await Promise.all([
-      bare(crossing(Number(a.id), Number(b.id), [])).catch((err: unknown) => errors.push(err)),
-      bare(crossing(Number(b.id), Number(a.id), [])).catch((err: unknown) => errors.push(err))
+      bare(crossing(Number(a.id), Number(b.id), [], bothLocked)).catch((err: unknown) => errors.push(err)),
+      bare(crossing(Number(b.id), Number(a.id), [], bothLocked)).catch((err: unknown) => errors.push(err))
     ])
     t.equal(errors.length, 1, 'without retries, PostgreSQL aborts one of the two')
     t.ok(isTransientConflict(errors[0]), 'as a deadlock (40P01)')
@@ -52,9 +66,10 @@ t.test('deadlock victims are retried [postgresql]', async (t) => {
   await t.test('through the store, both transactions complete', async (t) => {
     const first: number[] = []
     const second: number[] = []
+    const bothLocked = meeting(2)
     const results = await Promise.all([
-      store.transaction(crossing(Number(a.id), Number(b.id), first)),
-      store.transaction(crossing(Number(b.id), Number(a.id), second))
+      store.transaction(crossing(Number(a.id), Number(b.id), first, bothLocked)),
+      store.transaction(crossing(Number(b.id), Number(a.id), second, bothLocked))
     ])
     t.same(results, [a.id, b.id], 'both answered')
     t.equal(first.length + second.length, 3, 'one of them ran twice')

@@ -12,6 +12,7 @@ import { openDatabase, PG_ADMIN_URL, postgresReachable, type TestDatabase } from
 import { as, getJson, pathOf, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from '../helpers/app.js'
 import { listening } from '../helpers/instances.js'
 import { openStream } from '../helpers/sse.js'
+import { eventually } from '../helpers/wait.js'
 
 /** The heavy user, and the partner with whom they have thousands of messages. */
 const HEAVY = 1
@@ -596,14 +597,6 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
     }
   })
 
-  /** Waits until `ok` holds of what was recorded (presence writes are batched, timers fire on their own). */
-  async function until (what: string, ok: () => boolean, timeout = 10_000): Promise<void> {
-    const deadline = Date.now() + timeout
-    while (!ok()) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeout} ms`)
-      await new Promise((resolve) => setTimeout(resolve, 25))
-    }
-  }
   const countOf = (statements: readonly Statement[], pattern: RegExp): number => statements.filter((statement) => pattern.test(oneLine(statement.query))).length
 
   await t.test('a resuming event stream of an instance with presence, its user\'s arrival and departure, GET /presence/', async (t) => {
@@ -622,7 +615,7 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
     try {
       await stream.until(() => stream.lastEventId === latest.id, 10_000)
       // The arrival: written after a batch delay, then told to the online among the user's recent partners.
-      await until('the arrival announced', () => countOf(opening, AUDIENCE) > 0)
+      await eventually('the arrival announced', () => countOf(opening, AUDIENCE) > 0, 10_000)
     } finally {
       recording = null
     }
@@ -641,7 +634,7 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
     recording = closing
     try {
       stream.close()
-      await until('the departure announced', () => countOf(closing, AUDIENCE) > 0)
+      await eventually('the departure announced', () => countOf(closing, AUDIENCE) > 0, 10_000)
     } finally {
       recording = null
     }
@@ -663,8 +656,8 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
     try {
       t.equal(stream.status, 200, 'the stream opens')
       // The sweep's departures are announced: their last_seen_at written, their audience read.
-      await until('a refresh, a sweep and a pruning', () => countOf(statements, PRESENCE_REFRESH) > 0 && countOf(statements, PRESENCE_SWEEP) > 0 &&
-        countOf(statements, LAST_SEEN) > 0 && countOf(statements, PRESENCE_LIVE) > 1 && countOf(statements, AUDIENCE) > 1 && countOf(statements, PRUNE) > 0)
+      await eventually('a refresh, a sweep and a pruning', () => countOf(statements, PRESENCE_REFRESH) > 0 && countOf(statements, PRESENCE_SWEEP) > 0 &&
+        countOf(statements, LAST_SEEN) > 0 && countOf(statements, PRESENCE_LIVE) > 1 && countOf(statements, AUDIENCE) > 1 && countOf(statements, PRUNE) > 0, 10_000)
     } finally {
       recording = null
     }

@@ -7,15 +7,13 @@
 // application's own token lookup is one of them, on both sides. Runs on SQLite and PostgreSQL.
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
-import { countingDriver, forEachDatabase, forEachPath } from '../helpers/databases.js'
+import { countingDriver, forEachDatabase, forEachPath, MARKER, statementsReported } from '../helpers/databases.js'
 import { as, createUsers, getJson, pathOf, send, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from '../helpers/app.js'
 
 const MISSING = 2_000_000
 const LARGE_PARTNERS = 40
 const LARGE_CONVERSATION = 120
 const LARGE_UNREAD = 40
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 type ConversationJson = PartnerJson & { unread_count: number, last_message: MessageJson | null }
 
@@ -55,12 +53,13 @@ forEachPath(t, 'statements per request do not depend on the data', async (t, db)
     let res: LightMyRequestResponse
     try {
       res = await as(app, call.user, { method: call.method, url: call.url, headers: call.headers, ...(call.payload === undefined ? {} : { payload: call.payload }) })
-      // Query events arrive on a later turn of the event loop.
-      await sleep(20)
+      // Query events arrive after the statements' answers: once a marker statement issued now is
+      // reported, every statement of the request has been.
+      await statementsReported(db, () => statements)
     } finally {
       recording = null
     }
-    return { statements, res }
+    return { statements: statements.filter((statement) => !statement.includes(MARKER)), res }
   }
 
   /** `small` and `large` issue as many statements as each other. */
@@ -418,11 +417,11 @@ forEachDatabase(t, 'no N+1 in the conversation list', async (t, db) => {
     try {
       const page = await getJson<PageJson<ConversationJson>>(app, user, '/api/dm/conversations/?page_size=50')
       t.equal(page.results.length, expected, `${user.username} has ${expected} conversations`)
-      await sleep(20)
+      await statementsReported(db, () => issued)
     } finally {
       recording = null
     }
-    return issued
+    return issued.filter((statement) => !statement.includes(MARKER))
   }
 
   await statements(warm, 1)
