@@ -20,6 +20,7 @@ import {
 import type { presenceSchemas } from '../../src/features/presence/schemas.js'
 import { forEachDatabase } from '../helpers/databases.js'
 import { createUsers, startApp } from '../helpers/app.js'
+import { eventually } from '../helpers/wait.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -27,17 +28,6 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
 type SchemaPresence = Static<ReturnType<typeof presenceSchemas>['presence']['response'][200]>[number]
 const presenceTypeAgrees: Equal<PresenceBody, SchemaPresence> = true
-
-/** Resolves with `probe()`'s first truthy answer; rejects after `timeout` ms saying what it waited for. */
-async function eventually<T> (what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeout = 5000): Promise<T> {
-  const deadline = Date.now() + timeout
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined && value !== null && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 /** A subscription's states and events, as they arrive. */
 function recorder () {
@@ -216,9 +206,14 @@ t.test('subscribe against a scripted server', async (t) => {
     t.equal(sub.state, 'closed')
     t.equal(rec.states.at(-1)?.state, 'closed')
     const requests = server.requests.length
-    // A later request would have come within 10–15 ms; the closing test waits twenty times that.
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    t.equal(server.requests.length, requests, 'no request after close()')
+    // A later request would have come within 10–15 ms of close(). The signal that it would have
+    // come by now: a second client of the same server, started after close(), whose reconnection
+    // waits 30–45 ms; once that client has reconnected, the closed one would have too.
+    const fromClosed = (): number => server.requests.filter((request) => request.headers.authorization === undefined).length
+    const later = createClient({ baseUrl: server.base, token: 'later' }).subscribe({}, { initialDelay: 30, maxDelay: 30 })
+    await eventually('the later client\'s reconnection', () => server.requests.filter((request) => request.headers.authorization === 'Token later').length >= 2)
+    later.close()
+    t.equal(fromClosed(), requests, 'no request after close()')
     t.equal(requests, 3)
   })
 
