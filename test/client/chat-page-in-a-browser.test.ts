@@ -1,4 +1,4 @@
-// The chat page of the example (SPEC §11) in a real browser: two people, each in a browser context
+// The chat page of the example application in a real browser: two people, each in a browser context
 // of their own, signing up, talking and watching each other live, by the accessible names and texts
 // the page promises. Every wait is on what a page shows; a failed one saves screenshots and says where.
 import t, { type Test } from 'tap'

@@ -1,4 +1,4 @@
-// fastify-directmessages/client (SPEC §11): the SSE parser; the subscription's reconnection rules
+// fastify-directmessages/client, the package's client library: the SSE parser; the subscription's reconnection rules
 // against a small server of this test's own (`retry:`, 503 + Retry-After, 401, an idle connection,
 // close()); every method against the example application over real HTTP (SQLite and PostgreSQL),
 // with its errors; the pagination helpers; live events, connection states, and a resume with

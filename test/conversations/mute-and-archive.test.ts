@@ -1,4 +1,4 @@
-// Mute and archive (SPEC §10), seen from outside: the four routes (204, again 204, with and without
+// Mute and archive, seen from outside: the four routes (204, again 204, with and without
 // the trailing slash), what the conversation list, `?archived=true`, /unread/ and
 // /conversations/unread/ show afterwards, their pagination and cursors, the rows in the database
 // (only the caller's own row ever changes), `recipientMuted` on `messageSent`, a new message

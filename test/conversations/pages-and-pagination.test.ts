@@ -1,4 +1,4 @@
-// Cursor pagination (SPEC §3): 50 per page, newest first, absolute `next`/`previous` links that are
+// Cursor pagination, as in the reference's contract: 50 per page, newest first, absolute `next`/`previous` links that are
 // null at the ends, and following `next` until null yields every item exactly once when nothing
 // changes. On SQLite and PostgreSQL.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'

@@ -533,7 +533,7 @@ async function attack (t: Test, w: World, me: TestUser): Promise<void> {
       const res = await call(`DELETE /messages/${describe(m)}/`, { method: 'DELETE', url: `${API}/messages/${m.id}/` })
       t.same(answer(res), answer(missing), `DELETE /messages/${describe(m)}/ as ${me.username}: answered exactly as a message that does not exist`)
     }
-    // The rich-message routes (SPEC §9): someone else's message is an unknown one.
+    // The rich-message routes: someone else's message is an unknown one.
     const thumbs = encodeURIComponent('👍')
     const richRoutes: Array<[string, (id: number) => InjectOptions]> = [
       ['PATCH /messages/<id>/', (id) => ({ method: 'PATCH', url: `${API}/messages/${id}/`, payload: { content: 'not yours' } })],

@@ -1,6 +1,6 @@
-// SPEC §4.4 under load: sends in both directions, reads (which mark read), deletes and counts fired
-// all at once must never answer a 500 or deadlock, and must leave the conversation rows, the unread
-// counts and the lists in exact agreement with dm_message. PostgreSQL (real concurrent
+// Consistency under load: sends in both directions, reads (which mark read), deletes and counts
+// fired all at once must never answer a 500 or deadlock, and must leave the conversation rows, the
+// unread counts and the lists in exact agreement with dm_message. PostgreSQL (real concurrent
 // transactions) is the real test; SQLite must simply stay correct.
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'

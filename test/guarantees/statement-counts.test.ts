@@ -148,7 +148,7 @@ forEachPath(t, 'statements per request do not depend on the data', async (t, db)
       GET(large, '/api/dm/conversations/unread/', { expect: entriesOf, expected: LARGE_PARTNERS }))
   })
 
-  // Mute and archive (SPEC §10): one statement on the caller's own row, whatever their data; the
+  // Mute and archive: one statement on the caller's own row, whatever their data; the
   // archived list and the unread counts with muted conversations read as many as without.
   await t.test('mute and archive', async (t) => {
     for (const what of ['mute', 'archive'] as const) {
@@ -323,7 +323,7 @@ forEachPath(t, 'statements per request do not depend on the data', async (t, db)
       DELETE(large, `/api/dm/blocks/${outsider.id}/`))
   })
 
-  // Rich messages (SPEC §9): pages and lists whose messages answer others and carry reactions read
+  // Rich messages: pages and lists whose messages answer others and carry reactions read
   // them in a constant number of statements; reacting, editing and unsending touch what they change.
   await t.test('rich messages', async (t) => {
     const [rs, rl] = await createUsers(app, 'richsmall', 'richlarge') as [TestUser, TestUser]

@@ -1,4 +1,4 @@
-// The example application of SPEC §6: its own routes in-process, and the real server started the
+// The example application (examples/): its own routes in-process, and the real server started the
 // way `npm start` starts it (migrations, HOST/PORT, DATABASE_URL, DM_ALLOWED_RECIPIENTS, SIGTERM).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'

@@ -1,6 +1,6 @@
 // The host path, end to end, as a new user meets it: the packed tarball installed into scratch host
 // projects whose user model has its own names (model Account, table accounts, id field accountId,
-// handle/givenName/familyName), the five commands of SPEC §8 (adapted to this machine, see
+// handle/givenName/familyName), the README's five installation commands (adapted to this machine, see
 // `adopt`), then the host's own server over real HTTP: send, list, read, block, the event stream,
 // and the database guards. Per provider (SQLite, PostgreSQL) an ESM host goes from nothing to
 // messages, then a CommonJS host is served from the same migrated database (see `cjsHost`).
@@ -178,7 +178,7 @@ model Account {
 `
 }
 
-/** The Prisma CLI's config, as ENVIRONMENT.md says it runs here: driver adapter, WebAssembly engine. */
+/** The Prisma CLI's config, as it runs on these machines: driver adapter, WebAssembly engine. */
 function prismaConfigOf (provider: Provider): string {
   if (provider === 'sqlite') {
     return `import { defineConfig } from 'prisma/config'
@@ -361,7 +361,7 @@ async function connect (host: Host): Promise<Sql> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The five commands (SPEC §8), on this machine
+// The README's five installation commands, on this machine
 
 const bin = (host: Host, name: string): string => join(host.dir, 'node_modules', '.bin', name)
 const commandEnv = (host: Host): NodeJS.ProcessEnv => hostEnv({ DATABASE_URL: host.databaseUrl })
@@ -370,8 +370,8 @@ const commandEnv = (host: Host): NodeJS.ProcessEnv => hostEnv({ DATABASE_URL: ho
  * `fastify-directmessages schema`, the migration, `fastify-directmessages guards`, `migrate deploy`,
  * and `prisma generate` for the host's client. Returns the time each took.
  *
- * Why not `prisma migrate dev` (SPEC §8 and the README tell users to run it): on these machines,
- * in a fresh host project, it fails in ways real machines do not (see /work/shared/ENVIRONMENT.md:
+ * Why not `prisma migrate dev` (the README tells users to run it): on these machines, in a fresh
+ * host project, it fails in ways real machines do not (without its native engines, as the CLI runs here:
  * SQLite P1014 on the first run and P3006 with --create-only; PostgreSQL "null pointer passed to
  * rust"). What works here, and writes the same migration: `prisma migrate diff --from-empty
  * --to-schema-datamodel prisma/schema.prisma --script` into prisma/migrations/<stamp>_<name>/ with a

@@ -60,7 +60,8 @@ t.test('OpenAPI document', async (t) => {
   t.ok(doc.paths['/users']?.post, 'the example\'s POST /users is listed')
   t.ok((doc.paths['/api/dm/events/']?.get?.responses['200'] as { content?: Record<string, unknown> } | undefined)?.content?.['text/event-stream'], 'the stream is documented as text/event-stream')
 
-  // The fields of SPEC §9 and §10 are in the schemas clients generate their types from.
+  // The fields of rich messages, and of typing, presence, mute and archive, are in the schemas
+  // clients generate their types from.
   type Schema = { type?: string, properties?: Record<string, Schema>, items?: Schema, required?: string[] }
   const deref = await SwaggerParser.dereference(structuredClone(doc) as never) as unknown as { paths: Document['paths'] }
   const jsonOf = (op: Operation | undefined, code: string): Schema | undefined =>

@@ -1,4 +1,4 @@
-// The start-up self-check (SPEC §8): a host whose database lacks the plugin's tables or columns,
+// The start-up self-check: a host whose database lacks the plugin's tables or columns,
 // whose user ids are of another type than `userIdType`, or whose user model lacks the fields the
 // options name, fails `ready()` with a message naming what is missing and the fix, on SQLite and
 // PostgreSQL, instead of answering 500 at the first request. Also: the provider, said or read.

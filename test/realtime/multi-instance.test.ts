@@ -163,7 +163,7 @@ for (const kind of ['postgres', 'redis'] as const) {
 // database's and the event loop's, not the seed's).
 
 /**
- * A user's client: its copy, built from its streams only (applied as test/sync.test.ts's Client
+ * A user's client: its copy, built from its streams only (applied as guarantees/sync-property.test.ts's Client
  * applies them), across disconnections and resumes with Last-Event-ID.
  */
 class ConcurrentClient extends StreamCopy {

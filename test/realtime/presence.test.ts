@@ -1,4 +1,4 @@
-// Presence (SPEC §10): GET /presence/?ids= answers who is online and when they were last seen, truthfully
+// Presence: GET /presence/?ids= answers who is online and when they were last seen, truthfully
 // only to the users who have a conversation with them and no block between them; `presence` stream
 // frames tell a user's connected partners when they come and go; `presence: false` writes nothing.
 // SQLite and PostgreSQL (integer and string ids); then two instances on one PostgreSQL database
@@ -589,8 +589,8 @@ t.test('the fan-out of a user with 5,000 partners: one bus event, to the connect
   t.equal(starEvents().length, 1, 'still one presence event for star')
 })
 
-// SPEC §10 / the issue: each instance refreshes its users' presence in one statement per interval,
-// however many of them are online (and sweeps expired rows in one more).
+// Each instance refreshes its users' presence in one statement per interval, however many of them
+// are online (and sweeps expired rows in one more): the cost of presence does not grow with the users.
 forEachDatabase(t, 'the presence timer: the same statements per interval with 1 or 21 users online', async (t, db) => {
   const seen: string[] = []
   db.prisma.$on('query', (event) => { seen.push(event.query) })

@@ -1,5 +1,5 @@
-// One catch-up per user, not per stream (issue: ten streams of one user woken by one change read
-// the database once between them), and a stream that resumes from an older id while the user's
+// One catch-up per user, not per stream (ten streams of one user woken by one change read the
+// database once between them), and a stream that resumes from an older id while the user's
 // other streams are live still gets every message it missed, once. SQLite and PostgreSQL.
 import type { AddressInfo } from 'node:net'
 import t from 'tap'

@@ -1,4 +1,4 @@
-// Typing indicators (SPEC §10): POST /conversations/<id>/typing/ answers 204 and the partner's
+// Typing indicators: POST /conversations/<id>/typing/ answers 204 and the partner's
 // event streams get `typing` {partner, expires_at} (5 s on, no SSE id); nobody else's do. Calls of
 // one (caller, partner) closer than 2 s are sent on once; a partner the caller could not message
 // (a block either way, the policy) is told nothing, with the same 204; nothing is ever written.
