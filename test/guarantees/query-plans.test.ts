@@ -8,7 +8,7 @@
 import t, { type Test } from 'tap'
 import { changesStatement, positionStatement } from '../../src/store/change-log.js'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import { openDatabase, PG_ADMIN_URL, postgresReachable, type TestDatabase } from '../helpers/databases.js'
+import { MARKER, openDatabase, PG_ADMIN_URL, postgresReachable, statementsReported, type TestDatabase } from '../helpers/databases.js'
 import { as, getJson, pathOf, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from '../helpers/app.js'
 import { listening } from '../helpers/instances.js'
 import { openStream } from '../helpers/sse.js'
@@ -321,10 +321,13 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
     let res: LightMyRequestResponse
     try {
       res = await as(via, user, options)
-      await new Promise((resolve) => setImmediate(resolve))
+      // Query events come after the statements' answers, in order: once a marker statement issued
+      // now is reported, every statement of the request has been.
+      await statementsReported(db, () => statements.map((statement) => statement.query))
     } finally {
       recording = null
     }
+    statements.splice(0, statements.length, ...statements.filter((statement) => !statement.query.includes(MARKER)))
     t.equal(res.statusCode, status, `${label} answers ${status}`)
     t.ok(statements.length <= max, `${label}: ${statements.length} statements in all (at most ${max})`,
       { statements: statements.map((statement) => oneLine(statement.query)) })
