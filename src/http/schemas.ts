@@ -167,7 +167,7 @@ export type MarkedReadBody = Static<typeof ReadResponse>
 export type ErrorBody = Static<typeof ErrorResponse>
 /**
  * One entry of GET /presence/. Its schema (presenceSchemas in features/presence/schemas.ts) is
- * internal, so the type is written out here; test/client.test.ts checks that the two agree.
+ * internal, so the type is written out here; test/client/client-library.test.ts checks that the two agree.
  */
 export type PresenceBody = { id: Static<ReturnType<typeof userIdParams>>['id'], online: boolean, last_seen_at: string | null }
 

@@ -13,6 +13,7 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import type { Test } from 'tap'
 import { createDriver, createPrisma, variantOf, type ExampleDriver, type ExamplePrisma, type Provider, type UserIdType } from '../../examples/database.js'
+import { eventually } from './wait.js'
 
 export const PG_ADMIN_URL = process.env.DM_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -260,4 +261,19 @@ function shifted (stored: unknown, ms: number): number | bigint | string {
   if (stored.endsWith('+00:00')) text = text.replace(/Z$/, '+00:00')
   else if (!zoned) text = text.replace(/Z$/, '')
   return text
+}
+
+/** The text every marker statement of statementsReported holds: a recording can leave them out. */
+export const MARKER = 'statements-reported-marker'
+let markers = 0
+
+/**
+ * Resolves once Prisma has reported (as `query` events) every statement answered before the call:
+ * Prisma reports a statement after its answer, in order, so this runs a marker statement through
+ * `db.prisma` and waits until `seen()` holds it. Statements holding MARKER are the markers.
+ */
+export async function statementsReported (db: TestDatabase, seen: () => readonly string[]): Promise<void> {
+  const marker = `${MARKER} ${++markers}`
+  await db.prisma.$queryRawUnsafe(`SELECT '${marker}' AS marker`)
+  await eventually(`the marker statement "${marker}" reported`, () => seen().some((statement) => statement.includes(marker)))
 }

@@ -1,61 +1,67 @@
 /** The decorator's events of an application under test, and a fence to tell "none came" for sure. */
-import type { DirectMessageEvents, DirectMessagesService, UserId } from '../../src/index.js'
+import type { DirectMessageEvents, DirectMessagesService, MessageSentEvent, UserId } from '../../src/index.js'
 import type { TestUser } from './app.js'
+import { eventually } from './wait.js'
 
 export type RecordedName = 'messageSent' | 'messageEdited' | 'messageUnsent' | 'reactionAdded' | 'reactionRemoved'
 export type Recorded = { [N in RecordedName]: { name: N, payload: DirectMessageEvents[N] } }[RecordedName]
 
 /**
- * Every decorator event of an app. `settled(mark)` answers what arrived since `mark` once a fence
- * (a send between two users of their own, whose event is emitted after any event the requests
- * before it emitted) has arrived: "no event" is then a fact, not a guess after a sleep.
+ * A fence for the decorator events of `dm`: `pass()` sends a message between two users of the
+ * test's own (`pair`) and waits for its `messageSent`. Events are delivered in the order they were
+ * emitted, and that one is emitted after every event of the requests answered before the call:
+ * once it has arrived, so have they, and "no event" is a fact, not a guess after a sleep.
+ * Listeners of `messageSent` hear the fence's message too: `isFence` tells it apart, and the
+ * fence's messages are between `pair` only.
+ */
+export class EventFence {
+  constructor (readonly dm: DirectMessagesService, readonly pair: [TestUser<UserId>, TestUser<UserId>]) {}
+
+  /** Whether a `messageSent` payload is one of the fence's own messages. */
+  isFence (payload: { from: UserId, to: UserId }): boolean {
+    return payload.from === this.pair[0].id && payload.to === this.pair[1].id
+  }
+
+  /** Resolves once every event emitted before the call has reached its listeners. */
+  async pass (): Promise<void> {
+    const heard = new Set<number>()
+    const listener = (payload: MessageSentEvent): void => { heard.add(payload.message.id) }
+    this.dm.on('messageSent', listener)
+    try {
+      const fence = await this.dm.send(this.pair[0].id, this.pair[1].id, 'fence')
+      await eventually('the fence\'s messageSent', () => heard.has(fence.id))
+    } finally {
+      this.dm.off('messageSent', listener)
+    }
+  }
+}
+
+/**
+ * Every decorator event of an app (but messageRead). `settled(mark)` answers what arrived since
+ * `mark` once the fence has passed.
  */
 export class Recorder {
   readonly items: Recorded[] = []
-  readonly #waiters = new Set<() => void>()
+  readonly fence: EventFence
 
-  constructor (readonly dm: DirectMessagesService, readonly fence: [TestUser<UserId>, TestUser<UserId>]) {
-    dm.on('messageSent', (payload) => { this.#push({ name: 'messageSent', payload }) })
-    dm.on('messageEdited', (payload) => { this.#push({ name: 'messageEdited', payload }) })
-    dm.on('messageUnsent', (payload) => { this.#push({ name: 'messageUnsent', payload }) })
-    dm.on('reactionAdded', (payload) => { this.#push({ name: 'reactionAdded', payload }) })
-    dm.on('reactionRemoved', (payload) => { this.#push({ name: 'reactionRemoved', payload }) })
-  }
-
-  #push (item: Recorded): void {
-    this.items.push(item)
-    for (const waiter of this.#waiters) waiter()
+  constructor (readonly dm: DirectMessagesService, pair: [TestUser<UserId>, TestUser<UserId>]) {
+    this.fence = new EventFence(dm, pair)
+    dm.on('messageSent', (payload) => { if (!this.fence.isFence(payload)) this.items.push({ name: 'messageSent', payload }) })
+    dm.on('messageEdited', (payload) => { this.items.push({ name: 'messageEdited', payload }) })
+    dm.on('messageUnsent', (payload) => { this.items.push({ name: 'messageUnsent', payload }) })
+    dm.on('reactionAdded', (payload) => { this.items.push({ name: 'reactionAdded', payload }) })
+    dm.on('reactionRemoved', (payload) => { this.items.push({ name: 'reactionRemoved', payload }) })
   }
 
   /** A point to count from, once the events of every earlier request have arrived. */
   async mark (): Promise<number> {
-    await this.#fence()
+    await this.fence.pass()
     return this.items.length
   }
 
-  /** Resolves once `predicate` holds for the events so far; rejects after `ms`. */
-  until (predicate: (items: Recorded[]) => boolean, ms = 5000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => { if (predicate(this.items)) { cleanup(); resolve() } }
-      const timer = setTimeout(() => { cleanup(); reject(new Error(`timed out waiting for events; got ${this.items.map((i) => i.name).join(', ')}`)) }, ms)
-      const cleanup = (): void => { clearTimeout(timer); this.#waiters.delete(check) }
-      this.#waiters.add(check)
-      check()
-    })
-  }
-
-  /** The events since `mark`, fences left out, once the events of every earlier request have arrived. */
+  /** The events since `mark`, once the events of every earlier request have arrived. */
   async settled (mark: number): Promise<Recorded[]> {
-    await this.#fence()
-    return this.items.slice(mark).filter((item) => !this.#isFence(item))
-  }
-
-  #isFence (item: Recorded): boolean {
-    return item.name === 'messageSent' && item.payload.from === this.fence[0].id && item.payload.to === this.fence[1].id
-  }
-
-  async #fence (): Promise<void> {
-    const fence = await this.dm.send(this.fence[0].id, this.fence[1].id, 'fence')
-    await this.until((items) => items.some((item) => this.#isFence(item) && item.payload.message.id === fence.id))
+    await this.fence.pass()
+    return this.items.slice(mark)
   }
 }

@@ -3,6 +3,7 @@
  * so app.inject cannot read them): parses frames as they arrive and can stop reading entirely.
  */
 import { request, type ClientRequest, type IncomingMessage } from 'node:http'
+import type { MessageJson } from './app.js'
 
 export interface SseFrame {
   id?: string
@@ -117,4 +118,15 @@ export async function streamOf (t: { teardown: (fn: () => void) => void }, base:
   if (stream.status !== 200) throw new Error(`stream of ${user.username}: ${stream.status}`)
   await stream.position()
   return stream
+}
+
+/**
+ * Waits for message `id` on `stream` and answers the frames that came before it: a message sent
+ * after some calls is the signal that whatever those calls were to put on the stream has arrived,
+ * so that "no frame of that kind" can be asserted without waiting a while.
+ */
+export async function framesBefore (stream: SseStream, id: number, timeout = 5000): Promise<SseFrame[]> {
+  const isIt = (f: SseFrame): boolean => f.event === 'message' && (f.data as MessageJson).id === id
+  const frames = await stream.until((all) => all.some(isIt), timeout)
+  return frames.slice(0, frames.findIndex(isIt))
 }

@@ -1,6 +1,6 @@
 /**
  * A user's client in the sync tests: its copy of its conversations, built from its event streams
- * only, as a client applying the stream to a local store would (SPEC §9), across disconnections
+ * only, as a client applying the stream to a local store would, across disconnections
  * and resumes with Last-Event-ID. Applying a frame asserts what the stream promises: SSE ids only
  * grow, across streams too; no message is announced (`message`) twice; a `read` summary agrees with
  * the `message_updated` frames before it.

@@ -1,0 +1,224 @@
+// The example application (examples/): its own routes in-process, and the real server started the
+// way `npm start` starts it (migrations, HOST/PORT, DATABASE_URL, DM_ALLOWED_RECIPIENTS, SIGTERM).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import t, { type Test } from 'tap'
+import { busFromEnvironment, parseAllowedRecipients, parseUserIdType } from '../../examples/app.js'
+import { openStream } from '../helpers/sse.js'
+import { forEachDatabase, PG_ADMIN_URL, postgresReachable } from '../helpers/databases.js'
+import { createUser, startApp } from '../helpers/app.js'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+forEachDatabase(t, 'example routes', async (t, db) => {
+  const app = await startApp(db)
+  t.teardown(() => app.close())
+
+  const res = await app.inject({ method: 'POST', url: '/users', payload: { username: 'jane', first_name: 'Jane', last_name: 'Doe' } })
+  t.equal(res.statusCode, 201)
+  const jane = res.json()
+  t.same(Object.keys(jane).sort(), ['first_name', 'id', 'last_name', 'token', 'username'])
+  t.match(jane, { id: Number, username: 'jane', first_name: 'Jane', last_name: 'Doe', token: /^[A-Za-z0-9_-]{20,}$/ })
+
+  const minimal = await app.inject({ method: 'POST', url: '/users', payload: { username: 'bo' } })
+  t.match(minimal.json(), { username: 'bo', first_name: '', last_name: '' }, 'names are optional')
+
+  const taken = await app.inject({ method: 'POST', url: '/users', payload: { username: 'jane' } })
+  t.equal(taken.statusCode, 409)
+  t.same(taken.json(), { statusCode: 409, code: 'USERNAME_TAKEN', error: 'Conflict', message: 'The username "jane" is taken' })
+
+  // Looking a user up by name (the chat page's "Start a conversation with"), with and without the slash.
+  const auth = { authorization: `Token ${jane.token as string}` }
+  for (const path of ['/users/', '/users']) {
+    const found = await app.inject({ method: 'GET', url: `${path}?username=bo`, headers: auth })
+    t.equal(found.statusCode, 200, `GET ${path}?username=bo`)
+    t.same(found.json(), { id: minimal.json().id, username: 'bo', first_name: '', last_name: '' }, `${path}: the user, without its token`)
+    t.same((await app.inject({ method: 'GET', url: `${path}?username=nobody`, headers: auth })).json(),
+      { statusCode: 404, code: 'USER_NOT_FOUND', error: 'Not Found', message: 'No user named "nobody"' }, `${path}: an unknown name`)
+    for (const query of ['', '?username=', '?username=has%20space', `?username=${'x'.repeat(151)}`]) {
+      const res = await app.inject({ method: 'GET', url: `${path}${query}`, headers: auth })
+      t.equal(res.statusCode, 400, `GET ${path}${query.slice(0, 30)}: 400`)
+      t.match(res.json(), { statusCode: 400, message: String }, 'with a message')
+    }
+    for (const headers of [{}, { authorization: 'Token not-a-token' }, { authorization: 'Basic abc' }]) {
+      const res = await app.inject({ method: 'GET', url: `${path}?username=bo`, headers })
+      t.same(res.json(), { statusCode: 401, code: 'UNAUTHORIZED', error: 'Unauthorized', message: 'No authenticated user' }, `${path} as ${JSON.stringify(headers)}: 401`)
+    }
+    const anonymousInvalid = await app.inject({ method: 'GET', url: `${path}?username=` })
+    t.equal(anonymousInvalid.statusCode, 401, `${path}: without a token, 401 before the query is validated`)
+  }
+
+  for (const payload of [{}, { username: '' }, { username: 'has space' }, { username: 'x'.repeat(151) }, { username: 7 }]) {
+    t.equal((await app.inject({ method: 'POST', url: '/users', payload })).statusCode, 400, JSON.stringify(payload))
+  }
+
+  for (const scheme of ['Token', 'Bearer', 'token', 'bearer']) {
+    const me = await app.inject({ method: 'GET', url: '/api/dm/unread/', headers: { authorization: `${scheme} ${jane.token as string}` } })
+    t.same(me.json(), { id: jane.id, count: 0, unmuted_count: 0 }, `${scheme} <token>`)
+  }
+  t.equal((await app.inject({ method: 'GET', url: '/api/dm/unread/', headers: { authorization: `Token ${jane.token as string}x` } })).statusCode, 401, 'a wrong token')
+
+  const allowApp = await startApp(db, { allowedRecipients: [jane.id] })
+  t.teardown(() => allowApp.close())
+  const carl = await createUser(allowApp, 'carl')
+  const dora = await createUser(allowApp, 'dora')
+  t.equal((await allowApp.inject({ method: 'POST', url: `/api/dm/send/${dora.id}/`, headers: carl.headers, payload: { content: 'hi' } })).statusCode, 400, 'allowedRecipients reaches the plugin')
+  t.equal((await allowApp.inject({ method: 'POST', url: `/api/dm/send/${jane.id as number}/`, headers: carl.headers, payload: { content: 'hi' } })).statusCode, 201)
+})
+
+t.test('DM_ALLOWED_RECIPIENTS parsing', async (t) => {
+  t.equal(parseAllowedRecipients(undefined), null)
+  t.equal(parseAllowedRecipients(' '), null)
+  t.same(parseAllowedRecipients('1,2, 3'), [1, 2, 3])
+  t.throws(() => parseAllowedRecipients('1,x'), /DM_ALLOWED_RECIPIENTS/)
+  t.throws(() => parseAllowedRecipients('0'), /DM_ALLOWED_RECIPIENTS/)
+})
+
+t.test('DM_USER_ID_TYPE and string DM_ALLOWED_RECIPIENTS', async (t) => {
+  t.equal(parseUserIdType(undefined), 'integer')
+  t.equal(parseUserIdType('integer'), 'integer')
+  t.equal(parseUserIdType('string'), 'string')
+  t.throws(() => parseUserIdType('uuid'), /DM_USER_ID_TYPE must be integer or string/)
+  t.same(parseAllowedRecipients('cm1abc, cm2def', 'string'), ['cm1abc', 'cm2def'])
+  t.throws(() => parseAllowedRecipients('not an id', 'string'), /DM_ALLOWED_RECIPIENTS/)
+})
+
+t.test('DM_USER_ID_TYPE=string runs the example with string user ids', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dm-server-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const { child, base, exited } = await startServer({ DATABASE_URL: `file:${join(dir, 'strings.db')}`, DM_USER_ID_TYPE: 'string' })
+  const post = async (path: string, body: unknown, token?: string): Promise<Response> => await fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Token ${token}` }) },
+    body: JSON.stringify(body)
+  })
+  const ann = await (await post('/users', { username: 'ann' })).json() as { id: unknown, token: string }
+  const ben = await (await post('/users', { username: 'ben' })).json() as { id: unknown, token: string }
+  t.match(ann.id, /^[a-z0-9]{20,}$/, 'users get cuid ids')
+  const sent = await post(`/api/dm/send/${String(ben.id)}/`, { content: 'hello ben' }, ann.token)
+  t.equal(sent.status, 201)
+  t.match(await sent.json(), { sender: ann.id, recipient: ben.id, content: 'hello ben' })
+  const list = await (await fetch(`${base}/api/dm/conversations/`, { headers: { authorization: `Token ${ben.token}` } })).json() as { results: Array<{ id: unknown }> }
+  t.same(list.results.map((entry) => entry.id), [ann.id], 'the string ids come back as strings')
+  t.equal((await post('/api/dm/send/12/', { content: 'x' }, ann.token)).status, 404, 'a well-formed unknown id is a 404')
+  t.equal((await post('/api/dm/send/has%20space/', { content: 'x' }, ann.token)).status, 400, 'a malformed one a 400')
+  child.kill('SIGTERM')
+  t.equal(await exited, 0, 'exits 0')
+})
+
+t.test('DM_BUS picks the bus', async (t) => {
+  t.equal(busFromEnvironment(undefined, 'file:./x.db', undefined).name, 'memory')
+  t.equal(busFromEnvironment('memory', 'file:./x.db', undefined).name, 'memory')
+  t.equal(busFromEnvironment('postgres', 'postgresql://h/db', undefined).name, 'postgres')
+  t.equal(busFromEnvironment('redis', 'file:./x.db', 'redis://127.0.0.1:6379').name, 'redis')
+  t.throws(() => busFromEnvironment('postgres', 'file:./x.db', undefined), /DM_BUS=postgres needs a postgresql/)
+  t.throws(() => busFromEnvironment('kafka', 'file:./x.db', undefined), /DM_BUS must be memory, postgres or redis/)
+})
+
+/** Starts `tsx examples/server.ts` (what `npm start` runs) and resolves with its base URL. */
+function startServer (env: Record<string, string>): Promise<{ child: ChildProcess, base: string, exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), 'examples/server.ts'], {
+    cwd: root, env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  return new Promise((resolve, reject) => {
+    let output = ''
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not start:\n${output}`)) }, 60_000)
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString()
+      const listening = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
+      if (listening !== null) {
+        clearTimeout(timer)
+        resolve({ child, base: listening[1] as string, exited })
+      }
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    exited.then((code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${output}`)) }, reject)
+  })
+}
+
+async function exercise (t: Test, base: string): Promise<void> {
+  const post = async (path: string, body: unknown, token?: string): Promise<Response> => await fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Token ${token}` }) },
+    body: JSON.stringify(body)
+  })
+  const a = await (await post('/users', { username: 'ann' })).json() as { id: number, token: string }
+  const b = await (await post('/users', { username: 'ben' })).json() as { id: number, token: string }
+  const c = await (await post('/users', { username: 'cat' })).json() as { id: number, token: string }
+  t.equal((await post(`/api/dm/send/${b.id}/`, { content: 'hello ben' }, a.token)).status, 400, 'DM_ALLOWED_RECIPIENTS: ann may not message ben')
+  t.equal((await post(`/api/dm/send/${c.id}/`, { content: 'hello cat' }, a.token)).status, 201, 'but may message cat')
+  const unread = await (await fetch(`${base}/api/dm/unread/`, { headers: { authorization: `Bearer ${c.token}` } })).json()
+  t.same(unread, { id: c.id, count: 1, unmuted_count: 1 })
+  const docs = await fetch(`${base}/docs/json`)
+  t.equal(docs.status, 200)
+  t.ok(((await docs.json()) as { paths: object }).paths, 'the OpenAPI document is served')
+}
+
+t.test('the server migrates a new SQLite database, serves, and exits 0 on SIGTERM', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dm-server-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  // The third user (cat) is the only allowed recipient.
+  const { child, base, exited } = await startServer({ DATABASE_URL: `file:${join(dir, 'example.db')}`, DM_ALLOWED_RECIPIENTS: '3' })
+  await exercise(t, base)
+  // SIGTERM with an event stream open and a request in flight: the request is answered, the
+  // stream ends, the process exits 0.
+  const dan = await (await fetch(`${base}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'dan' }) })).json() as { token: string }
+  const stream = await openStream(base, '/api/dm/events/', { authorization: `Token ${dan.token}` })
+  t.equal(stream.status, 200)
+  const inFlight = fetch(`${base}/docs/json`)
+  child.kill('SIGTERM')
+  t.equal((await inFlight).status, 200, 'the request in flight is answered')
+  await stream.ended
+  t.pass('the event stream is ended')
+  t.equal(await exited, 0, 'exits 0')
+})
+
+t.test('a postgresql:// DATABASE_URL uses PostgreSQL, creating and migrating the database', async (t) => {
+  if (!(await postgresReachable())) {
+    if (process.env.CI === 'true') throw new Error(`PostgreSQL at ${PG_ADMIN_URL} is unreachable; on CI the PostgreSQL tests must run`)
+    t.test('PostgreSQL', { skip: `PostgreSQL at ${PG_ADMIN_URL} is unreachable` }, async () => {})
+    return
+  }
+  const name = `dm_test_example_server_${process.pid}`
+  const url = Object.assign(new URL(PG_ADMIN_URL), { pathname: `/${name}` }).toString()
+  t.teardown(async () => {
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL })
+    await admin.connect()
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await admin.end()
+  })
+  const { child, base, exited } = await startServer({ DATABASE_URL: url, DM_ALLOWED_RECIPIENTS: '3' })
+  await exercise(t, base)
+  const check = new pg.Client({ connectionString: url })
+  await check.connect()
+  const stored = await check.query('SELECT content FROM dm_message')
+  await check.end()
+  t.same(stored.rows, [{ content: 'hello cat' }], 'the message is in PostgreSQL')
+
+  // A second server on the same database with DM_BUS=postgres: the two deliver to each other.
+  child.kill('SIGTERM')
+  t.equal(await exited, 0, 'exits 0')
+  const one = await startServer({ DATABASE_URL: url, DM_BUS: 'postgres' })
+  const two = await startServer({ DATABASE_URL: url, DM_BUS: 'postgres' })
+  t.teardown(() => { one.child.kill('SIGKILL'); two.child.kill('SIGKILL') })
+  const dan = await (await fetch(`${one.base}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'dan' }) })).json() as { id: number, token: string }
+  const eve = await (await fetch(`${two.base}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'eve' }) })).json() as { id: number, token: string }
+  // The browser way: the token in the query string, as EventSource cannot send headers.
+  const stream = await openStream(two.base, `/api/dm/events/?access_token=${eve.token}`)
+  t.teardown(() => stream.close())
+  t.equal(stream.status, 200, 'the stream authenticates with ?access_token=')
+  const sent = await fetch(`${one.base}/api/dm/send/${eve.id}/`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Token ${dan.token}` }, body: JSON.stringify({ content: 'across servers' }) })
+  t.equal(sent.status, 201)
+  const frames = await stream.until((f) => f.some((frame) => frame.event === 'message'), 2000)
+  t.match(frames[0]?.data, { sender: dan.id, recipient: eve.id, content: 'across servers', direction: 'in' }, 'a stream on server two receives a message sent through server one')
+  stream.close()
+  one.child.kill('SIGTERM')
+  two.child.kill('SIGTERM')
+  t.same([await one.exited, await two.exited], [0, 0], 'both exit 0')
+})
