@@ -119,7 +119,8 @@ export async function buildApp (options: ExampleAppOptions): Promise<FastifyInst
       return rows[0]?.id
     }
     if (driver instanceof pg.Pool) return (await driver.query<{ id: UserId }>('SELECT id FROM app_user WHERE token = $1', [token])).rows[0]?.id
-    return (tokenLookup ??= driver.prepare<[string], { id: UserId }>('SELECT id FROM app_user WHERE token = ?')).get(token)?.id
+    if ('prepare' in driver) return (tokenLookup ??= driver.prepare<[string], { id: UserId }>('SELECT id FROM app_user WHERE token = ?')).get(token)?.id
+    return (await driver.query<Array<{ id: UserId }>>('SELECT id FROM app_user WHERE token = ?', [token]))[0]?.id
   }
 
   await app.register(directMessages, {

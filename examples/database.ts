@@ -1,17 +1,20 @@
 /**
  * The example application's database: SQLite by default (a file, nothing to install), PostgreSQL
- * when DATABASE_URL is a postgresql:// URL. Each provider has its own generated Prisma client
- * (see prisma/), built with a driver adapter.
+ * when DATABASE_URL is a postgresql:// URL, MySQL or MariaDB when it is a mysql:// one. Each
+ * provider has its own generated Prisma client (see prisma/), built with a driver adapter.
  */
 import { spawn } from 'node:child_process'
+import { createHash, randomUUID } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import type { PrismaClientLike, UserId } from '../src/index.js'
 
 export const DEFAULT_DATABASE_URL = 'file:./dev.db'
 
-export type Provider = 'sqlite' | 'postgresql'
+export type Provider = 'sqlite' | 'postgresql' | 'mysql'
 
 /** The type of the example's User.id (DM_USER_ID_TYPE): integers, or string cuids. */
 export type UserIdType = 'integer' | 'string'
@@ -57,8 +60,8 @@ export interface CreatePrismaOptions {
   pool?: pg.Pool
 }
 
-/** The example's own database driver (the plugin's `driver` option): a pg Pool, or a better-sqlite3 Database. */
-export type ExampleDriver = pg.Pool | import('better-sqlite3').Database
+/** The example's own database driver (the plugin's `driver` option): a pg Pool, a better-sqlite3 Database, or a mariadb Pool. */
+export type ExampleDriver = pg.Pool | import('better-sqlite3').Database | import('mariadb').Pool
 
 /**
  * The driver for the database at `databaseUrl`: on PostgreSQL the pool to hand to both the Prisma
@@ -66,6 +69,10 @@ export type ExampleDriver = pg.Pool | import('better-sqlite3').Database
  * own; on SQLite a second connection to the same file (the adapter keeps its own).
  */
 export async function createDriver (databaseUrl: string, options: Pick<CreatePrismaOptions, 'connectTimeout' | 'queryTimeout'> = {}): Promise<ExampleDriver> {
+  if (providerOf(databaseUrl) === 'mysql') {
+    const { default: mariadb } = await import('mariadb')
+    return mariadb.createPool(mariadbConfig(databaseUrl, options))
+  }
   if (providerOf(databaseUrl) === 'postgresql') {
     const pool = new pg.Pool(poolConfig(databaseUrl, options))
     // An idle connection the server ended (a restart): the pool drops it and opens another when
@@ -85,10 +92,27 @@ function poolConfig (databaseUrl: string, options: Pick<CreatePrismaOptions, 'co
   }
 }
 
+/** A mariadb pool's settings for the database at `databaseUrl`, with the same bounds as the PostgreSQL pool's. */
+function mariadbConfig (databaseUrl: string, options: Pick<CreatePrismaOptions, 'connectTimeout' | 'queryTimeout'>): import('mariadb').PoolConfig {
+  const url = new URL(databaseUrl)
+  return {
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: decodeURIComponent(url.username || 'root'),
+    password: decodeURIComponent(url.password),
+    database: decodeURIComponent(url.pathname.slice(1)),
+    connectionLimit: 10,
+    acquireTimeout: options.connectTimeout ?? Number(process.env.DM_DB_CONNECT_TIMEOUT ?? 5000),
+    connectTimeout: options.connectTimeout ?? Number(process.env.DM_DB_CONNECT_TIMEOUT ?? 5000),
+    queryTimeout: options.queryTimeout ?? Number(process.env.DM_DB_QUERY_TIMEOUT ?? 10_000)
+  }
+}
+
 export function providerOf (databaseUrl: string): Provider {
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) return 'postgresql'
+  if (/^mysql:\/\//.test(databaseUrl)) return 'mysql'
   if (databaseUrl.startsWith('file:')) return 'sqlite'
-  throw new Error(`DATABASE_URL must be a file: (SQLite) or postgresql:// URL, got "${databaseUrl}"`)
+  throw new Error(`DATABASE_URL must be a file: (SQLite), postgresql:// or mysql:// URL, got "${databaseUrl}"`)
 }
 
 /** A Prisma client for the database at `databaseUrl`. */
@@ -96,6 +120,18 @@ export async function createPrisma (databaseUrl: string, options: CreatePrismaOp
   const { logQueries = false, userIdType = 'integer' } = options
   const log = logQueries ? [{ emit: 'event' as const, level: 'query' as const }] : []
   const strings = userIdType === 'string'
+  if (providerOf(databaseUrl) === 'mysql') {
+    const { PrismaMariaDb } = await import('@prisma/adapter-mariadb')
+    const adapter = new PrismaMariaDb(mariadbConfig(databaseUrl, options))
+    if (strings) {
+      const { PrismaClient } = await import('./generated/mysql-string/index.js')
+      const client: ExamplePrisma = new PrismaClient({ adapter, log })
+      return client
+    }
+    const { PrismaClient } = await import('./generated/mysql/index.js')
+    const client: ExamplePrisma = new PrismaClient({ adapter, log })
+    return client
+  }
   if (providerOf(databaseUrl) === 'postgresql') {
     const { PrismaPg } = await import('@prisma/adapter-pg')
     // Fail fast when the server cannot be reached, rather than waiting for the operating system;
@@ -131,6 +167,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  */
 export async function migrate (databaseUrl: string, userIdType: UserIdType = 'integer'): Promise<void> {
   const provider = providerOf(databaseUrl)
+  if (provider === 'mysql') return await migrateMysql(databaseUrl, userIdType)
   if (provider === 'postgresql') await createDatabaseIfMissing(databaseUrl)
   const cli = createRequire(import.meta.url).resolve('prisma/build/index.js')
   const output: Buffer[] = []
@@ -159,5 +196,45 @@ async function createDatabaseIfMissing (databaseUrl: string): Promise<void> {
     if (found.rowCount === 0) await admin.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`)
   } finally {
     await admin.end()
+  }
+}
+
+/**
+ * MySQL and MariaDB: the Prisma CLI's WebAssembly schema engine, which this project runs, has no
+ * MySQL connector, so the migrations are applied here as `prisma migrate deploy` applies them:
+ * the database created when missing, each migration not yet applied run whole (a script may hold
+ * triggers) and recorded in `_prisma_migrations` with Prisma's checksum (sha256 of the file), so
+ * that Prisma's own `migrate deploy` on another machine finds them applied.
+ */
+async function migrateMysql (databaseUrl: string, userIdType: UserIdType): Promise<void> {
+  const { default: mariadb } = await import('mariadb')
+  const url = new URL(databaseUrl)
+  const name = decodeURIComponent(url.pathname.slice(1))
+  const config = { ...mariadbConfig(databaseUrl, {}), connectionLimit: 1 }
+  const server = await mariadb.createConnection({ ...config, database: undefined })
+  try {
+    await server.query(`CREATE DATABASE IF NOT EXISTS \`${name.replaceAll('`', '``')}\` DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
+  } finally {
+    await server.end()
+  }
+  const connection = await mariadb.createConnection({ ...config, multipleStatements: true })
+  try {
+    await connection.query(`CREATE TABLE IF NOT EXISTS _prisma_migrations (
+      id VARCHAR(36) PRIMARY KEY NOT NULL, checksum VARCHAR(64) NOT NULL, finished_at DATETIME(3), migration_name VARCHAR(255) NOT NULL,
+      logs TEXT, rolled_back_at DATETIME(3), started_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), applied_steps_count INTEGER UNSIGNED NOT NULL DEFAULT 0
+    ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
+    const applied = new Set((await connection.query<Array<{ migration_name: string }>>('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL'))
+      .map((row) => row.migration_name))
+    const dir = join(root, 'prisma', variantOf('mysql', userIdType), 'migrations')
+    for (const migration of readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort()) {
+      if (applied.has(migration)) continue
+      const script = readFileSync(join(dir, migration, 'migration.sql'), 'utf8')
+      const id = randomUUID()
+      await connection.query('INSERT INTO _prisma_migrations (id, checksum, migration_name) VALUES (?, ?, ?)', [id, createHash('sha256').update(script).digest('hex'), migration])
+      await connection.query(script)
+      await connection.query('UPDATE _prisma_migrations SET finished_at = CURRENT_TIMESTAMP(3), applied_steps_count = 1 WHERE id = ?', [id])
+    }
+  } finally {
+    await connection.end()
   }
 }

@@ -39,7 +39,10 @@ const app = await buildApp({
 app.addHook('onClose', async () => {
   // Disconnecting ends the pool the adapter was given; a SQLite driver is closed here.
   await prisma.$disconnect()
-  if (driver !== undefined && !(driver instanceof pg.Pool)) driver.close()
+  if (driver !== undefined && !(driver instanceof pg.Pool)) {
+    if ('prepare' in driver) driver.close()
+    else await driver.end()
+  }
 })
 
 // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (at most 10 s), end the event

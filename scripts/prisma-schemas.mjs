@@ -1,4 +1,4 @@
-// Writes prisma/<variant>/schema.prisma for each variant — a provider (SQLite, PostgreSQL) and a
+// Writes prisma/<variant>/schema.prisma for each variant — a provider (SQLite, PostgreSQL, MySQL) and a
 // kind of user id (integer, string) — from the plugin's tables as src/schema/tables.ts declares
 // them and the example application's User model (prisma/example-user.prisma). The models are
 // written by src/schema/prisma.ts, the very function the `fastify-directmessages schema` command
@@ -21,7 +21,9 @@ export const variants = {
   sqlite: { provider: 'sqlite', target: { provider: 'sqlite', userIdType: 'Int' }, user: (text) => text },
   postgresql: { provider: 'postgresql', target: { provider: 'postgresql', userIdType: 'Int' }, user: (text) => text },
   'sqlite-string': { provider: 'sqlite', target: { provider: 'sqlite', userIdType: 'String' }, user: stringUser },
-  'postgresql-string': { provider: 'postgresql', target: { provider: 'postgresql', userIdType: 'String' }, user: stringUser }
+  'postgresql-string': { provider: 'postgresql', target: { provider: 'postgresql', userIdType: 'String' }, user: stringUser },
+  mysql: { provider: 'mysql', target: { provider: 'mysql', userIdType: 'Int' }, user: (text) => text },
+  'mysql-string': { provider: 'mysql', target: { provider: 'mysql', userIdType: 'String' }, user: stringUser }
 }
 
 /**

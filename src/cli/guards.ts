@@ -13,11 +13,13 @@ import {
   unsupportedProvider, writeAtomic
 } from './files.js'
 import { dialectOf, type Dialect, type Provider } from '../dialect/index.js'
+import { columnName, TABLES } from '../schema/tables.js'
 
 /** The tables that carry guards. */
 export const GUARDED_TABLES = ['dm_message', 'dm_conversation', 'dm_block'] as const
 
-type GuardedTable = typeof GUARDED_TABLES[number]
+/** A table the command reads: one with guards, or with a column compared by its bytes. */
+type GuardedTable = typeof GUARDED_TABLES[number] | 'dm_reaction'
 
 /** One guard: its constraint name, its table and its CHECK expression. */
 export interface Guard {
@@ -37,22 +39,27 @@ export interface Guard {
  * @param byBytes - text user ids on a database that must be told to compare them by their bytes,
  *   as the plugin orders them (Dialect.checks.byBytes)
  */
-export function guardsFor (dialect: Dialect, byBytes: boolean): Guard[] {
+export function guardsFor (dialect: Dialect, byBytes: boolean, column: (name: string) => string = dialect.quote): Guard[] {
   const { least, greatest } = dialect.checks
   const bytes = dialect.checks.byBytes
-  const id = (column: string): string => byBytes && bytes !== undefined ? bytes(column) : `"${column}"`
+  const c = column
+  const id = (name: string): string => byBytes && bytes !== undefined ? bytes(c(name)) : c(name)
   return [
-    { name: 'dm_message_not_to_self', table: 'dm_message', check: '("sender_id" <> "recipient_id")' },
+    { name: 'dm_message_not_to_self', table: 'dm_message', check: `(${c('sender_id')} <> ${c('recipient_id')})` },
     {
       name: 'dm_message_pair',
       table: 'dm_message',
-      check: `("user_low_id" = ${least}(${id('sender_id')}, ${id('recipient_id')}) AND "user_high_id" = ${greatest}(${id('sender_id')}, ${id('recipient_id')}))`
+      check: `(${c('user_low_id')} = ${least}(${id('sender_id')}, ${id('recipient_id')}) AND ${c('user_high_id')} = ${greatest}(${id('sender_id')}, ${id('recipient_id')}))`
     },
-    { name: 'dm_conversation_not_with_self', table: 'dm_conversation', check: '("owner_id" <> "partner_id")' },
-    { name: 'dm_conversation_unread_not_negative', table: 'dm_conversation', check: '("unread_count" >= 0)' },
-    { name: 'dm_block_not_self', table: 'dm_block', check: '("blocker_id" <> "blocked_id")' }
+    { name: 'dm_conversation_not_with_self', table: 'dm_conversation', check: `(${c('owner_id')} <> ${c('partner_id')})` },
+    { name: 'dm_conversation_unread_not_negative', table: 'dm_conversation', check: `(${c('unread_count')} >= 0)` },
+    { name: 'dm_block_not_self', table: 'dm_block', check: `(${c('blocker_id')} <> ${c('blocked_id')})` }
   ]
 }
+
+/** The columns compared by their bytes (Column.exact), by table. */
+const EXACT_COLUMNS: ReadonlyArray<{ table: string, column: string }> = Object.values(TABLES)
+  .flatMap((table) => table.columns.filter((column) => column.exact === true).map((column) => ({ table: table.table, column: columnName(column) })))
 
 /** A `CREATE TABLE` statement of a guarded table in the migration. */
 interface Statement {
@@ -71,10 +78,11 @@ interface Statement {
 function statementsOf (lines: readonly string[]): Statement[] {
   const statements: Statement[] = []
   for (let i = 0; i < lines.length; i++) {
-    const open = /^\s*CREATE TABLE\s+((?:"[^"]+"\.)?)"(new_)?(dm_message|dm_conversation|dm_block)"\s*\(\s*$/.exec(lines[i] as string)
+    const open = /^\s*CREATE TABLE\s+((?:[`"][^`"]+[`"]\.)?)[`"](new_)?(dm_message|dm_conversation|dm_block|dm_reaction)[`"]\s*\(\s*$/.exec(lines[i] as string)
     if (open === null) continue
     let end = i + 1
-    while (end < lines.length && !/^\s*\);?\s*$/.test(lines[end] as string)) end++
+    // `);`, or MySQL's `) DEFAULT CHARACTER SET ... ;`
+    while (end < lines.length && !/^\s*\)[^,(]*;?\s*$/.test(lines[end] as string)) end++
     if (end === lines.length) continue
     statements.push({ table: open[3] as GuardedTable, redefinition: open[2] !== undefined, qualifier: open[1] as string, start: i, end })
     i = end
@@ -134,7 +142,7 @@ export function guardsCommand (options: GuardsOptions): string[] {
 
   const lines = file.text.split('\n')
   const statements = statementsOf(lines)
-  const created = new Set(statements.filter((statement) => !statement.redefinition).map((statement) => statement.table))
+  const created = new Set<string>(statements.filter((statement) => !statement.redefinition).map((statement) => statement.table))
   const redefined = statements.some((statement) => statement.redefinition)
   const missing = GUARDED_TABLES.filter((table) => !created.has(table))
   const dialect = dialectOf(provider)
@@ -147,7 +155,7 @@ export function guardsCommand (options: GuardsOptions): string[] {
   // Text user ids: compare bytes, where the database must be told. UUID and integer columns need no collation.
   const columnType = (statement: Statement | undefined, column: string): string | undefined => statement === undefined
     ? undefined
-    : lines.slice(statement.start + 1, statement.end).map((line) => new RegExp(`^\\s*"${column}"\\s+([A-Za-z]+)`).exec(line)?.[1]).find((type) => type !== undefined)
+    : lines.slice(statement.start + 1, statement.end).map((line) => new RegExp(`^\\s*[\`"]${column}[\`"]\\s+([A-Za-z]+)`).exec(line)?.[1]).find((type) => type !== undefined)
   const message = statements.find((statement) => statement.table === 'dm_message')
   const senderType = (columnType(message, 'sender_id') ?? columnType(statements.find((statement) => statement.table === 'dm_block'), 'blocker_id') ?? 'INTEGER').toUpperCase()
   const stringIds = /^(TEXT|VARCHAR|CHAR|CHARACTER|CITEXT|UUID)$/.test(senderType)
@@ -156,7 +164,37 @@ export function guardsCommand (options: GuardsOptions): string[] {
 
   const added: string[] = []
   let text: string
-  if (!inline) {
+  if (dialect.checks.placement === 'triggers') {
+    const q = dialect.quote
+    const guarded = guardsFor(dialect, collate, (name) => `NEW.${q(name)}`)
+    const lacking = guarded.filter((guard) => !file.text.includes(q(`${guard.name}_insert`)))
+    // The columns compared by their bytes, as Prisma wrote them but for their collation.
+    const exact = dialect.checks.exactCollation === undefined
+      ? []
+      : EXACT_COLUMNS.flatMap(({ table, column }) => {
+        const statement = statements.find((candidate) => candidate.table === table)
+        const line = statement === undefined ? undefined : lines.slice(statement.start + 1, statement.end).find((candidate) => new RegExp(`^\\s*[\`"]${column}[\`"]\\s`).test(candidate))
+        if (line === undefined || /\bCOLLATE\b/i.test(line) || file.text.includes(`MODIFY ${q(column)}`)) return []
+        return [`ALTER TABLE ${statement?.qualifier ?? ''}${q(table)} MODIFY ${line.trim().replace(/,$/, '')} COLLATE ${dialect.checks.exactCollation as string};`]
+      })
+    text = lacking.length === 0 && exact.length === 0
+      ? file.text
+      : [
+          file.text.replace(/\s+$/, ''),
+          '',
+          '',
+          `-- Guards added by \`npx fastify-directmessages guards\`: checks the database keeps whatever writes the rows (Prisma does not model them; ${dialect.label} refuses a CHECK on a column a foreign key's ON DELETE writes, so they are triggers).`,
+          ...(collate ? [`-- User ids are ordered by their bytes (${dialect.checks.exactCollation ?? 'COLLATE'}), as the plugin orders them.`] : []),
+          ...lacking.flatMap((guard) => {
+            const qualifier = statements.find((statement) => statement.table === guard.table)?.qualifier ?? ''
+            return ['INSERT', 'UPDATE'].map((event) => `CREATE TRIGGER ${q(`${guard.name}_${event.toLowerCase()}`)} BEFORE ${event} ON ${qualifier}${q(guard.table)} FOR EACH ROW ` +
+              `IF NOT ${guard.check} THEN SIGNAL SQLSTATE '23000' SET MESSAGE_TEXT = '${guard.name}'; END IF;`)
+          }),
+          ...(exact.length === 0 ? [] : ['-- Keys and emojis compare by their bytes (the default collation holds different ones equal).', ...exact]),
+          ''
+        ].join('\n')
+    added.push(...lacking.map((guard) => guard.name), ...(exact.length > 0 ? ['exact text columns'] : []))
+  } else if (!inline) {
     const lacking = guards.filter((guard) => !file.text.includes(`"${guard.name}"`))
     text = lacking.length === 0
       ? file.text
@@ -197,7 +235,7 @@ export function guardsCommand (options: GuardsOptions): string[] {
     text = lines.join('\n')
   }
 
-  const names = guards.map((guard) => guard.name).filter((name) => added.includes(name))
+  const names = [...guards.map((guard) => guard.name), 'exact text columns'].filter((name) => added.includes(name))
   const what = `${dialect.label}, ${stringIds ? 'String' : 'Int'} user ids`
   if (added.length === 0) return [`fastify-directmessages: ${shown} already has the guards (${what}); nothing to do.`, 'Next: npx prisma migrate dev']
   assertWritable(path, cwd)

@@ -5,11 +5,11 @@
  *
  * Commit order per user: a row's id is drawn while the dm_user rows of the users it concerns are
  * locked (every write locks them first, before it touches a message: see
- * lockUsers in store/sql.ts), so once a user's stream has shown change N, no change of theirs
+ * lockUsers in db/sql.ts), so once a user's stream has shown change N, no change of theirs
  * below N can still commit. On SQLite the one writer orders every transaction anyway.
  */
 import type { UserId } from '../domain/types.js'
-import { join, M_MESSAGE_COLUMNS, raw, sql, visibleTo, type Sql } from '../db/sql.js'
+import { join, lockUserRow, M_MESSAGE_COLUMNS, raw, sql, visibleTo, type Sql, type Upserts } from '../db/sql.js'
 
 /**
  * What a change-log row records (dm_change.kind). A stream shows each as the frame of the same
@@ -44,22 +44,19 @@ export interface ChangeRow {
   partnerId: UserId | null
 }
 
-/** Creates a user's dm_user row, or locks it when it is there (the upsert the send uses too). */
-const UPSERT_USER = raw('ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id')
-
 /**
  * Locks (creating them if need be) the dm_user rows of both participants of message `id`, in id
  * order, when `viewer` is one of them. The participants of a message never change, so reading
  * them before the lock is safe. (`WHERE true`: SQLite's upsert after a SELECT needs a WHERE.)
  */
-export function lockParticipantsStatement (viewer: UserId, id: number): Sql {
+export function lockParticipantsStatement (forms: Upserts, viewer: UserId, id: number): Sql {
   const party = sql`id = ${id} AND (sender_id = ${viewer} OR recipient_id = ${viewer})`
   return sql`INSERT INTO dm_user (user_id)
     SELECT user_id FROM (
       SELECT sender_id AS user_id FROM dm_message WHERE ${party}
       UNION ALL
       SELECT recipient_id FROM dm_message WHERE ${party}) participants
-    WHERE true ORDER BY user_id ${UPSERT_USER}`
+    WHERE true ORDER BY user_id ${lockUserRow(forms)}`
 }
 
 /** Inserts `rows`, created at `at` (the provider's timestamp expression). */

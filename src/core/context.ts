@@ -38,7 +38,7 @@ export interface Context {
 export function createContext (options: ResolvedOptions, events: EventHub, publish: (event: BusEvent) => void, log: FastifyBaseLogger): Context {
   const { prisma, databaseTimeout: ms } = options
   const dialect = dialectOf(options.provider)
-  const viaPrisma = prismaDatabase(prisma, dialect.text, ms)
+  const viaPrisma = prismaDatabase(prisma, dialect, ms)
   const db = options.driver === null ? viaPrisma : dialect.driver.database(options.driver, ms)
   const uid: UserIdOf = options.userIdType === 'string' ? String : Number
   const users = new Users(options, db, dialect, uid)

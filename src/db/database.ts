@@ -90,6 +90,15 @@ export async function retryTransaction<R> (timeout: number, attempt: (left: numb
 }
 
 /**
+ * One statement outside a transaction, retried like a transaction when the database aborted it
+ * as a deadlock victim (a statement that waited for locks, such as an upsert beside a concurrent
+ * delete): `send` is asked again with the time left, within one bound.
+ */
+export function retriedStatement<T> (timeout: number, send: () => PromiseLike<T>): Promise<T> {
+  return retryTransaction(timeout, (left) => bounded(send(), left, timeout))
+}
+
+/**
  * How long (ms) the outcome of a COMMIT already sent is waited for, at least: far longer than the
  * bound its caller got its 503 at, so that a change that commits after all is known, and announced.
  */

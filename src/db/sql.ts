@@ -58,19 +58,44 @@ export function keyset (direction: 'older' | 'newer'): Keyset {
   return direction === 'older' ? { beyond: raw('<'), order: raw('DESC') } : { beyond: raw('>'), order: raw('ASC') }
 }
 
+/** How a database writes an upsert (a part of its Dialect). */
+export interface Upserts {
+  /** What an INSERT adds to update the row already there on `conflict` with `set`. */
+  upsert(conflict: readonly string[], set: Sql): Sql
+  /** In an upsert's `set`: the value the INSERT brought for `column`. */
+  inserted(column: string): Sql
+  /** What an INSERT adds to leave a row already there on `conflict` as it is. */
+  keep(conflict: readonly string[]): Sql
+}
+
+/** `INSERT ... ON CONFLICT`, as PostgreSQL and SQLite write an upsert. */
+export const ON_CONFLICT: Upserts = {
+  upsert: (conflict, set) => sql`ON CONFLICT (${raw(conflict.join(', '))}) DO UPDATE SET ${set}`,
+  inserted: (column) => raw(`excluded.${column}`),
+  keep: (conflict) => raw(`ON CONFLICT (${conflict.join(', ')}) DO NOTHING`)
+}
+
 /**
- * The upsert of both participants' conversation rows after a send (rows of `excluded` hold the new
+ * The upsert of both participants' conversation rows after a send (the inserted rows hold the new
  * message and each side's unread increment): the newest message id is never moved backwards by a
  * concurrent older send, the recipient's unread count grows by one, and a new message brings an
  * archived conversation back to both participants' lists (`muted` is the owner's to change: kept;
  * new rows are neither muted nor archived).
  */
-export const CONVERSATION_UPSERT = raw(`ON CONFLICT (owner_id, partner_id) DO UPDATE SET
-  last_message_id = CASE
-    WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < excluded.last_message_id
-    THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
-  unread_count = dm_conversation.unread_count + excluded.unread_count,
-  archived = false`)
+export function conversationUpsert (forms: Upserts): Sql {
+  const last = forms.inserted('last_message_id')
+  return forms.upsert(['owner_id', 'partner_id'], sql`
+    last_message_id = CASE
+      WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < ${last}
+      THEN ${last} ELSE dm_conversation.last_message_id END,
+    unread_count = dm_conversation.unread_count + ${forms.inserted('unread_count')},
+    archived = false`)
+}
+
+/** Creates a user's dm_user row, or locks it when it is there (an update that changes nothing). */
+export function lockUserRow (forms: Upserts): Sql {
+  return forms.upsert(['user_id'], sql`user_id = ${forms.inserted('user_id')}`)
+}
 
 /** A boolean literal (not a parameter: both dialects read `true`/`false`, SQLite stores 1/0). */
 export function bool (value: boolean): Sql {
@@ -79,12 +104,11 @@ export function bool (value: boolean): Sql {
 
 /**
  * The users' dm_user rows, created or locked, in id order, so that concurrent writes concerning
- * the same users cannot deadlock (see Store.sendMessage and store/change-log.ts).
+ * the same users cannot deadlock (see the send in features/messages and core/change-log.ts).
  */
-export function lockUsers (...users: UserId[]): Sql {
+export function lockUsers (forms: Upserts, ...users: UserId[]): Sql {
   const sorted = [...new Set(users)].sort((a, b) => a < b ? -1 : a > b ? 1 : 0)
-  return sql`INSERT INTO dm_user (user_id) VALUES ${join(sorted.map((user) => sql`(${user})`))}
-    ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id`
+  return sql`INSERT INTO dm_user (user_id) VALUES ${join(sorted.map((user) => sql`(${user})`))} ${lockUserRow(forms)}`
 }
 
 /** Whether either of the two users (ids, or columns of the statement) blocks the other. */

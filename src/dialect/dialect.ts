@@ -7,6 +7,7 @@
  */
 import type { Sql } from 'sql-template-tag'
 import type { Database } from '../db/database.js'
+import type { Upserts } from '../db/sql.js'
 import type { UserId } from '../domain/types.js'
 
 /** The fast path of a database: the host's own driver (option `driver`) as a Database. */
@@ -39,7 +40,7 @@ export interface SendInput {
 }
 
 /** One database, as the plugin's statements need it. */
-export interface Dialect {
+export interface Dialect extends Upserts {
   /** Prisma's name of the database (`provider` of the datasource). */
   readonly provider: string
   /** Its name for people, in messages. */
@@ -48,10 +49,32 @@ export interface Dialect {
   text(statement: Sql): string
   /** A name as a quoted identifier. */
   quote(name: string): string
+  /**
+   * A text column as a statement answers it where the column compares by its bytes: the Prisma
+   * adapter of a database that flags such a column binary would read it as bytes.
+   */
+  asText(column: Sql): Sql
   /** A time as a statement's value (typed where the database gives a bare parameter no type). */
   time(at: Date): Sql
   /** What a SELECT adds to lock its rows until commit; empty where a write transaction already holds the database. */
   readonly forUpdate: Sql
+  /**
+   * Capability: `RETURNING` on INSERT, UPDATE and DELETE. Without it, a write reads what it
+   * changed in a statement of its own (in its transaction, the rows locked).
+   */
+  readonly returning: boolean
+  /** Without `returning`: the id the connection's last INSERT drew (read in the same transaction). */
+  readonly insertedId?: Sql
+  /**
+   * The isolation the plugin's transactions ask for where the database's default is another: its
+   * writes read what committed before they took their locks (as under READ COMMITTED).
+   */
+  readonly isolation?: 'ReadCommitted'
+  /**
+   * Deletes the change-log rows `ids` but each user's newest (the newest of a user tells a
+   * resuming stream its position is still known).
+   */
+  pruneStatement(ids: readonly number[]): Sql
   /**
    * Capability: a send as one statement (lock both users, check blocks, insert the message, both
    * conversation rows, the change log; answers one row: see features/messages). Absent: a send is
@@ -81,18 +104,26 @@ export interface Dialect {
   readonly driver: DriverSupport
   /** The Prisma type of an autoincrementing id in the models (schema/prisma.ts). */
   readonly serialType: 'BigInt' | 'Int'
+  /** The native type of a text column in the models (schema/prisma.ts), where the database needs one (see Column.length). */
+  textType?(length: number | 'long' | undefined): string | undefined
   /** How the `guards` command writes CHECK constraints into a create-only migration (cli/guards.ts). */
   readonly checks: {
     /** The functions answering the smaller and the larger of two values. */
     readonly least: string
     readonly greatest: string
-    /** A text column compared by its bytes (as the plugin orders user ids), where the database does not by default. */
-    readonly byBytes?: (column: string) => string
+    /** A text expression compared by its bytes (as the plugin orders user ids), where the database does not by default. */
+    readonly byBytes?: (expression: string) => string
     /**
      * `alter`: appended `ALTER TABLE ... ADD CONSTRAINT` statements; `inline`: `CONSTRAINT` lines
      * inside each `CREATE TABLE` (a database that cannot add one later: Prisma changes a table
-     * there by creating it anew as `new_<table>`).
+     * there by creating it anew as `new_<table>`); `triggers`: appended triggers that refuse the
+     * row (a database that refuses a CHECK on a column a foreign key's ON DELETE action writes).
      */
-    readonly placement: 'alter' | 'inline'
+    readonly placement: 'alter' | 'inline' | 'triggers'
+    /**
+     * The collation of the text columns compared by their bytes (an idempotency key, an emoji:
+     * Column.exact), where the database's default compares otherwise; the `guards` command sets it.
+     */
+    readonly exactCollation?: string
   }
 }

@@ -4,6 +4,8 @@
  * line here.
  */
 import type { Dialect } from './dialect.js'
+import type { MariadbPoolLike } from './mysql/driver.js'
+import { mysqlDialect } from './mysql/index.js'
 import { postgresDialect } from './postgres/index.js'
 import type { PgPoolLike } from './postgres/driver.js'
 import { sqliteDialect } from './sqlite/index.js'
@@ -12,16 +14,18 @@ import type { SqliteDatabaseLike } from './sqlite/driver.js'
 export type { Dialect, DriverSupport, SendInput } from './dialect.js'
 export type { PgPoolClientLike, PgPoolLike, PgQueryConfig, PgResultLike } from './postgres/driver.js'
 export type { SqliteDatabaseLike, SqliteStatementLike } from './sqlite/driver.js'
+export type { MariadbConnectionLike, MariadbPoolLike, MariadbQueryOptions } from './mysql/driver.js'
 
 /** The databases the plugin runs on (Prisma's provider names). */
-export type Provider = 'postgresql' | 'sqlite'
+export type Provider = 'postgresql' | 'sqlite' | 'mysql'
 
 /** The host's own driver (option `driver`), as each database's Prisma adapter uses it. */
-export type DriverLike = PgPoolLike | SqliteDatabaseLike
+export type DriverLike = PgPoolLike | SqliteDatabaseLike | MariadbPoolLike
 
 const DIALECTS: Readonly<Record<Provider, Dialect>> = {
   postgresql: postgresDialect,
-  sqlite: sqliteDialect
+  sqlite: sqliteDialect,
+  mysql: mysqlDialect
 }
 
 /** Other names a Prisma client may give its provider. */

@@ -4,7 +4,7 @@
  * pruning what `changeRetention` no longer keeps.
  */
 import { dateOf } from '../db/database.js'
-import { join, sql } from '../db/sql.js'
+import { sql } from '../db/sql.js'
 import { changesStatement, positionStatement, type ChangeKind } from '../core/change-log.js'
 import type { Context } from '../core/context.js'
 import type { Message, UserId } from '../domain/types.js'
@@ -90,8 +90,6 @@ export async function pruneChanges (ctx: Context, before: Date, after: number, l
     old.push(Number(row.id))
   }
   if (old.length === 0) return null
-  await ctx.db.execute(sql`
-    DELETE FROM dm_change WHERE id IN (${join(old)})
-      AND EXISTS (SELECT 1 FROM dm_change newer WHERE newer.user_id = dm_change.user_id AND newer.id > dm_change.id)`)
+  await ctx.db.execute(ctx.dialect.pruneStatement(old))
   return old[old.length - 1] as number
 }

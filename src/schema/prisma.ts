@@ -80,7 +80,8 @@ function columnLines (column: Column, target: ModelsTarget): string[] {
     column.id === true ? '@id' : '',
     column.default === undefined ? '' : defaultOf(column.default),
     column.column === undefined ? '' : `@map("${columnName(column)}")`,
-    column.kind === 'userId' && target.userIdNativeType !== undefined ? target.userIdNativeType : ''
+    column.kind === 'userId' && target.userIdNativeType !== undefined ? target.userIdNativeType : '',
+    column.kind === 'text' ? dialectOf(target.provider).textType?.(column.length) ?? '' : ''
   ].filter((attribute) => attribute !== '')
   const type = `${typeOf(column, target)}${column.optional === true ? '?' : ''}`
   return [...docLines(column.doc, '  '), `  ${column.field} ${type}${attributes.length === 0 ? '' : ` ${attributes.join(' ')}`}`]

@@ -39,6 +39,13 @@ export interface Column {
   readonly doc?: string
   /** One of the columns a message is read from (the message table's: see MESSAGE_COLUMNS). */
   readonly read?: true
+  /**
+   * Text: the most characters it holds, where a database must be told (an indexed text column
+   * has a bounded length there); `long`: up to the longest message. Neither: a short text.
+   */
+  readonly length?: number | 'long'
+  /** Text compared by its bytes (a key, an emoji): no two values a collation may hold equal are the same. */
+  readonly exact?: true
 }
 
 /** A relation field of a model: to another of the plugin's models, or (`model: 'User'`) to the host's user model. */
@@ -86,12 +93,12 @@ const message: Table = {
     { field: 'recipientId', column: 'recipient_id', kind: 'userId', read: true },
     { field: 'userLowId', column: 'user_low_id', kind: 'userId', doc: 'The smaller and the larger participant id: one key for the conversation whoever sends,\nso a page of a conversation is a single index range scan.' },
     { field: 'userHighId', column: 'user_high_id', kind: 'userId' },
-    { field: 'content', kind: 'text', read: true },
+    { field: 'content', kind: 'text', read: true, length: 'long' },
     { field: 'sentAt', column: 'sent_at', kind: 'time', default: 'now', read: true },
     { field: 'readAt', column: 'read_at', kind: 'time', optional: true, read: true },
     { field: 'deletedBySender', column: 'deleted_by_sender', kind: 'bool', default: false },
     { field: 'deletedByRecipient', column: 'deleted_by_recipient', kind: 'bool', default: false },
-    { field: 'idempotencyKey', column: 'idempotency_key', kind: 'text', optional: true, doc: 'The sender\'s Idempotency-Key, when the send carried one: a retry finds the message it created.' },
+    { field: 'idempotencyKey', column: 'idempotency_key', kind: 'text', optional: true, length: 255, exact: true, doc: 'The sender\'s Idempotency-Key, when the send carried one: a retry finds the message it created.' },
     { field: 'editedAt', column: 'edited_at', kind: 'time', optional: true, read: true, doc: 'When the sender last edited it (earlier versions: DirectMessageEdit).' },
     { field: 'unsentAt', column: 'unsent_at', kind: 'time', optional: true, read: true, doc: 'When the sender unsent it: a tombstone for both participants.' },
     { field: 'replyToId', column: 'reply_to_id', kind: 'serialRef', optional: true, read: true, doc: 'The message of the same conversation this one answers.' },
@@ -123,7 +130,7 @@ const messageEdit: Table = {
   columns: [
     { field: 'id', kind: 'serial', id: true, default: 'autoincrement' },
     { field: 'messageId', column: 'message_id', kind: 'serialRef' },
-    { field: 'content', kind: 'text' },
+    { field: 'content', kind: 'text', length: 'long' },
     { field: 'editedAt', column: 'edited_at', kind: 'time' }
   ],
   relations: [
@@ -142,7 +149,7 @@ const reaction: Table = {
     { field: 'id', kind: 'serial', id: true, default: 'autoincrement' },
     { field: 'messageId', column: 'message_id', kind: 'serialRef' },
     { field: 'userId', column: 'user_id', kind: 'userId' },
-    { field: 'emoji', kind: 'text' },
+    { field: 'emoji', kind: 'text', length: 64, exact: true },
     { field: 'createdAt', column: 'created_at', kind: 'time', default: 'now' }
   ],
   relations: [
@@ -246,7 +253,7 @@ const presence: Table = {
   doc: 'Presence: `user` holds event streams on instance `instanceId`, which refreshes `seenAt` (one\nstatement per interval for all its users). The user is online while a row is younger than\n`presenceTimeout`; the row goes when their last stream there closes, or, after an instance\ndied, when another instance finds it expired (through dm_presence_seen_idx: most sweeps find none).',
   columns: [
     { field: 'userId', column: 'user_id', kind: 'userId' },
-    { field: 'instanceId', column: 'instance_id', kind: 'text' },
+    { field: 'instanceId', column: 'instance_id', kind: 'text', length: 64 },
     { field: 'seenAt', column: 'seen_at', kind: 'time' }
   ],
   relations: [

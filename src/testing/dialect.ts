@@ -27,7 +27,7 @@ import type { Database } from '../db/database.js'
 import { dateOf } from '../db/database.js'
 import { isForeignKeyViolation } from '../db/errors.js'
 import { prismaDatabase, type PrismaClientLike } from '../db/prisma.js'
-import { join, raw, sql } from '../db/sql.js'
+import { join, lockUserRow, raw, sql } from '../db/sql.js'
 import type { Dialect } from '../dialect/dialect.js'
 import { dialectOf, type Provider } from '../dialect/index.js'
 import type { UserId } from '../domain/types.js'
@@ -61,7 +61,7 @@ export interface DialectTestOptions {
 export function runDialectTests (options: DialectTestOptions): void {
   const dialect = typeof options.dialect === 'string' ? dialectOf(options.dialect) : options.dialect
   const timeout = options.timeout ?? 10_000
-  const paths: Array<[string, () => Database]> = [['Prisma client', () => prismaDatabase(options.prisma, dialect.text, timeout)]]
+  const paths: Array<[string, () => Database]> = [['Prisma client', () => prismaDatabase(options.prisma, dialect, timeout)]]
   if (options.driver !== undefined) {
     const driver = options.driver
     paths.push([dialect.driver.kind, () => dialect.driver.database(driver, timeout)])
@@ -86,7 +86,7 @@ export function runDialectTests (options: DialectTestOptions): void {
       assert.equal(String(row?.a), text)
       assert.equal(Number(row?.b), 42)
       assert.equal(String(row?.c), 'ü😀')
-      assert.equal(await db.execute(sql`UPDATE dm_user SET last_seen_at = last_seen_at WHERE user_id IN (${join([-1, -2])})`), 0, 'a write answers how many rows it changed')
+      assert.equal(await db.execute(sql`UPDATE dm_user SET last_seen_at = last_seen_at WHERE user_id IN (${join(['-1', '-2'])})`), 0, 'a write answers how many rows it changed')
     })
 
     test(`${label}: a time is stored and read back to the millisecond`, async () => {
@@ -128,7 +128,7 @@ export function runDialectTests (options: DialectTestOptions): void {
       const db = open()
       const user = await options.createUser()
       await db.transaction(async (tx) => {
-        await tx.execute(sql`INSERT INTO dm_user (user_id) VALUES (${user}) ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id`)
+        await tx.execute(sql`INSERT INTO dm_user (user_id) VALUES (${user}) ${lockUserRow(dialect)}`)
         const locked = await tx.query(sql`SELECT user_id FROM dm_user WHERE user_id = ${user} ${dialect.forUpdate}`)
         assert.equal(locked.length, 1, 'the row, locked until commit')
       })
@@ -163,9 +163,12 @@ export function runDialectTests (options: DialectTestOptions): void {
       // Conversation rows need messages: one from the owner to each partner, the last one hidden (no message left).
       for (const [i, partner] of partners.entries()) {
         const [low, high] = owner < partner ? [owner, partner] : [partner, owner]
-        const [message] = await db.query<{ id: unknown }>(sql`
+        // (Read back by its content: not every database returns rows from an INSERT.)
+        const content = `m${i} ${String(owner)}`
+        await db.execute(sql`
           INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at)
-          VALUES (${owner}, ${partner}, ${low}, ${high}, ${`m${i}`}, ${new Date()}) RETURNING id`)
+          VALUES (${owner}, ${partner}, ${low}, ${high}, ${content}, ${new Date()})`)
+        const [message] = await db.query<{ id: unknown }>(sql`SELECT id FROM dm_message WHERE sender_id = ${owner} AND content = ${content}`)
         await db.execute(sql`INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
           VALUES (${owner}, ${partner}, ${i === 2 ? null : Number(message?.id)}, 0)`)
       }
@@ -182,7 +185,7 @@ export function runDialectTests (options: DialectTestOptions): void {
       assert.equal(Number(row?.low), 1)
       assert.equal(Number(row?.high), 2)
       if (byBytes !== undefined) {
-        const [bytes] = await db.query<{ first: unknown }>(sql`SELECT ${raw(least)}(${raw(byBytes('a'))}, ${raw(byBytes('b'))}) AS first FROM (SELECT 'a' AS ${raw(dialect.quote('a'))}, 'B' AS ${raw(dialect.quote('b'))}) t`)
+        const [bytes] = await db.query<{ first: unknown }>(sql`SELECT ${dialect.asText(sql`${raw(least)}(${raw(byBytes(dialect.quote('a')))}, ${raw(byBytes(dialect.quote('b')))})`)} AS first FROM (SELECT 'a' AS ${raw(dialect.quote('a'))}, 'B' AS ${raw(dialect.quote('b'))}) t`)
         assert.equal(String(bytes?.first), 'B', 'text compared by its bytes: "B" before "a"')
       }
     })

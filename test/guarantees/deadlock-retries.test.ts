@@ -37,7 +37,7 @@ t.test('deadlock victims are retried [postgresql]', async (t) => {
   // Deadlocks are detected after deadlock_timeout (1 s by default); make it quick for this session.
   await db.sql('ALTER DATABASE ' + new URL(db.url).pathname.slice(1) + ' SET deadlock_timeout = 100')
   // The plugin's Database on the Prisma client, with its retries.
-  const store = prismaDatabase(db.prisma, dialectOf('postgresql').text, 5000)
+  const store = prismaDatabase(db.prisma, dialectOf('postgresql'), 5000)
 
   // Locks `first`, waits for the other transaction to lock `second` (both meet once they hold
   // their first row), then asks for `second`.

@@ -16,6 +16,8 @@ import { createDriver, createPrisma, variantOf, type ExampleDriver, type Example
 import { eventually } from './wait.js'
 
 export const PG_ADMIN_URL = process.env.DM_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+/** The MySQL or MariaDB server the tests create their databases on. */
+export const MYSQL_ADMIN_URL = process.env.DM_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
 export interface TestDatabase {
@@ -66,6 +68,27 @@ export function postgresReachable (): Promise<boolean> {
   return pgReachable
 }
 
+let mysqlReachableOnce: Promise<boolean> | undefined
+export function mysqlReachable (): Promise<boolean> {
+  mysqlReachableOnce ??= (async () => {
+    const { default: mariadb } = await import('mariadb')
+    try {
+      const connection = await mariadb.createConnection({ ...mysqlServer(), connectTimeout: 3000 })
+      await connection.end()
+      return true
+    } catch {
+      return false
+    }
+  })()
+  return mysqlReachableOnce
+}
+
+/** The MySQL server's connection settings (no database). */
+function mysqlServer (): { host: string, port: number, user: string, password: string } {
+  const url = new URL(MYSQL_ADMIN_URL)
+  return { host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username || 'root'), password: decodeURIComponent(url.password) }
+}
+
 let counter = 0
 function uniqueName (label: string): string {
   return `dm_test_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${process.pid}_${++counter}`
@@ -93,7 +116,53 @@ async function openClient (url: string, options: OpenOptions, pool?: pg.Pool): P
 }
 
 export async function openDatabase (provider: Provider, label: string, options: OpenOptions = {}): Promise<TestDatabase> {
+  if (provider === 'mysql') return await openMysql(label, options)
   return provider === 'sqlite' ? await openSqlite(options) : await openPostgres(label, options)
+}
+
+async function openMysql (label: string, options: OpenOptions): Promise<TestDatabase> {
+  const { default: mariadb } = await import('mariadb')
+  const name = uniqueName(label)
+  const admin = await mariadb.createConnection(mysqlServer())
+  await admin.query(`DROP DATABASE IF EXISTS ${name}`)
+  await admin.query(`CREATE DATABASE ${name} DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
+  await admin.end()
+  const url = new URL(MYSQL_ADMIN_URL)
+  url.pathname = `/${name}`
+  // Scripts run whole (they hold triggers); statements of the tests one at a time.
+  const direct = mariadb.createPool({ ...mysqlServer(), database: name, connectionLimit: 2, multipleStatements: true })
+  const userIdType = options.userIdType ?? 'integer'
+  for (const script of migrationScripts('mysql', userIdType)) await direct.query(script)
+  const dropDatabase = async (): Promise<void> => {
+    const cleanup = await mariadb.createConnection(mysqlServer())
+    await cleanup.query(`DROP DATABASE IF EXISTS ${name}`)
+    await cleanup.end()
+  }
+  const driver = options.driver === true ? await createDriver(url.toString()) as import('mariadb').Pool : undefined
+  const prisma = await openClient(url.toString(), options).catch(async (err: unknown) => {
+    await direct.end()
+    await driver?.end()
+    await dropDatabase()
+    throw err
+  })
+  return {
+    provider: 'mysql',
+    userIdType,
+    client: options.client ?? 'prisma6',
+    url: url.toString(),
+    prisma,
+    driver,
+    async sql<T>(text: string, params: unknown[] = []) {
+      const result: unknown = await direct.query(text, params)
+      return (Array.isArray(result) ? result : []) as T[]
+    },
+    async close () {
+      await prisma.$disconnect()
+      await driver?.end()
+      await direct.end()
+      await dropDatabase()
+    }
+  }
 }
 
 async function openSqlite (options: OpenOptions): Promise<TestDatabase> {
@@ -179,12 +248,17 @@ async function openPostgres (label: string, options: OpenOptions): Promise<TestD
  * mandatory on CI; elsewhere an unreachable server shows as a skipped subtest, not a pass.
  */
 export function forEachDatabase (t: Test, label: string, fn: (t: Test, db: TestDatabase) => Promise<void>, options: OpenOptions = {}): void {
-  for (const provider of ['sqlite', 'postgresql'] as const) {
+  for (const provider of ['sqlite', 'postgresql', 'mysql'] as const) {
     t.test(`${label} [${provider}${options.userIdType === 'string' ? ', string ids' : ''}${options.client === 'prisma7' ? ', prisma 7' : ''}${options.driver === true ? ', driver' : ''}]`, async (t) => {
       if (provider === 'postgresql' && !(await postgresReachable())) {
         if (process.env.CI === 'true') throw new Error(`PostgreSQL at ${PG_ADMIN_URL} is unreachable; on CI the PostgreSQL tests must run`)
         const reason = `PostgreSQL at ${PG_ADMIN_URL} is unreachable (set DM_TEST_PG_URL)`
         t.test(label, { skip: reason }, async () => {})
+        return
+      }
+      if (provider === 'mysql' && !(await mysqlReachable())) {
+        if (process.env.CI === 'true') throw new Error(`MySQL/MariaDB at ${MYSQL_ADMIN_URL} is unreachable; on CI the MySQL tests must run`)
+        t.test(label, { skip: `MySQL/MariaDB at ${MYSQL_ADMIN_URL} is unreachable (set DM_TEST_MYSQL_URL)` }, async () => {})
         return
       }
       const db = await openDatabase(provider, label, options)
@@ -240,6 +314,10 @@ export function countingDriver (driver: ExampleDriver, record: (statement: strin
 export async function ageMessage (db: TestDatabase, id: number, ms: number): Promise<void> {
   if (db.provider === 'postgresql') {
     await query(db, 'UPDATE dm_message SET sent_at = sent_at - ?::float8 * interval \'1 millisecond\' WHERE id = ?', [ms, id])
+    return
+  }
+  if (db.provider === 'mysql') {
+    await query(db, 'UPDATE dm_message SET sent_at = sent_at - INTERVAL ? * 1000 MICROSECOND WHERE id = ?', [ms, id])
     return
   }
   const [row] = await query<{ sent_at: unknown }>(db, 'SELECT sent_at FROM dm_message WHERE id = ?', [id])

@@ -84,11 +84,15 @@ async function changesOf (db: TestDatabase, user: UserId): Promise<{ count: numb
 
 /**
  * Moves every change-log row to one hour ago, in the representation the database stores
- * created_at in (PostgreSQL: a timestamp; SQLite: whatever the existing rows hold).
+ * created_at in (PostgreSQL and MySQL: a zone-less UTC timestamp; SQLite: whatever the existing rows hold).
  */
 async function ageChangeLog (db: TestDatabase): Promise<void> {
   if (db.provider === 'postgresql') {
     await query(db, 'UPDATE dm_change SET created_at = now() - interval \'1 hour\'')
+    return
+  }
+  if (db.provider === 'mysql') {
+    await query(db, 'UPDATE dm_change SET created_at = UTC_TIMESTAMP(3) - INTERVAL 1 HOUR')
     return
   }
   const [row] = await query<{ created_at: unknown }>(db, 'SELECT created_at FROM dm_change ORDER BY id DESC LIMIT 1')

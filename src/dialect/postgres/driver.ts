@@ -6,7 +6,7 @@
  */
 import type { Sql } from 'sql-template-tag'
 import { DatabaseTimeout } from '../../domain/errors.js'
-import { bounded, commitWait, retryTransaction, type Database, type Executor } from '../../db/database.js'
+import { bounded, commitWait, retriedStatement, retryTransaction, type Database, type Executor } from '../../db/database.js'
 
 /** The part of a `pg` Pool the plugin uses (a `pg.Pool` fits it). */
 export interface PgPoolLike {
@@ -81,7 +81,7 @@ export function pgDatabase (pool: PgPoolLike, timeout: number): Database {
       execute: async (statement: Sql) => (await result(statement)).rowCount ?? 0
     }
   }
-  const direct = executor((config) => bounded(pool.query(config), timeout))
+  const direct = executor((config) => retriedStatement(timeout, () => pool.query(config)))
   const run = async <R>(fn: (tx: Executor) => Promise<R>, deadline: number): Promise<R> => {
     const client = await pool.connect()
     let broken: Error | undefined

@@ -1,5 +1,5 @@
 /** PostgreSQL. */
-import { join, raw, sql } from '../../db/sql.js'
+import { join, ON_CONFLICT, raw, sql } from '../../db/sql.js'
 import { TABLE_NAMES } from '../../schema/tables.js'
 import type { Dialect, DriverSupport } from '../dialect.js'
 import { isPgClient, isPgPool, pgDatabase, type PgPoolLike } from './driver.js'
@@ -18,11 +18,17 @@ export const postgresDialect: Dialect = {
   provider: 'postgresql',
   label: 'PostgreSQL',
   text: (statement) => statement.text,
+  asText: (column) => column,
   quote: (name) => `"${name.replaceAll('"', '""')}"`,
   // A bare parameter in a SELECT list has no type in PostgreSQL.
   time: (at) => sql`CAST(${at} AS TIMESTAMP(3))`,
   // A row lock: FOR UPDATE writes no new version of the row.
   forUpdate: raw('FOR UPDATE'),
+  returning: true,
+  ...ON_CONFLICT,
+  pruneStatement: (ids) => sql`
+    DELETE FROM dm_change WHERE id IN (${join(ids)})
+      AND EXISTS (SELECT 1 FROM dm_change newer WHERE newer.user_id = dm_change.user_id AND newer.id > dm_change.id)`,
   sendStatement,
   // A LATERAL lookup per row, which the planner cannot turn into a scan of the whole user table
   // (it would, for a small one, with a plain join).
@@ -48,5 +54,5 @@ export const postgresDialect: Dialect = {
   },
   driver,
   serialType: 'BigInt',
-  checks: { least: 'LEAST', greatest: 'GREATEST', byBytes: (column) => `"${column}" COLLATE "C"`, placement: 'alter' }
+  checks: { least: 'LEAST', greatest: 'GREATEST', byBytes: (expression) => `${expression} COLLATE "C"`, placement: 'alter' }
 }

@@ -1,6 +1,6 @@
 /** PostgreSQL's send: one statement of data-modifying CTEs. */
 import { CHANGE, kind } from '../../core/change-log.js'
-import { blockBetween, CONVERSATION_UPSERT, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, sql, visibleTo, type Sql } from '../../db/sql.js'
+import { blockBetween, conversationUpsert, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, ON_CONFLICT, sql, visibleTo, type Sql } from '../../db/sql.js'
 import type { SendInput } from '../dialect.js'
 
 /**
@@ -17,7 +17,7 @@ import type { SendInput } from '../dialect.js'
 export function sendStatement ({ senderId, recipientId, low, high, content, sentAt, idempotencyKey, replyTo }: SendInput): Sql {
   return sql`
     WITH locked AS (
-      ${lockUsers(low, high)}
+      ${lockUsers(ON_CONFLICT, low, high)}
       RETURNING user_id
     ), blocked AS (
       SELECT EXISTS (SELECT 1 FROM dm_block WHERE ${blockBetween(senderId, recipientId)}) AS blocked
@@ -37,7 +37,7 @@ export function sendStatement ({ senderId, recipientId, low, high, content, sent
         UNION ALL
         SELECT user_high_id, user_low_id, id, CASE WHEN recipient_id = user_high_id THEN 1 ELSE 0 END FROM message
       ) sides
-      ${CONVERSATION_UPSERT}
+      ${conversationUpsert(ON_CONFLICT)}
       RETURNING owner_id, muted
     ), changes AS (
       INSERT INTO dm_change (user_id, kind, message_id, partner_id, created_at)

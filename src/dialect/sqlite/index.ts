@@ -1,5 +1,5 @@
 /** SQLite. */
-import { empty, join, raw, sql } from '../../db/sql.js'
+import { empty, join, ON_CONFLICT, raw, sql } from '../../db/sql.js'
 import { TABLE_NAMES } from '../../schema/tables.js'
 import type { Dialect, DriverSupport } from '../dialect.js'
 import { isSqliteDatabase, sqliteDatabase, type SqliteDatabaseLike } from './driver.js'
@@ -17,10 +17,16 @@ export const sqliteDialect: Dialect = {
   provider: 'sqlite',
   label: 'SQLite',
   text: (statement) => statement.sql,
+  asText: (column) => column,
   quote: (name) => `"${name.replaceAll('"', '""')}"`,
   time: (at) => sql`${at}`,
   // A write transaction is the database's only writer: nothing more to lock.
   forUpdate: empty,
+  returning: true,
+  ...ON_CONFLICT,
+  pruneStatement: (ids) => sql`
+    DELETE FROM dm_change WHERE id IN (${join(ids)})
+      AND EXISTS (SELECT 1 FROM dm_change newer WHERE newer.user_id = dm_change.user_id AND newer.id > dm_change.id)`,
   withPartners: (statement, users, column, order) => sql`
     SELECT p.*, ${users.columns} FROM (${statement}) p JOIN ${users.from} ON ${users.id} = p.${raw(column)}
     ORDER BY ${order}`,

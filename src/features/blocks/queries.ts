@@ -19,7 +19,7 @@ export async function block (ctx: Context, blocker: UserId, blocked: UserId): Pr
   try {
     await ctx.db.execute(sql`
       INSERT INTO dm_block (blocker_id, blocked_id, created_at) VALUES (${blocker}, ${blocked}, ${new Date()})
-      ON CONFLICT (blocker_id, blocked_id) DO NOTHING`)
+      ${ctx.dialect.keep(['blocker_id', 'blocked_id'])}`)
     return true
   } catch (err) {
     if (isForeignKeyViolation(err)) return false

@@ -8,11 +8,14 @@
  * dm_message_conversation_idx (user_low_id, user_high_id, id).
  */
 import type { Executor } from '../../db/database.js'
-import { bool, inConversation, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS, raw, sql, unreadBy, visibleTo, type Sql } from '../../db/sql.js'
+import {
+  batches, bool, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS, raw, sql, unreadBy, visibleTo,
+  type Sql, type Upserts
+} from '../../db/sql.js'
 import { readStatement } from '../../core/change-log.js'
 import type { Context } from '../../core/context.js'
 import { NEWEST } from '../../core/pages.js'
-import type { PartnerColumns } from '../../core/users.js'
+import { IN_BATCH, type PartnerColumns } from '../../core/users.js'
 import type { Message, Partner, UnreadCounts, UserId } from '../../domain/types.js'
 import { flagOf, pair, complete, toMessage, type Flag, type MessageRow } from '../messages/message.js'
 
@@ -168,14 +171,26 @@ export async function conversationUnreadCount (ctx: Context, owner: UserId, part
  * INSERT ... SELECT of the messages it is about to mark, before it marks them).
  */
 export async function markConversationRead (ctx: Context, tx: Executor, owner: UserId, partner: UserId, readAt: Date, upTo: number = NEWEST): Promise<Message[]> {
+  const { dialect } = ctx
   const unread = sql`${unreadBy(owner)} AND sender_id = ${partner} AND id <= ${upTo}`
   // The users' locks first: no other write concerning them can change what `unread` selects
   // between the change log's insert and the update.
-  await tx.execute(lockUsers(owner, partner))
-  await tx.execute(readStatement(unread, ctx.dialect.time(readAt)))
-  const rows = await tx.query<MessageRow>(sql`
-    UPDATE dm_message SET read_at = ${readAt} WHERE ${unread}
-    RETURNING ${MESSAGE_COLUMNS}`)
+  await tx.execute(lockUsers(dialect, owner, partner))
+  // Without RETURNING: the messages are locked and known first (and read back once marked).
+  const ids = dialect.returning
+    ? []
+    : (await tx.query<{ id: bigint | number }>(sql`SELECT id FROM dm_message WHERE ${unread} ORDER BY id ${dialect.forUpdate}`)).map((row) => Number(row.id))
+  if (!dialect.returning && ids.length === 0) return []
+  await tx.execute(readStatement(unread, dialect.time(readAt)))
+  const mark = sql`UPDATE dm_message SET read_at = ${readAt} WHERE ${unread}`
+  let rows: MessageRow[]
+  if (dialect.returning) {
+    rows = await tx.query<MessageRow>(sql`${mark} RETURNING ${MESSAGE_COLUMNS}`)
+  } else {
+    await tx.execute(mark)
+    rows = []
+    for (const batch of batches(ids, IN_BATCH)) rows.push(...await tx.query<MessageRow>(sql`SELECT ${MESSAGE_COLUMNS} FROM dm_message WHERE id IN (${join(batch)})`))
+  }
   if (rows.length > 0) {
     await tx.execute(sql`
       UPDATE dm_conversation SET unread_count = unread_count - ${rows.length}
@@ -191,9 +206,9 @@ export async function markConversationRead (ctx: Context, tx: Executor, owner: U
  * issued once its lock is held, so a message that arrived meanwhile keeps it listed.
  * Answers how many messages it hid.
  */
-export async function hideConversation (tx: Executor, owner: UserId, partner: UserId): Promise<number> {
+export async function hideConversation (dialect: Upserts, tx: Executor, owner: UserId, partner: UserId): Promise<number> {
   const [low, high] = pair(owner, partner)
-  await tx.execute(lockUsers(owner))
+  await tx.execute(lockUsers(dialect, owner))
   const hidden = await tx.execute(sql`
     UPDATE dm_message SET
       deleted_by_sender = (deleted_by_sender OR sender_id = ${owner}),

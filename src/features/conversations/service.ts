@@ -93,7 +93,7 @@ export function conversationsService (ctx: Context) {
     async deleteConversation (userId: UserId, partnerId: UserId): Promise<void> {
       await ctx.callers.write(userId, async () => {
         const hidden = await ctx.writes.transaction(async (tx) => {
-          const count = await queries.hideConversation(tx, userId, partnerId)
+          const count = await queries.hideConversation(ctx.dialect, tx, userId, partnerId)
           if (count === 0) return { result: 0 }
           return {
             result: count,

@@ -5,7 +5,7 @@
  */
 import type { Database, Executor } from '../../db/database.js'
 import { dateOf } from '../../db/database.js'
-import { batches, join, sql, visibleTo } from '../../db/sql.js'
+import { batches, join, raw, sql, visibleTo, type Sql } from '../../db/sql.js'
 import type { Message, Reaction, ReplyPreview, UserId } from '../../domain/types.js'
 import { IN_BATCH, type UserIdOf } from '../../core/users.js'
 
@@ -41,6 +41,7 @@ export function flagOf (value: Flag | null): boolean {
 export interface MessageReader {
   readonly db: Database
   readonly uid: UserIdOf
+  readonly dialect: { asText(column: Sql): Sql }
 }
 
 /** A message row as stored: an unsent one is a tombstone (no content, reply or reactions). */
@@ -100,7 +101,7 @@ export async function complete (reader: MessageReader, messages: StoredMessage[]
   const reactions = new Map<number, Reaction[]>()
   for (const ids of batches(reacted, IN_BATCH)) {
     const rows = await db.query<{ message_id: bigint | number, emoji: string, count: bigint | number, me: bigint | number }>(sql`
-      SELECT message_id, emoji, COUNT(*) AS count, MIN(id) AS first_id, SUM(CASE WHEN user_id = ${viewer} THEN 1 ELSE 0 END) AS me
+      SELECT message_id, ${reader.dialect.asText(raw('emoji'))} AS emoji, COUNT(*) AS count, MIN(id) AS first_id, SUM(CASE WHEN user_id = ${viewer} THEN 1 ELSE 0 END) AS me
       FROM dm_reaction WHERE message_id IN (${join(ids)})
       GROUP BY message_id, emoji ORDER BY message_id, first_id`)
     for (const row of rows) {

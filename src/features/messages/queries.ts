@@ -6,7 +6,8 @@
  */
 import type { Executor } from '../../db/database.js'
 import { dateOf } from '../../db/database.js'
-import { CONVERSATION_UPSERT, inConversation, lockUsers, MESSAGE_COLUMNS, newestVisible, sql, visibleTo } from '../../db/sql.js'
+import { isUniqueViolation } from '../../db/errors.js'
+import { conversationUpsert, empty, inConversation, lockUsers, MESSAGE_COLUMNS, newestVisible, sql, visibleTo, type Sql } from '../../db/sql.js'
 import { CHANGE, lockParticipantsStatement, type ChangeRow } from '../../core/change-log.js'
 import type { Context } from '../../core/context.js'
 import type { SendInput } from '../../dialect/dialect.js'
@@ -46,24 +47,43 @@ export function bothParticipants (kind: typeof CHANGE.message | typeof CHANGE.up
  */
 export async function sendInTransaction (ctx: Context, tx: Executor, input: SendInput): Promise<SendOutcome> {
   const { senderId, recipientId, low, high, content, sentAt, idempotencyKey, replyTo } = input
+  const { dialect } = ctx
   if ((await blockersBetween(ctx, senderId, recipientId, tx)).length > 0) return { outcome: 'blocked' }
-  await tx.execute(lockUsers(low, high))
-  const rows = await tx.query<MessageRow>(sql`
+  await tx.execute(lockUsers(dialect, low, high))
+  const insert = sql`
     INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key, reply_to_id)
-    VALUES (${senderId}, ${recipientId}, ${low}, ${high}, ${content}, ${sentAt}, ${idempotencyKey}, ${replyTo})
-    ON CONFLICT (sender_id, idempotency_key) DO NOTHING
-    RETURNING ${MESSAGE_COLUMNS}`)
-  if (rows.length === 0) return { outcome: 'taken' }
-  const message = await completeOne(ctx, toMessage(rows[0] as MessageRow, ctx.uid), senderId, tx)
+    VALUES (${senderId}, ${recipientId}, ${low}, ${high}, ${content}, ${sentAt}, ${idempotencyKey}, ${replyTo})`
+  let row: MessageRow | undefined
+  if (dialect.returning) {
+    [row] = await tx.query<MessageRow>(sql`${insert} ${dialect.keep(['sender_id', 'idempotency_key'])} RETURNING ${MESSAGE_COLUMNS}`)
+  } else {
+    // The key used before: the unique index refuses the row (a statement's error: the transaction goes on).
+    try {
+      await tx.execute(insert)
+    } catch (err) {
+      if (isUniqueViolation(err)) return { outcome: 'taken' }
+      throw err
+    }
+    [row] = await tx.query<MessageRow>(sql`SELECT ${MESSAGE_COLUMNS} FROM dm_message WHERE id = ${dialect.insertedId}`)
+  }
+  if (row === undefined) return { outcome: 'taken' }
+  const message = await completeOne(ctx, toMessage(row, ctx.uid), senderId, tx)
   const lowUnread = low === recipientId ? 1 : 0
-  // The recipient's row as the upsert left it says whether they muted the conversation.
-  const conversations = await tx.query<{ owner_id: number | string, muted: Flag }>(sql`
+  const upsert = sql`
     INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
     VALUES (${low}, ${high}, ${message.id}, ${lowUnread}), (${high}, ${low}, ${message.id}, ${1 - lowUnread})
-    ${CONVERSATION_UPSERT}
-    RETURNING owner_id, muted`)
-  const recipientMuted = flagOf(conversations.find((row) => ctx.uid(row.owner_id) === recipientId)?.muted ?? false)
-  return { outcome: 'created', message, recipientMuted }
+    ${conversationUpsert(dialect)}`
+  // The recipient's row as the upsert left it says whether they muted the conversation.
+  let muted: Flag | undefined
+  if (dialect.returning) {
+    const rows = await tx.query<{ owner_id: number | string, muted: Flag }>(sql`${upsert} RETURNING owner_id, muted`)
+    muted = rows.find((conversation) => ctx.uid(conversation.owner_id) === recipientId)?.muted
+  } else {
+    await tx.execute(upsert)
+    ;[{ muted } = { muted: undefined }] = await tx.query<{ muted: Flag }>(sql`
+      SELECT muted FROM dm_conversation WHERE owner_id = ${recipientId} AND partner_id = ${senderId}`)
+  }
+  return { outcome: 'created', message, recipientMuted: flagOf(muted ?? false) }
 }
 
 /** What the one-statement send's row says it did, with the message as its sender sees it (the statement reads the reply's preview too). */
@@ -105,7 +125,7 @@ export interface LockedMessage {
  * dm_user rows first (the order every write takes), then the row itself (Dialect.forUpdate).
  */
 export async function lockMessage (ctx: Context, tx: Executor, viewer: UserId, id: number): Promise<LockedMessage | null> {
-  await tx.execute(lockParticipantsStatement(viewer, id))
+  await tx.execute(lockParticipantsStatement(ctx.dialect, viewer, id))
   const rows = await tx.query<MessageRow & { visible: Flag }>(sql`
     SELECT ${MESSAGE_COLUMNS}, CASE WHEN ${visibleTo(viewer)} THEN 1 ELSE 0 END AS visible
     FROM dm_message WHERE id = ${id} AND (sender_id = ${viewer} OR recipient_id = ${viewer})
@@ -114,11 +134,26 @@ export async function lockMessage (ctx: Context, tx: Executor, viewer: UserId, i
   return row === undefined ? null : { message: toMessage(row, ctx.uid), visible: flagOf(row.visible) }
 }
 
+/**
+ * Updates message `id` (locked) with `set`, and answers its row as the update left it (with
+ * `extra` columns): in the same statement where the database returns rows from an UPDATE,
+ * otherwise in a second one.
+ */
+async function updateMessage<T = object> (ctx: Context, tx: Executor, id: number, set: Sql, extra: Sql = empty): Promise<MessageRow & T> {
+  let rows: Array<MessageRow & T>
+  if (ctx.dialect.returning) {
+    rows = await tx.query<MessageRow & T>(sql`UPDATE dm_message SET ${set} WHERE id = ${id} RETURNING ${MESSAGE_COLUMNS}${extra}`)
+  } else {
+    await tx.execute(sql`UPDATE dm_message SET ${set} WHERE id = ${id}`)
+    rows = await tx.query<MessageRow & T>(sql`SELECT ${MESSAGE_COLUMNS}${extra} FROM dm_message WHERE id = ${id}`)
+  }
+  return rows[0] as MessageRow & T
+}
+
 /** Replaces the content of a locked message, keeping the one it replaces in its history; answers it as stored. */
 export async function editMessage (ctx: Context, tx: Executor, message: Message, content: string, at: Date): Promise<StoredMessage> {
   await tx.execute(sql`INSERT INTO dm_message_edit (message_id, content, edited_at) VALUES (${message.id}, ${message.content}, ${at})`)
-  const [row] = await tx.query<MessageRow>(sql`UPDATE dm_message SET content = ${content}, edited_at = ${at} WHERE id = ${message.id} RETURNING ${MESSAGE_COLUMNS}`)
-  return toMessage(row as MessageRow, ctx.uid)
+  return toMessage(await updateMessage(ctx, tx, message.id, sql`content = ${content}, edited_at = ${at}`), ctx.uid)
 }
 
 /**
@@ -126,18 +161,17 @@ export async function editMessage (ctx: Context, tx: Executor, message: Message,
  * recipient had not read it, it no longer counts as unread. Answers the tombstone as stored.
  */
 export async function unsendMessage (ctx: Context, tx: Executor, message: Message, at: Date): Promise<StoredMessage> {
-  // The same statement says whether the message counted as unread for its recipient (columns it leaves as they were).
-  const [row] = await tx.query<MessageRow & { counted: Flag }>(sql`
-    UPDATE dm_message SET unsent_at = ${at}, content = '', reaction_count = 0 WHERE id = ${message.id}
-    RETURNING ${MESSAGE_COLUMNS}, (read_at IS NULL AND deleted_by_recipient = false) AS counted`)
+  // Whether the message counted as unread for its recipient: columns the update leaves as they were.
+  const row = await updateMessage<{ counted: Flag }>(ctx, tx, message.id, sql`unsent_at = ${at}, content = '', reaction_count = 0`,
+    sql`, (read_at IS NULL AND deleted_by_recipient = false) AS counted`)
   // A message never edited has no history to erase.
   if (message.editedAt !== null) await tx.execute(sql`DELETE FROM dm_message_edit WHERE message_id = ${message.id}`)
   await tx.execute(sql`DELETE FROM dm_reaction WHERE message_id = ${message.id}`)
-  if (row !== undefined && flagOf(row.counted)) {
+  if (flagOf(row.counted)) {
     await tx.execute(sql`
       UPDATE dm_conversation SET unread_count = unread_count - 1 WHERE owner_id = ${message.recipientId} AND partner_id = ${message.senderId}`)
   }
-  return toMessage(row as MessageRow, ctx.uid)
+  return toMessage(row, ctx.uid)
 }
 
 /** The earlier versions of message `id`, oldest first; null when `viewer` does not see it. */
@@ -164,8 +198,7 @@ export async function addReaction (ctx: Context, tx: Executor, message: Message,
   if (Number(kinds?.mine ?? 0) > 0) return 'unchanged'
   if (Number(kinds?.same ?? 0) === 0 && Number(kinds?.kinds ?? 0) >= maxKinds) return 'too-many'
   await tx.execute(sql`INSERT INTO dm_reaction (message_id, user_id, emoji, created_at) VALUES (${messageId}, ${user}, ${emoji}, ${at})`)
-  const [row] = await tx.query<MessageRow>(sql`UPDATE dm_message SET reaction_count = reaction_count + 1 WHERE id = ${messageId} RETURNING ${MESSAGE_COLUMNS}`)
-  return toMessage(row as MessageRow, ctx.uid)
+  return toMessage(await updateMessage(ctx, tx, messageId, sql`reaction_count = reaction_count + 1`), ctx.uid)
 }
 
 /** `user` takes back their `emoji` reaction to a locked message; answers the message as stored after, or null when there was none. */
@@ -173,8 +206,7 @@ export async function removeReaction (ctx: Context, tx: Executor, message: Messa
   const messageId = message.id
   const removed = await tx.execute(sql`DELETE FROM dm_reaction WHERE message_id = ${messageId} AND user_id = ${user} AND emoji = ${emoji}`)
   if (removed === 0) return null
-  const [row] = await tx.query<MessageRow>(sql`UPDATE dm_message SET reaction_count = reaction_count - ${removed} WHERE id = ${messageId} RETURNING ${MESSAGE_COLUMNS}`)
-  return toMessage(row as MessageRow, ctx.uid)
+  return toMessage(await updateMessage(ctx, tx, messageId, sql`reaction_count = reaction_count - ${removed}`), ctx.uid)
 }
 
 /** What deleting a message for one participant changed. */
@@ -194,13 +226,21 @@ export type HideResult =
  * message that a concurrent transaction hid meanwhile (READ COMMITTED).
  */
 export async function hideMessage (ctx: Context, tx: Executor, owner: UserId, id: number): Promise<HideResult> {
-  await tx.execute(lockUsers(owner))
-  const rows = await tx.query<MessageRow>(sql`
+  const { dialect } = ctx
+  await tx.execute(lockUsers(dialect, owner))
+  const hide = sql`
     UPDATE dm_message SET
       deleted_by_sender = (deleted_by_sender OR sender_id = ${owner}),
       deleted_by_recipient = (deleted_by_recipient OR recipient_id = ${owner})
-    WHERE id = ${id} AND ${visibleTo(owner)}
-    RETURNING ${MESSAGE_COLUMNS}`)
+    WHERE id = ${id} AND ${visibleTo(owner)}`
+  let rows: MessageRow[]
+  if (dialect.returning) {
+    rows = await tx.query<MessageRow>(sql`${hide} RETURNING ${MESSAGE_COLUMNS}`)
+  } else {
+    // The row locked first, then hidden: the hide leaves the columns read as they were.
+    rows = await tx.query<MessageRow>(sql`SELECT ${MESSAGE_COLUMNS} FROM dm_message WHERE id = ${id} AND ${visibleTo(owner)} ${dialect.forUpdate}`)
+    if (rows.length > 0) await tx.execute(hide)
+  }
   if (rows.length === 0) {
     const mine = await tx.query(sql`
       SELECT id FROM dm_message WHERE id = ${id} AND (sender_id = ${owner} OR recipient_id = ${owner})`)
@@ -209,10 +249,15 @@ export async function hideMessage (ctx: Context, tx: Executor, owner: UserId, id
   const message = toMessage(rows[0] as MessageRow, ctx.uid)
   const partner = message.senderId === owner ? message.recipientId : message.senderId
   const unreadDelta = message.recipientId === owner && message.readAt === null && message.unsentAt === null ? 1 : 0
-  const conversation = await tx.query<{ last_message_id: bigint | number | null }>(sql`
-    UPDATE dm_conversation SET unread_count = unread_count - ${unreadDelta}
-    WHERE owner_id = ${owner} AND partner_id = ${partner}
-    RETURNING last_message_id`)
+  const ofOwner = sql`WHERE owner_id = ${owner} AND partner_id = ${partner}`
+  const lower = sql`UPDATE dm_conversation SET unread_count = unread_count - ${unreadDelta} ${ofOwner}`
+  let conversation: Array<{ last_message_id: bigint | number | null }>
+  if (dialect.returning) {
+    conversation = await tx.query(sql`${lower} RETURNING last_message_id`)
+  } else {
+    await tx.execute(lower)
+    conversation = await tx.query(sql`SELECT last_message_id FROM dm_conversation ${ofOwner}`)
+  }
   if (Number(conversation[0]?.last_message_id) === id) {
     const [low, high] = pair(owner, partner)
     await tx.execute(sql`

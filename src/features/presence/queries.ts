@@ -42,11 +42,11 @@ export class PresenceStore {
     const cameOnline: UserId[] = []
     const unknown: UserId[] = []
     const write = (batch: readonly UserId[]): Promise<UserId[]> => this.#db.transaction(async (tx) => {
-      await tx.execute(lockUsers(...batch))
+      await tx.execute(lockUsers(this.#dialect, ...batch))
       const online = await this.#live(tx, batch, now, timeout)
       await tx.execute(sql`
         INSERT INTO dm_presence (user_id, instance_id, seen_at) VALUES ${join(batch.map((user) => sql`(${user}, ${instance}, ${this.#time(now)})`))}
-        ON CONFLICT (user_id, instance_id) DO UPDATE SET seen_at = excluded.seen_at`)
+        ${this.#dialect.upsert(['user_id', 'instance_id'], sql`seen_at = ${this.#dialect.inserted('seen_at')}`)}`)
       return batch.filter((user) => !online.has(user))
     })
     for (const batch of chunks(users)) {
@@ -77,9 +77,8 @@ export class PresenceStore {
     const wentOffline: UserId[] = []
     for (const batch of chunks(users)) {
       wentOffline.push(...await this.#db.transaction(async (tx) => {
-        await tx.execute(lockUsers(...batch))
-        const removed = await tx.query<{ user_id: number | string }>(sql`
-          DELETE FROM dm_presence WHERE instance_id = ${instance} AND user_id IN (${join(batch)}) RETURNING user_id`)
+        await tx.execute(lockUsers(this.#dialect, ...batch))
+        const removed = await this.#deleted<{ user_id: number | string }>(tx, sql`dm_presence WHERE instance_id = ${instance} AND user_id IN (${join(batch)})`, sql`user_id`)
         const gone = [...new Set(removed.map((row) => this.#uid(row.user_id)))]
         if (gone.length === 0) return []
         await tx.execute(sql`
@@ -90,6 +89,17 @@ export class PresenceStore {
       }))
     }
     return wentOffline
+  }
+
+  /**
+   * Deletes the rows `from` (a table and its WHERE) selects, and answers their `columns`: in the
+   * same statement where the database returns rows from a DELETE, otherwise locked and read first.
+   */
+  async #deleted<T> (tx: Executor, from: Sql, columns: Sql): Promise<T[]> {
+    if (this.#dialect.returning) return await tx.query<T>(sql`DELETE FROM ${from} RETURNING ${columns}`)
+    const rows = await tx.query<T>(sql`SELECT ${columns} FROM ${from} ${this.#dialect.forUpdate}`)
+    if (rows.length > 0) await tx.execute(sql`DELETE FROM ${from}`)
+    return rows
   }
 
   /** Which of `users` have a live row (on any instance). */
@@ -110,8 +120,14 @@ export class PresenceStore {
    */
   async sweep (now: Date, timeout: number): Promise<Array<{ user: UserId, lastSeenAt: Date }>> {
     const cutoff = this.#time(new Date(now.getTime() - timeout))
-    const expired = await this.#db.query<{ user_id: number | string, seen_at: Date | string | number }>(sql`
-      DELETE FROM dm_presence WHERE seen_at <= ${cutoff} RETURNING user_id, seen_at`)
+    const from = sql`dm_presence WHERE seen_at <= ${cutoff}`
+    type Expired = { user_id: number | string, seen_at: Date | string | number }
+    // One statement, which almost always finds nothing; without RETURNING, a transaction only when it finds some.
+    const expired = this.#dialect.returning
+      ? await this.#db.query<Expired>(sql`DELETE FROM ${from} RETURNING user_id, seen_at`)
+      : (await this.#db.query(sql`SELECT user_id FROM ${from} LIMIT 1`)).length === 0
+          ? []
+          : await this.#db.transaction((tx) => this.#deleted<Expired>(tx, from, sql`user_id, seen_at`))
     if (expired.length === 0) return []
     const latest = new Map<UserId, Date>()
     for (const row of expired) {
