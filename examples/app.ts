@@ -200,6 +200,7 @@ export function busFromEnvironment (name: string | undefined, databaseUrl: strin
     case 'memory':
       return memoryBus()
     case 'postgres':
+      if (/^mysql:\/\//.test(databaseUrl)) throw new Error('DM_BUS=postgres needs a PostgreSQL database (it uses LISTEN/NOTIFY), and DATABASE_URL is a MySQL one; across instances on MySQL or MariaDB use DM_BUS=redis')
       if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('DM_BUS=postgres needs a postgresql:// DATABASE_URL')
       return postgresBus({ connectionString: databaseUrl })
     case 'redis':

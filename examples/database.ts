@@ -93,7 +93,7 @@ function poolConfig (databaseUrl: string, options: Pick<CreatePrismaOptions, 'co
 }
 
 /** A mariadb pool's settings for the database at `databaseUrl`, with the same bounds as the PostgreSQL pool's. */
-function mariadbConfig (databaseUrl: string, options: Pick<CreatePrismaOptions, 'connectTimeout' | 'queryTimeout'>): import('mariadb').PoolConfig {
+export function mariadbConfig (databaseUrl: string, options: Pick<CreatePrismaOptions, 'connectTimeout' | 'queryTimeout'>): import('mariadb').PoolConfig {
   const url = new URL(databaseUrl)
   return {
     host: url.hostname,

@@ -8,7 +8,7 @@ import { InvalidOption } from './domain/errors.js'
 import { INVALID_TEXT, isUserId } from './domain/ids.js'
 import type { UserId } from './domain/types.js'
 import type { PrismaClientLike } from './db/prisma.js'
-import { dialectOf, driverProvider, PROVIDERS, providerNamed, type DriverLike, type Provider } from './dialect/index.js'
+import { dialectOf, driverProvider, listed, PROVIDERS, providerNamed, type DriverLike, type Provider } from './dialect/index.js'
 
 /**
  * Which fields of the host's user model hold its id and give the partner object's names; `null`
@@ -344,8 +344,8 @@ function resolveAllowedRecipients (value: unknown, userIdType: 'integer' | 'stri
   return value.length === 0 ? null : new Set(value as UserId[])
 }
 
-/** `"postgresql" or "sqlite"`: the providers, as messages list them. */
-const providerList = (): string => PROVIDERS.map((provider) => `"${provider}"`).join(' or ')
+/** `"postgresql", "sqlite" or "mysql"`: the providers, as messages list them. */
+const providerList = (): string => listed(PROVIDERS.map((provider) => `"${provider}"`), 'or')
 
 /** The provider option, or the one the client tells (Prisma 6 and 7 clients set `_activeProvider`). */
 function resolveProvider (value: unknown, prisma: PrismaClientLike): { provider: Provider, providerSource: ResolvedOptions['providerSource'] } {
@@ -357,7 +357,7 @@ function resolveProvider (value: unknown, prisma: PrismaClientLike): { provider:
   const provider = providerNamed(told)
   if (provider !== undefined) return { provider, providerSource: 'client' }
   if (typeof told === 'string') {
-    throw new InvalidOption(`option "provider": the Prisma client's database is "${told}"; the plugin runs on ${PROVIDERS.map((p) => dialectOf(p).label).join(' and ')} only`)
+    throw new InvalidOption(`option "provider": the Prisma client's database is "${told}"; the plugin runs on ${listed(PROVIDERS.map((p) => dialectOf(p).label), 'and')} only`)
   }
   throw new InvalidOption(`option "provider": the Prisma client does not say which database it uses; set provider to ${providerList()}`)
 }
@@ -371,7 +371,7 @@ function resolveDriver (value: unknown, provider: Provider): DriverLike | null {
   if (kind === undefined) {
     const nearMiss = PROVIDERS.map((p) => dialectOf(p).driver.nearMiss(value)).find((why) => why !== undefined)
     if (nearMiss !== undefined) throw new InvalidOption(`option "driver" ${nearMiss}`)
-    throw new InvalidOption(`option "driver" must be ${PROVIDERS.map((p) => `a ${dialectOf(p).driver.expected} (${dialectOf(p).label})`).join(' or ')}, the one the Prisma adapter uses`)
+    throw new InvalidOption(`option "driver" must be ${listed(PROVIDERS.map((p) => `a ${dialectOf(p).driver.expected} (${dialectOf(p).label})`), 'or')}, the one the Prisma adapter uses`)
   }
   if (kind !== provider) {
     throw new InvalidOption(`option "driver" is a ${dialectOf(kind).driver.kind}, but the Prisma client's database is ${dialectOf(provider).label}; pass a ${wanted.expected} of the same database`)

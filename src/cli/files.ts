@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path'
-import { PROVIDERS, providerNamed, type Provider } from '../dialect/index.js'
+import { listed, PROVIDERS, providerNamed, type Provider } from '../dialect/index.js'
 
 /** A failure the user can act on: the CLI prints its message on one line and exits with `status`. */
 export class CliError extends Error {
@@ -211,7 +211,7 @@ export function supportedProvider (provider: string): Provider | undefined {
 
 /** The one-line error for a provider the plugin does not support. */
 export function unsupportedProvider (provider: string, where: string): CliError {
-  return new CliError(`the datasource provider "${provider}" (${where}) is not supported; fastify-directmessages supports ${PROVIDERS.map((name) => `"${name}"`).join(' and ')}`)
+  return new CliError(`the datasource provider "${provider}" (${where}) is not supported; fastify-directmessages supports ${listed(PROVIDERS.map((name) => `"${name}"`), 'and')}`)
 }
 
 /**

@@ -61,6 +61,9 @@ export function guardsFor (dialect: Dialect, byBytes: boolean, column: (name: st
 const EXACT_COLUMNS: ReadonlyArray<{ table: string, column: string }> = Object.values(TABLES)
   .flatMap((table) => table.columns.filter((column) => column.exact === true).map((column) => ({ table: table.table, column: columnName(column) })))
 
+/** How the output names the byte-wise collation given to the exact columns. */
+const BYTEWISE = 'byte-wise idempotency keys and emojis'
+
 /** A `CREATE TABLE` statement of a guarded table in the migration. */
 interface Statement {
   /** The table, without the `new_` prefix of SQLite's table redefinitions. */
@@ -193,7 +196,7 @@ export function guardsCommand (options: GuardsOptions): string[] {
           ...(exact.length === 0 ? [] : ['-- Keys and emojis compare by their bytes (the default collation holds different ones equal).', ...exact]),
           ''
         ].join('\n')
-    added.push(...lacking.map((guard) => guard.name), ...(exact.length > 0 ? ['exact text columns'] : []))
+    added.push(...lacking.map((guard) => guard.name), ...(exact.length > 0 ? [BYTEWISE] : []))
   } else if (!inline) {
     const lacking = guards.filter((guard) => !file.text.includes(`"${guard.name}"`))
     text = lacking.length === 0
@@ -235,7 +238,7 @@ export function guardsCommand (options: GuardsOptions): string[] {
     text = lines.join('\n')
   }
 
-  const names = [...guards.map((guard) => guard.name), 'exact text columns'].filter((name) => added.includes(name))
+  const names = [...guards.map((guard) => guard.name), BYTEWISE].filter((name) => added.includes(name))
   const what = `${dialect.label}, ${stringIds ? 'String' : 'Int'} user ids`
   if (added.length === 0) return [`fastify-directmessages: ${shown} already has the guards (${what}); nothing to do.`, 'Next: npx prisma migrate dev']
   assertWritable(path, cwd)

@@ -13,7 +13,7 @@ import {
   resolvePrismaCli, supportedProvider, unsupportedProvider, writeAtomic, type Block, type DatasourceInfo, type FoundSchema, type SchemaFile
 } from './files.js'
 import { BACK_RELATIONS, backRelationLines, PLUGIN_MODELS, renderModels, type ModelsTarget } from '../schema/prisma.js'
-import { dialectOf, PROVIDERS } from '../dialect/index.js'
+import { dialectOf, listed, PROVIDERS } from '../dialect/index.js'
 
 /** The marker comments around the generated models (single-file schema). */
 export const MODELS_MARKERS = {
@@ -172,7 +172,7 @@ function plan (options: SchemaOptions, found: FoundSchema, files: readonly Schem
   const { cwd } = options
   const userModelName = options.userModel ?? 'User'
   const shown = display(found.path, cwd)
-  if (datasource === undefined) throw new CliError(`the schema ${shown} has no datasource block with a provider; add one (provider = ${PROVIDERS.map((name) => `"${name}"`).join(' or ')}) and run again`)
+  if (datasource === undefined) throw new CliError(`the schema ${shown} has no datasource block with a provider; add one (provider = ${listed(PROVIDERS.map((name) => `"${name}"`), 'or')}) and run again`)
   const provider = supportedProvider(datasource.provider)
   if (provider === undefined) throw unsupportedProvider(datasource.provider, display(datasource.file, cwd))
 

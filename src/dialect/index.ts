@@ -34,6 +34,11 @@ const ALIASES: Readonly<Record<string, Provider>> = { postgres: 'postgresql' }
 /** Every provider, in the order messages list them. */
 export const PROVIDERS = Object.keys(DIALECTS) as Provider[]
 
+/** Words joined as a sentence lists them: `a`, `a and b`, `a, b and c`. */
+export function listed (words: readonly string[], conjunction: 'and' | 'or'): string {
+  return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} ${conjunction} ${words[words.length - 1] as string}`
+}
+
 /** The dialect of `provider`. */
 export function dialectOf (provider: Provider): Dialect {
   return DIALECTS[provider]

@@ -1,13 +1,38 @@
 // Marking a whole conversation read when it holds more unread messages than one statement can
-// name (SQLite takes at most 32,766 bound parameters, PostgreSQL 65,535), each with a reaction and
+// name (SQLite takes at most 32,766 bound parameters, PostgreSQL and MySQL 65,535), each with a reaction and
 // answering the one before: 200 with the count, the counts at zero, the messages read with their
 // reactions and previews, never a 500. Likewise the unpaginated list of unread conversations of a
-// user with that many partners. SQLite and PostgreSQL, through Prisma and the driver; the data is
+// user with that many partners. SQLite, PostgreSQL and MariaDB, through Prisma and the driver; the data is
 // seeded with SQL.
 import t from 'tap'
-import { forEachPath, query } from '../helpers/databases.js'
+import { forEachPath, query, type TestDatabase } from '../helpers/databases.js'
 import { as, createUsers, getJson, startApp, type PageJson, type RichMessageJson } from '../helpers/app.js'
 import { eventually } from '../helpers/wait.js'
+
+/**
+ * What seeding in bulk takes on `db`: more rows than a statement has parameters (SQLite 32,766;
+ * PostgreSQL and MySQL 65,535), the numbers 1..count as rows, a timestamp, and text concatenation.
+ */
+function seeding (db: TestDatabase): { count: number, sentAt: string, numbers: string, text: (...parts: string[]) => string } {
+  if (db.provider === 'postgresql') {
+    const count = 66_000
+    return { count, sentAt: 'CAST(\'2026-12-01 00:00:00\' AS TIMESTAMP(3))', numbers: `SELECT g FROM generate_series(1, ${count}) g`, text: (...parts) => parts.join(' || ') }
+  }
+  if (db.provider === 'mysql') {
+    // Five digits' cross join: recursion is capped at 1,000 rows by default there.
+    const count = 66_000
+    const digit = (name: string): string => `(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) ${name}`
+    const numbers = `SELECT 1 + d1.d + 10 * d2.d + 100 * d3.d + 1000 * d4.d + 10000 * d5.d AS g FROM ${['d1', 'd2', 'd3', 'd4', 'd5'].map(digit).join(', ')} HAVING g <= ${count}`
+    return { count, sentAt: '\'2026-12-01 00:00:00.000\'', numbers, text: (...parts) => `CONCAT(${parts.join(', ')})` }
+  }
+  const count = 33_000
+  return {
+    count,
+    sentAt: '\'2026-12-01T00:00:00.000+00:00\'',
+    numbers: `WITH RECURSIVE seq(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM seq WHERE g < ${count}) SELECT g FROM seq`,
+    text: (...parts) => parts.join(' || ')
+  }
+}
 
 forEachPath(t, 'marking read more messages than a statement has parameters', async (t, db) => {
   // Marking tens of thousands read takes seconds on a loaded machine: what is tested here is the
@@ -16,15 +41,11 @@ forEachPath(t, 'marking read more messages than a statement has parameters', asy
   t.teardown(() => app.close())
   const [ann, bob] = await createUsers(app, 'ann', 'bob')
   if (ann === undefined || bob === undefined) throw new Error('users')
-  const count = db.provider === 'postgresql' ? 66_000 : 33_000
+  const { count, sentAt, numbers, text } = seeding(db)
   const [low, high] = ann.id < bob.id ? [ann.id, bob.id] : [bob.id, ann.id]
-  const sentAt = db.provider === 'postgresql' ? 'CAST(\'2026-12-01 00:00:00\' AS TIMESTAMP(3))' : '\'2026-12-01T00:00:00.000+00:00\''
-  const numbers = db.provider === 'postgresql'
-    ? `SELECT g FROM generate_series(1, ${count}) g`
-    : `WITH RECURSIVE seq(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM seq WHERE g < ${count}) SELECT g FROM seq`
   // bob's messages to ann, unread, each with ann's reaction and answering the one before it.
   await query(db, `INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, reaction_count)
-    SELECT ?, ?, ?, ?, 'message ' || g, ${sentAt}, 1 FROM (${numbers}) n ORDER BY g`, [bob.id, ann.id, low, high])
+    SELECT ?, ?, ?, ?, ${text('\'message \'', 'g')}, ${sentAt}, 1 FROM (${numbers}) n ORDER BY g`, [bob.id, ann.id, low, high])
   const [range] = await query<{ first: number | bigint, last: number | bigint }>(db, 'SELECT MIN(id) AS first, MAX(id) AS last FROM dm_message WHERE sender_id = ?', [bob.id])
   const first = Number(range?.first)
   const last = Number(range?.last)
@@ -56,13 +77,9 @@ forEachPath(t, 'the unread conversation list with more partners than a statement
   t.teardown(() => app.close())
   const [ann] = await createUsers(app, 'ann')
   if (ann === undefined) throw new Error('users')
-  const count = db.provider === 'postgresql' ? 66_000 : 33_000
-  const sentAt = db.provider === 'postgresql' ? 'CAST(\'2026-12-01 00:00:00\' AS TIMESTAMP(3))' : '\'2026-12-01T00:00:00.000+00:00\''
-  const numbers = db.provider === 'postgresql'
-    ? `SELECT g FROM generate_series(1, ${count}) g`
-    : `WITH RECURSIVE seq(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM seq WHERE g < ${count}) SELECT g FROM seq`
+  const { count, sentAt, numbers, text } = seeding(db)
   // `count` users, each of whom sent ann one message she has not read.
-  await query(db, `INSERT INTO app_user (username, first_name, last_name, token) SELECT 'partner' || g, 'P', '' || g, 'partner-token-' || g FROM (${numbers}) n ORDER BY g`)
+  await query(db, `INSERT INTO app_user (username, first_name, last_name, token) SELECT ${text('\'partner\'', 'g')}, 'P', ${text('\'\'', 'g')}, ${text('\'partner-token-\'', 'g')} FROM (${numbers}) n ORDER BY g`)
   await query(db, `INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at)
     SELECT id, ?, CASE WHEN id < ? THEN id ELSE ? END, CASE WHEN id < ? THEN ? ELSE id END, 'hello', ${sentAt} FROM app_user WHERE id <> ? ORDER BY app_user.id`,
   [ann.id, ann.id, ann.id, ann.id, ann.id, ann.id])

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import pg from 'pg'
+import type { Pool as MariadbPool } from 'mariadb'
 import type { Test } from 'tap'
 import { createDriver, createPrisma, variantOf, type ExampleDriver, type ExamplePrisma, type Provider, type UserIdType } from '../../examples/database.js'
 import { eventually } from './wait.js'
@@ -243,12 +244,27 @@ async function openPostgres (label: string, options: OpenOptions): Promise<TestD
   }
 }
 
+const ALL_PROVIDERS = ['sqlite', 'postgresql', 'mysql'] as const
+/**
+ * The databases the tests run on: all three, or (for a quicker local run) those named in
+ * `DM_TEST_DATABASES`, comma-separated. CI runs them all: there the variable is refused.
+ */
+const PROVIDERS: ReadonlyArray<typeof ALL_PROVIDERS[number]> = (() => {
+  const named = process.env.DM_TEST_DATABASES
+  if (named === undefined || named === '') return ALL_PROVIDERS
+  if (process.env.CI === 'true') throw new Error('DM_TEST_DATABASES is for local runs; on CI every database runs')
+  const chosen = named.split(',').map((name) => name.trim())
+  const unknown = chosen.filter((name) => !(ALL_PROVIDERS as readonly string[]).includes(name))
+  if (unknown.length > 0) throw new Error(`DM_TEST_DATABASES names ${unknown.join(', ')}; the databases are ${ALL_PROVIDERS.join(', ')}`)
+  return ALL_PROVIDERS.filter((provider) => chosen.includes(provider))
+})()
+
 /**
  * Runs `fn` as a subtest once per provider, each with its own fresh database. PostgreSQL is
  * mandatory on CI; elsewhere an unreachable server shows as a skipped subtest, not a pass.
  */
 export function forEachDatabase (t: Test, label: string, fn: (t: Test, db: TestDatabase) => Promise<void>, options: OpenOptions = {}): void {
-  for (const provider of ['sqlite', 'postgresql', 'mysql'] as const) {
+  for (const provider of PROVIDERS) {
     t.test(`${label} [${provider}${options.userIdType === 'string' ? ', string ids' : ''}${options.client === 'prisma7' ? ', prisma 7' : ''}${options.driver === true ? ', driver' : ''}]`, async (t) => {
       if (provider === 'postgresql' && !(await postgresReachable())) {
         if (process.env.CI === 'true') throw new Error(`PostgreSQL at ${PG_ADMIN_URL} is unreachable; on CI the PostgreSQL tests must run`)
@@ -274,6 +290,11 @@ export function forEachPath (t: Test, label: string, fn: (t: Test, db: TestDatab
   forEachDatabase(t, label, fn, { ...options, driver: true })
 }
 
+/** Whether `driver` is a mariadb Pool (it has getConnection; a pg Pool has connect, a better-sqlite3 Database prepare). */
+function isMariadbPool (driver: ExampleDriver): driver is MariadbPool {
+  return typeof (driver as { getConnection?: unknown }).getConnection === 'function'
+}
+
 /**
  * The same driver, telling `record` the text of every statement it runs (a pool's queries and
  * those of the connections it lends; a SQLite database's prepared statements, each time one runs).
@@ -281,8 +302,9 @@ export function forEachPath (t: Test, label: string, fn: (t: Test, db: TestDatab
 export function countingDriver (driver: ExampleDriver, record: (statement: string) => void): ExampleDriver {
   const counting = <T extends object>(target: T, wrap: Record<string, (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown>): T =>
     new Proxy(target, {
-      get (object, property, receiver) {
-        const value: unknown = Reflect.get(object, property, receiver)
+      get (object, property) {
+        // The object itself as the receiver: the mariadb pool's getters read private fields.
+        const value: unknown = Reflect.get(object, property, object)
         if (typeof value !== 'function') return value
         const bound = (value as (...args: unknown[]) => unknown).bind(object)
         return typeof property === 'string' && property in wrap ? (wrap[property] as (original: typeof bound) => typeof bound)(bound) : bound
@@ -298,7 +320,17 @@ export function countingDriver (driver: ExampleDriver, record: (statement: strin
       connect: (original) => async () => counting(await (original() as Promise<pg.PoolClient>), { query: pgQuery })
     })
   }
-  return counting(driver, {
+  if (isMariadbPool(driver)) {
+    const mariadbQuery = (original: (...args: unknown[]) => unknown) => (options: unknown, ...rest: unknown[]) => {
+      record(typeof options === 'string' ? options : (options as { sql: string }).sql)
+      return original(options, ...rest)
+    }
+    return counting(driver, {
+      query: mariadbQuery,
+      getConnection: (original) => async () => counting(await (original() as Promise<object>), { query: mariadbQuery })
+    })
+  }
+  return counting(driver as Database.Database, {
     prepare: (original) => (text: unknown) => {
       const statement = original(text) as Database.Statement
       const run = (method: (...args: unknown[]) => unknown) => (...args: unknown[]) => {

@@ -27,7 +27,8 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import t from 'tap'
 import { schemaFor, variants, type Variant } from '../../scripts/prisma-schemas.mjs'
-import { providerOf, variantOf, type CreatePrismaOptions, type ExamplePrisma } from '../../examples/database.js'
+import type { PoolConfig as MariadbPoolConfig } from 'mariadb'
+import { mariadbConfig, providerOf, variantOf, type CreatePrismaOptions, type ExamplePrisma, type Provider } from '../../examples/database.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 export const PRISMA7_DIR = join(root, 'test', 'prisma7')
@@ -38,11 +39,18 @@ const INSTALL_STAMP = join(NODE_MODULES, '.dm-install-stamp')
 const GENERATE_STAMP = join(GENERATED, '.dm-generate-stamp')
 const TYPECHECK_STAMP = join(GENERATED, '.dm-typecheck-stamp')
 
-/** The variants generated for Prisma 7: both providers, integer and string user ids. */
-export const PRISMA7_VARIANTS: readonly Variant[] = ['sqlite', 'postgresql', 'sqlite-string', 'postgresql-string']
+/** The variants generated for Prisma 7: every provider, integer and string user ids. */
+export const PRISMA7_VARIANTS: readonly Variant[] = ['sqlite', 'postgresql', 'mysql', 'sqlite-string', 'postgresql-string', 'mysql-string']
+
+/** The datasource url `generate` wants set (it never connects). */
+const UNUSED_URLS: Readonly<Record<Provider, string>> = {
+  sqlite: 'file:./unused.db',
+  postgresql: 'postgresql://postgres@127.0.0.1:5432/unused',
+  mysql: 'mysql://root@127.0.0.1:3306/unused'
+}
 
 /** Bump when what this file generates changes, so that stamps from an older helper are stale. */
-const FORMAT = 2
+const FORMAT = 3
 
 /** Time the first, cold install may take (download, compiling better-sqlite3, generation). */
 const PREPARE_TIMEOUT = 20 * 60_000
@@ -151,13 +159,13 @@ async function generate (): Promise<void> {
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'schema.prisma'), prisma7Schema(variant))
     // The datasource url is only read by commands that connect; `generate` wants one to be set.
-    const url = variants[variant].provider === 'sqlite' ? 'file:./unused.db' : 'postgresql://postgres@127.0.0.1:5432/unused'
+    const url = UNUSED_URLS[variants[variant].provider]
     writeFileSync(join(dir, 'prisma.config.ts'), `export default { schema: './schema.prisma', datasource: { url: '${url}' } }\n`)
     await run(process.execPath, [cli, 'generate', '--config', join(dir, 'prisma.config.ts')], { cwd: PRISMA7_DIR, env })
   }))
   // The driver adapters, imported from inside the fixture so that they resolve to its
   // node_modules (Prisma 7's), not the project's (Prisma 6's).
-  writeFileSync(join(GENERATED, 'adapters.mjs'), "export { PrismaPg } from '@prisma/adapter-pg'\nexport { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'\n")
+  writeFileSync(join(GENERATED, 'adapters.mjs'), "export { PrismaPg } from '@prisma/adapter-pg'\nexport { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'\nexport { PrismaMariaDb } from '@prisma/adapter-mariadb'\n")
   writeFileSync(GENERATE_STAMP, generateInputs())
 }
 
@@ -261,15 +269,19 @@ export async function typecheckPrisma7 (): Promise<void> {
     const imports: string[] = []
     const checks: string[] = []
     PRISMA7_VARIANTS.forEach((variant, i) => {
-      const sqlite = variants[variant].provider === 'sqlite'
       imports.push(`import { PrismaClient as Client${i} } from './${variant}/client/client.js'`)
-      const adapter = sqlite ? "new PrismaBetterSqlite3({ url: 'file:unused.db' })" : "new PrismaPg({ connectionString: 'postgresql://unused' })"
+      const adapter = {
+        sqlite: "new PrismaBetterSqlite3({ url: 'file:unused.db' })",
+        postgresql: "new PrismaPg({ connectionString: 'postgresql://unused' })",
+        mysql: "new PrismaMariaDb({ host: 'localhost', database: 'unused' })"
+      }[variants[variant].provider]
       checks.push(`  new Client${i}({ adapter: ${adapter} }),`, `  new Client${i}({ adapter: ${adapter}, log: [{ emit: 'event', level: 'query' }] }),`)
     })
     writeFileSync(join(GENERATED, 'typecheck.ts'), [
       '// Written by test/helpers/prisma7.ts: every generated Prisma 7 client is an ExamplePrisma.',
       "import { PrismaPg } from '@prisma/adapter-pg'",
       "import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'",
+      "import { PrismaMariaDb } from '@prisma/adapter-mariadb'",
       "import type { ExamplePrisma } from '../../../examples/database.js'",
       ...imports,
       '',
@@ -289,6 +301,7 @@ export async function typecheckPrisma7 (): Promise<void> {
 interface Prisma7Adapters {
   PrismaPg: new (config: { connectionString: string, connectionTimeoutMillis?: number, query_timeout?: number }) => object
   PrismaBetterSqlite3: new (config: { url: string }) => object
+  PrismaMariaDb: new (config: MariadbPoolConfig) => object
 }
 interface Prisma7ClientModule {
   PrismaClient: new (options: { adapter: object, log?: Array<{ emit: 'event', level: 'query' }> }) => ExamplePrisma
@@ -312,6 +325,8 @@ export async function createPrisma7 (databaseUrl: string, options: CreatePrismaO
       connectionTimeoutMillis: options.connectTimeout ?? Number(process.env.DM_DB_CONNECT_TIMEOUT ?? 5000),
       query_timeout: options.queryTimeout ?? Number(process.env.DM_DB_QUERY_TIMEOUT ?? 10_000)
     })
-    : new adapters.PrismaBetterSqlite3({ url: databaseUrl })
+    : provider === 'mysql'
+      ? new adapters.PrismaMariaDb(mariadbConfig(databaseUrl, options))
+      : new adapters.PrismaBetterSqlite3({ url: databaseUrl })
   return new PrismaClient({ adapter, log: logQueries ? [{ emit: 'event', level: 'query' }] : [] })
 }

@@ -14,10 +14,11 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
+import mariadb from 'mariadb'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import { backRelationLines, renderModels, type ModelsTarget } from '../../src/schema/prisma.js'
-import { PG_ADMIN_URL, postgresReachable } from '../helpers/databases.js'
+import { MYSQL_ADMIN_URL, mysqlReachable, PG_ADMIN_URL, postgresReachable } from '../helpers/databases.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const CLI = join(root, 'dist', 'cli', 'index.js')
@@ -172,7 +173,7 @@ function writeMigration (dir: string, folder: string, name: string, sql: string,
 async function guard (t: Test, dir: string, migration: string, args: string[] = []): Promise<string> {
   const first = await cli(dir, 'guards', migration, ...args)
   t.equal(first.status, 0, first.stderr)
-  t.match(first.stdout, /added the guards dm_message_not_to_self, dm_message_pair, dm_conversation_not_with_self, dm_conversation_unread_not_negative, dm_block_not_self to /)
+  t.match(first.stdout, /added the guards dm_message_not_to_self, dm_message_pair, dm_conversation_not_with_self, dm_conversation_unread_not_negative, dm_block_not_self(, byte-wise idempotency keys and emojis)? to /)
   t.match(first.stdout, /Next: npx prisma migrate dev/)
   const guarded = read(dir, migration)
   const second = await cli(dir, 'guards', migration, ...args)
@@ -231,6 +232,45 @@ async function postgresDatabase (t: Test, name: string): Promise<string | undefi
   return Object.assign(new URL(PG_ADMIN_URL), { pathname: `/${database}` }).toString()
 }
 
+/** A fresh MariaDB/MySQL database for a test (dropped after it): a connection to it, or undefined when the server is unreachable (outside CI). */
+async function mysqlDatabase (t: Test, name: string): Promise<mariadb.Connection | undefined> {
+  if (!(await mysqlReachable())) {
+    if (process.env.CI === 'true') throw new Error(`MySQL/MariaDB at ${MYSQL_ADMIN_URL} is unreachable; on CI the MySQL tests must run`)
+    t.comment(`MySQL/MariaDB at ${MYSQL_ADMIN_URL} is unreachable: the database part is skipped`)
+    return undefined
+  }
+  const database = `dm_cli_${name}_${process.pid}`
+  const url = new URL(MYSQL_ADMIN_URL)
+  const connection = await mariadb.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), multipleStatements: true })
+  await connection.query(`DROP DATABASE IF EXISTS ${database}`)
+  await connection.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4`)
+  await connection.query(`USE ${database}`)
+  t.teardown(async () => {
+    await connection.query(`DROP DATABASE IF EXISTS ${database}`)
+    await connection.end()
+  })
+  return connection
+}
+
+/** Asserts that MariaDB/MySQL refuses what the guards forbid after the guarded migration (and stores a correct message). */
+async function mysqlRefuses (t: Test, connection: mariadb.Connection, sql: string): Promise<void> {
+  await connection.query(sql)
+  await connection.query("INSERT INTO `app_user` (`username`, `token`) VALUES ('a', 'ta'), ('b', 'tb')")
+  const message = 'INSERT INTO `dm_message` (`sender_id`, `recipient_id`, `user_low_id`, `user_high_id`, `content`) VALUES (?, ?, ?, ?, ?)'
+  await connection.query(message, [1, 2, 1, 2, 'hello'])
+  t.pass('a message between two users is stored')
+  await t.rejects(connection.query(message, [1, 1, 1, 1, 'me']), { sqlState: '23000', message: /dm_message_not_to_self/ }, 'a message to oneself is refused')
+  await t.rejects(connection.query(message, [1, 2, 2, 1, 'x']), { sqlState: '23000', message: /dm_message_pair/ }, 'an inconsistent conversation key is refused')
+  await t.rejects(connection.query('UPDATE `dm_message` SET `recipient_id` = 1'), { sqlState: '23000', message: /dm_message_not_to_self/ }, 'and so is an update that makes one')
+  await t.rejects(connection.query('INSERT INTO `dm_block` (`blocker_id`, `blocked_id`) VALUES (1, 1)'), { sqlState: '23000', message: /dm_block_not_self/ }, 'a self-block is refused')
+  await t.rejects(connection.query('INSERT INTO `dm_conversation` (`owner_id`, `partner_id`) VALUES (1, 1)'), { sqlState: '23000', message: /dm_conversation_not_with_self/ })
+  await t.rejects(connection.query('INSERT INTO `dm_conversation` (`owner_id`, `partner_id`, `unread_count`) VALUES (1, 2, -1)'), { sqlState: '23000', message: /dm_conversation_unread_not_negative/ })
+  await connection.query("INSERT INTO `dm_reaction` (`message_id`, `user_id`, `emoji`) VALUES (1, 1, 'A'), (1, 1, 'a')")
+  t.pass('two emojis that differ only in case are two reactions')
+  await connection.query('DELETE FROM `app_user` WHERE `id` = 2')
+  t.same(await connection.query('SELECT COUNT(*) AS n FROM `dm_message`'), [{ n: 0n }], 'deleting a user deletes their messages (the guards do not stand in the way)')
+}
+
 /** Asserts that PostgreSQL refuses a message to oneself (and the other guards) after the guarded migration. */
 async function postgresRefuses (t: Test, url: string, sql: string, users: { insert: string, ids: [unknown, unknown], low: unknown, high: unknown }): Promise<void> {
   const client = new pg.Client({ connectionString: url })
@@ -257,9 +297,9 @@ t.test('the fastify-directmessages command', { jobs: 3 }, async (t) => {
       const dir = simple(t, schemaText('sqlite', USER.replace('email String', 'email Strin')))
       await fails(t, dir, ['schema'], /Prisma rejects the schema prisma\/schema\.prisma: Type "Strin" is neither a built-in type.*\(prisma\/schema\.prisma:\d+\); fix it and run again$/)
     })
-    t.test('a provider other than SQLite and PostgreSQL', async (t) => {
-      const dir = simple(t, schemaText('mysql', USER))
-      await fails(t, dir, ['schema'], /the datasource provider "mysql" \(prisma\/schema\.prisma\) is not supported; fastify-directmessages supports "postgresql" and "sqlite"$/)
+    t.test('a provider other than SQLite, PostgreSQL and MySQL', async (t) => {
+      const dir = simple(t, schemaText('sqlserver', USER))
+      await fails(t, dir, ['schema'], /the datasource provider "sqlserver" \(prisma\/schema\.prisma\) is not supported; fastify-directmessages supports "postgresql", "sqlite" and "mysql"$/)
     })
     t.test('a user model that does not exist', async (t) => {
       const dir = simple(t, schemaText('sqlite', USER.replace('User', 'Person'), 'model Post {\n  id Int @id\n}\n'))
@@ -336,8 +376,8 @@ t.test('the fastify-directmessages command', { jobs: 3 }, async (t) => {
     })
     t.test('guards: a provider the plugin does not support', async (t) => {
       const dir = simple(t, schemaText('sqlite', USER))
-      const migration = writeMigration(dir, 'prisma/migrations', '20260101000000_direct_messages', 'CREATE TABLE "dm_message" (\n    "id" INT\n);\n', 'mysql')
-      await fails(t, dir, ['guards', migration], /the datasource provider "mysql" \(prisma\/migrations\/migration_lock\.toml\) is not supported/)
+      const migration = writeMigration(dir, 'prisma/migrations', '20260101000000_direct_messages', 'CREATE TABLE "dm_message" (\n    "id" INT\n);\n', 'sqlserver')
+      await fails(t, dir, ['guards', migration], /the datasource provider "sqlserver" \(prisma\/migrations\/migration_lock\.toml\) is not supported/)
     })
     t.test('guards: no migration_lock.toml and no schema', async (t) => {
       const dir = host(t, { files: { 'm/1_x/migration.sql': 'CREATE TABLE "dm_message" (\n    "id" INT\n);\n' } })
@@ -430,6 +470,30 @@ t.test('the fastify-directmessages command', { jobs: 3 }, async (t) => {
     const url = await postgresDatabase(t, 'integer')
     if (url === undefined) return
     await postgresRefuses(t, url, guarded, { insert: 'INSERT INTO "User" ("email") VALUES (\'a@x\'), (\'b@x\')', ids: [1, 2], low: 1, high: 2 })
+  })
+
+  t.test('MySQL, Int ids: the models for MySQL, and guards as triggers with byte-compared keys', async (t) => {
+    const dir = host(t, { files: { 'prisma/schema.prisma': schemaText('mysql', USER) } })
+    await schemaTwice(t, dir, [], /wrote the plugin's models \(MySQL, Int ids of model User\) in prisma\/schema\.prisma/)
+    const after = read(dir, 'prisma/schema.prisma')
+    t.equal(between(after, 'models'), modelsFor({ provider: 'mysql', userIdType: 'Int' }))
+    t.match(after, /id +BigInt +@id @default\(autoincrement\(\)\)/, 'BigInt message ids')
+    t.match(after, /content +String +@db\.MediumText/, 'a message\'s content beyond 64 KiB')
+    t.match(after, /idempotencyKey +String\? +@map\("idempotency_key"\) @db\.VarChar\(255\)/, 'an idempotency key an index can take')
+
+    // The migration the plugin's own example ships for MySQL, as `migrate dev --create-only` writes
+    // it: its guards removed, then added again by the command.
+    const committed = readFileSync(join(root, 'prisma/mysql/migrations/20261207120000_init/migration.sql'), 'utf8')
+    const unguarded = committed.slice(0, committed.indexOf('\n-- Guards') + 1)
+    t.ok(unguarded.length < committed.length && !/TRIGGER|utf8mb4_bin/.test(unguarded), 'the guards are removed')
+    const migration = writeMigration(dir, 'prisma/migrations', '20260101000000_direct_messages', unguarded, 'mysql')
+    const guarded = await guard(t, dir, migration)
+    t.equal(guarded, committed, 'the command writes exactly the guards the example\'s migration carries')
+    t.match(guarded, /\nCREATE TRIGGER `dm_message_pair_insert` BEFORE INSERT ON `dm_message` FOR EACH ROW IF NOT \(NEW\.`user_low_id` = LEAST\(NEW\.`sender_id`, NEW\.`recipient_id`\)/)
+    t.match(guarded, /\nALTER TABLE `dm_reaction` MODIFY `emoji` VARCHAR\(64\) NOT NULL COLLATE utf8mb4_bin;\n/, 'emojis compare by their bytes')
+    const database = await mysqlDatabase(t, 'guards')
+    if (database === undefined) return
+    await mysqlRefuses(t, database, guarded)
   })
 
   t.test('PostgreSQL, String ids stored as UUID: the user id fields get @db.Uuid, the guards need no collation', async (t) => {

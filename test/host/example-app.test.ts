@@ -5,11 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import mariadb from 'mariadb'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import { busFromEnvironment, parseAllowedRecipients, parseUserIdType } from '../../examples/app.js'
 import { openStream } from '../helpers/sse.js'
-import { forEachDatabase, PG_ADMIN_URL, postgresReachable } from '../helpers/databases.js'
+import { forEachDatabase, MYSQL_ADMIN_URL, mysqlReachable, PG_ADMIN_URL, postgresReachable } from '../helpers/databases.js'
 import { createUser, startApp } from '../helpers/app.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -116,6 +117,7 @@ t.test('DM_BUS picks the bus', async (t) => {
   t.equal(busFromEnvironment('postgres', 'postgresql://h/db', undefined).name, 'postgres')
   t.equal(busFromEnvironment('redis', 'file:./x.db', 'redis://127.0.0.1:6379').name, 'redis')
   t.throws(() => busFromEnvironment('postgres', 'file:./x.db', undefined), /DM_BUS=postgres needs a postgresql/)
+  t.throws(() => busFromEnvironment('postgres', 'mysql://root@127.0.0.1:3306/dm', undefined), /DM_BUS=postgres needs a PostgreSQL database .* use DM_BUS=redis/)
   t.throws(() => busFromEnvironment('kafka', 'file:./x.db', undefined), /DM_BUS must be memory, postgres or redis/)
 })
 
@@ -217,6 +219,60 @@ t.test('a postgresql:// DATABASE_URL uses PostgreSQL, creating and migrating the
   t.equal(sent.status, 201)
   const frames = await stream.until((f) => f.some((frame) => frame.event === 'message'), 2000)
   t.match(frames[0]?.data, { sender: dan.id, recipient: eve.id, content: 'across servers', direction: 'in' }, 'a stream on server two receives a message sent through server one')
+  stream.close()
+  one.child.kill('SIGTERM')
+  two.child.kill('SIGTERM')
+  t.same([await one.exited, await two.exited], [0, 0], 'both exit 0')
+})
+
+t.test('a mysql:// DATABASE_URL uses MySQL/MariaDB, creating and migrating the database; DM_BUS=redis across servers, DM_BUS=postgres refused', async (t) => {
+  if (!(await mysqlReachable())) {
+    if (process.env.CI === 'true') throw new Error(`MySQL/MariaDB at ${MYSQL_ADMIN_URL} is unreachable; on CI the MySQL tests must run`)
+    t.test('MySQL', { skip: `MySQL/MariaDB at ${MYSQL_ADMIN_URL} is unreachable` }, async () => {})
+    return
+  }
+  const name = `dm_test_example_server_${process.pid}`
+  const url = Object.assign(new URL(MYSQL_ADMIN_URL), { pathname: `/${name}` }).toString()
+  const server = new URL(MYSQL_ADMIN_URL)
+  const admin = await mariadb.createConnection({ host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username), password: decodeURIComponent(server.password) })
+  t.teardown(async () => {
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`)
+    await admin.end()
+  })
+  await admin.query(`DROP DATABASE IF EXISTS ${name}`)
+
+  const { child, base, exited } = await startServer({ DATABASE_URL: url, DM_ALLOWED_RECIPIENTS: '3' })
+  await exercise(t, base)
+  t.same(await admin.query(`SELECT content FROM ${name}.dm_message`), [{ content: 'hello cat' }], 'the message is in MariaDB')
+  child.kill('SIGTERM')
+  t.equal(await exited, 0, 'exits 0')
+
+  const refused = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), 'examples/server.ts'], {
+    cwd: root, env: { ...process.env, HOST: '127.0.0.1', PORT: '0', DATABASE_URL: url, DM_BUS: 'postgres' }, stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  refused.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  refused.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const status = await new Promise<number | null>((resolve) => refused.on('exit', resolve))
+  t.not(status, 0, 'DM_BUS=postgres with a MySQL database: the server does not start')
+  t.match(output, /DM_BUS=postgres needs a PostgreSQL database \(it uses LISTEN\/NOTIFY\), and DATABASE_URL is a MySQL one; across instances on MySQL or MariaDB use DM_BUS=redis/, 'and says why')
+  t.notMatch(output, /Server listening/)
+
+  // Two servers on the same database, one through the driver (DM_DRIVER=1), with DM_BUS=redis: the two deliver to each other.
+  const one = await startServer({ DATABASE_URL: url, DM_BUS: 'redis', DM_DRIVER: '1' })
+  const two = await startServer({ DATABASE_URL: url, DM_BUS: 'redis' })
+  t.teardown(() => { one.child.kill('SIGKILL'); two.child.kill('SIGKILL') })
+  const signup = async (base: string, username: string): Promise<{ id: number, token: string }> =>
+    await (await fetch(`${base}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username }) })).json() as { id: number, token: string }
+  const dan = await signup(one.base, 'dan')
+  const eve = await signup(two.base, 'eve')
+  const stream = await openStream(two.base, `/api/dm/events/?access_token=${eve.token}`)
+  t.teardown(() => stream.close())
+  t.equal(stream.status, 200)
+  const sent = await fetch(`${one.base}/api/dm/send/${eve.id}/`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Token ${dan.token}` }, body: JSON.stringify({ content: 'across servers 😀' }) })
+  t.equal(sent.status, 201, 'the server on the driver sends')
+  const frames = await stream.until((f) => f.some((frame) => frame.event === 'message'), 5000)
+  t.match(frames[0]?.data, { sender: dan.id, recipient: eve.id, content: 'across servers 😀', direction: 'in' }, 'a stream on server two receives a message sent through server one, 4-byte characters included')
   stream.close()
   one.child.kill('SIGTERM')
   two.child.kill('SIGTERM')

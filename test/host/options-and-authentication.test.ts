@@ -43,7 +43,7 @@ t.test('options', async (t) => {
       ['databaseTimeout fractional', { databaseTimeout: 1.5 }, /"databaseTimeout"/],
       ['databaseTimeout beyond a timer', { databaseTimeout: 2 ** 31 }, /"databaseTimeout"/],
       ['an unknown option (a typo from plain JavaScript)', { userFeilds: { username: 'handle' } }, /unknown option "userFeilds"/],
-      ['provider unsupported', { provider: 'mysql' }, /"provider" must be "postgresql" or "sqlite"/],
+      ['provider unsupported', { provider: 'sqlserver' }, /"provider" must be "postgresql", "sqlite" or "mysql"/],
       ['userFields.id null', { userFields: { id: null } }, /"userFields.id" must be a field name$/],
       ...(['editWindow', 'unsendWindow'] as const).flatMap((name): Array<[string, Record<string, unknown>, RegExp]> => {
         const message = new RegExp(`"${name}" must be a positive integer \\(milliseconds\\) or null`)
@@ -285,7 +285,7 @@ t.test('a wrong driver fails register or ready with a message naming it', async 
   closed.close()
 
   const cases: Array<[string, unknown, RegExp]> = [
-    ['an object that is not a driver', {}, /option "driver" must be a pg\.Pool \(PostgreSQL\) or a better-sqlite3 Database/],
+    ['an object that is not a driver', {}, /option "driver" must be a pg\.Pool \(PostgreSQL\), a better-sqlite3 Database \(SQLite\) or a mariadb Pool \(MySQL\)/],
     ['a string', 'postgresql://x', /option "driver" must be/],
     ['a pg Client, not a Pool', client, /option "driver" is a pg Client/],
     ['a pg Pool for a SQLite client', pool, /option "driver" is a pg Pool, but the Prisma client's database is SQLite/],

@@ -133,7 +133,7 @@ forEachDatabase(t, 'provider', async (t, db) => {
     }
     const app = Fastify()
     await t.rejects(async () => { await app.register(directMessages, { prisma: hidden, getUserId: () => 1 }) }, {
-      code: 'FST_DM_INVALID_OPTION', message: /option "provider".*does not say.*"postgresql" or "sqlite"/
+      code: 'FST_DM_INVALID_OPTION', message: /option "provider".*does not say.*"postgresql", "sqlite" or "mysql"/
     })
     await app.close().catch(() => {})
     const told = Fastify()
