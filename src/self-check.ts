@@ -7,7 +7,7 @@
 import { DatabaseTimeout, SchemaMismatch } from './domain/errors.js'
 import type { ResolvedOptions } from './options.js'
 import { isDatabaseUnavailable } from './db/errors.js'
-import { TABLE_COLUMNS, USER_ID_COLUMNS } from './schema/tables.js'
+import { EXACT_COLUMNS, TABLE_COLUMNS, USER_ID_COLUMNS } from './schema/tables.js'
 import { dialectOf } from './dialect/index.js'
 import type { Context } from './core/context.js'
 import { userModelFields } from './db/users.js'
@@ -38,6 +38,7 @@ export async function checkSchema (ctx: Context): Promise<void> {
   try {
     if (options.driver !== null) await checkDriver(ctx)
     await checkTables(ctx)
+    await checkTextColumns(ctx)
     // The table first: a column the model maps but the database lacks fails the model's probe with a database error.
     await checkUserTable(ctx)
     await checkUserModel(ctx)
@@ -96,6 +97,32 @@ async function checkTables (ctx: Context): Promise<void> {
           `set userIdType to "${options.userIdType === 'integer' ? 'string' : 'integer'}" if that is the type of your user ids, otherwise ${SCHEMA_FIX}`)
       }
     }
+  }
+}
+
+/** The columns compared by their bytes (Column.exact), as `table.column`. */
+const EXACT = new Set(EXACT_COLUMNS.map(({ table, column }) => `${table}.${column}`))
+
+/**
+ * Where text columns have a character set of their own (MySQL): every one holds any character
+ * (utf8mb4: emojis are 4 bytes), and idempotency keys and emojis compare by their bytes (a `_bin`
+ * collation: the others hold different emojis, or keys differing in case, equal).
+ */
+async function checkTextColumns (ctx: Context): Promise<void> {
+  const query = ctx.dialect.catalog.text
+  if (query === undefined) return
+  const rows = await ctx.db.query<{ table_name: string, column_name: string, charset: string, collation: string }>(query)
+  const narrow = rows.filter((row) => String(row.charset).toLowerCase() !== 'utf8mb4')
+  if (narrow.length > 0) {
+    const named = narrow.map((row) => `${row.table_name}.${row.column_name} (${row.charset})`).join(', ')
+    throw new SchemaMismatch(`the column${narrow.length > 1 ? 's' : ''} ${named} cannot store every character (4-byte ones such as emojis need utf8mb4): ` +
+      `convert the table${narrow.length > 1 ? 's' : ''} (ALTER TABLE ... CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci), or create the database with DEFAULT CHARACTER SET utf8mb4 before migrating`)
+  }
+  const folding = rows.filter((row) => EXACT.has(`${row.table_name}.${row.column_name}`) && !/_bin$/i.test(String(row.collation)))
+  if (folding.length > 0) {
+    const named = folding.map((row) => `${row.table_name}.${row.column_name} (${row.collation})`).join(', ')
+    throw new SchemaMismatch(`the column${folding.length > 1 ? 's' : ''} ${named} compare${folding.length > 1 ? '' : 's'} text by a collation that holds different emojis or keys equal: ` +
+      'run "npx fastify-directmessages guards" on the migration that created the plugin\'s tables (it gives them utf8mb4_bin), and apply it')
   }
 }
 

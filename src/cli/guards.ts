@@ -13,7 +13,7 @@ import {
   unsupportedProvider, writeAtomic
 } from './files.js'
 import { dialectOf, type Dialect, type Provider } from '../dialect/index.js'
-import { columnName, TABLES } from '../schema/tables.js'
+import { EXACT_COLUMNS } from '../schema/tables.js'
 
 /** The tables that carry guards. */
 export const GUARDED_TABLES = ['dm_message', 'dm_conversation', 'dm_block'] as const
@@ -56,10 +56,6 @@ export function guardsFor (dialect: Dialect, byBytes: boolean, column: (name: st
     { name: 'dm_block_not_self', table: 'dm_block', check: `(${c('blocker_id')} <> ${c('blocked_id')})` }
   ]
 }
-
-/** The columns compared by their bytes (Column.exact), by table. */
-const EXACT_COLUMNS: ReadonlyArray<{ table: string, column: string }> = Object.values(TABLES)
-  .flatMap((table) => table.columns.filter((column) => column.exact === true).map((column) => ({ table: table.table, column: columnName(column) })))
 
 /** How the output names the byte-wise collation given to the exact columns. */
 const BYTEWISE = 'byte-wise idempotency keys and emojis'

@@ -99,6 +99,12 @@ export interface Dialect extends Upserts {
     columns(name: string): Sql
     /** One row `identity`: which database this is (its name and server, or its file). */
     readonly identity: Sql
+    /**
+     * Where a text column has a character set and a collation of its own: rows `table_name`,
+     * `column_name`, `charset`, `collation` of the plugin's text columns. The check wants every
+     * character (4-byte ones too) storable, and the exact columns (Column.exact) compared by bytes.
+     */
+    readonly text?: Sql
   }
   /** The fast path (option `driver`). */
   readonly driver: DriverSupport

@@ -299,3 +299,7 @@ export const USER_ID_COLUMNS: Readonly<Record<string, readonly string[]>> = Obje
 
 /** The columns a message is read from, in the order statements name them. */
 export const MESSAGE_COLUMNS: readonly string[] = TABLES.message.columns.filter((column) => column.read === true).map(columnName)
+
+/** The text columns compared by their bytes (Column.exact), by table. */
+export const EXACT_COLUMNS: ReadonlyArray<{ table: string, column: string }> = Object.values(TABLES)
+  .flatMap((table) => table.columns.filter((column) => column.exact === true).map((column) => ({ table: table.table, column: columnName(column) })))

@@ -76,7 +76,7 @@ forEachDatabase(t, 'self-check', async (t, db) => {
   })
 
   await t.test('a missing column is named, with the command that fixes it', async (t) => {
-    await db.sql('DROP INDEX dm_message_idempotency_key')
+    await db.sql(db.provider === 'mysql' ? 'DROP INDEX dm_message_idempotency_key ON dm_message' : 'DROP INDEX dm_message_idempotency_key')
     await db.sql('ALTER TABLE dm_message DROP COLUMN idempotency_key')
     const err = await readyError(db)
     t.equal(err.code, 'FST_DM_SCHEMA_MISMATCH')
@@ -148,7 +148,9 @@ forEachDatabase(t, 'the declared tables are those the migrations create', async 
   // Every column the plugin declares (and checks at start-up) exists, and no other column of its tables.
   const rows = db.provider === 'postgresql'
     ? await db.sql<{ table_name: string, column_name: string }>("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name LIKE 'dm\\_%'")
-    : await db.sql<{ table_name: string, column_name: string }>("SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name LIKE 'dm\\_%' ESCAPE '\\'")
+    : db.provider === 'mysql'
+      ? await db.sql<{ table_name: string, column_name: string }>("SELECT table_name AS table_name, column_name AS column_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name LIKE 'dm\\_%'")
+      : await db.sql<{ table_name: string, column_name: string }>("SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name LIKE 'dm\\_%' ESCAPE '\\'")
   const migrated: Record<string, string[]> = {}
   for (const row of rows) (migrated[row.table_name] ??= []).push(row.column_name)
   t.same(Object.fromEntries(Object.entries(migrated).map(([table, columns]) => [table, columns.sort()]).sort()),
@@ -162,3 +164,18 @@ forEachDatabase(t, 'a user table or column the database lacks fails ready, namin
   await query(db, 'ALTER TABLE app_user RENAME TO app_account')
   await t.rejects(startApp(db), { message: /the table "app_user" of the Prisma model "user" is not in the database/ })
 }, { driver: true })
+
+// MySQL and MariaDB: text columns have a character set and a collation of their own.
+forEachDatabase(t, 'text columns that cannot hold every character, or compare keys loosely, fail ready', async (t, db) => {
+  if (db.provider !== 'mysql') {
+    t.pass(`${db.provider}: text has no character set of its own`)
+    return
+  }
+  await db.sql('ALTER TABLE dm_reaction MODIFY emoji VARCHAR(64) NOT NULL COLLATE utf8mb4_unicode_ci')
+  let err = await readyError(db)
+  t.equal(err.code, 'FST_DM_SCHEMA_MISMATCH')
+  t.match(err.message, /the column dm_reaction\.emoji \(utf8mb4_unicode_ci\) compares text by a collation that holds different emojis or keys equal: run "npx fastify-directmessages guards"/)
+  await db.sql('ALTER TABLE dm_message_edit MODIFY content MEDIUMTEXT CHARACTER SET utf8mb3 NOT NULL')
+  err = await readyError(db)
+  t.match(err.message, /the column dm_message_edit\.content \(utf8mb3\) cannot store every character \(4-byte ones such as emojis need utf8mb4\): convert the table/)
+})

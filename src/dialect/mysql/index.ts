@@ -55,7 +55,11 @@ export const mysqlDialect: Dialect = {
       WHERE table_schema = DATABASE() AND table_name IN (${join(TABLE_NAMES)})`,
     columns: (name) => sql`
       SELECT column_name AS column_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ${name}`,
-    identity: sql`SELECT CONCAT(DATABASE(), ' on ', @@hostname, ':', @@port) AS identity`
+    identity: sql`SELECT CONCAT(DATABASE(), ' on ', @@hostname, ':', @@port) AS identity`,
+    text: sql`
+      SELECT table_name AS table_name, column_name AS column_name, character_set_name AS charset, collation_name AS collation
+      FROM information_schema.columns
+      WHERE table_schema = DATABASE() AND table_name IN (${join(TABLE_NAMES)}) AND character_set_name IS NOT NULL`
   },
   driver,
   serialType: 'BigInt',
