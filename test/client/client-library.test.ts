@@ -1,6 +1,6 @@
 // fastify-directmessages/client, the package's client library: the SSE parser; the subscription's reconnection rules
 // against a small server of this test's own (`retry:`, 503 + Retry-After, 401, an idle connection,
-// close()); every method against the example application over real HTTP (SQLite and PostgreSQL),
+// close()); every method against the example application over real HTTP (SQLite, PostgreSQL and MariaDB),
 // with its errors; the pagination helpers; live events, connection states, and a resume with
 // Last-Event-ID after the server dropped the connection; and the built dist/client, which must
 // load with nothing but its own files.

@@ -1,7 +1,7 @@
 // The conversation list: each entry is the partner, the unread count and the newest message the
 // caller has not deleted, most recent first; the caller's own deletes change their list, the
 // partner's do not. (Its paging is in pages-and-pagination.test.ts, its mute and archive flags in
-// mute-and-archive.test.ts.) SQLite and PostgreSQL.
+// mute-and-archive.test.ts.) SQLite, PostgreSQL and MariaDB.
 import t from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { forEachDatabase, query, type TestDatabase } from '../helpers/databases.js'

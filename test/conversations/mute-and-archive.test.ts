@@ -3,7 +3,7 @@
 // /conversations/unread/ show afterwards, their pagination and cursors, the rows in the database
 // (only the caller's own row ever changes), `recipientMuted` on `messageSent`, a new message
 // bringing an archived conversation back for both participants, flags surviving the per-user
-// delete of a conversation, and bad input (never a 500). SQLite and PostgreSQL, integer user ids
+// delete of a conversation, and bad input (never a 500). SQLite, PostgreSQL and MariaDB, integer user ids
 // and string ones.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'

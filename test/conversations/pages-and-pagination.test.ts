@@ -1,6 +1,6 @@
 // Cursor pagination, as in the reference's contract: 50 per page, newest first, absolute `next`/`previous` links that are
 // null at the ends, and following `next` until null yields every item exactly once when nothing
-// changes. On SQLite and PostgreSQL.
+// changes. On SQLite, PostgreSQL and MariaDB.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import type { Test } from 'tap'

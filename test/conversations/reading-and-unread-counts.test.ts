@@ -3,7 +3,7 @@
 // that partner; `?mark_read=false` (and the service's `markRead: false`) marks nothing; POST
 // /conversations/<id>/read/ marks everything from the partner, or up to `up_to`, with one
 // messageRead per message that changed; and /unread/, /conversations/unread/ and the messages
-// themselves always agree. SQLite and PostgreSQL.
+// themselves always agree. SQLite, PostgreSQL and MariaDB.
 import t from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { forEachDatabase, forEachPath, query, type TestDatabase } from '../helpers/databases.js'

@@ -1,6 +1,6 @@
 // Authorization: every route, called by each user with every other user's ids, message ids and
 // cursors, shows nothing of a conversation the caller is not part of, changes nothing of anyone
-// else's, and answers "exists but not yours" exactly as "does not exist". SQLite and PostgreSQL.
+// else's, and answers "exists but not yours" exactly as "does not exist". SQLite, PostgreSQL and MariaDB.
 //
 // Five users: alice and bob converse, carol and dave converse, each of those four also exchanges
 // two messages with the two of the other pair; some messages are read, some hidden by one side,

@@ -1,5 +1,5 @@
 // Anything a client can send gets a clear 4xx with a message: malformed ids, bodies, content types,
-// credentials and cursors. Never a 500, never another user's data. On SQLite and PostgreSQL.
+// credentials and cursors. Never a 500, never another user's data. On SQLite, PostgreSQL and MariaDB.
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import type { Test } from 'tap'

@@ -1,6 +1,6 @@
 // Invariant model testing: random sequences of sends, reads, mark-reads, deletes, conversation
 // deletes and blocks among four users, run through the HTTP routes of the example application on
-// SQLite and PostgreSQL, and checked after every step against a small in-memory model: every
+// SQLite, PostgreSQL and MariaDB, and checked after every step against a small in-memory model: every
 // unread count, every per-conversation unread count, every conversation list and every page of
 // every conversation, for every user, must be what the model says, and no page may ever hold a
 // message its reader is not party to or has hidden. A failing sequence is shrunk by fast-check to

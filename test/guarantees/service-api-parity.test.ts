@@ -2,7 +2,7 @@
 // unsend, react, unreact, typing, presence, mute/unmute and archive/unarchive. What each answers,
 // what a user then reads back, its errors (thrown with the `code` and `statusCode` the routes
 // answer, storing nothing), and the decorator events (once per change, none for a no-op or a
-// refused call). SQLite and PostgreSQL, through the Prisma client and the driver, integer ids;
+// refused call). SQLite, PostgreSQL and MariaDB, through the Prisma client and the driver, integer ids;
 // and once with string ids.
 import t, { type Test } from 'tap'
 import type { DirectMessageEvents, Message, UserId } from '../../src/index.js'

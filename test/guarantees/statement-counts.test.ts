@@ -4,7 +4,7 @@
 // conversation of 120+ messages, 40+ unread, 40 blocks, pages of 50), both in the same state
 // (both with unread messages, or both without; both deleting their newest message, ...), and the
 // statements Prisma reports for each request are counted. The counts must be equal. The example
-// application's own token lookup is one of them, on both sides. Runs on SQLite and PostgreSQL.
+// application's own token lookup is one of them, on both sides. Runs on SQLite, PostgreSQL and MariaDB.
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import { countingDriver, forEachDatabase, forEachPath, MARKER, statementsReported } from '../helpers/databases.js'

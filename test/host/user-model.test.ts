@@ -1,7 +1,7 @@
 // The host's user model as the plugin sees it: the userFields option names the fields the partner
 // object's names come from (null: an empty string), in the routes and the service alike; and a user
 // the host deletes takes their messages and conversation rows with them, leaves every list and
-// count, and is a 404 from then on, never a 500. SQLite and PostgreSQL, through the Prisma client
+// count, and is a 404 from then on, never a 500. SQLite, PostgreSQL and MariaDB, through the Prisma client
 // and the driver, and on a bare host.
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'

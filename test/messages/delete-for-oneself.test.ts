@@ -1,7 +1,7 @@
 // DELETE /messages/<id>/ hides a message for the caller only: the row stays, each side hides it
 // for itself; an unread inbound message hidden lowers the unread counts (once); hiding every
 // message of a conversation takes it off the caller's list only, until a later message; hiding the
-// newest moves the conversation down the list. SQLite and PostgreSQL, through the Prisma client and
+// newest moves the conversation down the list. SQLite, PostgreSQL and MariaDB, through the Prisma client and
 // the driver.
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'

@@ -2,7 +2,7 @@
 // earlier versions, oldest first), POST /messages/<id>/unsend/ (a tombstone for both, its history
 // and reactions erased, no longer unread), with and without the trailing slash; who may, the content
 // rules of a send, the edit and unsend windows, and the decorator events (once per change, none for
-// a no-op or a refused request). SQLite and PostgreSQL.
+// a no-op or a refused request). SQLite, PostgreSQL and MariaDB.
 import t from 'tap'
 import { ageMessage, forEachDatabase } from '../helpers/databases.js'
 import { createUsers, getJson, startApp } from '../helpers/app.js'

@@ -1,6 +1,6 @@
 // The message object: its rich fields (edited_at, unsent_at, reply_to, reactions) on every route
 // that answers messages; and a short pass with string user ids, where a reply, an edit, a reaction
-// and an unsend name every user by its string id. SQLite and PostgreSQL.
+// and an unsend name every user by its string id. SQLite, PostgreSQL and MariaDB.
 import t, { type Test } from 'tap'
 import type { UserId } from '../../src/index.js'
 import { forEachDatabase, type TestDatabase } from '../helpers/databases.js'

@@ -1,7 +1,7 @@
 // Replies: a message sent with `reply_to` carries a preview of the message it answers (its id,
 // sender, current content cut to 200 characters, whether it was unsent), on both send routes and in
 // the pages; `reply_to` must name a message of the same conversation that the sender can see, or
-// the send is refused with nothing stored and nothing announced. SQLite and PostgreSQL.
+// the send is refused with nothing stored and nothing announced. SQLite, PostgreSQL and MariaDB.
 import t from 'tap'
 import { forEachDatabase } from '../helpers/databases.js'
 import { getJson, type PageJson } from '../helpers/app.js'

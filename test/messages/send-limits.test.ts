@@ -1,5 +1,5 @@
 // Limits on sending: a per-user send rate limit (off by default; 429 with Retry-After, both send
-// routes in one bucket), and the maxContentLength option. SQLite and PostgreSQL, and a bare host.
+// routes in one bucket), and the maxContentLength option. SQLite, PostgreSQL and MariaDB, and a bare host.
 import t from 'tap'
 import { forEachDatabase, openDatabase } from '../helpers/databases.js'
 import { as, createUsers, startApp } from '../helpers/app.js'

@@ -3,7 +3,7 @@
 // throw, reject or dawdle neither fail nor delay the request, and their errors are logged.
 // "No more events" is shown with an EventFence: a message between two users of the test's own,
 // whose messageSent is delivered after every event emitted before it. Every scenario runs on
-// SQLite and PostgreSQL.
+// SQLite, PostgreSQL and MariaDB.
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { forEachDatabase, query, type TestDatabase } from '../helpers/databases.js'

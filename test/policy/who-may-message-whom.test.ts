@@ -3,7 +3,7 @@
 // them); the canMessage policy (sync or async, true, false or a reason, asked on every send with the
 // request or, from the service, without); and allowedRecipients, canMessage and blocks must all
 // allow a send. A refusal stores nothing and answers like the others; an unknown recipient is still
-// a 404. SQLite and PostgreSQL (through the Prisma client and the driver, for the first two).
+// a 404. SQLite, PostgreSQL and MariaDB (through the Prisma client and the driver, for the first two).
 import t, { type Test } from 'tap'
 import type { FastifyInstance, FastifyRequest, LightMyRequestResponse } from 'fastify'
 import { forEachDatabase, forEachPath, query, type TestDatabase } from '../helpers/databases.js'

@@ -1,7 +1,7 @@
 // GET /events/ on one instance (the in-process bus): live delivery of message, read and deleted
 // events, resume with Last-Event-ID, heartbeats, the buffer cap for a stalled reader, isolation
 // between users, shutdown, and the route's errors; and `message_updated`, as each participant sees
-// the message, after an edit, a reaction and an unsend. SQLite and PostgreSQL.
+// the message, after an edit, a reaction and an unsend. SQLite, PostgreSQL and MariaDB.
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'

@@ -1,7 +1,7 @@
 // Presence: GET /presence/?ids= answers who is online and when they were last seen, truthfully
 // only to the users who have a conversation with them and no block between them; `presence` stream
 // frames tell a user's connected partners when they come and go; `presence: false` writes nothing.
-// SQLite and PostgreSQL (integer and string ids); then two instances on one PostgreSQL database
+// SQLite, PostgreSQL and MariaDB (integer and string ids); then two instances on one PostgreSQL database
 // (PostgreSQL and Redis buses); an instance killed with SIGKILL, whose users another instance reads
 // offline within presenceTimeout; and the bound of the fan-out (50 most recent partners) with a user
 // of 5,000 partners. Every "no frame arrived" is proven by a later frame that did arrive.

@@ -2,7 +2,7 @@
 // every kind of change (new, edited, reacted to, unsent, read, hidden, conversation hidden) once, in
 // order, with the message as it is now; a Last-Event-ID the log no longer holds (pruned by
 // `changeRetention`, or not the caller's) starts with `reset`; the position a stream starts at
-// lets a client that saw no frame resume. SQLite and PostgreSQL, integer user ids and string ones
+// lets a client that saw no frame resume. SQLite, PostgreSQL and MariaDB, integer user ids and string ones
 // (the example app's User.id a cuid: every user id a frame carries is that string).
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance, InjectOptions } from 'fastify'

@@ -1,6 +1,6 @@
 // One catch-up per user, not per stream (ten streams of one user woken by one change read the
 // database once between them), and a stream that resumes from an older id while the user's
-// other streams are live still gets every message it missed, once. SQLite and PostgreSQL.
+// other streams are live still gets every message it missed, once. SQLite, PostgreSQL and MariaDB.
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { forEachDatabase, statementsReported } from '../helpers/databases.js'

@@ -2,7 +2,7 @@
 // event streams get `typing` {partner, expires_at} (5 s on, no SSE id); nobody else's do. Calls of
 // one (caller, partner) closer than 2 s are sent on once; a partner the caller could not message
 // (a block either way, the policy) is told nothing, with the same 204; nothing is ever written.
-// SQLite and PostgreSQL, integer and string ids; then across two instances over the PostgreSQL
+// SQLite, PostgreSQL and MariaDB, integer and string ids; then across two instances over the PostgreSQL
 // and the Redis bus. Every "nothing arrived" is proven by a later frame that did arrive.
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
