@@ -234,15 +234,13 @@ forEachDatabase(t, 'listeners cannot break or slow a request', async (t, db) => 
     const gate = new Promise<void>((resolve) => { letFinish = resolve })
     const slow = async (): Promise<void> => { await gate; finished++ }
     app.directMessages.on('messageSent', slow)
-    const started = performance.now()
+    // (No time bound: the gate is the proof. A response or call that waited for the listener
+    // would never come, and the test would time out.)
     const res = await as(app, alice, { method: 'POST', url: `/api/dm/send/${bob.id}/`, payload: { content: 'fast' } })
-    const elapsed = performance.now() - started
-    t.equal(res.statusCode, 201)
-    t.ok(elapsed < 250, `answered in ${elapsed.toFixed(1)} ms, while the listener was still waiting`)
+    t.equal(res.statusCode, 201, 'answered while the listener was still waiting')
     t.equal(finished, 0, 'the listener was still running when the response was complete')
-    const serviceStarted = performance.now()
     await app.directMessages.send(bob.id, alice.id, 'fast too')
-    t.ok(performance.now() - serviceStarted < 250, 'the service call does not wait either')
+    t.equal(finished, 0, 'the service call does not wait either')
     letFinish()
     await eventually('the slow listener finishing both events', () => finished === 2).catch(() => {})
     t.equal(finished, 2, 'the listener did complete, later')
