@@ -2,7 +2,7 @@
  * `npm start`: migrates the database and serves the example application.
  *
  * Environment: DATABASE_URL (default file:./dev.db, or file:./dev-string.db with string ids; a
- * postgresql:// URL uses PostgreSQL),
+ * postgresql:// URL uses PostgreSQL, a mysql:// one MySQL or MariaDB),
  * HOST (default 127.0.0.1), PORT (default 3000), DM_ALLOWED_RECIPIENTS (e.g. 1,2,3),
  * DM_BUS (memory | postgres | redis), REDIS_URL (default redis://127.0.0.1:6379),
  * DM_PRESENCE_TIMEOUT (milliseconds, the `presenceTimeout` option),
@@ -22,7 +22,8 @@ const userIdType = parseUserIdType(process.env.DM_USER_ID_TYPE)
 const databaseUrl = process.env.DATABASE_URL ?? (userIdType === 'string' ? 'file:./dev-string.db' : DEFAULT_DATABASE_URL)
 
 await migrate(databaseUrl, userIdType)
-// With DM_DRIVER=1, the Prisma adapter (on PostgreSQL) and the plugin share one pool.
+// With DM_DRIVER=1, the Prisma adapter (on PostgreSQL) and the plugin share one pool; on MySQL
+// the adapter keeps a pool of its own beside the plugin's.
 const driver = process.env.DM_DRIVER === '1' ? await createDriver(databaseUrl) : undefined
 const prisma = await createPrisma(databaseUrl, { userIdType, ...(driver instanceof pg.Pool ? { pool: driver } : {}) })
 const app = await buildApp({

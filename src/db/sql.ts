@@ -116,6 +116,19 @@ export function blockBetween (a: UserId | Sql, b: UserId | Sql): Sql {
   return sql`(blocker_id = ${a} AND blocked_id = ${b}) OR (blocker_id = ${b} AND blocked_id = ${a})`
 }
 
+/**
+ * That neither of `a` and `b` blocks the other, where they are columns of an outer query. One
+ * NOT EXISTS over both directions where the database looks each up in dm_block_pair; one per
+ * direction where it cannot (see Dialect.splitOrLookups). (Written the other way on PostgreSQL,
+ * two NOT EXISTS become anti-joins the planner may hash over the whole table.)
+ */
+export function noBlockBetween (split: boolean, a: Sql, b: Sql): Sql {
+  return split
+    ? sql`NOT EXISTS (SELECT 1 FROM dm_block WHERE blocker_id = ${a} AND blocked_id = ${b})
+      AND NOT EXISTS (SELECT 1 FROM dm_block WHERE blocker_id = ${b} AND blocked_id = ${a})`
+    : sql`NOT EXISTS (SELECT 1 FROM dm_block WHERE ${blockBetween(a, b)})`
+}
+
 /** The newest message of the conversation `owner` can see, below `below` (a subquery). */
 export function newestVisible (owner: UserId, low: UserId, high: UserId, below: Sql = empty): Sql {
   return sql`SELECT id FROM dm_message WHERE ${inConversation(low, high)} ${below} AND ${visibleTo(owner)} ORDER BY id DESC LIMIT 1`

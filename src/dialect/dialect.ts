@@ -63,6 +63,17 @@ export interface Dialect extends Upserts {
    * changed in a statement of its own (in its transaction, the rows locked).
    */
   readonly returning: boolean
+  /**
+   * Whether a correlated subquery whose condition is an OR of two key lookups (either user
+   * blocking the other) must be written as two subqueries: MySQL reads the whole index for every
+   * outer row otherwise.
+   */
+  readonly splitOrLookups?: true
+  /**
+   * After a table in FROM: the index a statement must read it by, where the database's planner
+   * would pick a worse one (none needed where it does not).
+   */
+  forceIndex?(index: string): Sql
   /** Without `returning`: the id the connection's last INSERT drew (read in the same transaction). */
   readonly insertedId?: Sql
   /**
@@ -70,11 +81,6 @@ export interface Dialect extends Upserts {
    * writes read what committed before they took their locks (as under READ COMMITTED).
    */
   readonly isolation?: 'ReadCommitted'
-  /**
-   * Deletes the change-log rows `ids` but each user's newest (the newest of a user tells a
-   * resuming stream its position is still known).
-   */
-  pruneStatement(ids: readonly number[]): Sql
   /**
    * Capability: a send as one statement (lock both users, check blocks, insert the message, both
    * conversation rows, the change log; answers one row: see features/messages). Absent: a send is

@@ -4,7 +4,7 @@
  * pruning what `changeRetention` no longer keeps.
  */
 import { dateOf } from '../db/database.js'
-import { sql } from '../db/sql.js'
+import { batches, join, sql } from '../db/sql.js'
 import { changesStatement, positionStatement, type ChangeKind } from '../core/change-log.js'
 import type { Context } from '../core/context.js'
 import type { Message, UserId } from '../domain/types.js'
@@ -75,6 +75,9 @@ async function changesAfter (ctx: Context, user: UserId, after: number, limit: n
   }))
 }
 
+/** Users whose newest change one pruning statement looks up. */
+const NEWEST_PER_STATEMENT = 200
+
 /**
  * Deletes up to `limit` changes older than `before`, oldest first from change `after` on, but
  * each user's newest (what tells a resuming stream its position is still known). Answers the
@@ -82,14 +85,25 @@ async function changesAfter (ctx: Context, user: UserId, after: number, limit: n
  * at was old enough (nothing more to prune now).
  */
 export async function pruneChanges (ctx: Context, before: Date, after: number, limit: number): Promise<number | null> {
-  const rows = await ctx.db.query<{ id: bigint | number, created_at: Date | string | number }>(sql`
-    SELECT id, created_at FROM dm_change WHERE id > ${after} ORDER BY id LIMIT ${limit}`)
-  const old: number[] = []
+  const rows = await ctx.db.query<{ id: bigint | number, user_id: number | string, created_at: Date | string | number }>(sql`
+    SELECT id, user_id, created_at FROM dm_change WHERE id > ${after} ORDER BY id LIMIT ${limit}`)
+  const old: Array<{ id: number, user: number | string }> = []
   for (const row of rows) {
     if ((dateOf(row.created_at) as Date).getTime() >= before.getTime()) break
-    old.push(Number(row.id))
+    old.push({ id: Number(row.id), user: row.user_id })
   }
   if (old.length === 0) return null
-  await ctx.db.execute(ctx.dialect.pruneStatement(old))
-  return old[old.length - 1] as number
+  // Each user's newest change, one lookup of (user_id, id) per user: a branch per user (a GROUP BY
+  // over dm_change, or an IN list against dm_user, may be planned as a scan of the table), in
+  // groups within SQLite's 500 terms of a compound SELECT. A newer change can only come later, so
+  // a change that is not its user's newest now never will be again.
+  const kept = new Set<number>()
+  for (const group of batches([...new Set(old.map((change) => change.user))], NEWEST_PER_STATEMENT)) {
+    const rows = await ctx.db.query<{ newest: bigint | number | null }>(
+      join(group.map((user) => sql`SELECT MAX(id) AS newest FROM dm_change WHERE user_id = ${user}`), ' UNION ALL '))
+    for (const row of rows) if (row.newest !== null) kept.add(Number(row.newest))
+  }
+  const pruned = old.filter((change) => !kept.has(change.id)).map((change) => change.id)
+  if (pruned.length > 0) await ctx.db.execute(sql`DELETE FROM dm_change WHERE id IN (${join(pruned)})`)
+  return (old[old.length - 1] as { id: number }).id
 }

@@ -54,7 +54,7 @@ const MAX_MARKING_STATEMENTS = 12
 
 /** Statements of the plugin's, one line each (see oneLine), that the tests look for among those EXPLAINed. */
 const SEND = /^WITH locked AS \( INSERT INTO dm_user \(user_id\) VALUES /
-const REACTIONS_READ = /^SELECT message_id, emoji, COUNT\(\*\) AS count, .* FROM dm_reaction WHERE message_id IN \(/
+const REACTIONS_READ = /^SELECT message_id, emoji AS emoji, COUNT\(\*\) AS count, .* FROM dm_reaction WHERE message_id IN \(/
 const LOCK_USERS = /^INSERT INTO dm_user \(user_id\) VALUES /
 const LOCK_PARTICIPANTS = /^INSERT INTO dm_user \(user_id\) SELECT user_id FROM \( SELECT sender_id AS user_id FROM dm_message /
 const STREAM_POSITION = /^SELECT \(SELECT COUNT\(\*\) FROM dm_change WHERE user_id = \$1 AND id = \$2\) AS found, /
@@ -67,7 +67,8 @@ const AUDIENCE = /^SELECT owner_id, partner_id FROM \(\s?SELECT o\.user_id AS ow
 const PRESENCE_READ = /^SELECT u\.user_id, u\.last_seen_at, MAX\(p\.seen_at\) AS seen FROM dm_user u LEFT JOIN dm_presence p ON p\.user_id = u\.user_id /
 const PRESENCE_REFRESH = /^UPDATE dm_presence SET seen_at = .* WHERE instance_id = \$\d+$/
 const PRESENCE_SWEEP = /^DELETE FROM dm_presence WHERE seen_at <= /
-const PRUNE_READ = /^SELECT id, created_at FROM dm_change WHERE id > \$1 ORDER BY id LIMIT \$2$/
+const PRUNE_READ = /^SELECT id, user_id, created_at FROM dm_change WHERE id > \$1 ORDER BY id LIMIT \$2$/
+const PRUNE_NEWEST = /^SELECT MAX\(id\) AS newest FROM dm_change WHERE user_id = /
 const PRUNE = /^DELETE FROM dm_change WHERE id IN \(/
 
 interface PlanNode {
@@ -668,7 +669,7 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
     await timed.app.close()
     t.same(await db.sql('SELECT user_id FROM dm_presence WHERE instance_id = $1', [DEAD_INSTANCE]), [], 'the dead instance\'s rows swept')
     await explainAll(t, 'an instance\'s timers', statements,
-      [STREAM_POSITION, LOCK_USERS, PRESENCE_ARRIVE, PRESENCE_REFRESH, PRESENCE_SWEEP, LAST_SEEN, PRESENCE_LIVE, AUDIENCE, PRUNE_READ, PRUNE])
+      [STREAM_POSITION, LOCK_USERS, PRESENCE_ARRIVE, PRESENCE_REFRESH, PRESENCE_SWEEP, LAST_SEEN, PRESENCE_LIVE, AUDIENCE, PRUNE_READ, PRUNE_NEWEST, PRUNE])
   })
 
   await t.test('message ids beyond 2^31', async (t) => {

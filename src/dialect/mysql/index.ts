@@ -2,8 +2,7 @@
  * MySQL 8.0+ and MariaDB 10.6+ (Prisma's provider `mysql`). Designed for them rather than
  * translated: no `RETURNING` (a write reads what it changed in a statement of its own, its rows
  * locked), `ON DUPLICATE KEY UPDATE` for upserts, no `LATERAL` (MariaDB: a join on the user
- * table's key, a window function for the presence audience), and no DELETE reading its own
- * table in a subquery.
+ * table's key, a window function for the presence audience).
  */
 import { join, raw, sql } from '../../db/sql.js'
 import { TABLE_NAMES } from '../../schema/tables.js'
@@ -31,15 +30,13 @@ export const mysqlDialect: Dialect = {
   // REPEATABLE READ would have a write read the snapshot of before it waited for a lock.
   isolation: 'ReadCommitted',
   returning: false,
+  forceIndex: (index) => raw(`FORCE INDEX (${index})`),
+  splitOrLookups: true,
   insertedId: raw('LAST_INSERT_ID()'),
   // (The row alias of MySQL 8.0.19+ is not MariaDB's; VALUES() is both's.)
   upsert: (_conflict, set) => sql`ON DUPLICATE KEY UPDATE ${set}`,
   inserted: (column) => raw(`VALUES(${column})`),
   keep: (conflict) => raw(`ON DUPLICATE KEY UPDATE ${conflict[0] as string} = ${conflict[0] as string}`),
-  // A DELETE may not read its own table in a subquery: a join with the newer rows instead.
-  pruneStatement: (ids) => sql`
-    DELETE c FROM dm_change c JOIN dm_change newer ON newer.user_id = c.user_id AND newer.id > c.id
-    WHERE c.id IN (${join(ids)})`,
   withPartners: (statement, users, column, order) => sql`
     SELECT p.*, ${users.columns} FROM (${statement}) p JOIN ${users.from} ON ${users.id} = p.${raw(column)}
     ORDER BY ${order}`,

@@ -26,9 +26,6 @@ export const postgresDialect: Dialect = {
   forUpdate: raw('FOR UPDATE'),
   returning: true,
   ...ON_CONFLICT,
-  pruneStatement: (ids) => sql`
-    DELETE FROM dm_change WHERE id IN (${join(ids)})
-      AND EXISTS (SELECT 1 FROM dm_change newer WHERE newer.user_id = dm_change.user_id AND newer.id > dm_change.id)`,
   sendStatement,
   // A LATERAL lookup per row, which the planner cannot turn into a scan of the whole user table
   // (it would, for a small one, with a plain join).

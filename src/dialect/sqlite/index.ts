@@ -24,9 +24,6 @@ export const sqliteDialect: Dialect = {
   forUpdate: empty,
   returning: true,
   ...ON_CONFLICT,
-  pruneStatement: (ids) => sql`
-    DELETE FROM dm_change WHERE id IN (${join(ids)})
-      AND EXISTS (SELECT 1 FROM dm_change newer WHERE newer.user_id = dm_change.user_id AND newer.id > dm_change.id)`,
   withPartners: (statement, users, column, order) => sql`
     SELECT p.*, ${users.columns} FROM (${statement}) p JOIN ${users.from} ON ${users.id} = p.${raw(column)}
     ORDER BY ${order}`,

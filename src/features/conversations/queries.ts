@@ -9,7 +9,7 @@
  */
 import type { Executor } from '../../db/database.js'
 import {
-  batches, bool, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS, raw, sql, unreadBy, visibleTo,
+  batches, bool, empty, inConversation, join, keyset, lockUsers, M_MESSAGE_COLUMNS, MESSAGE_COLUMNS, newestVisible, NULL_MESSAGE_COLUMNS, raw, sql, unreadBy, visibleTo,
   type Sql, type Upserts
 } from '../../db/sql.js'
 import { readStatement } from '../../core/change-log.js'
@@ -97,13 +97,15 @@ export async function messagePage (ctx: Context, owner: UserId, partner: UserId,
 /**
  * One page of `owner`'s archived conversations, or of the others, that still show a message,
  * keyed by that message's id, each with its newest visible message (a join: no query per entry).
- * One range scan of dm_conversation_list_idx (owner_id, archived, last_message_id DESC).
+ * One range scan of dm_conversation_list_idx (owner_id, archived, last_message_id DESC); MySQL is
+ * told so (it would rather walk dm_conversation_recent_idx and filter out the other archived value
+ * from everything the owner has).
  */
 export async function conversationPage (ctx: Context, owner: UserId, archived: boolean, direction: 'older' | 'newer', key: number, limit: number): Promise<ConversationEntry[]> {
   const { beyond, order } = keyset(direction)
   const rows = await ctx.db.query<ConversationMessageRow>(ctx.users.withPartners(sql`
     SELECT c.partner_id, c.last_message_id, c.unread_count, c.muted, c.archived, ${M_MESSAGE_COLUMNS}
-    FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
+    FROM dm_conversation c ${ctx.dialect.forceIndex?.('dm_conversation_list_idx') ?? empty} JOIN dm_message m ON m.id = c.last_message_id
     WHERE c.owner_id = ${owner} AND c.archived = ${bool(archived)} AND c.last_message_id ${beyond} ${key}
     ORDER BY c.last_message_id ${order} LIMIT ${limit}`, 'partner_id', sql`p.last_message_id ${order}`))
   const lastMessages = await complete(ctx, rows.map((row) => toMessage(row, ctx.uid)), owner)

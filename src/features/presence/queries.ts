@@ -8,7 +8,7 @@
 import type { PresenceEntry, UserId } from '../../domain/types.js'
 import { dateOf, type Database, type Executor } from '../../db/database.js'
 import { isForeignKeyViolation } from '../../db/errors.js'
-import { batches, blockBetween, join, lockUsers, sql, type Sql } from '../../db/sql.js'
+import { batches, join, lockUsers, noBlockBetween, sql, type Sql } from '../../db/sql.js'
 import type { Dialect } from '../../dialect/dialect.js'
 
 /** Users per statement of a batch (see batches). */
@@ -169,7 +169,7 @@ export class PresenceStore {
       FROM dm_user u LEFT JOIN dm_presence p ON p.user_id = u.user_id
       WHERE u.user_id IN (${join(ids)})
         AND EXISTS (SELECT 1 FROM dm_conversation c WHERE c.owner_id = ${viewer} AND c.partner_id = u.user_id)
-        AND NOT EXISTS (SELECT 1 FROM dm_block WHERE ${blockBetween(viewer, sql`u.user_id`)})
+        AND ${noBlockBetween(this.#dialect.splitOrLookups === true, sql`${viewer}`, sql`u.user_id`)}
       GROUP BY u.user_id, u.last_seen_at`)
     const known = new Map(rows.map((row) => [this.#uid(row.user_id), row]))
     const cutoff = now.getTime() - timeout
@@ -196,7 +196,7 @@ export class PresenceStore {
       const rows = await this.#db.query<{ owner_id: number | string, partner_id: number | string }>(sql`
         SELECT owner_id, partner_id FROM (${recent}) recent
         WHERE EXISTS (SELECT 1 FROM dm_presence p WHERE p.user_id = recent.partner_id AND p.seen_at > ${this.#time(new Date(now.getTime() - timeout))})
-          AND NOT EXISTS (SELECT 1 FROM dm_block WHERE ${blockBetween(sql`recent.owner_id`, sql`recent.partner_id`)})`)
+          AND ${noBlockBetween(this.#dialect.splitOrLookups === true, sql`recent.owner_id`, sql`recent.partner_id`)}`)
       for (const row of rows) {
         const owner = this.#uid(row.owner_id)
         let list = audience.get(owner)
