@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: the plugin's throughput and latency on each hot endpoint, against a floor
  * measured in the same run on the same data: a bare Fastify application doing the same work with
- * hand-written SQL on `pg` (see bench/lib.ts).
+ * hand-written SQL on `pg`, or on `mariadb` (see bench/lib.ts).
  *
- * DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres) is the server connection:
+ * DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres) is the server connection,
+ * PostgreSQL or, with a mysql:// URL (e.g. mysql://root@127.0.0.1:3306), MySQL or MariaDB:
  * the benchmark drops and creates its own database `dm_bench` there, migrates it, and seeds
  * 2,000 users and 200,000 messages with set-based SQL. Each user has 10 conversations of 20
  * messages (with the 5 users before and the 5 after it, circularly), read except the last message
@@ -19,7 +20,8 @@
  *
  * Three servers answer each endpoint: the example application on Prisma (`plugin`), the same with
  * the `driver` option on one pg Pool shared with its Prisma adapter (`driver`; the example's token
- * lookup then runs on that pool too), and the floor.
+ * lookup then runs on that pool too; on MySQL/MariaDB a mariadb Pool of its own, the MariaDB adapter
+ * keeping its pool), and the floor.
  *
  * Prints a table and writes bench-results.json in the current directory.
  * Environment: DM_BENCH_CONNECTIONS (20), DM_BENCH_POOL (10), DM_BENCH_SECONDS (8),
@@ -28,8 +30,9 @@
 import { writeFileSync } from 'node:fs'
 import { isDeepStrictEqual } from 'node:util'
 import {
-  DERIVE_CONVERSATIONS, ENDPOINTS, authHeaders, closeAgent, createBenchPrisma, floorPool, machineNote, load, progress, recreateDatabase, round, startServer, table, timed, timedRequest, withClient,
-  type Endpoint, type LoadResult, type RequestSpec, type Role, type Server
+  DERIVE_CONVERSATIONS, DERIVE_CONVERSATIONS_MYSQL, ENDPOINTS, ENGINE, authHeaders, closeAgent, createBenchPrisma, floorMariadbPool, floorPool, machineNote, load, progress,
+  recreateDatabase, round, startServer, table, timed, timedRequest, withClient, withMariadb, withSequence,
+  type Endpoint, type Engine, type LoadResult, type RequestSpec, type Role, type Server
 } from './lib.js'
 
 const DATABASE = 'dm_bench'
@@ -45,7 +48,7 @@ const SECONDS = Number(process.env.DM_BENCH_SECONDS ?? 8)
 const WARMUP_SECONDS = 2
 /** The plugin on its driver (the `driver` option): every endpoint at this share of the floor, at least. */
 const DRIVER_TARGET = 0.85
-/** The plugin on Prisma: no worse than the ratios measured before the fast path existed (2026-12, same machine). */
+/** The plugin on Prisma: no worse than the ratios measured before the fast path existed (2026-12, same machine, PostgreSQL). */
 const PRISMA_BEFORE: Record<Endpoint, number> = {
   'GET /unread/': 0.49,
   'GET /conversations/unread/': 0.27,
@@ -61,7 +64,7 @@ const before = (user: number, j: number): number => ((user - j - 1 + USERS) % US
 const randomUser = (): number => 1 + Math.floor(Math.random() * USERS)
 const randomJ = (): number => 1 + Math.floor(Math.random() * SIDE)
 
-async function seed (url: string): Promise<void> {
+async function seedPostgres (url: string): Promise<void> {
   await withClient(url, async (db) => {
     await db.query('SET synchronous_commit = off')
     await db.query('SET work_mem = \'256MB\'')
@@ -99,6 +102,84 @@ async function seed (url: string): Promise<void> {
     progress(`seeded ${USERS} users, ${rows[0]?.messages} messages, ${rows[0]?.conversations} conversation rows, ${rows[0]?.unread} unread`)
   })
 }
+
+/** The same data on MySQL/MariaDB: integers from a table of them (lib.ts withSequence), CONCAT for text. */
+async function seedMysql (url: string): Promise<void> {
+  await withMariadb(url, async (db) => {
+    // The data is consistent by construction: no foreign key checks row by row.
+    await db.query('SET SESSION foreign_key_checks = 0')
+    await withSequence(db, MESSAGES, async () => {
+      await db.query(`
+        INSERT INTO app_user (id, username, first_name, last_name, token)
+        SELECT g, CONCAT('user', g), CONCAT('First', g), CONCAT('Last', g), CONCAT('bench-token-', g) FROM bench_seq WHERE g <= ${USERS}`)
+      // Conversation k: user u1 and the user j places after it (u2).
+      await db.query('DROP TABLE IF EXISTS bench_pair')
+      await db.query('CREATE TABLE bench_pair (k INT PRIMARY KEY, u1 INT NOT NULL, u2 INT NOT NULL)')
+      try {
+        await db.query(`
+          INSERT INTO bench_pair (k, u1, u2)
+          SELECT (u.g - 1) * ${SIDE} + (j.g - 1), u.g, ((u.g + j.g - 1) % ${USERS}) + 1
+          FROM bench_seq u CROSS JOIN bench_seq j WHERE u.g <= ${USERS} AND j.g <= ${SIDE}`)
+        await db.query(`
+          INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, read_at)
+          SELECT s, r, LEAST(s, r), GREATEST(s, r), CONCAT('Message ', g, ' from user ', s, ' to user ', r, ': see you tomorrow at the usual place?'),
+                 sent, CASE WHEN round_no = ${ROUNDS - 1} THEN NULL ELSE sent + INTERVAL 1 MINUTE END
+          FROM (
+            SELECT g, (g - 1) DIV ${PAIRS} AS round_no,
+                   CASE WHEN ((g - 1) DIV ${PAIRS}) % 2 = 0 THEN u1 ELSE u2 END AS s,
+                   CASE WHEN ((g - 1) DIV ${PAIRS}) % 2 = 0 THEN u2 ELSE u1 END AS r,
+                   TIMESTAMP '2026-01-01 00:00:00' + INTERVAL g SECOND AS sent
+            FROM bench_seq JOIN bench_pair ON bench_pair.k = (g - 1) % ${PAIRS}
+          ) seeded
+          ORDER BY g`)
+      } finally {
+        await db.query('DROP TABLE IF EXISTS bench_pair')
+      }
+    })
+    await db.query(DERIVE_CONVERSATIONS_MYSQL)
+    await db.query(`
+      INSERT INTO dm_user (user_id)
+      SELECT sender_id FROM dm_message UNION SELECT recipient_id FROM dm_message`)
+    await db.query('ANALYZE TABLE app_user, dm_message, dm_conversation, dm_user')
+    const [row] = await db.query<Array<Record<string, bigint | number | string>>>(`
+      SELECT (SELECT COUNT(*) FROM dm_message) AS messages, (SELECT COUNT(*) FROM dm_conversation) AS conversations,
+             (SELECT SUM(unread_count) FROM dm_conversation) AS unread`)
+    progress(`seeded ${USERS} users, ${Number(row?.messages)} messages, ${Number(row?.conversations)} conversation rows, ${Number(row?.unread)} unread`)
+  })
+}
+
+/** What differs by database: the seeding, the floor's driver, and the database in the notes. */
+interface Backend {
+  seed(url: string): Promise<void>
+  /** The floor's driver, for the notes. */
+  driver: string
+  database: string
+  /** The statementCost SELECT through the floor's driver, on a pool of POOL connections. */
+  statement(url: string): Promise<{ call(id: number): PromiseLike<unknown>, end(): Promise<void> }>
+}
+
+const SUM_UNREAD = 'SELECT SUM(unread_count) AS count FROM dm_conversation WHERE owner_id = $1 AND unread_count > 0'
+const backends: Record<Engine, Backend> = {
+  postgresql: {
+    seed: seedPostgres,
+    driver: 'pg',
+    database: 'PostgreSQL',
+    async statement (url) {
+      const pool = floorPool(url, POOL)
+      return { call: (id) => pool.query(SUM_UNREAD, [id]), end: () => pool.end() }
+    }
+  },
+  mysql: {
+    seed: seedMysql,
+    driver: 'mariadb',
+    database: 'MariaDB',
+    async statement (url) {
+      const pool = await floorMariadbPool(url, POOL)
+      return { call: (id) => pool.query(SUM_UNREAD.replace('$1', '?'), [id]), end: () => pool.end() }
+    }
+  }
+}
+const backend = backends[ENGINE]
 
 /** What one request of each endpoint is: a random user, and a partner of theirs. */
 const picks: Record<Endpoint, () => RequestSpec> = {
@@ -151,12 +232,12 @@ async function checkSameAnswers (plugin: Server, floor: Server): Promise<void> {
 
 /**
  * The cost of one statement on each side, without HTTP: the same parameterised SELECT, through the
- * Prisma client (`$queryRaw`, as the plugin issues it) and through `pg`, by CONNECTIONS concurrent
- * callers in this process. Answers CPU µs of this process per statement.
+ * Prisma client (`$queryRaw`, as the plugin issues it) and through the floor's driver (`pg` or
+ * `mariadb`), by CONNECTIONS concurrent callers in this process. Answers CPU µs of this process per statement.
  */
-async function statementCost (url: string): Promise<{ prisma: number, pg: number }> {
+async function statementCost (url: string): Promise<{ prisma: number, driver: number }> {
   const prisma = await createBenchPrisma(url, POOL)
-  const pool = floorPool(url, POOL)
+  const statement = await backend.statement(url)
   const id = 1
   const measure = async (call: () => PromiseLike<unknown>): Promise<number> => {
     const calls = 20_000
@@ -170,11 +251,11 @@ async function statementCost (url: string): Promise<{ prisma: number, pg: number
   try {
     return {
       prisma: await measure(() => prisma.$queryRaw`SELECT SUM(unread_count) AS count FROM dm_conversation WHERE owner_id = ${id} AND unread_count > 0`),
-      pg: await measure(() => pool.query('SELECT SUM(unread_count) AS count FROM dm_conversation WHERE owner_id = $1 AND unread_count > 0', [id]))
+      driver: await measure(() => statement.call(id))
     }
   } finally {
     await prisma.$disconnect()
-    await pool.end()
+    await statement.end()
   }
 }
 
@@ -195,14 +276,14 @@ function combined (runs: LoadResult[]): LoadResult {
 
 async function main (): Promise<void> {
   const begin = performance.now()
-  progress(`bench: ${USERS} users, ${MESSAGES} messages; ${CONNECTIONS} connections, pool of ${POOL} on each side, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s per endpoint and side`)
+  progress(`bench on ${backend.database}: ${USERS} users, ${MESSAGES} messages; ${CONNECTIONS} connections, pool of ${POOL} on each side, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s per endpoint and side`)
   progress(`machine: ${machineNote()}`)
   const { value: url } = await timed(`database ${DATABASE} created and migrated`, () => recreateDatabase(DATABASE))
-  const { ms: seedMs } = await timed('seeded (set-based SQL)', () => seed(url))
+  const { ms: seedMs } = await timed('seeded (set-based SQL)', () => backend.seed(url))
   const plugin = await startServer('plugin', url, POOL)
   const driver = await startServer('driver', url, POOL)
   const floor = await startServer('floor', url, POOL)
-  progress(`plugin (example app + Prisma) on ${plugin.origin}, driver (the same with the driver option) on ${driver.origin}, floor (Fastify + pg) on ${floor.origin}`)
+  progress(`plugin (example app + Prisma) on ${plugin.origin}, driver (the same with the driver option) on ${driver.origin}, floor (Fastify + ${backend.driver}) on ${floor.origin}`)
   const results = new Map<Endpoint, Record<Role, LoadResult>>()
   try {
     await checkSameAnswers(plugin, floor)
@@ -232,7 +313,7 @@ async function main (): Promise<void> {
     closeAgent()
   }
   const cost = await statementCost(url)
-  progress(`one statement: ${cost.prisma.toFixed(0)} µs of CPU through Prisma's $queryRaw, ${cost.pg.toFixed(0)} µs through pg`)
+  progress(`one statement: ${cost.prisma.toFixed(0)} µs of CPU through Prisma's $queryRaw, ${cost.driver.toFixed(0)} µs through ${backend.driver}`)
 
   const json: Record<string, Record<string, number>> = {}
   const rows: Array<Array<string | number>> = []
@@ -258,22 +339,27 @@ async function main (): Promise<void> {
     }
     const before = PRISMA_BEFORE[endpoint]
     rows.push([endpoint, 'floor', f.rps.toFixed(0), '1.00', f.p50, f.p99, '', ''])
-    rows.push(['', 'plugin (Prisma)', p.rps.toFixed(0), ratio.toFixed(2), p.p50, p.p99, `>= ${before} (before)`, ratio >= before ? 'met' : 'MISSED'])
+    // (The ratios before the fast path are PostgreSQL's: on MySQL/MariaDB the Prisma path is reported only.)
+    rows.push(ENGINE === 'postgresql'
+      ? ['', 'plugin (Prisma)', p.rps.toFixed(0), ratio.toFixed(2), p.p50, p.p99, `>= ${before} (before)`, ratio >= before ? 'met' : 'MISSED']
+      : ['', 'plugin (Prisma)', p.rps.toFixed(0), ratio.toFixed(2), p.p50, p.p99, '', '(reported)'])
     rows.push(['', 'plugin (driver)', d.rps.toFixed(0), driverRatio.toFixed(2), d.p50, d.p99, `>= ${DRIVER_TARGET}`, driverRatio >= DRIVER_TARGET ? 'met' : 'MISSED'])
     cpuRows.push([endpoint, p.serverCpuUs.toFixed(0), d.serverCpuUs.toFixed(0), f.serverCpuUs.toFixed(0), p.otherCpuUs.toFixed(0), d.otherCpuUs.toFixed(0), f.otherCpuUs.toFixed(0)])
   }
   writeFileSync('bench-results.json', `${JSON.stringify(json, null, 2)}\n`)
   console.log('')
-  console.log('Floor (bare Fastify + pg, same SQL) vs the example app with the plugin, on Prisma (token lookup and plugin through the client) and with driver (both on one pg Pool)')
+  console.log(ENGINE === 'mysql'
+    ? 'MariaDB/MySQL: floor (bare Fastify + mariadb, same statements) vs the example app with the plugin, on Prisma (token lookup and plugin through the client) and with driver (both on one mariadb Pool)'
+    : 'Floor (bare Fastify + pg, same SQL) vs the example app with the plugin, on Prisma (token lookup and plugin through the client) and with driver (both on one pg Pool)')
   console.log(`${USERS} users, ${MESSAGES} messages, ${CONNECTIONS} connections, pool ${POOL}, ${SECONDS} s per run, seeding ${(seedMs / 1000).toFixed(1)} s`)
   console.log('')
   console.log(table(['endpoint', 'server', 'req/s', 'ratio', 'p50 ms', 'p99 ms', 'target', ''], rows))
   console.log('')
-  console.log('CPU time per request, µs (server: the Node process answering; db+other: the rest of the machine, mostly PostgreSQL)')
+  console.log(`CPU time per request, µs (server: the Node process answering; db+other: the rest of the machine, mostly ${backend.database})`)
   console.log(table(['endpoint', 'Prisma server', 'driver server', 'floor server', 'Prisma db+other', 'driver db+other', 'floor db+other'], cpuRows))
   console.log('')
   console.log(`One statement, without HTTP (${CONNECTIONS} concurrent callers): ${cost.prisma.toFixed(0)} µs of CPU through Prisma's $queryRaw, ` +
-    `${cost.pg.toFixed(0)} µs through pg (${(cost.prisma / cost.pg).toFixed(1)}×): the floor's advantage on every statement`)
+    `${cost.driver.toFixed(0)} µs through ${backend.driver} (${(cost.prisma / cost.driver).toFixed(1)}×): the floor's advantage on every statement`)
   console.log('')
   progress(`machine: ${machineNote()}`)
   progress(`wrote bench-results.json; total ${((performance.now() - begin) / 1000).toFixed(0)} s`)

@@ -1,14 +1,18 @@
 /**
  * What the benchmarks (bench/bench.ts, bench/scale.ts, bench/streams.ts) share: their databases,
- * the two servers under test, load and latency measurement, and reporting.
+ * the servers under test, load and latency measurement, and reporting.
  *
  * The servers run in child processes of their own, so that the load generator does not share an
  * event loop with them: this file, forked with DM_BENCH_ROLE set, is that server.
  * - `plugin`: the example application (examples/app.ts: token lookup through Prisma, the plugin at
- *   /api/dm) on a PrismaClient whose PrismaPg adapter has a pool of DM_BENCH_POOL connections;
+ *   /api/dm) on a PrismaClient whose adapter (PrismaPg, or PrismaMariaDb on a mysql:// URL) has a
+ *   pool of DM_BENCH_POOL connections;
+ * - `driver`: the same with the plugin's `driver` option on the database's own driver (a pg Pool
+ *   shared with the Prisma adapter; a mariadb Pool on MySQL/MariaDB);
  * - `floor`: a bare Fastify application answering the same routes with the same JSON, doing the
- *   same work (the same token lookup, the same statements, the same one-statement send) with
- *   hand-written SQL on a `pg.Pool` of DM_BENCH_POOL connections. No ORM, no plugin, no schemas.
+ *   same work (the same token lookup, the same statements, the same writes of a send) with
+ *   hand-written SQL on a `pg.Pool` or a `mariadb` Pool of DM_BENCH_POOL connections (a
+ *   FloorStore per database). No ORM, no plugin, no schemas.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { createHmac, timingSafeEqual } from 'node:crypto'
@@ -22,12 +26,21 @@ import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import pg from 'pg'
 import { buildApp } from '../examples/app.js'
-import { migrate, type ExamplePrisma } from '../examples/database.js'
+import type { Connection as MariadbConnection, Pool as MariadbPool, PoolConfig as MariadbPoolConfig, PoolConnection as MariadbPoolConnection } from 'mariadb'
+import { mariadbConfig, migrate, providerOf, type ExamplePrisma } from '../examples/database.js'
 
 /** The server (maintenance) connection the benchmarks create their databases through. */
 export const ADMIN_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 
-/** `plugin`: the example app on Prisma; `driver`: the same with the `driver` option (one pg Pool for Prisma and the plugin); `floor`: bare Fastify + pg. */
+/** The database of ADMIN_URL: PostgreSQL, or MySQL/MariaDB (a mysql:// URL). */
+export type Engine = 'postgresql' | 'mysql'
+export const ENGINE: Engine = (() => {
+  const provider = providerOf(ADMIN_URL)
+  if (provider === 'sqlite') throw new Error('DATABASE_URL must be a postgresql:// or mysql:// server URL')
+  return provider
+})()
+
+/** `plugin`: the example app on Prisma; `driver`: the same with the `driver` option (the database's own driver); `floor`: bare Fastify + that driver. */
 export type Role = 'plugin' | 'driver' | 'floor'
 
 /** The five paths the issue measures, in the order they are run (reads first, then send). */
@@ -65,15 +78,26 @@ export function databaseUrl (name: string): string {
 /** Drops database `name` (ending its connections), creates it again, and migrates it. */
 export async function recreateDatabase (name: string): Promise<string> {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`)
-  const admin = new pg.Client({ connectionString: ADMIN_URL })
-  await admin.connect()
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await admin.query(`CREATE DATABASE ${name}`)
-  } finally {
-    await admin.end()
-  }
   const url = databaseUrl(name)
+  if (ENGINE === 'mysql') {
+    // (migrate creates it, with the character set and collation the plugin wants.)
+    const { default: mariadb } = await import('mariadb')
+    const admin = await mariadb.createConnection({ ...mariadbConfig(ADMIN_URL, {}), database: undefined })
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`)
+    } finally {
+      await admin.end()
+    }
+  } else {
+    const admin = new pg.Client({ connectionString: ADMIN_URL })
+    await admin.connect()
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await admin.query(`CREATE DATABASE ${name}`)
+    } finally {
+      await admin.end()
+    }
+  }
   await migrate(url)
   return url
 }
@@ -89,8 +113,55 @@ export async function withClient<T> (url: string, fn: (client: pg.Client) => Pro
   }
 }
 
-/** The example application's PrismaClient on PostgreSQL, with a pool of `max` connections. */
+/** MySQL/MariaDB: runs `fn` with one connection to `url` (for seeding). */
+export async function withMariadb<T> (url: string, fn: (connection: MariadbConnection) => Promise<T>): Promise<T> {
+  const { default: mariadb } = await import('mariadb')
+  const connection = await mariadb.createConnection({ ...mariadbConfig(url, {}), queryTimeout: 0 })
+  try {
+    return await fn(connection)
+  } finally {
+    await connection.end()
+  }
+}
+
+/**
+ * MySQL/MariaDB: runs `fn` with a table `bench_seq` (column `g`) of the integers 1..`count` (a
+ * cross join of digit tables: MariaDB has no generate_series, and caps recursion at 1,000 rows),
+ * dropped afterwards. A real table: a temporary one cannot be read twice in one statement.
+ */
+export async function withSequence<T> (db: MariadbConnection, count: number, fn: () => Promise<T>): Promise<T> {
+  const digits = Math.max(1, Math.ceil(Math.log10(count + 1)))
+  await db.query('DROP TABLE IF EXISTS bench_digit, bench_seq')
+  await db.query('CREATE TABLE bench_digit (n INT PRIMARY KEY)')
+  await db.query('INSERT INTO bench_digit VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)')
+  await db.query('CREATE TABLE bench_seq (g INT PRIMARY KEY)')
+  const terms = Array.from({ length: digits }, (_, i) => `${10 ** i} * d${i}.n`).join(' + ')
+  const from = Array.from({ length: digits }, (_, i) => `bench_digit d${i}`).join(' CROSS JOIN ')
+  await db.query(`INSERT INTO bench_seq (g) SELECT 1 + ${terms} FROM ${from} WHERE ${terms} < ${count}`)
+  try {
+    return await fn()
+  } finally {
+    await db.query('DROP TABLE IF EXISTS bench_digit, bench_seq')
+  }
+}
+
+/** A mariadb pool of `max` connections to `url`, with the example's bounds. */
+export async function mariadbPool (url: string, max: number, options: Partial<MariadbPoolConfig> = {}): Promise<MariadbPool> {
+  const { default: mariadb } = await import('mariadb')
+  return mariadb.createPool({ ...mariadbConfig(url, {}), connectionLimit: max, ...options })
+}
+
+/**
+ * The example application's PrismaClient, with a pool of `max` connections: on PostgreSQL the
+ * adapter runs on `pool` when given; the MariaDB adapter always makes its own.
+ */
 export async function createBenchPrisma (url: string, max: number, pool?: pg.Pool): Promise<ExamplePrisma> {
+  if (ENGINE === 'mysql') {
+    const { PrismaMariaDb } = await import('@prisma/adapter-mariadb')
+    const { PrismaClient } = await import('../examples/generated/mysql/index.js')
+    const client: ExamplePrisma = new PrismaClient({ adapter: new PrismaMariaDb({ ...mariadbConfig(url, {}), connectionLimit: max }) })
+    return client
+  }
   const { PrismaPg } = await import('@prisma/adapter-pg')
   const { PrismaClient } = await import('../examples/generated/postgresql/index.js')
   const client: ExamplePrisma = new PrismaClient({ adapter: new PrismaPg(pool ?? { connectionString: url, max }) })
@@ -226,6 +297,41 @@ function idParam (request: FastifyRequest): number {
   return Number(id)
 }
 
+/** A user as the floor answers partners. */
+interface UserRow { id: number, username: string, first_name: string, last_name: string }
+/** A row of the conversation list: the conversation row and its last message. */
+type ListRow = MessageRow & { partner_id: number, last_message_id: string, unread_count: number, muted: boolean, archived: boolean }
+interface UnreadRow { partner_id: number, last_message_id: string, unread_count: number, muted: boolean }
+interface PreviewRow { id: string, sender_id: number, content: string, unsent_at: Date | null }
+interface ReactionRow { message_id: string, emoji: string, count: number, me: boolean }
+interface SendInput { low: number, high: number, sender: number, recipient: number, content: string, sentAt: Date }
+
+/**
+ * The floor's statements on one database: the work the plugin does there, hand-written for its
+ * driver. buildFloor answers the routes from them, the same way whatever the database.
+ */
+export interface FloorStore {
+  /** The example app's authentication: the caller's id from app_user by token. */
+  caller(token: string): Promise<number | undefined>
+  users(ids: number[]): Promise<UserRow[]>
+  userExists(id: number): Promise<boolean>
+  unread(me: number): Promise<{ count: number, unmuted: number }>
+  previews(ids: string[]): Promise<PreviewRow[]>
+  reactions(me: number, ids: string[]): Promise<ReactionRow[]>
+  /** `at.size + 1` rows of the list in the page's direction, each with its partner when the statement reads it (undefined: look it up). */
+  conversations(me: number, at: Position): Promise<Array<ListRow & { partner?: UserRow }>>
+  unreadConversations(me: number): Promise<UnreadRow[]>
+  /** `at.size + 1` messages in the page's direction (any order), and the reader's conversation row, read together. */
+  messagePage(me: number, partner: number, at: Position): Promise<{ rows: MessageRow[], unreadCount: number, lastMessageId: number }>
+  /** Marks read what `partner` sent `me` up to `upTo`; answers the changed rows. */
+  markRead(me: number, partner: number, upTo: number, at: Date): Promise<MessageRow[]>
+  /** The new message; null when a block refuses it; HttpError 404 when a participant is no user. */
+  send(input: SendInput): Promise<MessageRow | null>
+  close(): Promise<void>
+}
+
+// PostgreSQL (pg).
+
 /** `timestamp without time zone` columns hold UTC wall-clock times (as Prisma writes them). */
 const TIMESTAMP = 1114
 const floorTypes = {
@@ -234,7 +340,7 @@ const floorTypes = {
     : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser
 }
 
-/** The floor's connection pool. */
+/** The floor's connection pool on PostgreSQL. */
 export function floorPool (url: string, max: number): pg.Pool {
   return new pg.Pool({ connectionString: url, max, types: floorTypes })
 }
@@ -242,38 +348,7 @@ export function floorPool (url: string, max: number): pg.Pool {
 const MESSAGE_COLUMNS = 'id, sender_id, recipient_id, content, sent_at, read_at, edited_at, unsent_at, reply_to_id, reaction_count'
 const M_MESSAGE_COLUMNS = MESSAGE_COLUMNS.split(', ').map((column) => `m.${column}`).join(', ')
 
-export function buildFloor (pool: pg.Pool): FastifyInstance {
-  const app = Fastify({ logger: false })
-
-  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply: FastifyReply) => {
-    const statusCode = error.statusCode ?? 500
-    if (statusCode >= 500) console.error(error)
-    return reply.code(statusCode).send({ statusCode, error: statusCode >= 500 ? 'Internal Server Error' : 'Error', message: error.message })
-  })
-
-  /** The example app's authentication: the caller's token, looked up in app_user. */
-  async function caller (request: FastifyRequest): Promise<number> {
-    const token = AUTHORIZATION.exec(request.headers.authorization ?? '')?.[1]
-    if (token === undefined) throw new HttpError(401, 'Unauthorized')
-    const { rows } = await pool.query<{ id: number }>(
-      'SELECT id FROM app_user WHERE token = $1', [token])
-    if (rows[0] === undefined) throw new HttpError(401, 'Unauthorized')
-    return rows[0].id
-  }
-
-  async function partners (ids: number[]): Promise<Map<number, { id: number, username: string, first_name: string, last_name: string }>> {
-    const found = new Map<number, { id: number, username: string, first_name: string, last_name: string }>()
-    if (ids.length === 0) return found
-    const { rows } = await pool.query<{ id: number, username: string, first_name: string, last_name: string }>(
-      'SELECT id, username, first_name, last_name FROM app_user WHERE id = ANY($1::int[])', [[...new Set(ids)]])
-    for (const row of rows) found.set(row.id, row)
-    return found
-  }
-
-  async function userExists (id: number): Promise<boolean> {
-    return (await pool.query('SELECT id FROM app_user WHERE id = $1', [id])).rows.length > 0
-  }
-
+export function pgFloorStore (pool: pg.Pool): FloorStore {
   async function inTransaction<T> (fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect()
     try {
@@ -289,11 +364,346 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
     }
   }
 
+  return {
+    async caller (token) {
+      const { rows } = await pool.query<{ id: number }>(
+        'SELECT id FROM app_user WHERE token = $1', [token])
+      return rows[0]?.id
+    },
+    async users (ids) {
+      return (await pool.query<UserRow>('SELECT id, username, first_name, last_name FROM app_user WHERE id = ANY($1::int[])', [ids])).rows
+    },
+    async userExists (id) {
+      return (await pool.query('SELECT id FROM app_user WHERE id = $1', [id])).rows.length > 0
+    },
+    async unread (me) {
+      const { rows } = await pool.query<{ count: string | null, unmuted_count: string | null }>(
+        'SELECT SUM(unread_count) AS count, SUM(CASE WHEN muted = false THEN unread_count ELSE 0 END) AS unmuted_count FROM dm_conversation WHERE owner_id = $1 AND unread_count > 0', [me])
+      return { count: Number(rows[0]?.count ?? 0), unmuted: Number(rows[0]?.unmuted_count ?? 0) }
+    },
+    async previews (ids) {
+      return (await pool.query<PreviewRow>('SELECT id, sender_id, content, unsent_at FROM dm_message WHERE id = ANY($1)', [ids])).rows
+    },
+    async reactions (me, ids) {
+      const { rows } = await pool.query<{ message_id: string, emoji: string, count: string, me: string }>(
+        `SELECT message_id, emoji, COUNT(*) AS count, MIN(id) AS first_id, SUM(CASE WHEN user_id = $1 THEN 1 ELSE 0 END) AS me
+         FROM dm_reaction WHERE message_id = ANY($2) GROUP BY message_id, emoji ORDER BY message_id, first_id`, [me, ids])
+      return rows.map((row) => ({ message_id: row.message_id, emoji: row.emoji, count: Number(row.count), me: Number(row.me) > 0 }))
+    },
+    async conversations (me, at) {
+      const { rows } = await pool.query<ListRow>(at.direction === 'older'
+        ? `SELECT c.partner_id, c.last_message_id, c.unread_count, c.muted, c.archived, ${M_MESSAGE_COLUMNS}
+           FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
+           WHERE c.owner_id = $1 AND c.archived = false AND c.last_message_id < $2 ORDER BY c.last_message_id DESC LIMIT $3`
+        : `SELECT c.partner_id, c.last_message_id, c.unread_count, c.muted, c.archived, ${M_MESSAGE_COLUMNS}
+           FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
+           WHERE c.owner_id = $1 AND c.archived = false AND c.last_message_id > $2 ORDER BY c.last_message_id ASC LIMIT $3`, [me, at.key, at.size + 1])
+      return rows
+    },
+    async unreadConversations (me) {
+      return (await pool.query<UnreadRow>(
+        `SELECT partner_id, last_message_id, unread_count, muted FROM dm_conversation
+         WHERE owner_id = $1 AND unread_count > 0 ORDER BY last_message_id DESC`, [me])).rows
+    },
+    async messagePage (me, partner, at) {
+      const [low, high] = me < partner ? [me, partner] : [partner, me]
+      // The page and the reader's conversation row, in one statement, as the plugin reads them.
+      const page = `SELECT ${MESSAGE_COLUMNS} FROM dm_message
+           WHERE user_low_id = $1 AND user_high_id = $2 AND id ${at.direction === 'older' ? '<' : '>'} $3
+             AND ((sender_id = $4 AND deleted_by_sender = false) OR (recipient_id = $4 AND deleted_by_recipient = false))
+           ORDER BY id ${at.direction === 'older' ? 'DESC' : 'ASC'} LIMIT $5`
+      const result = await pool.query<MessageRow & { kind: number, unread_count: number | null, last_message_id: string | null }>(
+        `SELECT 0 AS kind, ${MESSAGE_COLUMNS}, NULL AS unread_count, NULL AS last_message_id FROM (${page}) page
+         UNION ALL
+         SELECT 1, ${MESSAGE_COLUMNS.split(', ').map(() => 'NULL').join(', ')}, unread_count, last_message_id FROM dm_conversation WHERE owner_id = $4 AND partner_id = $6`,
+        [low, high, at.key, me, at.size + 1, partner])
+      const conversation = result.rows.find((row) => row.kind === 1)
+      return {
+        rows: result.rows.filter((row) => row.kind === 0),
+        unreadCount: conversation?.unread_count ?? 0,
+        lastMessageId: Number(conversation?.last_message_id ?? 0)
+      }
+    },
+    async markRead (me, partner, upTo, at) {
+      return await inTransaction(async (client) => {
+        const changed = await client.query<MessageRow>(
+          `UPDATE dm_message SET read_at = $1
+           WHERE recipient_id = $2 AND read_at IS NULL AND deleted_by_recipient = false AND unsent_at IS NULL AND sender_id = $3 AND id <= $4
+           RETURNING ${MESSAGE_COLUMNS}`, [at.toISOString(), me, partner, upTo])
+        if (changed.rows.length > 0) {
+          await client.query('UPDATE dm_conversation SET unread_count = unread_count - $1 WHERE owner_id = $2 AND partner_id = $3',
+            [changed.rows.length, me, partner])
+        }
+        return changed.rows
+      })
+    },
+    async send ({ low, high, sender, recipient, content, sentAt }) {
+      let result: pg.QueryResult<MessageRow & { blocked: boolean }>
+      try {
+        // The plugin's one-statement send: both dm_user rows locked before the message row exists,
+        // blocks checked, both conversation rows brought up to date, the change log written.
+        result = await pool.query<MessageRow & { blocked: boolean }>(
+          `WITH locked AS (
+             INSERT INTO dm_user (user_id) VALUES ($1), ($2)
+             ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id
+             RETURNING user_id
+           ), blocked AS (
+             SELECT EXISTS (
+               SELECT 1 FROM dm_block WHERE (blocker_id = $3 AND blocked_id = $4) OR (blocker_id = $4 AND blocked_id = $3)
+             ) AS blocked
+           ), message AS (
+             INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key, reply_to_id)
+             SELECT s.user_id, r.user_id, CASE WHEN s.user_id = $1 THEN s.user_id ELSE r.user_id END,
+                    CASE WHEN s.user_id = $1 THEN r.user_id ELSE s.user_id END,
+                    CAST($5 AS TEXT), CAST($6 AS TIMESTAMP(3)), CAST($7 AS TEXT), CAST($8 AS BIGINT)
+             FROM locked s, locked r, blocked b
+             WHERE s.user_id = $3 AND r.user_id = $4 AND NOT b.blocked
+             ON CONFLICT (sender_id, idempotency_key) DO NOTHING
+             RETURNING ${MESSAGE_COLUMNS}, user_low_id, user_high_id
+           ), conversations AS (
+             INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
+             SELECT owner_id, partner_id, id, unread FROM (
+               SELECT user_low_id AS owner_id, user_high_id AS partner_id, id, CASE WHEN recipient_id = user_low_id THEN 1 ELSE 0 END AS unread FROM message
+               UNION ALL
+               SELECT user_high_id, user_low_id, id, CASE WHEN recipient_id = user_high_id THEN 1 ELSE 0 END FROM message
+             ) sides
+             ON CONFLICT (owner_id, partner_id) DO UPDATE SET
+               last_message_id = CASE
+                 WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < excluded.last_message_id
+                 THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
+               unread_count = dm_conversation.unread_count + excluded.unread_count,
+               archived = false
+           ), changes AS (
+             INSERT INTO dm_change (user_id, kind, message_id, partner_id, created_at)
+             SELECT sender_id, 1, id, recipient_id, sent_at FROM message
+             UNION ALL
+             SELECT recipient_id, 1, id, sender_id, sent_at FROM message
+           )
+           SELECT ${M_MESSAGE_COLUMNS}, b.blocked
+           FROM blocked b LEFT JOIN message m ON true`,
+          [low, high, sender, recipient, content, sentAt.toISOString(), null, null])
+      } catch (err) {
+        if ((err as { code?: string }).code === '23503') throw new HttpError(404, 'User not found')
+        throw err
+      }
+      const row = result.rows[0] as MessageRow & { blocked: boolean }
+      return row.blocked ? null : row
+    },
+    close: () => pool.end()
+  }
+}
+
+// MySQL and MariaDB (mariadb).
+
+/** A row as the mariadb driver gives it (64-bit integers as BigInt, times as text, booleans as 0/1). */
+type RawRow = Record<string, unknown>
+
+/** DATETIME columns hold UTC wall-clock times (as Prisma and the plugin write them). */
+const utc = (value: unknown): Date | null => value === null ? null : new Date(`${String(value).replace(' ', 'T')}Z`)
+/** A time as the plugin writes it into a DATETIME(3) column. */
+const utcText = (at: Date): string => at.toISOString().replace('T', ' ').replace('Z', '')
+
+function mysqlMessage (row: RawRow): MessageRow {
+  return {
+    id: String(row.id),
+    sender_id: Number(row.sender_id),
+    recipient_id: Number(row.recipient_id),
+    content: row.content as string,
+    sent_at: utc(row.sent_at) as Date,
+    read_at: utc(row.read_at),
+    edited_at: utc(row.edited_at),
+    unsent_at: utc(row.unsent_at),
+    reply_to_id: row.reply_to_id === null ? null : String(row.reply_to_id),
+    reaction_count: Number(row.reaction_count)
+  }
+}
+
+/** `?, ?, ...` for `count` values. */
+const marks = (count: number): string => Array.from({ length: count }, () => '?').join(', ')
+
+/** The floor's pool on MySQL/MariaDB: times as text (read as UTC), as the plugin's driver path reads them. */
+export async function floorMariadbPool (url: string, max: number): Promise<MariadbPool> {
+  return await mariadbPool(url, max, { dateStrings: true })
+}
+
+/**
+ * The floor on MySQL/MariaDB: the plugin's statements there (src/dialect/mysql and its queries),
+ * without RETURNING (a write reads what it changed in its transaction, after LAST_INSERT_ID or
+ * its rows locked), ON DUPLICATE KEY UPDATE for the upserts, READ COMMITTED per transaction.
+ */
+export function mariadbFloorStore (pool: MariadbPool): FloorStore {
+  const select = async (text: string, values: unknown[]): Promise<RawRow[]> => await pool.query<RawRow[]>(text, values)
+
+  async function inTransaction<T> (fn: (connection: MariadbPoolConnection) => Promise<T>): Promise<T> {
+    const connection = await pool.getConnection()
+    try {
+      await connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
+      await connection.query('BEGIN')
+      const result = await fn(connection)
+      await connection.query('COMMIT')
+      return result
+    } catch (err) {
+      await connection.query('ROLLBACK').catch(() => {})
+      throw err
+    } finally {
+      await connection.release()
+    }
+  }
+
+  return {
+    async caller (token) {
+      const [row] = await select('SELECT id FROM app_user WHERE token = ?', [token])
+      return row === undefined ? undefined : Number(row.id)
+    },
+    async users (ids) {
+      const rows = await select(`SELECT id, username, first_name, last_name FROM app_user WHERE id IN (${marks(ids.length)})`, ids)
+      return rows as unknown as UserRow[]
+    },
+    async userExists (id) {
+      return (await select('SELECT id FROM app_user WHERE id = ?', [id])).length > 0
+    },
+    async unread (me) {
+      const [row] = await select(
+        'SELECT SUM(unread_count) AS count, SUM(CASE WHEN muted = false THEN unread_count ELSE 0 END) AS unmuted_count FROM dm_conversation WHERE owner_id = ? AND unread_count > 0', [me])
+      return { count: Number(row?.count ?? 0), unmuted: Number(row?.unmuted_count ?? 0) }
+    },
+    async previews (ids) {
+      const rows = await select(`SELECT id, sender_id, content, unsent_at FROM dm_message WHERE id IN (${marks(ids.length)})`, ids)
+      return rows.map((row) => ({ id: String(row.id), sender_id: Number(row.sender_id), content: row.content as string, unsent_at: utc(row.unsent_at) }))
+    },
+    async reactions (me, ids) {
+      const rows = await select(
+        `SELECT message_id, CAST(emoji AS CHAR) AS emoji, COUNT(*) AS count, MIN(id) AS first_id, SUM(CASE WHEN user_id = ? THEN 1 ELSE 0 END) AS me
+         FROM dm_reaction WHERE message_id IN (${marks(ids.length)}) GROUP BY message_id, emoji ORDER BY message_id, first_id`, [me, ...ids])
+      return rows.map((row) => ({ message_id: String(row.message_id), emoji: row.emoji as string, count: Number(row.count), me: Number(row.me) > 0 }))
+    },
+    async conversations (me, at) {
+      // The partners in the same statement, joined by key, as the plugin's MySQL dialect reads them.
+      const older = at.direction === 'older'
+      const rows = await select(
+        `SELECT p.*, u.username, u.first_name, u.last_name FROM (
+           SELECT c.partner_id, c.last_message_id, c.unread_count, c.muted, c.archived, ${M_MESSAGE_COLUMNS}
+           FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
+           WHERE c.owner_id = ? AND c.archived = false AND c.last_message_id ${older ? '<' : '>'} ? ORDER BY c.last_message_id ${older ? 'DESC' : 'ASC'} LIMIT ?
+         ) p JOIN app_user u ON u.id = p.partner_id
+         ORDER BY p.last_message_id ${older ? 'DESC' : 'ASC'}`, [me, at.key, at.size + 1])
+      return rows.map((row) => ({
+        ...mysqlMessage(row),
+        partner_id: Number(row.partner_id),
+        last_message_id: String(row.last_message_id),
+        unread_count: Number(row.unread_count),
+        muted: Number(row.muted) !== 0,
+        archived: Number(row.archived) !== 0,
+        partner: { id: Number(row.partner_id), username: row.username as string, first_name: row.first_name as string, last_name: row.last_name as string }
+      }))
+    },
+    async unreadConversations (me) {
+      const rows = await select(
+        `SELECT partner_id, last_message_id, unread_count, muted FROM dm_conversation
+         WHERE owner_id = ? AND unread_count > 0 ORDER BY last_message_id DESC`, [me])
+      return rows.map((row) => ({ partner_id: Number(row.partner_id), last_message_id: String(row.last_message_id), unread_count: Number(row.unread_count), muted: Number(row.muted) !== 0 }))
+    },
+    async messagePage (me, partner, at) {
+      const [low, high] = me < partner ? [me, partner] : [partner, me]
+      const page = `SELECT ${MESSAGE_COLUMNS} FROM dm_message
+           WHERE user_low_id = ? AND user_high_id = ? AND id ${at.direction === 'older' ? '<' : '>'} ?
+             AND ((sender_id = ? AND deleted_by_sender = false) OR (recipient_id = ? AND deleted_by_recipient = false))
+           ORDER BY id ${at.direction === 'older' ? 'DESC' : 'ASC'} LIMIT ?`
+      const rows = await select(
+        `SELECT 0 AS kind, ${MESSAGE_COLUMNS}, NULL AS unread_count, NULL AS last_message_id FROM (${page}) page
+         UNION ALL
+         SELECT 1, ${MESSAGE_COLUMNS.split(', ').map(() => 'NULL').join(', ')}, unread_count, last_message_id FROM dm_conversation WHERE owner_id = ? AND partner_id = ?`,
+        [low, high, at.key, me, me, at.size + 1, me, partner])
+      const conversation = rows.find((row) => Number(row.kind) === 1)
+      return {
+        rows: rows.filter((row) => Number(row.kind) === 0).map(mysqlMessage),
+        unreadCount: Number(conversation?.unread_count ?? 0),
+        lastMessageId: Number(conversation?.last_message_id ?? 0)
+      }
+    },
+    async markRead (me, partner, upTo, at) {
+      const unread = 'recipient_id = ? AND read_at IS NULL AND deleted_by_recipient = false AND unsent_at IS NULL AND sender_id = ? AND id <= ?'
+      return await inTransaction(async (connection) => {
+        // No RETURNING: the rows locked and known first, read back once marked.
+        const ids = (await connection.query<RawRow[]>(`SELECT id FROM dm_message WHERE ${unread} ORDER BY id FOR UPDATE`, [me, partner, upTo])).map((row) => row.id)
+        if (ids.length === 0) return []
+        await connection.query(`UPDATE dm_message SET read_at = ? WHERE ${unread}`, [utcText(at), me, partner, upTo])
+        const changed = (await connection.query<RawRow[]>(`SELECT ${MESSAGE_COLUMNS} FROM dm_message WHERE id IN (${marks(ids.length)})`, ids)).map(mysqlMessage)
+        await connection.query('UPDATE dm_conversation SET unread_count = unread_count - ? WHERE owner_id = ? AND partner_id = ?', [changed.length, me, partner])
+        return changed
+      })
+    },
+    async send ({ low, high, sender, recipient, content, sentAt }) {
+      const at = utcText(sentAt)
+      try {
+        return await inTransaction(async (connection) => {
+          // The plugin's send on MySQL: blocks checked, both dm_user rows locked (in id order)
+          // before the message row exists, the message read back by LAST_INSERT_ID, both
+          // conversation rows brought up to date, the change log written.
+          const blocks = await connection.query<RawRow[]>('SELECT blocker_id FROM dm_block WHERE (blocker_id = ? AND blocked_id = ?) OR (blocker_id = ? AND blocked_id = ?)',
+            [sender, recipient, recipient, sender])
+          if (blocks.length > 0) return null
+          await connection.query('INSERT INTO dm_user (user_id) VALUES (?), (?) ON DUPLICATE KEY UPDATE user_id = VALUES(user_id)', [low, high])
+          await connection.query(
+            `INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key, reply_to_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [sender, recipient, low, high, content, at, null, null])
+          const [inserted] = await connection.query<RawRow[]>(`SELECT ${MESSAGE_COLUMNS} FROM dm_message WHERE id = LAST_INSERT_ID()`)
+          const message = mysqlMessage(inserted as RawRow)
+          const lowUnread = low === recipient ? 1 : 0
+          await connection.query(
+            `INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
+             VALUES (?, ?, ?, ?), (?, ?, ?, ?)
+             ON DUPLICATE KEY UPDATE
+               last_message_id = CASE
+                 WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < VALUES(last_message_id)
+                 THEN VALUES(last_message_id) ELSE dm_conversation.last_message_id END,
+               unread_count = dm_conversation.unread_count + VALUES(unread_count),
+               archived = false`, [low, high, message.id, lowUnread, high, low, message.id, 1 - lowUnread])
+          await connection.query('INSERT INTO dm_change (user_id, kind, message_id, partner_id, created_at) VALUES (?, 1, ?, ?, ?), (?, 1, ?, ?, ?)',
+            [sender, message.id, recipient, at, recipient, message.id, sender, at])
+          return message
+        })
+      } catch (err) {
+        // ER_NO_REFERENCED_ROW_2: a participant is no user.
+        if ((err as { errno?: number }).errno === 1452) throw new HttpError(404, 'User not found')
+        throw err
+      }
+    },
+    close: () => pool.end()
+  }
+}
+
+// The routes, the same on every database.
+
+export function buildFloor (store: FloorStore): FastifyInstance {
+  const app = Fastify({ logger: false })
+
+  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply: FastifyReply) => {
+    const statusCode = error.statusCode ?? 500
+    if (statusCode >= 500) console.error(error)
+    return reply.code(statusCode).send({ statusCode, error: statusCode >= 500 ? 'Internal Server Error' : 'Error', message: error.message })
+  })
+
+  /** The example app's authentication: the caller's token, looked up in app_user. */
+  async function caller (request: FastifyRequest): Promise<number> {
+    const token = AUTHORIZATION.exec(request.headers.authorization ?? '')?.[1]
+    if (token === undefined) throw new HttpError(401, 'Unauthorized')
+    const id = await store.caller(token)
+    if (id === undefined) throw new HttpError(401, 'Unauthorized')
+    return id
+  }
+
+  async function partners (ids: number[]): Promise<Map<number, UserRow>> {
+    const found = new Map<number, UserRow>()
+    if (ids.length === 0) return found
+    for (const row of await store.users([...new Set(ids)])) found.set(row.id, row)
+    return found
+  }
+
   app.get('/api/dm/unread/', async (request) => {
     const me = await caller(request)
-    const { rows } = await pool.query<{ count: string | null, unmuted_count: string | null }>(
-      'SELECT SUM(unread_count) AS count, SUM(CASE WHEN muted = false THEN unread_count ELSE 0 END) AS unmuted_count FROM dm_conversation WHERE owner_id = $1 AND unread_count > 0', [me])
-    return { id: me, count: Number(rows[0]?.count ?? 0), unmuted_count: Number(rows[0]?.unmuted_count ?? 0) }
+    const { count, unmuted } = await store.unread(me)
+    return { id: me, count, unmuted_count: unmuted }
   })
 
   /** The plugin's Store.present: previews and reactions, one statement each, only when some message has them. */
@@ -303,20 +713,15 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
     const reacted = live.filter((row) => row.reaction_count > 0).map((row) => row.id)
     const found: Extras = { previews: new Map(), reactions: new Map() }
     if (replyIds.length > 0) {
-      const { rows: previews } = await pool.query<{ id: string, sender_id: number, content: string, unsent_at: Date | null }>(
-        'SELECT id, sender_id, content, unsent_at FROM dm_message WHERE id = ANY($1)', [replyIds])
-      for (const row of previews) {
+      for (const row of await store.previews(replyIds)) {
         const unsent = row.unsent_at !== null
         found.previews.set(row.id, { id: Number(row.id), sender: row.sender_id, content: unsent ? '' : Array.from(row.content).slice(0, 200).join(''), unsent })
       }
     }
     if (reacted.length > 0) {
-      const { rows: reactions } = await pool.query<{ message_id: string, emoji: string, count: string, me: string }>(
-        `SELECT message_id, emoji, COUNT(*) AS count, MIN(id) AS first_id, SUM(CASE WHEN user_id = $1 THEN 1 ELSE 0 END) AS me
-         FROM dm_reaction WHERE message_id = ANY($2) GROUP BY message_id, emoji ORDER BY message_id, first_id`, [me, reacted])
-      for (const row of reactions) {
+      for (const row of await store.reactions(me, reacted)) {
         const list = found.reactions.get(row.message_id) ?? []
-        list.push({ emoji: row.emoji, count: Number(row.count), me: Number(row.me) > 0 })
+        list.push({ emoji: row.emoji, count: row.count, me: row.me })
         found.reactions.set(row.message_id, list)
       }
     }
@@ -327,15 +732,11 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
     const me = await caller(request)
     const scope = `${me}|conversations`
     const at = position(scope, request.query as { cursor?: string, page_size?: string })
-    const { rows } = await pool.query<MessageRow & { partner_id: number, last_message_id: string, unread_count: number, muted: boolean, archived: boolean }>(at.direction === 'older'
-      ? `SELECT c.partner_id, c.last_message_id, c.unread_count, c.muted, c.archived, ${M_MESSAGE_COLUMNS}
-         FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
-         WHERE c.owner_id = $1 AND c.archived = false AND c.last_message_id < $2 ORDER BY c.last_message_id DESC LIMIT $3`
-      : `SELECT c.partner_id, c.last_message_id, c.unread_count, c.muted, c.archived, ${M_MESSAGE_COLUMNS}
-         FROM dm_conversation c JOIN dm_message m ON m.id = c.last_message_id
-         WHERE c.owner_id = $1 AND c.archived = false AND c.last_message_id > $2 ORDER BY c.last_message_id ASC LIMIT $3`, [me, at.key, at.size + 1])
+    const rows = await store.conversations(me, at)
     const page = paginate(scope, at, rows, (row) => Number(row.last_message_id))
-    const users = await partners(page.items.map((row) => row.partner_id))
+    const users = page.items.every((row) => row.partner !== undefined)
+      ? new Map(page.items.map((row) => [row.partner_id, row.partner as UserRow]))
+      : await partners(page.items.map((row) => row.partner_id))
     const more = await extras(page.items, me)
     const result = envelope(request, page, (row) => {
       const user = users.get(row.partner_id)
@@ -346,9 +747,7 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
 
   app.get('/api/dm/conversations/unread/', async (request) => {
     const me = await caller(request)
-    const { rows } = await pool.query<{ partner_id: number, last_message_id: string, unread_count: number, muted: boolean }>(
-      `SELECT partner_id, last_message_id, unread_count, muted FROM dm_conversation
-       WHERE owner_id = $1 AND unread_count > 0 ORDER BY last_message_id DESC`, [me])
+    const rows = await store.unreadConversations(me)
     const users = await partners(rows.map((row) => row.partner_id))
     return rows.flatMap((row) => {
       const user = users.get(row.partner_id)
@@ -362,36 +761,14 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
     const query = request.query as { cursor?: string, page_size?: string, mark_read?: string }
     const scope = `${me}|messages|${partner}`
     const at = position(scope, query)
-    const [low, high] = me < partner ? [me, partner] : [partner, me]
-    // The page and the reader's conversation row, in one statement, as the plugin reads them.
-    const page = `SELECT ${MESSAGE_COLUMNS} FROM dm_message
-         WHERE user_low_id = $1 AND user_high_id = $2 AND id ${at.direction === 'older' ? '<' : '>'} $3
-           AND ((sender_id = $4 AND deleted_by_sender = false) OR (recipient_id = $4 AND deleted_by_recipient = false))
-         ORDER BY id ${at.direction === 'older' ? 'DESC' : 'ASC'} LIMIT $5`
-    const result = await pool.query<MessageRow & { kind: number, unread_count: number | null, last_message_id: string | null }>(
-      `SELECT 0 AS kind, ${MESSAGE_COLUMNS}, NULL AS unread_count, NULL AS last_message_id FROM (${page}) page
-       UNION ALL
-       SELECT 1, ${MESSAGE_COLUMNS.split(', ').map(() => 'NULL').join(', ')}, unread_count, last_message_id FROM dm_conversation WHERE owner_id = $4 AND partner_id = $6`,
-      [low, high, at.key, me, at.size + 1, partner])
-    const conversation = result.rows.find((row) => row.kind === 1)
-    let rows: MessageRow[] = result.rows.filter((row) => row.kind === 0)
-      .sort(at.direction === 'older' ? (a, b) => Number(b.id) - Number(a.id) : (a, b) => Number(a.id) - Number(b.id))
-    if (query.mark_read !== 'false' && (conversation?.unread_count ?? 0) > 0) {
-      const marked = await inTransaction(async (client) => {
-        const changed = await client.query<MessageRow>(
-          `UPDATE dm_message SET read_at = $1
-           WHERE recipient_id = $2 AND read_at IS NULL AND deleted_by_recipient = false AND unsent_at IS NULL AND sender_id = $3 AND id <= $4
-           RETURNING ${MESSAGE_COLUMNS}`, [new Date().toISOString(), me, partner, Number(conversation?.last_message_id ?? 0)])
-        if (changed.rows.length > 0) {
-          await client.query('UPDATE dm_conversation SET unread_count = unread_count - $1 WHERE owner_id = $2 AND partner_id = $3',
-            [changed.rows.length, me, partner])
-        }
-        return changed.rows
-      })
+    const page = await store.messagePage(me, partner, at)
+    let rows = page.rows.sort(at.direction === 'older' ? (a, b) => Number(b.id) - Number(a.id) : (a, b) => Number(a.id) - Number(b.id))
+    if (query.mark_read !== 'false' && page.unreadCount > 0) {
+      const marked = await store.markRead(me, partner, page.lastMessageId, new Date())
       const readAt = new Map(marked.map((row) => [row.id, row.read_at]))
       rows = rows.map((row) => readAt.has(row.id) ? { ...row, read_at: readAt.get(row.id) ?? null } : row)
     }
-    if (rows.length === 0 && me !== partner && !(await userExists(partner))) throw new HttpError(404, 'User not found')
+    if (rows.length === 0 && me !== partner && !(await store.userExists(partner))) throw new HttpError(404, 'User not found')
     const pageOf = paginate(scope, at, rows, (row) => Number(row.id))
     const more = await extras(pageOf.items, me)
     return envelope(request, pageOf, (row) => toMessageJson(row, me, more))
@@ -404,60 +781,17 @@ export function buildFloor (pool: pg.Pool): FastifyInstance {
     if (typeof content !== 'string' || content.trim() === '') throw new HttpError(400, 'content must not be empty')
     if (recipient === me) throw new HttpError(400, 'You cannot message yourself')
     const [low, high] = me < recipient ? [me, recipient] : [recipient, me]
-    let result: pg.QueryResult<MessageRow & { blocked: boolean }>
-    try {
-      // The plugin's one-statement send: both dm_user rows locked before the message row exists,
-      // blocks checked, both conversation rows brought up to date, the change log written.
-      result = await pool.query<MessageRow & { blocked: boolean }>(
-        `WITH locked AS (
-           INSERT INTO dm_user (user_id) VALUES ($1), ($2)
-           ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id
-           RETURNING user_id
-         ), blocked AS (
-           SELECT EXISTS (
-             SELECT 1 FROM dm_block WHERE (blocker_id = $3 AND blocked_id = $4) OR (blocker_id = $4 AND blocked_id = $3)
-           ) AS blocked
-         ), message AS (
-           INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, idempotency_key, reply_to_id)
-           SELECT s.user_id, r.user_id, CASE WHEN s.user_id = $1 THEN s.user_id ELSE r.user_id END,
-                  CASE WHEN s.user_id = $1 THEN r.user_id ELSE s.user_id END,
-                  CAST($5 AS TEXT), CAST($6 AS TIMESTAMP(3)), CAST($7 AS TEXT), CAST($8 AS BIGINT)
-           FROM locked s, locked r, blocked b
-           WHERE s.user_id = $3 AND r.user_id = $4 AND NOT b.blocked
-           ON CONFLICT (sender_id, idempotency_key) DO NOTHING
-           RETURNING ${MESSAGE_COLUMNS}, user_low_id, user_high_id
-         ), conversations AS (
-           INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
-           SELECT owner_id, partner_id, id, unread FROM (
-             SELECT user_low_id AS owner_id, user_high_id AS partner_id, id, CASE WHEN recipient_id = user_low_id THEN 1 ELSE 0 END AS unread FROM message
-             UNION ALL
-             SELECT user_high_id, user_low_id, id, CASE WHEN recipient_id = user_high_id THEN 1 ELSE 0 END FROM message
-           ) sides
-           ON CONFLICT (owner_id, partner_id) DO UPDATE SET
-             last_message_id = CASE
-               WHEN dm_conversation.last_message_id IS NULL OR dm_conversation.last_message_id < excluded.last_message_id
-               THEN excluded.last_message_id ELSE dm_conversation.last_message_id END,
-             unread_count = dm_conversation.unread_count + excluded.unread_count,
-             archived = false
-         ), changes AS (
-           INSERT INTO dm_change (user_id, kind, message_id, partner_id, created_at)
-           SELECT sender_id, 1, id, recipient_id, sent_at FROM message
-           UNION ALL
-           SELECT recipient_id, 1, id, sender_id, sent_at FROM message
-         )
-         SELECT ${M_MESSAGE_COLUMNS}, b.blocked
-         FROM blocked b LEFT JOIN message m ON true`,
-        [low, high, me, recipient, content, new Date().toISOString(), null, null])
-    } catch (err) {
-      if ((err as { code?: string }).code === '23503') throw new HttpError(404, 'User not found')
-      throw err
-    }
-    const row = result.rows[0] as MessageRow & { blocked: boolean }
-    if (row.blocked) throw new HttpError(400, 'You are not allowed to send messages to this user')
+    const row = await store.send({ low, high, sender: me, recipient, content, sentAt: new Date() })
+    if (row === null) throw new HttpError(400, 'You are not allowed to send messages to this user')
     return reply.code(201).send(toMessageJson(row, me))
   })
 
   return app
+}
+
+/** The floor's statements on the database of `url`, on a pool of `max` connections. */
+export async function floorStore (url: string, max: number): Promise<FloorStore> {
+  return ENGINE === 'mysql' ? mariadbFloorStore(await floorMariadbPool(url, max)) : pgFloorStore(floorPool(url, max))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -607,6 +941,16 @@ async function serve (role: Role, url: string, pool: number): Promise<void> {
     const prisma = await createBenchPrisma(url, pool)
     app = await buildApp({ prisma, ...logger })
     app.addHook('onClose', async () => { await prisma.$disconnect() })
+  } else if (role === 'driver' && ENGINE === 'mysql') {
+    // The plugin's and the token lookup's mariadb Pool (the example's createDriver); the MariaDB
+    // adapter keeps a pool of its own, which the hot paths then leave idle.
+    const connections = await mariadbPool(url, pool)
+    const prisma = await createBenchPrisma(url, pool)
+    app = await buildApp({ prisma, driver: connections, ...logger })
+    app.addHook('onClose', async () => {
+      await prisma.$disconnect()
+      await connections.end()
+    })
   } else if (role === 'driver') {
     // One pool, as a host would have it: the Prisma adapter's, and the plugin's and the token lookup's.
     const connections = new pg.Pool({ connectionString: url, max: pool })
@@ -614,9 +958,9 @@ async function serve (role: Role, url: string, pool: number): Promise<void> {
     app = await buildApp({ prisma, driver: connections, ...logger })
     app.addHook('onClose', async () => { await prisma.$disconnect() })
   } else {
-    const connections = floorPool(url, pool)
-    app = buildFloor(connections)
-    app.addHook('onClose', async () => { await connections.end() })
+    const store = await floorStore(url, pool)
+    app = buildFloor(store)
+    app.addHook('onClose', async () => { await store.close() })
   }
   if (recorder !== null) {
     app.addHook('onResponse', async (_request, reply) => { recorder.countStatus(reply.statusCode) })
@@ -794,6 +1138,16 @@ export function round (value: number, digits = 2): number {
  */
 export const DERIVE_CONVERSATIONS = `  INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
   SELECT owner_id, partner_id, MAX(id) FILTER (WHERE NOT hidden), COUNT(*) FILTER (WHERE inbound AND read_at IS NULL AND NOT hidden)
+  FROM (
+    SELECT sender_id AS owner_id, recipient_id AS partner_id, id, read_at, false AS inbound, deleted_by_sender AS hidden FROM dm_message
+    UNION ALL
+    SELECT recipient_id, sender_id, id, read_at, true, deleted_by_recipient FROM dm_message
+  ) sides
+  GROUP BY owner_id, partner_id`
+
+/** DERIVE_CONVERSATIONS on MySQL/MariaDB (no FILTER clause there). */
+export const DERIVE_CONVERSATIONS_MYSQL = `  INSERT INTO dm_conversation (owner_id, partner_id, last_message_id, unread_count)
+  SELECT owner_id, partner_id, MAX(CASE WHEN NOT hidden THEN id END), SUM(CASE WHEN inbound AND read_at IS NULL AND NOT hidden THEN 1 ELSE 0 END)
   FROM (
     SELECT sender_id AS owner_id, recipient_id AS partner_id, id, read_at, false AS inbound, deleted_by_sender AS hidden FROM dm_message
     UNION ALL

@@ -2,10 +2,11 @@
  * `npm run bench:scale`: does a request cost more for a user with a long history? p50 latency of
  * the five hot paths for a heavy user and for a light one, on a database of a million messages.
  *
- * DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres) is the server connection:
- * the script drops and creates its own database `dm_bench_scale`, migrates it, and seeds with
- * set-based SQL (INSERT ... SELECT generate_series, conversation and dm_user rows derived with
- * GROUP BY, then VACUUM ANALYZE):
+ * DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres) is the server connection,
+ * PostgreSQL or, with a mysql:// URL, MySQL or MariaDB: the script drops and creates its own
+ * database `dm_bench_scale`, migrates it, and seeds with set-based SQL (INSERT ... SELECT
+ * generate_series, or on MySQL/MariaDB a table of integers from a cross join of digits;
+ * conversation and dm_user rows derived with GROUP BY, then VACUUM ANALYZE or ANALYZE TABLE):
  *
  * - 10,001 users;
  * - the heavy user (1): 200,000 messages over 5,000 partners: one in five with partner 2 (40,000),
@@ -19,7 +20,7 @@
  *   message from each of 80 partners, as many as the heavy user's unread conversations.
  *
  * Then it starts the example application with the plugin (bench/lib.ts), on Prisma and then with
- * the `driver` option, and sends to each, one at a time
+ * the `driver` option (a pg Pool, or a mariadb Pool), and sends to each, one at a time
  * on one kept-alive connection, heavy and light requests alternately: 20 of each to warm up, then
  * 200 of each measured. Pages are compared at equal sizes (a page of 5 messages; a conversation
  * list of 2, the light user's whole list) so that the ratio shows the cost of history rather than
@@ -31,7 +32,8 @@
  */
 import { writeFileSync } from 'node:fs'
 import {
-  DERIVE_CONVERSATIONS, ENDPOINTS, authHeaders, closeAgent, machineNote, percentile, progress, recreateDatabase, round, startServer, table, timed, timedRequest, withClient,
+  DERIVE_CONVERSATIONS, DERIVE_CONVERSATIONS_MYSQL, ENDPOINTS, ENGINE, authHeaders, closeAgent, machineNote, percentile, progress, recreateDatabase, round, startServer, table, timed,
+  timedRequest, withClient, withMariadb, withSequence,
   type Endpoint, type RequestSpec, type Server
 } from './lib.js'
 
@@ -64,7 +66,7 @@ const MAX_RATIO = 1.3
 
 const token = (user: number): string => `scale-token-${user}`
 
-async function seed (url: string): Promise<void> {
+async function seedPostgres (url: string): Promise<void> {
   await withClient(url, async (db) => {
     await db.query('SET synchronous_commit = off')
     await db.query('SET work_mem = \'512MB\'')
@@ -127,15 +129,90 @@ async function seed (url: string): Promise<void> {
              (SELECT COUNT(*)::int FROM dm_conversation WHERE owner_id = ${LIGHT_WIDE} AND unread_count > 0) AS wide_unread_partners,
              (SELECT COUNT(*)::int FROM dm_conversation) AS conversation_rows,
              (SELECT COUNT(DISTINCT u)::int FROM (SELECT sender_id AS u FROM dm_message UNION ALL SELECT recipient_id FROM dm_message) users) AS users_with_messages`)
-    const r = rows[0] as Record<string, number>
-    progress(`seeded: ${r.messages} messages among ${r.users_with_messages} users, ${r.conversation_rows} conversation rows`)
-    progress(`  heavy user ${HEAVY}: ${r.heavy_messages} messages, ${r.heavy_partners} partners (${r.heavy_big_conversation} with user ${BIG_PARTNER}), ${r.heavy_unread} unread from ${r.heavy_unread_partners} partners`)
-    progress(`  light user ${LIGHT}: ${r.light_messages} messages, ${r.light_partners} partners; light user ${LIGHT_WIDE}: ${r.wide_unread_partners} unread conversations of one message`)
-    if ((r.messages ?? 0) < 1_000_000 || r.heavy_messages !== HEAVY_MESSAGES || r.heavy_partners !== HEAVY_PARTNERS || r.light_messages !== 10 ||
-        r.heavy_unread_partners !== LIGHT_WIDE_PARTNERS || r.wide_unread_partners !== LIGHT_WIDE_PARTNERS) {
-      throw new Error('the seeded volume is not what was meant')
-    }
+    checkSeeded(rows[0] as Record<string, number>)
   })
+}
+
+/** The same data on MySQL/MariaDB: integers from a table of them (lib.ts withSequence), CONCAT for text, DIV for integer division. */
+async function seedMysql (url: string): Promise<void> {
+  await withMariadb(url, async (db) => {
+    // The data is consistent by construction: no foreign key checks row by row.
+    await db.query('SET SESSION foreign_key_checks = 0')
+    // The million rows sorted and grouped in memory: the server's temporary files are in a shared /tmp.
+    await db.query('SET SESSION tmp_table_size = 1073741824, max_heap_table_size = 1073741824, sort_buffer_size = 268435456')
+    const step = async (label: string, sql: string): Promise<void> => {
+      await timed(`  ${label}`, () => db.query(sql))
+    }
+    await timed('  a table of 1..800,000', () => withSequence(db, BACKGROUND_MESSAGES, async () => {
+      await step(`${USERS} users`, `
+        INSERT INTO app_user (id, username, first_name, last_name, token)
+        SELECT g, CONCAT('user', g), CONCAT('First', g), CONCAT('Last', g), CONCAT('scale-token-', g) FROM bench_seq WHERE g <= ${USERS}`)
+      // As on PostgreSQL: k orders the messages in time (and so their ids).
+      await step(`${HEAVY_MESSAGES + BACKGROUND_MESSAGES + 10 + LIGHT_WIDE_PARTNERS} messages`, `
+        INSERT INTO dm_message (sender_id, recipient_id, user_low_id, user_high_id, content, sent_at, read_at, deleted_by_sender, deleted_by_recipient)
+        SELECT s, r, LEAST(s, r), GREATEST(s, r), content, sent, CASE WHEN unread THEN NULL ELSE sent + INTERVAL 1 MINUTE END, hidden_s, hidden_r
+        FROM (
+          SELECT k, content, s, r, unread, hidden_s, hidden_r, TIMESTAMP '2025-01-01 00:00:00' + INTERVAL (k * 30) SECOND AS sent
+          FROM (
+            SELECT g * ${BACKGROUND_MESSAGES / HEAVY_MESSAGES} AS k, CONCAT('Heavy message ', g, ': shall we move the meeting to Thursday afternoon?') AS content,
+                   CASE WHEN g % 4 < 2 THEN ${HEAVY} ELSE p END AS s,
+                   CASE WHEN g % 4 < 2 THEN p ELSE ${HEAVY} END AS r,
+                   g % 4 >= 2 AND g > ${HEAVY_MESSAGES - HEAVY_UNREAD_WINDOW} AS unread,
+                   g % 101 = 0 AS hidden_s, g % 103 = 0 AS hidden_r
+            FROM (
+              SELECT g, CASE WHEN g % 5 = 0 THEN ${BIG_PARTNER} ELSE ${BIG_PARTNER + 1} + (g * 7919) % ${HEAVY_PARTNERS - 1} END AS p
+              FROM bench_seq WHERE g <= ${HEAVY_MESSAGES}
+            ) heavy
+            UNION ALL
+            SELECT g, CONCAT('Message ', g, ': see you tomorrow at the usual place?'),
+                   CASE WHEN g % 2 = 0 THEN u ELSE v END, CASE WHEN g % 2 = 0 THEN v ELSE u END,
+                   g > ${BACKGROUND_MESSAGES * 0.95}, g % 101 = 0, g % 103 = 0
+            FROM (
+              SELECT g, 2 + c DIV ${BACKGROUND_SIDE} AS u, 2 + (c DIV ${BACKGROUND_SIDE} + 1 + c % ${BACKGROUND_SIDE}) % ${BACKGROUND_USERS} AS v
+              FROM (SELECT g, (g * 7919) % ${BACKGROUND_USERS * BACKGROUND_SIDE} AS c FROM bench_seq WHERE g <= ${BACKGROUND_MESSAGES}) permuted
+            ) background
+            UNION ALL
+            SELECT ${BACKGROUND_MESSAGES} + g, CONCAT('Light message ', g, ': thanks, talk soon!'),
+                   CASE WHEN g % 2 = 1 THEN ${LIGHT} ELSE partner END,
+                   CASE WHEN g % 2 = 1 THEN partner ELSE ${LIGHT} END,
+                   g = 10, false, false
+            FROM (SELECT g, CASE WHEN g <= 4 THEN ${LIGHT_OTHER_PARTNER} ELSE ${LIGHT_PARTNER} END AS partner FROM bench_seq WHERE g <= 10) light
+            UNION ALL
+            SELECT ${BACKGROUND_MESSAGES} + 10 + g, CONCAT('Hello ', g, ': are you coming tonight?'), ${LIGHT_WIDE_FIRST_PARTNER - 1} + g, ${LIGHT_WIDE}, true, false, false
+            FROM bench_seq WHERE g <= ${LIGHT_WIDE_PARTNERS}
+          ) parts
+        ) seeded
+        ORDER BY k`)
+    }))
+    await step('conversation rows (GROUP BY)', DERIVE_CONVERSATIONS_MYSQL)
+    await step('dm_user rows', 'INSERT INTO dm_user (user_id) SELECT sender_id FROM dm_message UNION SELECT recipient_id FROM dm_message')
+    await step('ANALYZE TABLE', 'ANALYZE TABLE app_user, dm_message, dm_conversation, dm_user')
+    const [row] = await db.query<Array<Record<string, unknown>>>(`
+      SELECT (SELECT COUNT(*) FROM dm_message) AS messages,
+             (SELECT COUNT(*) FROM dm_message WHERE ${HEAVY} IN (sender_id, recipient_id)) AS heavy_messages,
+             (SELECT COUNT(*) FROM dm_conversation WHERE owner_id = ${HEAVY}) AS heavy_partners,
+             (SELECT COUNT(*) FROM dm_message WHERE user_low_id = ${HEAVY} AND user_high_id = ${BIG_PARTNER}) AS heavy_big_conversation,
+             (SELECT COUNT(*) FROM dm_conversation WHERE owner_id = ${HEAVY} AND unread_count > 0) AS heavy_unread_partners,
+             (SELECT COALESCE(SUM(unread_count), 0) FROM dm_conversation WHERE owner_id = ${HEAVY}) AS heavy_unread,
+             (SELECT COUNT(*) FROM dm_message WHERE ${LIGHT} IN (sender_id, recipient_id)) AS light_messages,
+             (SELECT COUNT(*) FROM dm_conversation WHERE owner_id = ${LIGHT}) AS light_partners,
+             (SELECT COUNT(*) FROM dm_conversation WHERE owner_id = ${LIGHT_WIDE} AND unread_count > 0) AS wide_unread_partners,
+             (SELECT COUNT(*) FROM dm_conversation) AS conversation_rows,
+             (SELECT COUNT(DISTINCT u) FROM (SELECT sender_id AS u FROM dm_message UNION ALL SELECT recipient_id FROM dm_message) users) AS users_with_messages`)
+    // (Counts come as BigInt, sums as decimal text.)
+    checkSeeded(Object.fromEntries(Object.entries(row ?? {}).map(([name, value]) => [name, Number(value)])))
+  })
+}
+
+/** Reports what was seeded, and fails unless it is the volume meant. */
+function checkSeeded (r: Record<string, number>): void {
+  progress(`seeded: ${r.messages} messages among ${r.users_with_messages} users, ${r.conversation_rows} conversation rows`)
+  progress(`  heavy user ${HEAVY}: ${r.heavy_messages} messages, ${r.heavy_partners} partners (${r.heavy_big_conversation} with user ${BIG_PARTNER}), ${r.heavy_unread} unread from ${r.heavy_unread_partners} partners`)
+  progress(`  light user ${LIGHT}: ${r.light_messages} messages, ${r.light_partners} partners; light user ${LIGHT_WIDE}: ${r.wide_unread_partners} unread conversations of one message`)
+  if ((r.messages ?? 0) < 1_000_000 || r.heavy_messages !== HEAVY_MESSAGES || r.heavy_partners !== HEAVY_PARTNERS || r.light_messages !== 10 ||
+      r.heavy_unread_partners !== LIGHT_WIDE_PARTNERS || r.wide_unread_partners !== LIGHT_WIDE_PARTNERS) {
+    throw new Error('the seeded volume is not what was meant')
+  }
 }
 
 interface Case {
@@ -231,11 +308,11 @@ async function measure (server: Server, entry: Case): Promise<Measured> {
 
 async function main (): Promise<void> {
   const begin = performance.now()
-  progress(`scale: ${USERS} users, ${HEAVY_MESSAGES + BACKGROUND_MESSAGES + 10 + LIGHT_WIDE_PARTNERS} messages; heavy user ${HEAVY} (${HEAVY_MESSAGES} messages over ${HEAVY_PARTNERS} partners), light user ${LIGHT} (10 messages)`)
+  progress(`scale on ${ENGINE === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL'}: ${USERS} users, ${HEAVY_MESSAGES + BACKGROUND_MESSAGES + 10 + LIGHT_WIDE_PARTNERS} messages; heavy user ${HEAVY} (${HEAVY_MESSAGES} messages over ${HEAVY_PARTNERS} partners), light user ${LIGHT} (10 messages)`)
   progress(`machine: ${machineNote()}`)
   const { value: url } = await timed(`database ${DATABASE} created and migrated`, () => recreateDatabase(DATABASE))
-  const { ms: seedMs } = await timed('seeded (set-based SQL)', () => seed(url))
-  // The plugin on Prisma, then with the driver option (one pg Pool for the adapter and the plugin).
+  const { ms: seedMs } = await timed('seeded (set-based SQL)', () => (ENGINE === 'mysql' ? seedMysql : seedPostgres)(url))
+  // The plugin on Prisma, then with the driver option (one pg Pool for the adapter and the plugin; a mariadb Pool on MySQL/MariaDB).
   const measured = new Map<Case, Record<'plugin' | 'driver', Measured>>()
   for (const role of ['plugin', 'driver'] as const) {
     const server = await startServer(role, url, POOL)
