@@ -44,7 +44,9 @@ const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'SQLITE_BUSY', 'SQLITE_CANTOPEN',
   // The mariadb driver: no connection within the pool's wait, a connection lost or closed, the server going away.
   'ER_GET_CONNECTION_TIMEOUT', 'ER_SOCKET_UNEXPECTED_CLOSE', 'ER_CONNECTION_ALREADY_CLOSED', 'ER_CMD_CONNECTION_CLOSED',
-  'ER_POOL_ALREADY_CLOSED', 'ER_SOCKET_TIMEOUT', 'ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR', 'ER_CONNECTION_TIMEOUT'
+  'ER_POOL_ALREADY_CLOSED', 'ER_SOCKET_TIMEOUT', 'ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR', 'ER_CONNECTION_TIMEOUT',
+  // The same by errno, as Prisma's MariaDB adapter reports them (its `kind: 'mysql'` error keeps only the number).
+  '45028', '45009', '45001', '45013', '45027', '45026', '1053', '1040', '45012'
 ])
 const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'DatabaseDoesNotExist'])
 /** The `pg` driver's own connection errors, which carry no code. */
