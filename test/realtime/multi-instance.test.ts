@@ -8,7 +8,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import pg from 'pg'
 import t from 'tap'
 import { postgresBus, redisBus, type DirectMessagesBus } from '../../src/index.js'
-import { openDatabase, PG_ADMIN_URL, postgresReachable, type TestDatabase } from '../helpers/databases.js'
+import { MYSQL_ADMIN_URL, mysqlReachable, openDatabase, PG_ADMIN_URL, postgresReachable, type TestDatabase } from '../helpers/databases.js'
 import { REDIS_URL, redisReachable } from '../helpers/redis.js'
 import { as, createUsers, pathOf, send, startApp, type MessageJson, type PageJson, type RichMessageJson, type TestUser } from '../helpers/app.js'
 import { skipUnless, twoInstances, type Listening } from '../helpers/instances.js'
@@ -24,14 +24,16 @@ async function instance (db: TestDatabase, bus: DirectMessagesBus): Promise<{ ap
   return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` }
 }
 
-for (const kind of ['postgres', 'redis'] as const) {
-  t.test(`two instances over the ${kind} bus`, async (t) => {
-    if (await skipUnless(t, await postgresReachable(), `PostgreSQL at ${PG_ADMIN_URL}`)) return
+// The PostgreSQL bus needs PostgreSQL; the Redis bus runs beside any database (MySQL hosts use it).
+for (const [kind, provider] of [['postgres', 'postgresql'], ['redis', 'postgresql'], ['redis', 'mysql']] as const) {
+  t.test(`two instances over the ${kind} bus${provider === 'mysql' ? ', on MariaDB' : ''}`, async (t) => {
+    if (provider === 'postgresql' && await skipUnless(t, await postgresReachable(), `PostgreSQL at ${PG_ADMIN_URL}`)) return
+    if (provider === 'mysql' && await skipUnless(t, await mysqlReachable(), `MySQL/MariaDB at ${MYSQL_ADMIN_URL}`)) return
     if (kind === 'redis' && await skipUnless(t, await redisReachable(), `Redis at ${REDIS_URL}`)) return
-    const db = await openDatabase('postgresql', `multi_${kind}`)
+    const db = await openDatabase(provider, `multi_${kind}`)
     t.teardown(() => db.close())
     // A channel of this test's own, so that parallel test files never hear each other.
-    const channel = `dm_test_${kind}_${process.pid}`
+    const channel = `dm_test_${kind}_${provider}_${process.pid}`
     const makeBus = (): DirectMessagesBus => kind === 'postgres'
       ? postgresBus({ connectionString: db.url, channel, reconnectDelay: 100 })
       : redisBus({ url: REDIS_URL, channel, connectionName: `dm-test-${process.pid}` })
