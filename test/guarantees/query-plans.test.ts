@@ -5,35 +5,20 @@
 // (dm_*) for the heavy user's requests, its event streams, and an instance's presence and pruning
 // timers is EXPLAINed with its real parameters, and none may read a dm_* table with a sequential
 // scan. Also: message ids beyond 2^31 survive the round trip on PostgreSQL.
+// What this shares with query-plans-mysql.test.ts (the volume's shape, the recording and EXPLAIN of each
+// request's statements with their count checks, the requests both run with the same assertions)
+// is in ../helpers/query-plans.ts; the seeding, the reading of plans and the statements' text
+// that is PostgreSQL's alone are here.
 import t, { type Test } from 'tap'
 import { changesStatement, positionStatement } from '../../src/core/change-log.js'
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import { MARKER, openDatabase, PG_ADMIN_URL, postgresReachable, statementsReported, type TestDatabase } from '../helpers/databases.js'
-import { as, getJson, pathOf, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from '../helpers/app.js'
-import { listening } from '../helpers/instances.js'
-import { openStream } from '../helpers/sse.js'
-import { eventually } from '../helpers/wait.js'
+import { openDatabase, PG_ADMIN_URL, postgresReachable, type TestDatabase } from '../helpers/databases.js'
+import { as, getJson, startApp, type MessageJson, type PageJson } from '../helpers/app.js'
+import {
+  ALL_USERS, BACKGROUND_FIRST, BACKGROUND_MESSAGES, BIG_PARTNER, blocks, brief, CHANGES, conversationLists, conversationPages, DEAD_INSTANCE, HEAVY,
+  HEAVY_BLOCKS, HEAVY_MESSAGES, HEAVY_PARTNERS, idsBeyond2to31, INSTANCES, issued, LAST_SEEN, LOCK_PARTICIPANTS, muteAndArchive, oneLine, planRunner, PLUGIN_TABLE,
+  PRESENCE_ARRIVE, PRESENCE_LIVE, PRESENCE_SWEEP, PRUNE, PRUNE_NEWEST, replyThread, streamWithPresence, testUser, timers, unreadCounts, USERS, type PlanCheck, type Scenarios, type Statement
+} from '../helpers/query-plans.js'
 
-/** The heavy user, and the partner with whom they have thousands of messages. */
-const HEAVY = 1
-const BIG_PARTNER = 2
-/** The heavy user's other partners are 3..401; background users are 402..1000. */
-const HEAVY_PARTNERS = 400
-const BACKGROUND_FIRST = 402
-const USERS = 1000
-const HEAVY_MESSAGES = 36_000
-const BACKGROUND_MESSAGES = 20_000
-/**
- * Users USERS+1..ALL_USERS never message: they have dm_user rows (they once held a stream), each
- * blocks one user, and most are online on other instances (dm_presence).
- */
-const ALL_USERS = 20_000
-/** The heavy user blocks the first HEAVY_BLOCKS of them. */
-const HEAVY_BLOCKS = 120
-/** Other instances holding the presence rows of the idle and background users. */
-const INSTANCES = 20
-/** An instance that died: its rows (users whose id is a multiple of 1000) expired an hour ago. */
-const DEAD_INSTANCE = 'dead-instance'
 /**
  * Statements one request may issue, whatever the data volume (authentication included; a write
  * also locks its users' dm_user rows and records its change in the change log).
@@ -52,24 +37,18 @@ const MAX_CHANGE_STATEMENTS = 10
  */
 const MAX_MARKING_STATEMENTS = 12
 
-/** Statements of the plugin's, one line each (see oneLine), that the tests look for among those EXPLAINed. */
+/**
+ * Statements of the plugin's, one line each (see oneLine), that the tests look for among those
+ * EXPLAINed, as PostgreSQL is sent them (those the same on both databases are in ../helpers/query-plans.ts).
+ */
 const SEND = /^WITH locked AS \( INSERT INTO dm_user \(user_id\) VALUES /
 const REACTIONS_READ = /^SELECT message_id, emoji AS emoji, COUNT\(\*\) AS count, .* FROM dm_reaction WHERE message_id IN \(/
 const LOCK_USERS = /^INSERT INTO dm_user \(user_id\) VALUES /
-const LOCK_PARTICIPANTS = /^INSERT INTO dm_user \(user_id\) SELECT user_id FROM \( SELECT sender_id AS user_id FROM dm_message /
 const STREAM_POSITION = /^SELECT \(SELECT COUNT\(\*\) FROM dm_change WHERE user_id = \$1 AND id = \$2\) AS found, /
-const CHANGES = /^SELECT c\.id AS change_id, .* FROM dm_change c LEFT JOIN dm_message m ON m\.id = c\.message_id /
-const PRESENCE_LIVE = /^SELECT DISTINCT user_id FROM dm_presence WHERE user_id IN \(/
-const PRESENCE_ARRIVE = /^INSERT INTO dm_presence \(user_id, instance_id, seen_at\) VALUES /
 const PRESENCE_LEAVE = /^DELETE FROM dm_presence WHERE instance_id = \$1 AND user_id IN \(/
-const LAST_SEEN = /^UPDATE dm_user SET last_seen_at = /
 const AUDIENCE = /^SELECT owner_id, partner_id FROM \(\s?SELECT o\.user_id AS owner_id, c\.partner_id FROM dm_user o CROSS JOIN LATERAL \(/
-const PRESENCE_READ = /^SELECT u\.user_id, u\.last_seen_at, MAX\(p\.seen_at\) AS seen FROM dm_user u LEFT JOIN dm_presence p ON p\.user_id = u\.user_id /
 const PRESENCE_REFRESH = /^UPDATE dm_presence SET seen_at = .* WHERE instance_id = \$\d+$/
-const PRESENCE_SWEEP = /^DELETE FROM dm_presence WHERE seen_at <= /
 const PRUNE_READ = /^SELECT id, user_id, created_at FROM dm_change WHERE id > \$1 ORDER BY id LIMIT \$2$/
-const PRUNE_NEWEST = /^SELECT MAX\(id\) AS newest FROM dm_change WHERE user_id = /
-const PRUNE = /^DELETE FROM dm_change WHERE id IN \(/
 
 interface PlanNode {
   'Node Type': string
@@ -79,44 +58,6 @@ interface PlanNode {
   Plans?: PlanNode[]
   [field: string]: unknown
 }
-
-interface Statement {
-  query: string
-  params: string
-}
-
-interface Explained {
-  res: LightMyRequestResponse
-  statements: Statement[]
-  /** The statements EXPLAINed, one line each. */
-  explained: string[]
-}
-
-interface ExplainOptions {
-  /** Statements the request may issue in all (default MAX_STATEMENTS). */
-  max?: number
-  /** Statements (one line, see oneLine) that must be among those EXPLAINed. */
-  expect?: readonly RegExp[]
-  /** The application asked (default the one without presence). */
-  via?: FastifyInstance
-}
-
-function testUser (id: number): TestUser {
-  const token = `explain-token-${id}`
-  return { id, username: `user${id}`, token, headers: { authorization: `Token ${token}` } }
-}
-
-function oneLine (sql: string): string {
-  return sql.replace(/\s+/g, ' ').trim()
-}
-
-/** `text` cut to `length` characters, for a message (the diagnostics carry it whole). */
-function brief (text: string, length = 200): string {
-  return text.length > length ? `${text.slice(0, length)}…` : text
-}
-
-/** A name of one of the plugin's tables. */
-const PLUGIN_TABLE = /\bdm_(message|conversation|user|block|message_edit|reaction|change|presence)\b/
 
 /** Statements on the plugin's own tables; not the host's user table, not transaction control. */
 function isPluginStatement (sql: string): boolean {
@@ -278,64 +219,25 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
   const app = await startApp(db, { directMessages: { presence: false } })
   t.teardown(() => app.close())
 
-  let recording: Statement[] | null = null
-  db.prisma.$on('query', (event) => { recording?.push({ query: event.query, params: event.params }) })
-
   const heavy = testUser(HEAVY)
   const bigPartner = testUser(BIG_PARTNER)
 
-  /**
-   * EXPLAINs each of `statements` on the plugin's tables with its parameters: none may read a dm_*
-   * table with a sequential scan, and each of `expect` must be among them. Answers them, one line each.
-   */
-  async function explainAll (t: Test, label: string, statements: readonly Statement[], expect: readonly RegExp[] = []): Promise<string[]> {
-    const plugin = statements.filter((statement) => isPluginStatement(statement.query))
-    const explained: string[] = []
-    for (const [index, statement] of plugin.entries()) {
-      const sql = oneLine(statement.query)
-      const params = JSON.parse(statement.params) as unknown[]
-      const rows = await db.sql<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${statement.query}`, params)
-      const plan = rows[0]?.['QUERY PLAN'][0]?.Plan
-      if (plan === undefined) {
-        t.fail(`${label}: no plan for ${sql}`)
-        continue
-      }
-      explained.push(sql)
-      t.comment(`${label} #${index + 1}: ${brief(sql, 90)}\n    ${render(plan)}`)
-      const seqScans = seqScansOf(plan, sql)
-      t.equal(seqScans.length, 0, seqScans.length === 0
-        ? `${label}, statement ${index + 1}: no Seq Scan on a dm_* table`
-        : `${label}: Seq Scan on ${seqScans.map((node) => node['Relation Name']).join(', ')} in "${brief(sql)}" (params ${brief(statement.params)}): ${brief(JSON.stringify(fieldsOf(seqScans[0] as PlanNode)), 400)}`,
-      { sql, params, plan: render(plan) })
-    }
-    t.ok(plugin.length > 0 && explained.length === plugin.length, `${label}: all ${explained.length} statements on the plugin's tables explained`)
-    for (const pattern of expect) {
-      t.ok(explained.some((sql) => pattern.test(sql)), `${label}: explained ${String(pattern)}`, { explained })
-    }
-    return explained
+  /** EXPLAINs one statement on the plugin's tables: its plan may read no dm_* table with a sequential scan. */
+  const checkPlan: PlanCheck = async (t, label, index, statement, sql) => {
+    const params = JSON.parse(statement.params) as unknown[]
+    const rows = await db.sql<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${statement.query}`, params)
+    const plan = rows[0]?.['QUERY PLAN'][0]?.Plan
+    if (plan === undefined) return false
+    t.comment(`${label} #${index + 1}: ${brief(sql, 90)}\n    ${render(plan)}`)
+    const seqScans = seqScansOf(plan, sql)
+    t.equal(seqScans.length, 0, seqScans.length === 0
+      ? `${label}, statement ${index + 1}: no Seq Scan on a dm_* table`
+      : `${label}: Seq Scan on ${seqScans.map((node) => node['Relation Name']).join(', ')} in "${brief(sql)}" (params ${brief(statement.params)}): ${brief(JSON.stringify(fieldsOf(seqScans[0] as PlanNode)), 400)}`,
+    { sql, params, plan: render(plan) })
+    return true
   }
-
-  /** Runs the request as `user`, then EXPLAINs each statement it issued on the plugin's tables. */
-  async function explained (t: Test, label: string, user: TestUser, options: InjectOptions, status: number, { max = MAX_STATEMENTS, expect = [], via = app }: ExplainOptions = {}): Promise<Explained> {
-    const statements: Statement[] = []
-    recording = statements
-    let res: LightMyRequestResponse
-    try {
-      res = await as(via, user, options)
-      // Query events come after the statements' answers, in order: once a marker statement issued
-      // now is reported, every statement of the request has been.
-      await statementsReported(db, () => statements.map((statement) => statement.query))
-    } finally {
-      recording = null
-    }
-    statements.splice(0, statements.length, ...statements.filter((statement) => !statement.query.includes(MARKER)))
-    t.equal(res.statusCode, status, `${label} answers ${status}`)
-    t.ok(statements.length <= max, `${label}: ${statements.length} statements in all (at most ${max})`,
-      { statements: statements.map((statement) => oneLine(statement.query)) })
-    return { res, statements, explained: await explainAll(t, label, statements, expect) }
-  }
-
-  const issued = (statements: Statement[], pattern: RegExp): boolean => statements.some((statement) => pattern.test(oneLine(statement.query)))
+  const run = planRunner({ db, app, maxStatements: MAX_STATEMENTS, isPluginStatement, checkPlan })
+  const { explained } = run
 
   await t.test('the seeded volume', async (t) => {
     const [totals] = await db.sql<{ messages: number, heavy: number, partners: number, big: number, unread: number, unmuted: number }>(`
@@ -363,6 +265,8 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
     t.equal(reacted?.wrong, 0, 'every message\'s reaction_count agrees with its reactions')
   })
 
+  const MAIN_LIST_INDEXES = ['dm_conversation_list_idx', 'dm_conversation_recent_idx']
+  const ARCHIVED_LIST_INDEXES = ['dm_conversation_list_idx']
   /**
    * The list statement among `statements` reads dm_conversation with one index scan of `indexes`.
    * The archived list must range-scan dm_conversation_list_idx (owner_id, archived,
@@ -370,7 +274,8 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
    * nearly every row qualifies, the planner may as well walk dm_conversation_recent_idx (owner_id,
    * last_message_id DESC) and filter: both read the page's rows in order.
    */
-  async function usesListIndex (t: Test, label: string, statements: Statement[], indexes: string[]): Promise<void> {
+  async function usesListIndex (t: Test, label: string, statements: Statement[], archived: boolean): Promise<void> {
+    const indexes = archived ? ARCHIVED_LIST_INDEXES : MAIN_LIST_INDEXES
     const list = statements.find((statement) => /FROM dm_conversation c JOIN dm_message m/.test(oneLine(statement.query)))
     if (list === undefined) {
       t.fail(`${label}: no list statement`)
@@ -381,83 +286,28 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
     t.ok(nodes.length === 1 && nodes[0]?.['Node Type'] === 'Index Scan' && indexes.includes(String(nodes[0]['Index Name'])),
       `${label}: one index scan of dm_conversation (${indexes.join(' or ')})`, { scans: nodes.map(fieldsOf) })
   }
-  const MAIN_LIST_INDEXES = ['dm_conversation_list_idx', 'dm_conversation_recent_idx']
-  const ARCHIVED_LIST_INDEXES = ['dm_conversation_list_idx']
 
-  await t.test('GET /conversations/ pages', async (t) => {
-    const firstRequest = await explained(t, 'GET /conversations/ (first page)', heavy, { method: 'GET', url: '/api/dm/conversations/' }, 200)
-    await usesListIndex(t, 'GET /conversations/ (first page)', firstRequest.statements, MAIN_LIST_INDEXES)
-    const page1 = firstRequest.res.json<PageJson<PartnerJson & { archived: boolean }>>()
-    t.equal(page1.results.length, 50, 'a full first page')
-    t.ok(page1.results.every((entry) => !entry.archived), 'of conversations not archived')
-    if (page1.next === null) throw new Error('no next page')
-    const secondRequest = await explained(t, 'GET /conversations/ (next page)', heavy, { method: 'GET', url: pathOf(page1.next) }, 200)
-    await usesListIndex(t, 'GET /conversations/ (next page)', secondRequest.statements, MAIN_LIST_INDEXES)
-    const page2 = secondRequest.res.json<PageJson<PartnerJson>>()
-    t.equal(page2.results.length, 50, 'a full second page')
-    if (page2.previous === null) throw new Error('no previous page')
-    const back = (await explained(t, 'GET /conversations/ (previous page)', heavy, { method: 'GET', url: pathOf(page2.previous) }, 200)).res
-    t.same(back.json<PageJson<PartnerJson>>().results.map((p) => p.id), page1.results.map((p) => p.id), 'previous leads back to the first page')
+  const scenarios: Scenarios = {
+    db,
+    app,
+    run,
+    heavy,
+    bigPartner,
+    usesListIndex,
+    placeholder: (n) => `$${n}`,
+    blockInsert: /^INSERT INTO dm_block \(blocker_id, blocked_id, created_at\) VALUES \(\$1, \$2, \$3\) ON CONFLICT/
+  }
+  await conversationLists(t, scenarios)
+
+  await muteAndArchive(t, scenarios, async (t, label, statement) => {
+    const rows = await db.sql<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${statement.query}`, JSON.parse(statement.params) as unknown[])
+    const scans = flatten(rows[0]?.['QUERY PLAN'][0]?.Plan as PlanNode).filter((node) => node['Relation Name'] === 'dm_conversation' && node['Node Type'] !== 'ModifyTable')
+    t.same(scans.map((node) => node['Index Name']), ['dm_conversation_pkey'], `${label}: finds the row by its key`)
   })
 
-  await t.test('GET /conversations/?archived=true pages', async (t) => {
-    const url = '/api/dm/conversations/?archived=true'
-    const first = await explained(t, 'GET /conversations/?archived=true (first page)', heavy, { method: 'GET', url }, 200)
-    await usesListIndex(t, 'GET /conversations/?archived=true (first page)', first.statements, ARCHIVED_LIST_INDEXES)
-    const page1 = first.res.json<PageJson<PartnerJson & { archived: boolean }>>()
-    t.equal(page1.results.length, 50, 'a full first page')
-    t.ok(page1.results.every((entry) => entry.archived && entry.id % 5 === 0), 'of archived conversations only')
-    if (page1.next === null) throw new Error('no next page')
-    const second = await explained(t, 'GET /conversations/?archived=true (next page)', heavy, { method: 'GET', url: pathOf(page1.next) }, 200)
-    await usesListIndex(t, 'GET /conversations/?archived=true (next page)', second.statements, ARCHIVED_LIST_INDEXES)
-    t.equal(second.res.json<PageJson<PartnerJson>>().results.length, 30, 'the other 30 of the 80')
-  })
+  await unreadCounts(t, scenarios)
 
-  await t.test('mute and archive: one UPDATE of the caller\'s row', async (t) => {
-    for (const what of ['mute', 'archive'] as const) {
-      const url = `/api/dm/conversations/${BIG_PARTNER}/${what}/`
-      for (const method of ['PUT', 'DELETE'] as const) {
-        const { statements } = await explained(t, `${method} ${url}`, heavy, { method, url }, 204)
-        const updates = statements.filter((statement) => isPluginStatement(statement.query))
-        t.same(updates.map((statement) => oneLine(statement.query).split(' SET ')[0]), ['UPDATE dm_conversation'], `${method} ${url}: one statement, an UPDATE of dm_conversation`)
-        for (const statement of updates) {
-          const rows = await db.sql<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${statement.query}`, JSON.parse(statement.params) as unknown[])
-          const scans = flatten(rows[0]?.['QUERY PLAN'][0]?.Plan as PlanNode).filter((node) => node['Relation Name'] === 'dm_conversation' && node['Node Type'] !== 'ModifyTable')
-          t.same(scans.map((node) => node['Index Name']), ['dm_conversation_pkey'], `${method} ${url}: finds the row by its key`)
-        }
-      }
-    }
-    await explained(t, 'PUT /conversations/<no conversation>/mute/ (404)', heavy, { method: 'PUT', url: `/api/dm/conversations/${BACKGROUND_FIRST}/mute/` }, 404)
-  })
-
-  await t.test('GET /unread/', async (t) => {
-    const { res } = await explained(t, 'GET /unread/', heavy, { method: 'GET', url: '/api/dm/unread/' }, 200)
-    t.ok(res.json<{ count: number }>().count > 0, 'unread messages')
-  })
-
-  await t.test('GET /conversations/unread/', async (t) => {
-    const { res } = await explained(t, 'GET /conversations/unread/', heavy, { method: 'GET', url: '/api/dm/conversations/unread/' }, 200)
-    t.ok(res.json<unknown[]>().length > 100, 'many partners with unread messages')
-  })
-
-  await t.test(`GET /conversations/${BIG_PARTNER}/ pages, the first one marking read`, async (t) => {
-    const [before] = await db.sql<{ unread_count: number }>('SELECT unread_count FROM dm_conversation WHERE owner_id = $1 AND partner_id = $2', [HEAVY, BIG_PARTNER])
-    t.ok((before?.unread_count ?? 0) > 0, `${before?.unread_count} unread before`)
-    const url = `/api/dm/conversations/${BIG_PARTNER}/`
-    const first = await explained(t, `GET ${url} (first page, marks read)`, heavy, { method: 'GET', url }, 200, { max: MAX_MARKING_STATEMENTS, expect: [REACTIONS_READ] })
-    t.ok(issued(first.statements, /^UPDATE dm_message SET read_at/), 'the messages were marked read')
-    t.ok(issued(first.statements, /^UPDATE dm_conversation SET unread_count/), 'and the conversation row')
-    const page1 = first.res.json<PageJson<MessageJson>>()
-    t.equal(page1.results.length, 50, 'a full first page')
-    if (page1.next === null) throw new Error('no next page')
-    const second = await explained(t, `GET ${url} (next page)`, heavy, { method: 'GET', url: pathOf(page1.next) }, 200)
-    const page2 = second.res.json<PageJson<MessageJson>>()
-    t.equal(page2.results.length, 50, 'a full second page')
-    t.ok((page2.results[0]?.id ?? Infinity) < (page1.results[49]?.id ?? 0), 'older messages')
-    if (page2.previous === null) throw new Error('no previous page')
-    const back = await explained(t, `GET ${url} (previous page)`, heavy, { method: 'GET', url: pathOf(page2.previous) }, 200)
-    t.same(back.res.json<PageJson<MessageJson>>().results.map((m) => m.id), page1.results.map((m) => m.id), 'previous leads back to the first page')
-  })
+  await conversationPages(t, scenarios, { max: MAX_MARKING_STATEMENTS, expect: [REACTIONS_READ] })
 
   await t.test(`POST /send/${BIG_PARTNER}/ and DELETE /messages/<id>/`, async (t) => {
     const sent = await explained(t, `POST /send/${BIG_PARTNER}/`, heavy, { method: 'POST', url: `/api/dm/send/${BIG_PARTNER}/`, payload: { content: 'the newest' } }, 201, { expect: [SEND] })
@@ -515,24 +365,7 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
   })
 
   await t.test('rich messages: replies, reactions, edits, unsend', async (t) => {
-    // A thread of the heavy user's in the big conversation: each message answers the one before
-    // and carries reactions of both participants.
-    const dm = app.directMessages
-    let previous: number | undefined
-    for (let i = 0; i < 60; i++) {
-      const message = await dm.send(HEAVY, BIG_PARTNER, `thread ${i}`, previous === undefined ? {} : { replyTo: previous })
-      await dm.react(HEAVY, message.id, '👍')
-      await dm.react(BIG_PARTNER, message.id, '❤️')
-      previous = message.id
-    }
-    const url = `/api/dm/conversations/${BIG_PARTNER}/`
-    const page = await explained(t, `GET ${url} (replies and reactions)`, heavy, { method: 'GET', url }, 200, {
-      expect: [REACTIONS_READ, /^SELECT id, sender_id, content, unsent_at FROM dm_message WHERE id IN/]
-    })
-    t.equal(page.statements.filter((statement) => REACTIONS_READ.test(oneLine(statement.query))).length, 1, 'the page\'s reactions in one statement')
-    t.ok(issued(page.statements, /FROM dm_message WHERE id IN/), 'the previews in one statement')
-    await explained(t, 'GET /conversations/ (a last message with a reply and reactions)', heavy, { method: 'GET', url: '/api/dm/conversations/' }, 200, { expect: [REACTIONS_READ] })
-    const id = previous as number
+    const id = await replyThread(t, scenarios, REACTIONS_READ)
     const reaction = `/api/dm/messages/${id}/reactions/${encodeURIComponent('🎉')}/`
     const lock = /^SELECT id, sender_id, recipient_id, .* FROM dm_message WHERE id = \$\d+ AND \(sender_id = .* FOR UPDATE$/
     const record = /^INSERT INTO dm_change \(user_id, kind, message_id, partner_id, created_at\) VALUES/
@@ -557,23 +390,7 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
     })
   })
 
-  await t.test('blocks: the list, block, unblock', async (t) => {
-    const listed = /^SELECT p\.\*, .* FROM \( SELECT id, blocked_id FROM dm_block WHERE blocker_id = \$1 AND id [<>] \$2 ORDER BY id /
-    const first = await explained(t, 'GET /blocks/ (first page)', heavy, { method: 'GET', url: '/api/dm/blocks/' }, 200, { expect: [listed] })
-    const page1 = first.res.json<PageJson<PartnerJson>>()
-    t.equal(page1.results.length, 50, 'a full first page')
-    t.equal(page1.results[0]?.id, USERS + HEAVY_BLOCKS, 'the most recent block first')
-    if (page1.next === null) throw new Error('no next page')
-    const second = await explained(t, 'GET /blocks/ (next page)', heavy, { method: 'GET', url: pathOf(page1.next) }, 200, { expect: [listed] })
-    t.equal(second.res.json<PageJson<PartnerJson>>().results.length, 50, 'a full second page')
-    const target = USERS + HEAVY_BLOCKS + 500
-    await explained(t, 'POST /blocks/<id>/', heavy, { method: 'POST', url: `/api/dm/blocks/${target}/` }, 201, {
-      expect: [/^INSERT INTO dm_block \(blocker_id, blocked_id, created_at\) VALUES \(\$1, \$2, \$3\) ON CONFLICT/]
-    })
-    await explained(t, 'DELETE /blocks/<id>/', heavy, { method: 'DELETE', url: `/api/dm/blocks/${target}/` }, 204, {
-      expect: [/^DELETE FROM dm_block WHERE blocker_id = \$1 AND blocked_id = \$2$/]
-    })
-  })
+  await blocks(t, scenarios)
 
   await t.test('a resuming event stream reads a range of the user\'s changes, not their messages', async (t) => {
     // The change log of the seeded volume (seedOthers): every message a change of both its users, old to new.
@@ -601,94 +418,22 @@ t.test('query plans of a heavy user\'s requests [postgresql]', async (t) => {
     }
   })
 
-  const countOf = (statements: readonly Statement[], pattern: RegExp): number => statements.filter((statement) => pattern.test(oneLine(statement.query))).length
-
-  await t.test('a resuming event stream of an instance with presence, its user\'s arrival and departure, GET /presence/', async (t) => {
-    // Presence on, its timers a third of presenceTimeout away (days): nothing but these requests and streams issues statements.
-    const live = await listening(db, { directMessages: { presenceTimeout: 2 ** 31 - 1 } })
-    t.teardown(() => live.app.close())
-    const [resume] = await db.sql<{ id: string }>('SELECT id::text AS id FROM dm_change WHERE user_id = $1 ORDER BY dm_change.id DESC LIMIT 1 OFFSET 600', [HEAVY])
-    const [latest] = await db.sql<{ id: string }>('SELECT MAX(id)::text AS id FROM dm_change WHERE user_id = $1', [HEAVY])
-    if (resume === undefined || latest === undefined) throw new Error('no changes')
-
-    const opening: Statement[] = []
-    recording = opening
-    const stream = await openStream(live.base, '/api/dm/events/', { ...heavy.headers, 'last-event-id': resume.id })
-    t.teardown(() => stream.close())
-    t.equal(stream.status, 200, 'the stream opens')
-    try {
-      await stream.until(() => stream.lastEventId === latest.id, 10_000)
-      // The arrival: written after a batch delay, then told to the online among the user's recent partners.
-      await eventually('the arrival announced', () => countOf(opening, AUDIENCE) > 0, 10_000)
-    } finally {
-      recording = null
-    }
-    t.ok(stream.frames.length > 100, `${stream.frames.length} frames of the changes replayed`)
-    t.equal(countOf(opening, CHANGES), 2, 'the 600 changes after Last-Event-ID read in two reads of 500')
-    await explainAll(t, 'a stream resuming with Last-Event-ID, and its user\'s arrival', opening,
-      [STREAM_POSITION, CHANGES, REACTIONS_READ, LOCK_USERS, PRESENCE_LIVE, PRESENCE_ARRIVE, AUDIENCE])
-
-    const ids = Array.from({ length: 100 }, (_, i) => BIG_PARTNER + i)
-    const read = await explained(t, 'GET /presence/?ids=<100 ids>', heavy, { method: 'GET', url: `/api/dm/presence/?ids=${ids.join(',')}` }, 200, { expect: [PRESENCE_READ], via: live.app })
-    const entries = read.res.json<Array<{ id: number, online: boolean }>>()
-    t.same(entries.map((entry) => entry.id), ids, 'an entry per id asked, in order')
-    t.ok(entries.filter((entry) => entry.online).length > 90, 'the partners online elsewhere read online')
-
-    const closing: Statement[] = []
-    recording = closing
-    try {
-      stream.close()
-      await eventually('the departure announced', () => countOf(closing, AUDIENCE) > 0, 10_000)
-    } finally {
-      recording = null
-    }
-    await explainAll(t, 'the departure of a stream\'s user', closing, [LOCK_USERS, PRESENCE_LEAVE, LAST_SEEN, PRESENCE_LIVE, AUDIENCE])
-    await live.app.close()
+  await streamWithPresence(t, scenarios, {
+    audience: AUDIENCE,
+    opening: [STREAM_POSITION, CHANGES, REACTIONS_READ, LOCK_USERS, PRESENCE_LIVE, PRESENCE_ARRIVE, AUDIENCE],
+    closing: [LOCK_USERS, PRESENCE_LEAVE, LAST_SEEN, PRESENCE_LIVE, AUDIENCE]
   })
 
-  await t.test('an instance\'s timers: the presence refresh and sweep, the change log\'s pruning', async (t) => {
-    // A refresh and a sweep every second (a third of presenceTimeout); a pruning every second too.
-    const timed = await listening(db, { directMessages: { presenceTimeout: 3000, changeRetention: 1000 } })
-    t.teardown(() => timed.app.close())
-    const [dead] = await db.sql<{ rows: number }>('SELECT COUNT(*)::int AS rows FROM dm_presence WHERE instance_id = $1', [DEAD_INSTANCE])
-    t.equal(dead?.rows, ALL_USERS / 1000, `${dead?.rows} expired rows of a dead instance`)
-    const statements: Statement[] = []
-    recording = statements
-    // A stream, so that the instance has a row to refresh.
-    const stream = await openStream(timed.base, '/api/dm/events/', bigPartner.headers)
-    t.teardown(() => stream.close())
-    try {
-      t.equal(stream.status, 200, 'the stream opens')
-      // The sweep's departures are announced: their last_seen_at written, their audience read.
-      await eventually('a refresh, a sweep and a pruning', () => countOf(statements, PRESENCE_REFRESH) > 0 && countOf(statements, PRESENCE_SWEEP) > 0 &&
-        countOf(statements, LAST_SEEN) > 0 && countOf(statements, PRESENCE_LIVE) > 1 && countOf(statements, AUDIENCE) > 1 && countOf(statements, PRUNE) > 0, 10_000)
-    } finally {
-      recording = null
-    }
-    stream.close()
-    await timed.app.close()
-    t.same(await db.sql('SELECT user_id FROM dm_presence WHERE instance_id = $1', [DEAD_INSTANCE]), [], 'the dead instance\'s rows swept')
-    await explainAll(t, 'an instance\'s timers', statements,
-      [STREAM_POSITION, LOCK_USERS, PRESENCE_ARRIVE, PRESENCE_REFRESH, PRESENCE_SWEEP, LAST_SEEN, PRESENCE_LIVE, AUDIENCE, PRUNE_READ, PRUNE_NEWEST, PRUNE])
+  await timers(t, scenarios, {
+    audience: AUDIENCE,
+    refresh: PRESENCE_REFRESH,
+    timeout: 10_000,
+    expect: [STREAM_POSITION, LOCK_USERS, PRESENCE_ARRIVE, PRESENCE_REFRESH, PRESENCE_SWEEP, LAST_SEEN, PRESENCE_LIVE, AUDIENCE, PRUNE_READ, PRUNE_NEWEST, PRUNE]
   })
 
-  await t.test('message ids beyond 2^31', async (t) => {
-    await db.sql('SELECT setval(pg_get_serial_sequence(\'dm_message\', \'id\'), 3000000000)')
-    const alice = testUser(BACKGROUND_FIRST + 98)
-    const bob = testUser(BACKGROUND_FIRST + 99)
-    const res = await as(app, alice, { method: 'POST', url: `/api/dm/send/${bob.id}/`, payload: { content: 'beyond 2^31' } })
-    t.equal(res.statusCode, 201, 'POST /send/ answers 201')
-    const message = res.json<MessageJson>()
-    t.ok(message.id > 2 ** 31, `id ${message.id} > 2^31`)
-    t.equal(message.id, 3_000_000_001, 'the next value of the sequence')
-    t.same(await db.sql('SELECT id::text AS id FROM dm_message WHERE content = $1', ['beyond 2^31']), [{ id: '3000000001' }], 'stored as such')
-    const page = await getJson<PageJson<MessageJson>>(app, bob, `/api/dm/conversations/${alice.id}/`)
-    t.match(page.results[0], { id: message.id, sender: alice.id, content: 'beyond 2^31', direction: 'in' }, 'GET of the conversation answers it with that id')
-    const list = await getJson<PageJson<PartnerJson>>(app, bob, '/api/dm/conversations/')
-    t.equal(list.results[0]?.id, alice.id, 'the conversation list orders by it')
-    const deleted = await as(app, alice, { method: 'DELETE', url: `/api/dm/messages/${message.id}/` })
-    t.equal(deleted.statusCode, 204, 'DELETE answers 204')
-    const after = await getJson<PageJson<MessageJson>>(app, alice, `/api/dm/conversations/${bob.id}/`)
-    t.notOk(after.results.some((m) => m.id === message.id), 'hidden for the sender')
+  await idsBeyond2to31(t, scenarios, {
+    restart: 'SELECT setval(pg_get_serial_sequence(\'dm_message\', \'id\'), 3000000000)',
+    counter: 'sequence',
+    storedIds: 'SELECT id::text AS id FROM dm_message WHERE content = $1'
   })
 })
