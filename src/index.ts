@@ -98,7 +98,10 @@ export default directMessages
 export { directMessages }
 export type { DirectMessagesOptions, UserFieldsOption } from './options.js'
 export type { PrismaClientLike, RawSqlClient } from './db/prisma.js'
-export type { DriverLike, PgPoolClientLike, PgPoolLike, PgQueryConfig, PgResultLike, Provider, SqliteDatabaseLike, SqliteStatementLike } from './dialect/index.js'
+export type {
+  DriverLike, MariadbConnectionLike, MariadbPoolLike, MariadbQueryOptions, PgPoolClientLike, PgPoolLike, PgQueryConfig, PgResultLike, Provider,
+  SqliteDatabaseLike, SqliteStatementLike
+} from './dialect/index.js'
 export type { ConversationRequest, ConversationsRequest, DirectMessagesService, MarkReadOptions, SendOptions } from './service.js'
 export { MAX_PAGE_SIZE, PAGE_SIZE } from './domain/cursor.js'
 export { memoryBus } from './realtime/bus.js'

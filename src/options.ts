@@ -30,7 +30,8 @@ export interface DirectMessagesOptions {
   /** The host's PrismaClient; its schema holds the plugin's models (`npx fastify-directmessages schema`). */
   prisma: PrismaClientLike
   /**
-   * The database behind `prisma`: `'postgresql'` or `'sqlite'`. Say it; when absent, the plugin
+   * The database behind `prisma`: `'postgresql'`, `'sqlite'` or `'mysql'` (MySQL 8.0+ and MariaDB
+   * 10.6+). Say it; when absent, the plugin
    * reads it from the client (and logs what it read), and fails `register` when the client does not tell.
    */
   provider?: Provider
@@ -135,7 +136,8 @@ export interface DirectMessagesOptions {
   presenceTimeout?: number
   /**
    * The fast path: the host's own driver, the one its Prisma adapter uses — a `pg.Pool`
-   * (PostgreSQL) or a `better-sqlite3` Database of the same file (SQLite). The plugin then runs its
+   * (PostgreSQL), a `better-sqlite3` Database of the same file (SQLite), or a `mariadb` Pool of the
+   * same database (MySQL, MariaDB). The plugin then runs its
    * statements and transactions on it directly instead of through the Prisma client, and reads the
    * partners' names inside its list statements. Behaviour, errors and guarantees are the same.
    * The pool's or database's life is the host's: the plugin never ends or closes it.
