@@ -11,7 +11,7 @@
 //   are found, not duplicated, by the clients' retries.
 // - A COMMIT that meets a frozen server: the change answered 503 is announced when it commits, once.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -27,6 +27,22 @@ import { openStream, type SseFrame, type SseStream } from '../helpers/sse.js'
 import { eventually, within } from '../helpers/wait.js'
 
 const run = promisify(execFile)
+
+/**
+ * Whether every thread of process `pid` is stopped (state T in /proc), or the process is gone.
+ * kill() only sends SIGSTOP: a thread running on another core goes on for a moment, long enough
+ * to answer a query sent right after.
+ */
+function stoppedProcess (pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).every((task) => {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8')
+      return /^[tT]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))
+    })
+  } catch {
+    return true
+  }
+}
 const PG_BIN = ['/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/17/bin'].find((dir) => existsSync(join(dir, 'pg_ctl')))
 const MARIADB_INSTALL_DB = '/usr/bin/mariadb-install-db'
 const MARIADBD = '/usr/sbin/mariadbd'
@@ -144,6 +160,8 @@ async function postgresServer (bin: string): Promise<Server> {
       for (const pid of frozen) {
         try { process.kill(pid, 'SIGSTOP') } catch { /* gone */ }
       }
+      const stopping = frozen
+      await eventually('PostgreSQL\'s processes stopped', () => thaws !== before || stopping.every(stoppedProcess))
     },
     thaw,
     async close () {
@@ -245,8 +263,10 @@ async function mariadbServer (): Promise<Server> {
     stop,
     async freeze () {
       if (server === undefined) throw new Error('mariadbd is not running')
+      const { pid } = server.child
       server.child.kill('SIGSTOP')
       frozen = true
+      await eventually('mariadbd stopped', () => !frozen || pid === undefined || stoppedProcess(pid))
     },
     thaw,
     async close () {
