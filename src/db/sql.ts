@@ -129,6 +129,27 @@ export function noBlockBetween (split: boolean, a: Sql, b: Sql): Sql {
     : sql`NOT EXISTS (SELECT 1 FROM dm_block WHERE ${blockBetween(a, b)})`
 }
 
+/**
+ * Dialect.withPartners as a plain join on the user table's key (for databases without LATERAL).
+ */
+export function joinPartners (statement: Sql, users: { from: Sql, id: Sql, columns: Sql }, column: string, order: Sql): Sql {
+  return sql`
+    SELECT p.*, ${users.columns} FROM (${statement}) p JOIN ${users.from} ON ${users.id} = p.${raw(column)}
+    ORDER BY ${order}`
+}
+
+/**
+ * Dialect.recentPartners with a window function (for databases without LATERAL): all of each
+ * owner's conversations are ranked.
+ */
+export function rankedRecentPartners (owners: readonly UserId[], limit: number): Sql {
+  return sql`
+    SELECT owner_id, partner_id FROM (
+      SELECT owner_id, partner_id, ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY last_message_id DESC) AS n
+      FROM dm_conversation WHERE owner_id IN (${join(owners)}) AND last_message_id IS NOT NULL
+    ) ranked WHERE n <= ${limit}`
+}
+
 /** The newest message of the conversation `owner` can see, below `below` (a subquery). */
 export function newestVisible (owner: UserId, low: UserId, high: UserId, below: Sql = empty): Sql {
   return sql`SELECT id FROM dm_message WHERE ${inConversation(low, high)} ${below} AND ${visibleTo(owner)} ORDER BY id DESC LIMIT 1`

@@ -4,7 +4,7 @@
  * locked), `ON DUPLICATE KEY UPDATE` for upserts, no `LATERAL` (MariaDB: a join on the user
  * table's key, a window function for the presence audience).
  */
-import { join, raw, sql } from '../../db/sql.js'
+import { join, joinPartners, rankedRecentPartners, raw, sql } from '../../db/sql.js'
 import { TABLE_NAMES } from '../../schema/tables.js'
 import type { Dialect, DriverSupport } from '../dialect.js'
 import { isMariadbConnection, isMariadbPool, mariadbDatabase, type MariadbPoolLike } from './driver.js'
@@ -37,14 +37,8 @@ export const mysqlDialect: Dialect = {
   upsert: (_conflict, set) => sql`ON DUPLICATE KEY UPDATE ${set}`,
   inserted: (column) => raw(`VALUES(${column})`),
   keep: (conflict) => raw(`ON DUPLICATE KEY UPDATE ${conflict[0] as string} = ${conflict[0] as string}`),
-  withPartners: (statement, users, column, order) => sql`
-    SELECT p.*, ${users.columns} FROM (${statement}) p JOIN ${users.from} ON ${users.id} = p.${raw(column)}
-    ORDER BY ${order}`,
-  recentPartners: (owners, limit) => sql`
-    SELECT owner_id, partner_id FROM (
-      SELECT owner_id, partner_id, ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY last_message_id DESC) AS n
-      FROM dm_conversation WHERE owner_id IN (${join(owners)}) AND last_message_id IS NOT NULL
-    ) ranked WHERE n <= ${limit}`,
+  withPartners: joinPartners,
+  recentPartners: rankedRecentPartners,
   catalog: {
     tables: sql`
       SELECT table_name AS table_name, column_name AS column_name, data_type AS data_type

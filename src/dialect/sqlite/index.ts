@@ -1,5 +1,5 @@
 /** SQLite. */
-import { empty, join, ON_CONFLICT, raw, sql } from '../../db/sql.js'
+import { empty, join, joinPartners, ON_CONFLICT, rankedRecentPartners, sql } from '../../db/sql.js'
 import { TABLE_NAMES } from '../../schema/tables.js'
 import type { Dialect, DriverSupport } from '../dialect.js'
 import { isSqliteDatabase, sqliteDatabase, type SqliteDatabaseLike } from './driver.js'
@@ -24,15 +24,9 @@ export const sqliteDialect: Dialect = {
   forUpdate: empty,
   returning: true,
   ...ON_CONFLICT,
-  withPartners: (statement, users, column, order) => sql`
-    SELECT p.*, ${users.columns} FROM (${statement}) p JOIN ${users.from} ON ${users.id} = p.${raw(column)}
-    ORDER BY ${order}`,
+  withPartners: joinPartners,
   // No LATERAL: all of each user's conversations are ranked.
-  recentPartners: (owners, limit) => sql`
-    SELECT owner_id, partner_id FROM (
-      SELECT owner_id, partner_id, ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY last_message_id DESC) AS n
-      FROM dm_conversation WHERE owner_id IN (${join(owners)}) AND last_message_id IS NOT NULL
-    ) ranked WHERE n <= ${limit}`,
+  recentPartners: rankedRecentPartners,
   catalog: {
     tables: sql`
       SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type FROM sqlite_master m, pragma_table_info(m.name) p
