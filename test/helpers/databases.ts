@@ -11,9 +11,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import pg from 'pg'
-import type { Pool as MariadbPool } from 'mariadb'
 import type { Test } from 'tap'
 import { createDriver, createPrisma, variantOf, type ExampleDriver, type ExamplePrisma, type Provider, type UserIdType } from '../../examples/database.js'
+import { isMariadbPool } from '../../src/dialect/mysql/driver.js'
 import { eventually } from './wait.js'
 
 export const PG_ADMIN_URL = process.env.DM_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
@@ -288,11 +288,6 @@ export function forEachDatabase (t: Test, label: string, fn: (t: Test, db: TestD
 export function forEachPath (t: Test, label: string, fn: (t: Test, db: TestDatabase) => Promise<void>, options: Omit<OpenOptions, 'driver'> = {}): void {
   forEachDatabase(t, label, fn, options)
   forEachDatabase(t, label, fn, { ...options, driver: true })
-}
-
-/** Whether `driver` is a mariadb Pool (it has getConnection; a pg Pool has connect, a better-sqlite3 Database prepare). */
-function isMariadbPool (driver: ExampleDriver): driver is MariadbPool {
-  return typeof (driver as { getConnection?: unknown }).getConnection === 'function'
 }
 
 /**
