@@ -537,8 +537,8 @@ export function mariadbFloorStore (pool: MariadbPool): FloorStore {
   async function inTransaction<T> (fn: (connection: MariadbPoolConnection) => Promise<T>): Promise<T> {
     const connection = await pool.getConnection()
     try {
-      await connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
-      await connection.query('BEGIN')
+      // In one round trip, as the plugin sends them (pipelined, in order).
+      await Promise.all([connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED'), connection.query('BEGIN')])
       const result = await fn(connection)
       await connection.query('COMMIT')
       return result
