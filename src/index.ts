@@ -16,6 +16,8 @@ import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
 import { createContext } from './core/context.js'
+import { attachmentFileRoutes } from './features/attachments/routes.js'
+import { Attachments } from './features/attachments/service.js'
 import { EventHub } from './domain/events.js'
 import { PresenceStore } from './features/presence/queries.js'
 import { PresenceTracker } from './features/presence/tracker.js'
@@ -85,10 +87,17 @@ const plugin: FastifyPluginAsync<DirectMessagesOptions> = async (fastify, opts) 
     fastify.addHook('onClose', async () => { await pruner.stop() })
   }
 
-  const service = createService(ctx, presence)
+  // Attachments: files without a message (unsent, deleted, never sent) are deleted by a sweep.
+  const attachments = new Attachments(ctx)
+  attachments.start(Math.min(Math.max(Math.floor(options.attachmentUploadTtl / 4), 1000), 10 * 60_000))
+  fastify.addHook('onClose', async () => { await attachments.stop() })
+
+  const service = createService(ctx, presence, attachments)
   fastify.decorate('directMessages', service)
   // The routes live in their own encapsulated context: their hooks and validator stay there.
   await fastify.register(routes, { prefix: options.prefix, options, service, hub })
+  // Signed URLs of attachments: no caller's authentication, the signature is the permission.
+  await fastify.register(attachmentFileRoutes, { prefix: options.prefix, attachments, urls: ctx.attachmentUrls })
 }
 
 /** The plugin. Register it with {@link DirectMessagesOptions}. */
@@ -96,7 +105,11 @@ const directMessages = fp(plugin, { fastify: '5.x', name: 'fastify-directmessage
 
 export default directMessages
 export { directMessages }
-export type { DirectMessagesOptions, UserFieldsOption } from './options.js'
+export type { DirectMessagesOptions, ScannedAttachment, UserFieldsOption } from './options.js'
+export { localStorage } from './attachments/local-storage.js'
+export { s3Storage } from './attachments/s3-storage.js'
+export type { AttachmentStorage, ByteRange, DownloadOptions, UploadRequest } from './attachments/storage.js'
+export { DEFAULT_ATTACHMENT_TYPES } from './attachments/files.js'
 export type { PrismaClientLike, RawSqlClient } from './db/prisma.js'
 export type {
   DriverLike, MariadbConnectionLike, MariadbPoolLike, MariadbQueryOptions, PgPoolClientLike, PgPoolLike, PgQueryConfig, PgResultLike, Provider,
@@ -109,5 +122,5 @@ export type { BusEvent, BusHandlers, DirectMessagesBus } from './realtime/bus.js
 export { postgresBus, MAX_POSTGRES_PAYLOAD_BYTES, type PostgresBusOptions } from './realtime/postgres-bus.js'
 export { redisBus, type RedisBusOptions } from './realtime/redis-bus.js'
 export type { DirectMessageEvents, EventName, Listener, MessageEditedEvent, MessageEvent, MessageSentEvent, MessageUnsentEvent, ReactionEvent } from './domain/events.js'
-export type { ConversationSummary, Message, MessageEdit, Page, PageRequest, Partner, PresenceEntry, Reaction, ReplyPreview, UnreadConversation, UnreadCounts, UserId } from './domain/types.js'
+export type { Attachment, AttachmentUpload, ConversationSummary, Message, MessageEdit, Page, PageRequest, Partner, PresenceEntry, Reaction, ReplyPreview, UnreadConversation, UnreadCounts, UserId } from './domain/types.js'
 export * as errors from './domain/errors.js'

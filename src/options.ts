@@ -2,7 +2,12 @@
  * The plugin's options: their types, defaults, and validation. Options are normalised once, when
  * the plugin is registered; a wrong option fails `register` with a message naming it.
  */
+import { randomBytes } from 'node:crypto'
+import type { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { checkTypePatterns, DEFAULT_ATTACHMENT_TYPES } from './attachments/files.js'
+import { localStorage } from './attachments/local-storage.js'
+import type { AttachmentStorage } from './attachments/storage.js'
 import { memoryBus, type DirectMessagesBus } from './realtime/bus.js'
 import { InvalidOption } from './domain/errors.js'
 import { INVALID_TEXT, isUserId } from './domain/ids.js'
@@ -149,6 +154,49 @@ export interface DirectMessagesOptions {
    * itself (`components.securitySchemes` of @fastify/swagger). Default: none.
    */
   security?: ReadonlyArray<Readonly<Record<string, readonly string[]>>>
+  /**
+   * Where attachments' bytes are kept (default: `localStorage({ directory: attachmentsDirectory })`,
+   * files on this machine, uploaded to and served by the plugin's own routes). `s3Storage({ client,
+   * bucket })` for any S3-compatible service: clients upload and download with presigned URLs,
+   * and the bytes never pass through the application.
+   */
+  storage?: AttachmentStorage
+  /** The folder of the default local storage (default `"./dm-attachments"`). */
+  attachmentsDirectory?: string
+  /** Largest attachment, in bytes (default 25 MiB; at most 2 GiB - 1). */
+  maxAttachmentSize?: number
+  /**
+   * The media types attachments may have, exact (`application/pdf`) or by kind (`image/*`).
+   * Default: common images, PDF, plain text, audio, video, office documents and zip
+   * (`DEFAULT_ATTACHMENT_TYPES`). SVG and HTML are not in it: they can carry scripts.
+   */
+  attachmentTypes?: readonly string[]
+  /** Milliseconds the URLs of an attachment (to upload it, to read it) stay valid (default one hour). */
+  attachmentUrlTtl?: number
+  /** Milliseconds after which an upload that was never sent is deleted (default 24 hours). */
+  attachmentUploadTtl?: number
+  /**
+   * The host's check of an upload (a virus scanner), called when it is first sent, after its size
+   * and type were checked and before the message exists: `true` accepts it; `false` or a message
+   * refuses the send (400 `FST_DM_ATTACHMENT_REJECTED`) and the upload is deleted.
+   */
+  scanAttachment?: (attachment: ScannedAttachment) => boolean | string | Promise<boolean | string>
+  /**
+   * Key that signs the URLs of attachments. Set one secret shared by every instance when running
+   * several (default: a random key of this process, so URLs it issued stop working when it restarts).
+   */
+  attachmentSecret?: string
+}
+
+/** An upload as `scanAttachment` sees it. */
+export interface ScannedAttachment {
+  id: string
+  uploaderId: UserId
+  name: string
+  contentType: string
+  size: number
+  /** Its bytes, read from the storage. */
+  read: () => Promise<Readable>
 }
 
 /** The options after validation, with every default applied. */
@@ -184,6 +232,13 @@ export interface ResolvedOptions {
   presenceTimeout: number
   driver: DriverLike | null
   security: Array<Record<string, string[]>> | null
+  storage: AttachmentStorage
+  maxAttachmentSize: number
+  attachmentTypes: readonly string[]
+  attachmentUrlTtl: number
+  attachmentUploadTtl: number
+  scanAttachment: NonNullable<DirectMessagesOptions['scanAttachment']> | null
+  attachmentSecret: string
 }
 
 /** The default pagination key: cursors are still bound to user and list, but forgeable. */
@@ -198,7 +253,8 @@ const KNOWN_OPTIONS = new Set<string>([
   'prisma', 'provider', 'getUserId', 'prefix', 'authenticate', 'allowedRecipients', 'canMessage', 'maxContentLength',
   'userModel', 'userFields', 'cursorSecret', 'userIdType', 'bodyLimit', 'bus', 'sendRateLimit', 'maxStreamsPerUser', 'streamQueueLimit',
   'heartbeatInterval', 'streamBufferLimit', 'databaseTimeout', 'editWindow', 'unsendWindow', 'reactions', 'maxReactionKinds',
-  'changeRetention', 'presence', 'presenceTimeout', 'driver', 'security', 'logLevel', 'logSerializers'
+  'changeRetention', 'presence', 'presenceTimeout', 'driver', 'security', 'storage', 'attachmentsDirectory', 'maxAttachmentSize',
+  'attachmentTypes', 'attachmentUrlTtl', 'attachmentUploadTtl', 'scanAttachment', 'attachmentSecret', 'logLevel', 'logSerializers'
 ] satisfies Array<keyof DirectMessagesOptions | 'logLevel' | 'logSerializers'>)
 
 export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined): ResolvedOptions {
@@ -304,6 +360,7 @@ export function resolveOptions (opts: Partial<DirectMessagesOptions> | undefined
   const driver = resolveDriver(opts.driver, provider)
 
   return {
+    ...resolveAttachmentOptions(opts),
     driver,
     security: resolveSecurity(opts.security),
     editWindow,
@@ -382,6 +439,51 @@ function resolveDriver (value: unknown, provider: Provider): DriverLike | null {
   if (closed !== undefined) throw new InvalidOption(`option "driver": the ${closed}`)
   // The provider's own driver accepted it: one of the kinds DriverLike lists.
   return value as DriverLike
+}
+
+/** A whole number of milliseconds from `min` up to what a timer holds. */
+function milliseconds (name: string, value: number, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min || value > 2 ** 31 - 1) throw new InvalidOption(`option "${name}" must be an integer of at least ${min.toLocaleString('en')} (milliseconds)`)
+  return value
+}
+
+const STORAGE_METHODS = ['uploadRequest', 'downloadUrl', 'write', 'read', 'size', 'move', 'delete', 'list'] as const
+
+/** The options of attachments. */
+function resolveAttachmentOptions (opts: Partial<DirectMessagesOptions>): Pick<ResolvedOptions, 'storage' | 'maxAttachmentSize' | 'attachmentTypes' |
+  'attachmentUrlTtl' | 'attachmentUploadTtl' | 'scanAttachment' | 'attachmentSecret'> {
+  const directory = opts.attachmentsDirectory ?? './dm-attachments'
+  if (typeof directory !== 'string' || directory === '') throw new InvalidOption('option "attachmentsDirectory" must be a folder path')
+  if (opts.storage !== undefined && opts.attachmentsDirectory !== undefined) {
+    throw new InvalidOption('options "storage" and "attachmentsDirectory" are exclusive: the folder is the default storage\'s (localStorage({ directory }))')
+  }
+  const storage = opts.storage ?? localStorage({ directory })
+  const missing = STORAGE_METHODS.filter((method) => typeof (storage as unknown as Record<string, unknown> | null)?.[method] !== 'function')
+  if (typeof storage !== 'object' || missing.length > 0) {
+    throw new InvalidOption(`option "storage" must be a storage: localStorage(...), s3Storage(...) or an object with ${STORAGE_METHODS.join(', ')}` +
+      (typeof storage === 'object' ? ` (missing: ${missing.join(', ')})` : ''))
+  }
+  const maxAttachmentSize = opts.maxAttachmentSize ?? 25 * 1024 * 1024
+  if (!Number.isSafeInteger(maxAttachmentSize) || maxAttachmentSize < 1 || maxAttachmentSize > 2 ** 31 - 1) {
+    throw new InvalidOption('option "maxAttachmentSize" must be an integer from 1 to 2147483647 (bytes)')
+  }
+  const attachmentTypes = opts.attachmentTypes ?? DEFAULT_ATTACHMENT_TYPES
+  const wrongType = checkTypePatterns(attachmentTypes)
+  if (wrongType !== null) throw new InvalidOption(`option "attachmentTypes": ${wrongType}`)
+  if (opts.scanAttachment !== undefined && typeof opts.scanAttachment !== 'function') {
+    throw new InvalidOption('option "scanAttachment" must be a function (attachment) => boolean | string')
+  }
+  const attachmentSecret = opts.attachmentSecret ?? randomBytes(32).toString('base64url')
+  if (typeof attachmentSecret !== 'string' || attachmentSecret.length < 16) throw new InvalidOption('option "attachmentSecret" must be a string of at least 16 characters')
+  return {
+    storage,
+    maxAttachmentSize,
+    attachmentTypes: [...attachmentTypes],
+    attachmentUrlTtl: milliseconds('attachmentUrlTtl', opts.attachmentUrlTtl ?? 3_600_000, 1000),
+    attachmentUploadTtl: milliseconds('attachmentUploadTtl', opts.attachmentUploadTtl ?? 24 * 3_600_000, 1000),
+    scanAttachment: opts.scanAttachment ?? null,
+    attachmentSecret
+  }
 }
 
 /** The `security` option: a list of OpenAPI security requirements (scheme name: scopes). */

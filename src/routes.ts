@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { attachmentRoutes } from './features/attachments/routes.js'
 import { blockRoutes } from './features/blocks/routes.js'
 import { conversationRoutes } from './features/conversations/routes.js'
 import { eventRoutes } from './features/events/routes.js'
@@ -19,4 +20,5 @@ export async function routes (instance: FastifyInstance, options: RoutesOptions)
   await blockRoutes(fastify, context)
   await eventRoutes(fastify, context)
   await presenceRoutes(fastify, context)
+  await attachmentRoutes(fastify, context)
 }

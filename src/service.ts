@@ -6,9 +6,10 @@
 import type { Context } from './core/context.js'
 import type { EventName, Listener } from './domain/events.js'
 import type {
-  ConversationRequest, ConversationsRequest, ConversationSummary, MarkReadOptions, Message, MessageEdit, Page, PageRequest, Partner, PresenceEntry, Reaction,
+  AttachmentUpload, ConversationRequest, ConversationsRequest, ConversationSummary, MarkReadOptions, Message, MessageEdit, Page, PageRequest, Partner, PresenceEntry, Reaction,
   SendOptions, UnreadConversation, UnreadCounts, UserId
 } from './domain/types.js'
+import { attachmentsService, type Attachments } from './features/attachments/service.js'
 import { blocksService } from './features/blocks/service.js'
 import { conversationsService } from './features/conversations/service.js'
 import { messagesService } from './features/messages/service.js'
@@ -89,6 +90,18 @@ export interface DirectMessagesService {
    * anyone else. In the order asked.
    */
   presence(userId: UserId, ids: readonly UserId[]): Promise<PresenceEntry[]>
+  /**
+   * `userId` declares an upload (`name`, `contentType`, `size` in bytes): answers its id, which a
+   * send names in `attachments`, and the request that sends its bytes (to the storage directly,
+   * or to the plugin's own route with local files). Errors: InvalidUpload, AttachmentTypeNotAllowed,
+   * AttachmentTooLarge.
+   */
+  createAttachment(userId: UserId, declared: { name: string, contentType: string, size: number }): Promise<AttachmentUpload>
+  /**
+   * A fresh signed URL of the bytes of attachment `attachmentId` (or of its thumbnail), for a
+   * participant who sees its message; AttachmentNotFound for anyone else.
+   */
+  attachmentUrl(userId: UserId, attachmentId: string, variant?: 'file' | 'thumbnail'): Promise<string>
   /** Listens to an event (`messageSent`, `messageRead`, `messageEdited`...), delivered after commit. */
   on<E extends EventName>(event: E, listener: Listener<E>): void
   /** Stops listening. */
@@ -96,10 +109,11 @@ export interface DirectMessagesService {
 }
 
 /** The service of the plugin's features, on `ctx`. */
-export function createService (ctx: Context, presence: PresenceStore): DirectMessagesService {
+export function createService (ctx: Context, presence: PresenceStore, attachments: Attachments): DirectMessagesService {
   return {
-    ...messagesService(ctx),
-    ...conversationsService(ctx),
+    ...messagesService(ctx, attachments),
+    ...conversationsService(ctx, attachments),
+    ...attachmentsService(attachments),
     ...blocksService(ctx),
     ...presenceService(ctx, presence),
     on: (event, listener) => { ctx.events.on(event, listener) },

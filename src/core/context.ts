@@ -4,6 +4,7 @@
  * path, pagination, and the event hub.
  */
 import type { FastifyBaseLogger } from 'fastify'
+import { AttachmentUrls } from '../attachments/urls.js'
 import type { Database } from '../db/database.js'
 import { prismaDatabase } from '../db/prisma.js'
 import type { Dialect } from '../dialect/dialect.js'
@@ -33,6 +34,8 @@ export interface Context {
   /** Sends an event to the streams of every instance, for what is not a write (typing). */
   readonly publish: (event: BusEvent) => void
   readonly log: FastifyBaseLogger
+  /** Signs the URLs of attachments (the routes set its base path). */
+  readonly attachmentUrls: AttachmentUrls
 }
 
 export function createContext (options: ResolvedOptions, events: EventHub, publish: (event: BusEvent) => void, log: FastifyBaseLogger): Context {
@@ -54,6 +57,7 @@ export function createContext (options: ResolvedOptions, events: EventHub, publi
     pages: new Pages(options.cursorSecret),
     events,
     publish,
-    log
+    log,
+    attachmentUrls: new AttachmentUrls(options.attachmentSecret)
   }
 }

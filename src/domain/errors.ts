@@ -97,6 +97,36 @@ export const NotAcceptable = createError('FST_DM_NOT_ACCEPTABLE', 'This endpoint
 /** 429: the user already holds the most event streams allowed (`maxStreamsPerUser`). */
 export const TooManyStreams = createError<'FST_DM_TOO_MANY_STREAMS', 429, [number]>('FST_DM_TOO_MANY_STREAMS', 'You already have %s event streams open; close one first', 429)
 
+/** 400: an attachment of a send is not one the sender may send (unknown, another user's, sent already, never uploaded, not what was declared); the message says which and why. */
+export const InvalidAttachment = createError<'FST_DM_INVALID_ATTACHMENT', 400, [string]>('FST_DM_INVALID_ATTACHMENT', '%s', 400)
+
+/** 400: the host's `scanAttachment` refused an upload (the message is the host's, or a default). */
+export const AttachmentRejected = createError<'FST_DM_ATTACHMENT_REJECTED', 400, [string]>('FST_DM_ATTACHMENT_REJECTED', '%s', 400)
+
+/** 413: an upload is larger than the `maxAttachmentSize` option, or than the size it declared. */
+export const AttachmentTooLarge = createError<'FST_DM_ATTACHMENT_TOO_LARGE', 413, [string]>('FST_DM_ATTACHMENT_TOO_LARGE', '%s', 413)
+
+/** 400: an upload's declaration is wrong (its name, type or size); the message says which. */
+export const InvalidUpload = createError<'FST_DM_INVALID_UPLOAD', 400, [string]>('FST_DM_INVALID_UPLOAD', '%s', 400)
+
+/** 415: an upload's declared type is not one the `attachmentTypes` option allows. */
+export const AttachmentTypeNotAllowed = createError<'FST_DM_ATTACHMENT_TYPE_NOT_ALLOWED', 415, [string]>('FST_DM_ATTACHMENT_TYPE_NOT_ALLOWED', 'Files of type %s are not allowed', 415)
+
+/** 404: no attachment the caller may read has this id (unknown, another conversation's, or not sent yet). */
+export const AttachmentNotFound = createError('FST_DM_ATTACHMENT_NOT_FOUND', 'Attachment not found', 404)
+
+/** 403: a signed attachment URL that is wrong or expired; it says nothing of the file. Ask for a fresh one. */
+export const InvalidAttachmentUrl = createError('FST_DM_INVALID_ATTACHMENT_URL', 'This attachment URL is invalid or has expired', 403)
+
+/** 409: the bytes of this upload were sent already (an upload URL is used once). */
+export const AlreadyUploaded = createError('FST_DM_ALREADY_UPLOADED', 'This upload has already received its bytes', 409)
+
+/** 400: the upload ended with fewer bytes than declared; nothing is kept, send it again. */
+export const IncompleteUpload = createError<'FST_DM_INCOMPLETE_UPLOAD', 400, [number, number]>('FST_DM_INCOMPLETE_UPLOAD', 'The upload ended after %s of its %s bytes; send it again', 400)
+
+/** 503: the storage of attachments cannot be reached right now; nothing was stored. Retry shortly. */
+export const StorageUnavailable = createError('FST_DM_STORAGE_UNAVAILABLE', 'The storage of attachments is unavailable right now; retry shortly', 503)
+
 /** 503: real-time delivery is down (the event bus lost its connection); retry shortly. */
 export const StreamUnavailable = createError('FST_DM_STREAM_UNAVAILABLE', 'Real-time delivery is unavailable right now; retry shortly', 503)
 

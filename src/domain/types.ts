@@ -52,6 +52,39 @@ export interface Message {
   replyTo: ReplyPreview | null
   /** One entry per emoji, in the order first used; empty once unsent. */
   reactions: Reaction[]
+  /** The files it carries, in the order sent; empty when none (and once unsent). */
+  attachments: Attachment[]
+}
+
+/**
+ * A file a message carries, as one of its participants sees it. `url` and `thumbnailUrl` are
+ * signed, issued for this read, and expire after the `attachmentUrlTtl` option's time.
+ */
+export interface Attachment {
+  /** An opaque id (what a send names it by). */
+  id: string
+  /** The file name the sender gave (display text, never a path). */
+  name: string
+  /** The stored media type: the one declared, which the bytes were checked to be. */
+  contentType: string
+  /** Bytes. */
+  size: number
+  /** An image's width and height in pixels as displayed; null for other files. */
+  width: number | null
+  height: number | null
+  /** Where to read its bytes. */
+  url: string
+  /** An image's thumbnail (longest side at most 320 px); null for other files. */
+  thumbnailUrl: string | null
+}
+
+/** A declared upload: its id (what a send names it by) and the request that sends its bytes. */
+export interface AttachmentUpload {
+  id: string
+  /** Send the file's bytes with this method, to this URL, with exactly these headers. */
+  upload: { method: 'PUT', url: string, headers: Record<string, string> }
+  /** When the upload URL expires. */
+  expiresAt: Date
 }
 
 /** An earlier version of an edited message. */
@@ -134,6 +167,11 @@ export interface SendOptions {
   request?: FastifyRequest
   /** The id of the message this one answers: a message of the same conversation the sender can see. */
   replyTo?: number
+  /**
+   * Ids of the sender's own uploads (1 to 10; see `createAttachment`) the message carries, in
+   * this order; with attachments the content may be `""`. Each is sent once.
+   */
+  attachments?: readonly string[]
 }
 
 /** Options of {@link DirectMessagesService.markConversationRead}. */

@@ -7,7 +7,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
-import { DatabaseTimeout, DatabaseUnavailable, InternalError, StreamUnavailable, Unauthorized } from '../domain/errors.js'
+import { DatabaseTimeout, DatabaseUnavailable, InternalError, StorageUnavailable, StreamUnavailable, Unauthorized } from '../domain/errors.js'
 import { DECIMAL_ID, isUserId } from '../domain/ids.js'
 import type { UserId } from '../domain/types.js'
 import type { ResolvedOptions } from '../options.js'
@@ -85,6 +85,10 @@ export function prepareRoutes (fastify: RouteInstance, { options, service, hub }
   // the host's error handler, as any error of a child context does.
   fastify.setErrorHandler((error: Error & { statusCode?: number, code?: string }, request, reply) => {
     if ((error.statusCode !== undefined && error.statusCode < 500) || error instanceof StreamUnavailable) throw error
+    if (error instanceof StorageUnavailable) {
+      reply.header('retry-after', '1')
+      throw error
+    }
     // The database did not answer in time, or cannot be reached: 503, retry shortly.
     if (error instanceof DatabaseTimeout || isDatabaseUnavailable(error)) {
       request.log.warn({ err: error }, 'directMessages: database unavailable')

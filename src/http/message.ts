@@ -14,6 +14,17 @@ export const ReactionsSchema = Type.Array(Type.Object({
   me: Type.Boolean({ description: 'Whether the caller did' })
 }, { title: 'Reaction' }), { description: 'One entry per emoji, in the order first used; empty once unsent' })
 
+export const AttachmentsSchema = Type.Array(Type.Object({
+  id: Type.String({ description: 'The attachment id' }),
+  name: Type.String({ description: 'The file name the sender gave (display text, never a path)' }),
+  content_type: Type.String({ description: 'The stored media type' }),
+  size: Type.Integer({ description: 'Bytes' }),
+  width: nullable(Type.Integer(), { description: 'An image\'s width in pixels as displayed; null for other files' }),
+  height: nullable(Type.Integer(), { description: 'An image\'s height in pixels as displayed; null for other files' }),
+  url: Type.String({ description: 'A signed URL of the bytes, issued for this read; it expires after the `attachmentUrlTtl` option\'s time' }),
+  thumbnail_url: nullable(Type.String(), { description: 'A signed URL of an image\'s thumbnail (longest side at most 320 px); null for other files' })
+}, { title: 'Attachment' }), { description: 'The files it carries, in the order sent; empty when none and once unsent' })
+
 /** The message object's schema, with user ids as `userId` describes them (integer or string ids). */
 export function messageSchema (userId: (description?: string) => TUnion<[TInteger, TString]>) {
   return Type.Object({
@@ -32,7 +43,8 @@ export function messageSchema (userId: (description?: string) => TUnion<[TIntege
       content: Type.String({ description: 'Its current content, cut to 200 characters; `""` once unsent' }),
       unsent: Type.Boolean()
     }, { title: 'ReplyPreview' }), { description: 'The message this one answers; null if none' }),
-    reactions: ReactionsSchema
+    reactions: ReactionsSchema,
+    attachments: AttachmentsSchema
   }, { title: 'Message' })
 }
 
@@ -49,7 +61,17 @@ export function toMessageResponse (message: Message, me: UserId): MessageBody {
     edited_at: message.editedAt === null ? null : message.editedAt.toISOString(),
     unsent_at: message.unsentAt === null ? null : message.unsentAt.toISOString(),
     reply_to: message.replyTo === null ? null : { id: message.replyTo.id, sender: message.replyTo.senderId, content: message.replyTo.content, unsent: message.replyTo.unsent },
-    reactions: message.reactions
+    reactions: message.reactions,
+    attachments: message.attachments.map((attachment) => ({
+      id: attachment.id,
+      name: attachment.name,
+      content_type: attachment.contentType,
+      size: attachment.size,
+      width: attachment.width,
+      height: attachment.height,
+      url: attachment.url,
+      thumbnail_url: attachment.thumbnailUrl
+    }))
   }
 }
 

@@ -77,8 +77,13 @@ export const EventsQuery = Type.Object({
 
 export function sendBody (maxContentLength: number) {
   return Type.Object({
-    content: Type.String({ maxLength: maxContentLength, description: 'The message text, stored exactly as given; not empty or only white space' }),
-    reply_to: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The id of the message this one answers: a message of this conversation the sender can see' }))
+    content: Type.String({ maxLength: maxContentLength, description: 'The message text, stored exactly as given; not empty or only white space, unless the message carries attachments' }),
+    reply_to: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The id of the message this one answers: a message of this conversation the sender can see' })),
+    attachments: Type.Optional(Type.Array(Type.String(), {
+      minItems: 1,
+      maxItems: 10,
+      description: 'Ids of the sender\'s uploads (`POST /attachments/`) the message carries, in this order; with attachments `content` may be `""`. Each is sent once.'
+    }))
   })
 }
 

@@ -102,7 +102,8 @@ const message: Table = {
     { field: 'editedAt', column: 'edited_at', kind: 'time', optional: true, read: true, doc: 'When the sender last edited it (earlier versions: DirectMessageEdit).' },
     { field: 'unsentAt', column: 'unsent_at', kind: 'time', optional: true, read: true, doc: 'When the sender unsent it: a tombstone for both participants.' },
     { field: 'replyToId', column: 'reply_to_id', kind: 'serialRef', optional: true, read: true, doc: 'The message of the same conversation this one answers.' },
-    { field: 'reactionCount', column: 'reaction_count', kind: 'int', default: 0, read: true, doc: 'How many reactions it has (DirectMessageReaction rows): a page reads reactions only when some have.' }
+    { field: 'reactionCount', column: 'reaction_count', kind: 'int', default: 0, read: true, doc: 'How many reactions it has (DirectMessageReaction rows): a page reads reactions only when some have.' },
+    { field: 'attachmentCount', column: 'attachment_count', kind: 'int', default: 0, read: true, doc: 'How many files it carries (DirectMessageAttachment rows): a page reads attachments only when some have.' }
   ],
   relations: [
     { field: 'sender', model: 'User', name: 'DirectMessageSender', fields: ['senderId'], references: ['id'], onDelete: 'Cascade', back: { field: 'directMessagesSent', list: true } },
@@ -111,7 +112,8 @@ const message: Table = {
     { field: 'replyTo', model: 'DirectMessage', name: 'DirectMessageReply', optional: true, fields: ['replyToId'], references: ['id'], onDelete: 'SetNull' },
     { field: 'replies', model: 'DirectMessage', name: 'DirectMessageReply', list: true },
     { field: 'edits', model: 'DirectMessageEdit', name: 'DirectMessageEdits', list: true },
-    { field: 'reactions', model: 'DirectMessageReaction', name: 'DirectMessageReactions', list: true }
+    { field: 'reactions', model: 'DirectMessageReaction', name: 'DirectMessageReactions', list: true },
+    { field: 'attachments', model: 'DirectMessageAttachment', name: 'DirectMessageAttachments', list: true }
   ],
   indexes: [
     { kind: 'unique', fields: ['senderId', 'idempotencyKey'], name: 'dm_message_idempotency_key' },
@@ -160,6 +162,33 @@ const reaction: Table = {
     { kind: 'unique', fields: ['messageId', 'userId', 'emoji'], name: 'dm_reaction_once' },
     { kind: 'index', fields: ['messageId', 'id'], name: 'dm_reaction_message_idx' },
     { kind: 'index', fields: ['userId'], name: 'dm_reaction_user_idx' }
+  ]
+}
+
+const attachment: Table = {
+  model: 'DirectMessageAttachment',
+  table: 'dm_attachment',
+  doc: 'A file a user uploaded, and, once sent, the message that carries it. Its bytes are in the\nstorage under keys made of its id (never of its name). A row without a message is an upload not\nyet sent (deleted with its bytes after `attachmentUploadTtl`) or one whose message is gone\n(unsent, deleted by both participants, or its sender deleted): its bytes are deleted, then the row.',
+  columns: [
+    { field: 'id', kind: 'text', id: true, length: 32, doc: 'An opaque id: 26 random lowercase letters and digits.' },
+    { field: 'uploaderId', column: 'uploader_id', kind: 'userId', doc: 'The user who uploaded it: the only one who may send it.' },
+    { field: 'messageId', column: 'message_id', kind: 'serialRef', optional: true },
+    { field: 'position', kind: 'int', default: 0, doc: 'Its place among the message\'s attachments, from 0.' },
+    { field: 'name', kind: 'text', length: 255, doc: 'The file name the uploader gave: shown and offered for download, never a path.' },
+    { field: 'contentType', column: 'content_type', kind: 'text', length: 255 },
+    { field: 'size', kind: 'int', doc: 'Bytes, as declared; checked against the upload when it is sent.' },
+    { field: 'width', kind: 'int', optional: true, doc: 'An image\'s width and height in pixels, as displayed; null for other files.' },
+    { field: 'height', kind: 'int', optional: true },
+    { field: 'thumbnail', kind: 'bool', default: false, doc: 'Whether a thumbnail was made (images).' },
+    { field: 'createdAt', column: 'created_at', kind: 'time', default: 'now' },
+    { field: 'checkedAt', column: 'checked_at', kind: 'time', optional: true, doc: 'When its bytes were checked (size, type, scan) and became the file a message may carry.' },
+    { field: 'attachedAt', column: 'attached_at', kind: 'time', optional: true, doc: 'When it was sent: an attachment is sent once.' }
+  ],
+  relations: [
+    { field: 'message', model: 'DirectMessage', name: 'DirectMessageAttachments', optional: true, fields: ['messageId'], references: ['id'], onDelete: 'SetNull' }
+  ],
+  indexes: [
+    { kind: 'index', fields: ['messageId', 'position'], name: 'dm_attachment_message_idx', doc: 'A page\'s attachments in one range scan per message; those without a message (uploads, and files to delete) in one.' }
   ]
 }
 
@@ -267,7 +296,7 @@ const presence: Table = {
 }
 
 /** The plugin's tables, in the order their models are written. */
-export const TABLES = { message, messageEdit, reaction, conversation, user, change, block, presence } as const
+export const TABLES = { message, messageEdit, reaction, conversation, user, change, block, presence, attachment } as const
 
 /**
  * The back-relation fields the host's user model gets, in the order they were added (the

@@ -68,7 +68,7 @@ async function contract (t: Test, db: TestDatabase): Promise<void> {
     const res = await as(app, alice, { method: 'POST', url: `/api/dm/send/${bob.id}/`, payload: { content: 'Hello, world!' } })
     t.equal(res.statusCode, 201)
     const message = res.json<MessageJson>()
-    t.same(Object.keys(message).sort(), ['content', 'direction', 'edited_at', 'id', 'reactions', 'read_at', 'recipient', 'reply_to', 'sender', 'sent_at', 'unsent_at'])
+    t.same(Object.keys(message).sort(), ['attachments', 'content', 'direction', 'edited_at', 'id', 'reactions', 'read_at', 'recipient', 'reply_to', 'sender', 'sent_at', 'unsent_at'])
     t.match(message, { sender: alice.id, recipient: bob.id, direction: 'out', read_at: null, content: 'Hello, world!' })
     t.match(message.sent_at, ISO)
     t.ok(Number.isInteger(message.id) && message.id > 0)

@@ -270,6 +270,15 @@ async function seedOthers (db: TestDatabase): Promise<void> {
   await db.sql(`
     UPDATE dm_message m JOIN (SELECT message_id, COUNT(*) AS n FROM dm_reaction GROUP BY message_id) r ON r.message_id = m.id
     SET m.reaction_count = r.n`)
+  // A file on every fifth message; an upload not yet sent of every user (rows without a message).
+  await db.sql(`
+    INSERT INTO dm_attachment (id, uploader_id, message_id, position, name, content_type, size, created_at, checked_at, attached_at)
+    SELECT CONCAT('m', LPAD(id, 25, 'a')), sender_id, id, 0, CONCAT('file ', id, '.pdf'), 'application/pdf', 1000 + id % 1000, sent_at, sent_at, sent_at
+    FROM dm_message WHERE id % 5 = 0
+    UNION ALL
+    SELECT CONCAT('u', LPAD(n, 25, 'a')), n, NULL, 0, 'upload.pdf', 'application/pdf', 1000, UTC_TIMESTAMP(3), NULL, NULL
+    FROM seed_number WHERE n <= ${ALL_USERS}`)
+  await db.sql('UPDATE dm_message SET attachment_count = 1 WHERE id % 5 = 0')
   await db.sql(`
     INSERT INTO dm_message_edit (message_id, content, edited_at)
     SELECT id, CONCAT('version ', v, ' of ', id), sent_at + INTERVAL v MINUTE

@@ -179,6 +179,15 @@ async function seedOthers (db: TestDatabase): Promise<void> {
   await db.sql(`
     UPDATE dm_message m SET reaction_count = r.n
     FROM (SELECT message_id, COUNT(*) AS n FROM dm_reaction GROUP BY message_id) r WHERE m.id = r.message_id`)
+  // A file on every fifth message; an upload not yet sent of every user (rows without a message).
+  await db.sql(`
+    INSERT INTO dm_attachment (id, uploader_id, message_id, position, name, content_type, size, created_at, checked_at, attached_at)
+    SELECT 'm' || lpad(id::text, 25, 'a'), sender_id, id, 0, 'file ' || id || '.pdf', 'application/pdf', 1000 + id % 1000, sent_at, sent_at, sent_at
+    FROM dm_message WHERE id % 5 = 0
+    UNION ALL
+    SELECT 'u' || lpad(g::text, 25, 'a'), g, NULL, 0, 'upload.pdf', 'application/pdf', 1000, now() AT TIME ZONE 'UTC', NULL, NULL
+    FROM generate_series(1, ${ALL_USERS}) g`)
+  await db.sql('UPDATE dm_message SET attachment_count = 1 WHERE id % 5 = 0')
   await db.sql(`
     INSERT INTO dm_message_edit (message_id, content, edited_at)
     SELECT id, 'version ' || v || ' of ' || id, sent_at + v * interval '1 minute'

@@ -8,6 +8,7 @@
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import { countingDriver, forEachDatabase, forEachPath, MARKER, statementsReported } from '../helpers/databases.js'
+import { pdf, uploaded } from '../helpers/attachments.js'
 import { as, createUsers, getJson, pathOf, send, startApp, type MessageJson, type PageJson, type PartnerJson, type TestUser } from '../helpers/app.js'
 
 const MISSING = 2_000_000
@@ -323,19 +324,21 @@ forEachPath(t, 'statements per request do not depend on the data', async (t, db)
       DELETE(large, `/api/dm/blocks/${outsider.id}/`))
   })
 
-  // Rich messages: pages and lists whose messages answer others and carry reactions read
+  // Rich messages: pages and lists whose messages answer others, carry reactions and files read
   // them in a constant number of statements; reacting, editing and unsending touch what they change.
   await t.test('rich messages', async (t) => {
     const [rs, rl] = await createUsers(app, 'richsmall', 'richlarge') as [TestUser, TestUser]
     const rsp = await createUsers(app, 'rsp0', 'rsp1') as [TestUser, TestUser]
     const rlp = await createUsers(app, ...Array.from({ length: 20 }, (_, i) => `rlp${i}`)) as TestUser[] & [TestUser, TestUser]
     const EMOJI = ['👍', '❤️', '😂']
-    // A conversation where every message answers the one before and carries reactions of both.
+    // A conversation where every message answers the one before, carries a file and reactions of both.
+    const PDF = pdf()
+    const file = async (from: TestUser): Promise<string[]> => [await uploaded(app, from, 'notes.pdf', 'application/pdf', PDF)]
     async function thread (owner: TestUser, partner: TestUser, count: number): Promise<number[]> {
       const ids: number[] = []
       for (let i = 0; i < count; i++) {
         const [from, to] = i % 2 === 0 ? [partner, owner] : [owner, partner]
-        const message = await dm.send(from.id, to.id, `thread ${i}`, ids.length === 0 ? {} : { replyTo: ids[ids.length - 1] as number })
+        const message = await dm.send(from.id, to.id, `thread ${i}`, { attachments: await file(from), ...(ids.length === 0 ? {} : { replyTo: ids[ids.length - 1] as number }) })
         ids.push(message.id)
         await dm.react(owner.id, message.id, EMOJI[i % 3] as string)
         await dm.react(partner.id, message.id, EMOJI[(i + 1) % 3] as string)
@@ -348,20 +351,20 @@ forEachPath(t, 'statements per request do not depend on the data', async (t, db)
     for (const [owner, partners] of [[rs, rsp], [rl, rlp]] as Array<[TestUser, TestUser[]]>) {
       for (const partner of partners.slice(1)) {
         const first = await dm.send(partner.id, owner.id, 'question')
-        const last = await dm.send(owner.id, partner.id, 'answer', { replyTo: first.id })
+        const last = await dm.send(owner.id, partner.id, 'answer', { replyTo: first.id, attachments: await file(owner) })
         await dm.react(partner.id, last.id, '👍')
       }
     }
     await dm.markConversationRead(rs.id, rsp[0].id)
     await dm.markConversationRead(rl.id, rlp[0].id)
-    const hasRich = (res: LightMyRequestResponse): boolean => res.json<PageJson<{ reactions: unknown[], reply_to: unknown }>>().results
-      .every((message) => message.reactions.length > 0) && res.json<PageJson<{ reply_to: unknown }>>().results.some((message) => message.reply_to !== null)
-    await same(t, 'GET /conversations/<id>/ (replies and reactions on every message)',
+    const hasRich = (res: LightMyRequestResponse): boolean => res.json<PageJson<{ reactions: unknown[], attachments: unknown[], reply_to: unknown }>>().results
+      .every((message) => message.reactions.length > 0 && message.attachments.length > 0) && res.json<PageJson<{ reply_to: unknown }>>().results.some((message) => message.reply_to !== null)
+    await same(t, 'GET /conversations/<id>/ (replies, reactions and files on every message)',
       GET(rs, `/api/dm/conversations/${rsp[0].id}/`, { expect: hasRich, expected: true }),
       GET(rl, `/api/dm/conversations/${rlp[0].id}/`, { expect: hasRich, expected: true }))
-    const lastRich = (res: LightMyRequestResponse): boolean => res.json<PageJson<{ last_message: { reactions: unknown[], reply_to: unknown } }>>().results
-      .every((entry) => entry.last_message.reactions.length > 0 && entry.last_message.reply_to !== null)
-    await same(t, 'GET /conversations/ (last messages with replies and reactions)',
+    const lastRich = (res: LightMyRequestResponse): boolean => res.json<PageJson<{ last_message: { reactions: unknown[], attachments: unknown[], reply_to: unknown } }>>().results
+      .every((entry) => entry.last_message.reactions.length > 0 && entry.last_message.attachments.length > 0 && entry.last_message.reply_to !== null)
+    await same(t, 'GET /conversations/ (last messages with replies, reactions and files)',
       GET(rs, '/api/dm/conversations/', { expect: lastRich, expected: true }),
       GET(rl, '/api/dm/conversations/', { expect: lastRich, expected: true }))
     const smallLast = smallIds[smallIds.length - 1] as number

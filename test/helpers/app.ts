@@ -1,4 +1,7 @@
 /** The example application over a test database, and users to act as. */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp, type ExampleAppOptions } from '../../examples/app.js'
 import type { UserId } from '../../src/index.js'
@@ -13,8 +16,21 @@ export interface TestUser<Id extends UserId = number> {
   headers: { authorization: string }
 }
 
+/**
+ * The example application on `db`, its attachments (unless `options` gives a storage) in a
+ * folder of its own, removed when the app closes.
+ */
 export async function startApp (db: TestDatabase, options: Omit<ExampleAppOptions, 'prisma'> = {}): Promise<FastifyInstance> {
-  const app = await buildApp({ prisma: db.prisma, userIdType: db.userIdType, ...(db.driver === undefined ? {} : { driver: db.driver }), ...options })
+  const own = options.directMessages?.storage === undefined && options.directMessages?.attachmentsDirectory === undefined
+  const directory = own ? await mkdtemp(join(tmpdir(), 'dm-attachments-')) : undefined
+  const app = await buildApp({
+    prisma: db.prisma,
+    userIdType: db.userIdType,
+    ...(db.driver === undefined ? {} : { driver: db.driver }),
+    ...options,
+    directMessages: { ...(directory === undefined ? {} : { attachmentsDirectory: directory }), ...options.directMessages }
+  })
+  if (directory !== undefined) app.addHook('onClose', async () => { await rm(directory, { recursive: true, force: true }) })
   await app.ready()
   return app
 }

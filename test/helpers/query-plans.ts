@@ -44,7 +44,7 @@ export const PRUNE_NEWEST = /^SELECT MAX\(id\) AS newest FROM dm_change WHERE us
 export const PRUNE = /^DELETE FROM dm_change WHERE id IN \(/
 
 /** A name of one of the plugin's tables. */
-export const PLUGIN_TABLE = /\bdm_(message|conversation|user|block|message_edit|reaction|change|presence)\b/
+export const PLUGIN_TABLE = /\bdm_(message|conversation|user|block|message_edit|reaction|change|presence|attachment)\b/
 
 export interface Statement {
   query: string

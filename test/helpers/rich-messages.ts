@@ -14,7 +14,7 @@ export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 export const HOUR = 3_600_000
 export const UNKNOWN_ID = 987_654_321
 export const NOT_FOUND = { statusCode: 404, code: 'FST_DM_MESSAGE_NOT_FOUND', error: 'Not Found', message: 'Message not found' }
-export const MESSAGE_KEYS = ['content', 'direction', 'edited_at', 'id', 'reactions', 'read_at', 'recipient', 'reply_to', 'sender', 'sent_at', 'unsent_at']
+export const MESSAGE_KEYS = ['attachments', 'content', 'direction', 'edited_at', 'id', 'reactions', 'read_at', 'recipient', 'reply_to', 'sender', 'sent_at', 'unsent_at']
 
 export type User = TestUser<UserId>
 export type RichMessage = RichMessageJson

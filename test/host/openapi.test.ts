@@ -13,7 +13,7 @@ const CONTRACT: Array<[string, string, string[]]> = [
   ['get', '/api/dm/conversations/', ['200', '400', '401']],
   ['get', '/api/dm/conversations/unread/', ['200', '401']],
   ['get', '/api/dm/conversations/{id}/', ['200', '400', '401', '404']],
-  ['post', '/api/dm/conversations/{id}/', ['201', '400', '401', '404', '409', '413', '429']],
+  ['post', '/api/dm/conversations/{id}/', ['201', '400', '401', '404', '409', '413', '429', '503']],
   ['delete', '/api/dm/conversations/{id}/', ['204', '400', '401', '404']],
   ['post', '/api/dm/conversations/{id}/read/', ['200', '400', '401', '404']],
   ['put', '/api/dm/conversations/{id}/mute/', ['204', '400', '401', '404']],
@@ -22,7 +22,7 @@ const CONTRACT: Array<[string, string, string[]]> = [
   ['delete', '/api/dm/conversations/{id}/archive/', ['204', '400', '401', '404']],
   ['post', '/api/dm/conversations/{id}/typing/', ['204', '400', '401', '404']],
   ['get', '/api/dm/presence/', ['200', '400', '401']],
-  ['post', '/api/dm/send/{id}/', ['201', '400', '401', '404', '409', '413', '429']],
+  ['post', '/api/dm/send/{id}/', ['201', '400', '401', '404', '409', '413', '429', '503']],
   ['delete', '/api/dm/messages/{id}/', ['204', '400', '401', '404']],
   ['patch', '/api/dm/messages/{id}/', ['200', '400', '401', '403', '404', '409', '413']],
   ['get', '/api/dm/messages/{id}/edits/', ['200', '400', '401', '404']],
@@ -32,7 +32,12 @@ const CONTRACT: Array<[string, string, string[]]> = [
   ['get', '/api/dm/blocks/', ['200', '400', '401']],
   ['post', '/api/dm/blocks/{id}/', ['201', '400', '401', '404']],
   ['delete', '/api/dm/blocks/{id}/', ['204', '400', '401', '404']],
-  ['get', '/api/dm/events/', ['200', '400', '401', '406', '429', '503']]
+  ['get', '/api/dm/events/', ['200', '400', '401', '406', '429', '503']],
+  ['post', '/api/dm/attachments/', ['201', '400', '401', '413', '415', '503']],
+  ['get', '/api/dm/attachments/{id}/', ['302', '401', '404']],
+  ['put', '/api/dm/attachments/{id}/upload', ['204', '400', '403', '404', '409', '413', '503']],
+  ['get', '/api/dm/attachments/{id}/file', ['403', '404']],
+  ['get', '/api/dm/attachments/{id}/thumbnail', ['403', '404']]
 ]
 
 t.test('OpenAPI document', async (t) => {
@@ -68,11 +73,12 @@ t.test('OpenAPI document', async (t) => {
     (op?.responses[code] as { content?: Record<string, { schema?: Schema }> } | undefined)?.content?.['application/json']?.schema
   const fields = (schema: Schema | undefined): string[] => Object.keys(schema?.properties ?? {}).sort()
   const message = jsonOf(deref.paths['/api/dm/send/{id}/']?.post, '201')
-  t.same(fields(message), ['content', 'direction', 'edited_at', 'id', 'reactions', 'read_at', 'recipient', 'reply_to', 'sender', 'sent_at', 'unsent_at'], 'the message object has the rich fields')
+  t.same(fields(message), ['attachments', 'content', 'direction', 'edited_at', 'id', 'reactions', 'read_at', 'recipient', 'reply_to', 'sender', 'sent_at', 'unsent_at'], 'the message object has the rich fields')
+  t.same(fields(message?.properties?.attachments?.items), ['content_type', 'height', 'id', 'name', 'size', 'thumbnail_url', 'url', 'width'], 'attachments: id, name, type, size, dimensions, URLs')
   t.same(fields(message?.properties?.reply_to), ['content', 'id', 'sender', 'unsent'], 'reply_to: the preview')
   t.same(fields(message?.properties?.reactions?.items), ['count', 'emoji', 'me'], 'reactions: emoji, count, me')
   const sendBody = (deref.paths['/api/dm/send/{id}/']?.post?.requestBody as { content?: Record<string, { schema?: Schema }> } | undefined)?.content?.['application/json']?.schema
-  t.same(fields(sendBody), ['content', 'reply_to'], 'a send takes content and reply_to')
+  t.same(fields(sendBody), ['attachments', 'content', 'reply_to'], 'a send takes content, reply_to and attachments')
   const entry = jsonOf(deref.paths['/api/dm/conversations/']?.get, '200')?.properties?.results?.items
   t.ok(['muted', 'archived', 'last_message'].every((field) => fields(entry).includes(field)), `conversation entries carry muted, archived and last_message: ${fields(entry).join(', ')}`)
   t.ok(deref.paths['/api/dm/conversations/']?.get?.parameters?.some((p) => p.name === 'archived' && p.in === 'query'), 'the list takes ?archived=')
@@ -115,11 +121,14 @@ t.test('the security option puts the host\'s security requirement on every route
   await t.resolves(SwaggerParser.validate(structuredClone(secured) as never), 'the document with the requirement validates as OpenAPI 3')
   const ours = operations(secured).filter(([name]) => name.includes(' /api/dm/'))
   t.equal(ours.length, CONTRACT.length, `every operation of the plugin is in the document (${ours.length})`)
-  for (const [name, op] of ours) t.same(op.security, [{ bearerAuth: [] }], `${name} carries the requirement`)
+  // The routes of signed URLs take no credentials: the signature is the permission.
+  const signed = (name: string): boolean => /\/attachments\/\{id\}\/(upload|file|thumbnail)$/.test(name)
+  for (const [name, op] of ours) t.same(op.security, signed(name) ? [] : [{ bearerAuth: [] }], `${name} ${signed(name) ? 'says it needs no credentials' : 'carries the requirement'}`)
   t.equal(operations(secured).find(([name]) => name === 'GET /health')?.[1].security, undefined, 'the host\'s own routes are left as they are')
 
   const plain = await documentOf({})
-  t.ok(operations(plain).every(([, op]) => op.security === undefined), 'without the option, no operation carries a requirement')
+  t.ok(operations(plain).every(([name, op]) => op.security === undefined || (signed(name) && Array.isArray(op.security) && op.security.length === 0)),
+    'without the option, no operation carries a requirement')
 })
 
 // The document, whole, as clients generate their code from it: a change to any route, schema,

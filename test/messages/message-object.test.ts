@@ -29,7 +29,8 @@ forEachDatabase(t, 'the message object', async (t, db) => {
       edited_at: null,
       unsent_at: null,
       reply_to: null,
-      reactions: []
+      reactions: [],
+      attachments: []
     })
     const page = await getJson<PageJson<RichMessage>>(app, alice, `/api/dm/conversations/${bob.id}/`)
     t.same(page.results, [sent], 'GET /conversations/<id>/')
@@ -50,7 +51,8 @@ forEachDatabase(t, 'the message object', async (t, db) => {
       edited_at: null,
       unsent_at: null,
       reply_to: null,
-      reactions: []
+      reactions: [],
+      attachments: []
     })
     t.same(second, { ...sent, direction: 'in', read_at: second?.read_at }, 'the earlier message, now read')
   })
@@ -80,6 +82,7 @@ async function stringIds (t: Test, db: TestDatabase): Promise<void> {
     edited_at: null,
     unsent_at: null,
     reactions: [],
+    attachments: [],
     reply_to: { id: question.id, sender: alice.id, content: 'Dinner tonight?', unsent: false }
   }, 'a reply')
 

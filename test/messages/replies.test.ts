@@ -24,6 +24,7 @@ forEachDatabase(t, 'replies', async (t, db) => {
       edited_at: null,
       unsent_at: null,
       reactions: [],
+      attachments: [],
       reply_to: { id: question.id, sender: alice.id, content: 'Dinner tonight?', unsent: false }
     }, 'POST /send/<id>/ with reply_to')
     const viaConversation = await c.request(alice, { method: 'POST', url: `/api/dm/conversations/${bob.id}`, payload: { content: 'Great', reply_to: answer.id } })

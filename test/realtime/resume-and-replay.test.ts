@@ -177,7 +177,7 @@ async function streamSync (t: Test, db: TestDatabase): Promise<void> {
     t.ok(increasingAfter(resumed.frames, Number(position)), 'SSE ids strictly increasing, all after the position resumed from')
     t.same(pairs(resumed.frames).slice(-1), [['message', live.id]], 'then the live message')
     // (Presence frames, which carry no SSE id, may come before or after it: alice is online.)
-    t.same(messageOf(resumed.frames.findLast((frame) => frame.event === 'message') as SseFrame), { ...live, direction: 'in', edited_at: null, unsent_at: null, reply_to: null, reactions: [] }, 'the live message as bob sees it')
+    t.same(messageOf(resumed.frames.findLast((frame) => frame.event === 'message') as SseFrame), { ...live, direction: 'in', edited_at: null, unsent_at: null, reply_to: null, reactions: [], attachments: [] }, 'the live message as bob sees it')
     t.equal(resumed.lastEventId, resumed.frames.findLast((frame) => frame.id !== undefined)?.id, 'a client resumes after the last frame with an id')
 
     // The message objects are as bob sees them now, not as they were at the change.

@@ -206,9 +206,10 @@ export async function markConversationRead (ctx: Context, tx: Executor, owner: U
  * keeps theirs), and empties `owner`'s conversation row: off the list, nothing unread. Locks the
  * messages, then the row, as mark-read and hideMessage do; the row is recomputed in a statement
  * issued once its lock is held, so a message that arrived meanwhile keeps it listed.
- * Answers how many messages it hid.
+ * Answers how many messages it hid, and how many attachments it left without their message
+ * (those of messages both participants have now deleted: nobody may read them).
  */
-export async function hideConversation (dialect: Upserts, tx: Executor, owner: UserId, partner: UserId): Promise<number> {
+export async function hideConversation (dialect: Upserts, tx: Executor, owner: UserId, partner: UserId): Promise<{ hidden: number, detached: number }> {
   const [low, high] = pair(owner, partner)
   await tx.execute(lockUsers(dialect, owner))
   const hidden = await tx.execute(sql`
@@ -223,5 +224,15 @@ export async function hideConversation (dialect: Upserts, tx: Executor, owner: U
       last_message_id = (${newestVisible(owner, low, high)}),
       unread_count = (SELECT COUNT(*) FROM dm_message WHERE ${unreadBy(owner)} AND sender_id = ${partner})
     WHERE owner_id = ${owner} AND partner_id = ${partner}`)
-  return hidden
+  // The messages both have now deleted that carry files (read first: MySQL would not look their
+  // files up by index from a subquery of an UPDATE), then their files, by message.
+  const gone = hidden === 0
+    ? []
+    : await tx.query<{ id: bigint | number }>(sql`
+      SELECT id FROM dm_message WHERE ${inConversation(low, high)} AND attachment_count > 0 AND deleted_by_sender = true AND deleted_by_recipient = true`)
+  let detached = 0
+  for (const ids of batches(gone.map((row) => Number(row.id)), IN_BATCH)) {
+    detached += await tx.execute(sql`UPDATE dm_attachment SET message_id = NULL WHERE message_id IN (${join(ids)})`)
+  }
+  return { hidden, detached }
 }

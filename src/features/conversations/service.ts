@@ -10,8 +10,9 @@ import type {
   ConversationRequest, ConversationsRequest, ConversationSummary, MarkReadOptions, Message, Page, UnreadConversation, UnreadCounts, UserId
 } from '../../domain/types.js'
 import * as queries from './queries.js'
+import type { Attachments } from '../attachments/service.js'
 
-export function conversationsService (ctx: Context) {
+export function conversationsService (ctx: Context, attachments: Pick<Attachments, 'sweepNow'>) {
   /**
    * Marks read and announces, without the user check (the caller does it when it matters).
    * `check`: first ask the owner's conversation row whether anything is unread (usually nothing
@@ -92,16 +93,17 @@ export function conversationsService (ctx: Context) {
 
     async deleteConversation (userId: UserId, partnerId: UserId): Promise<void> {
       await ctx.callers.write(userId, async () => {
-        const hidden = await ctx.writes.transaction(async (tx) => {
-          const count = await queries.hideConversation(ctx.dialect, tx, userId, partnerId)
-          if (count === 0) return { result: 0 }
+        const { hidden, detached } = await ctx.writes.transaction(async (tx) => {
+          const result = await queries.hideConversation(ctx.dialect, tx, userId, partnerId)
+          if (result.hidden === 0) return { result }
           return {
-            result: count,
+            result,
             changes: [{ user: userId, kind: CHANGE.conversationDeleted, messageId: null, partnerId }],
             publish: [{ type: 'conversation_deleted', user: userId, partner: partnerId }]
           }
         })
         if (hidden === 0) await ctx.callers.checkBoth(userId, partnerId)
+        if (detached > 0) await attachments.sweepNow()
       }, partnerId)
     },
 

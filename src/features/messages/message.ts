@@ -6,7 +6,8 @@
 import type { Database, Executor } from '../../db/database.js'
 import { dateOf } from '../../db/database.js'
 import { batches, join, raw, sql, visibleTo, type Sql } from '../../db/sql.js'
-import type { Message, Reaction, ReplyPreview, UserId } from '../../domain/types.js'
+import type { AttachmentUrls } from '../../attachments/urls.js'
+import type { Attachment, Message, Reaction, ReplyPreview, UserId } from '../../domain/types.js'
 import { IN_BATCH, type UserIdOf } from '../../core/users.js'
 
 /** The columns of a message row (MESSAGE_COLUMNS), as the database answers them. */
@@ -21,12 +22,14 @@ export interface MessageRow {
   unsent_at: Date | null
   reply_to_id: bigint | number | null
   reaction_count: bigint | number
+  attachment_count: bigint | number
 }
 
 /** A message as its row has it: what a reader sees is completed by {@link complete}. */
 export interface StoredMessage extends Message {
   replyToId: number | null
   reactionCount: number
+  attachmentCount: number
 }
 
 /** A boolean column: a boolean, or 1/0 where booleans are integers. */
@@ -42,6 +45,9 @@ export interface MessageReader {
   readonly db: Database
   readonly uid: UserIdOf
   readonly dialect: { asText(column: Sql): Sql }
+  /** Signs the URLs of attachments. */
+  readonly attachmentUrls: AttachmentUrls
+  readonly options: { readonly attachmentUrlTtl: number }
 }
 
 /** A message row as stored: an unsent one is a tombstone (no content, reply or reactions). */
@@ -58,8 +64,10 @@ export function toMessage (row: MessageRow, uid: UserIdOf): StoredMessage {
     unsentAt,
     replyTo: null,
     reactions: [],
+    attachments: [],
     replyToId: unsentAt === null && row.reply_to_id !== null ? Number(row.reply_to_id) : null,
-    reactionCount: unsentAt === null ? Number(row.reaction_count) : 0
+    reactionCount: unsentAt === null ? Number(row.reaction_count) : 0,
+    attachmentCount: unsentAt === null ? Number(row.attachment_count) : 0
   }
 }
 
@@ -85,8 +93,9 @@ export function pair (a: UserId, b: UserId): [low: UserId, high: UserId] {
 
 /**
  * Completes messages as `viewer` sees them: the previews of the messages they answer (none of
- * one they have hidden: `replyTo` null) and their reactions, in at most two statements whatever
- * their number (none when no message answers one or has reactions). Read through `db`: a
+ * one they have hidden: `replyTo` null), their reactions and their attachments (with URLs signed
+ * for this read), in at most three statements whatever their number (none when no message
+ * answers one, has reactions or carries files). Read through `db`: a
  * transaction's (a change completes its message before it commits), or the reader's.
  */
 export async function complete (reader: MessageReader, messages: StoredMessage[], viewer: UserId, db: Executor = reader.db): Promise<Message[]> {
@@ -111,11 +120,58 @@ export async function complete (reader: MessageReader, messages: StoredMessage[]
       list.push({ emoji: row.emoji, count: Number(row.count), me: Number(row.me) > 0 })
     }
   }
-  return messages.map(({ replyToId, reactionCount, ...message }) => ({
+  const attachments = await attachmentsOf(reader, messages.filter((message) => message.attachmentCount > 0).map((message) => message.id), db)
+  return messages.map(({ replyToId, reactionCount, attachmentCount, ...message }) => ({
     ...message,
     replyTo: replyToId === null ? null : previews.get(replyToId) ?? null,
-    reactions: reactionCount === 0 ? [] : reactions.get(message.id) ?? []
+    reactions: reactionCount === 0 ? [] : reactions.get(message.id) ?? [],
+    attachments: attachmentCount === 0 ? [] : attachments.get(message.id) ?? []
   }))
+}
+
+/** The attachments of messages `ids`, in their order, with URLs signed now: one statement per IN_BATCH messages. */
+async function attachmentsOf (reader: MessageReader, ids: number[], db: Executor): Promise<Map<number, Attachment[]>> {
+  const found = new Map<number, Attachment[]>()
+  const urls = reader.attachmentUrls
+  const expires = urls.expiry(reader.options.attachmentUrlTtl)
+  for (const batch of batches(ids, IN_BATCH)) {
+    const rows = await db.query<AttachmentRow>(sql`
+      SELECT id, message_id, name, content_type, size, width, height, thumbnail
+      FROM dm_attachment WHERE message_id IN (${join(batch)}) ORDER BY message_id, position`)
+    for (const row of rows) {
+      const messageId = Number(row.message_id)
+      let list = found.get(messageId)
+      if (list === undefined) found.set(messageId, list = [])
+      list.push({
+        id: row.id,
+        name: row.name,
+        contentType: row.content_type,
+        size: Number(row.size),
+        width: row.width === null ? null : Number(row.width),
+        height: row.height === null ? null : Number(row.height),
+        url: urls.path(row.id, 'file', expires),
+        thumbnailUrl: Number(row.thumbnail) === 1 ? urls.path(row.id, 'thumbnail', expires) : null
+      })
+    }
+  }
+  return found
+}
+
+/** An attachment row as a page reads it. */
+interface AttachmentRow {
+  id: string
+  message_id: bigint | number
+  name: string
+  content_type: string
+  size: bigint | number
+  width: bigint | number | null
+  height: bigint | number | null
+  thumbnail: Flag
+}
+
+/** The attachments of message `id`, with URLs signed now. */
+export async function attachmentsOfMessage (reader: MessageReader, id: number, db: Executor = reader.db): Promise<Attachment[]> {
+  return (await attachmentsOf(reader, [id], db)).get(id) ?? []
 }
 
 /** One stored message as `viewer` sees it (see {@link complete}). */

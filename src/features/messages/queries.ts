@@ -91,7 +91,7 @@ export function sendOutcomeOf (ctx: Context, rows: unknown[]): SendOutcome {
   const row = rows[0] as SendRow
   if (row.blocked) return { outcome: 'blocked' }
   if (row.id === null) return { outcome: 'taken' }
-  const { replyToId, reactionCount: _none, ...message } = toMessage(row, ctx.uid)
+  const { replyToId, reactionCount: _none, attachmentCount: _nothing, ...message } = toMessage(row, ctx.uid)
   const replyTo = replyToId === null || row.reply_id === null
     ? null
     : previewOf(row.reply_id, row.reply_sender_id as number | string, row.reply_content ?? '', row.reply_unsent_at, ctx.uid)
@@ -162,7 +162,7 @@ export async function editMessage (ctx: Context, tx: Executor, message: Message,
  */
 export async function unsendMessage (ctx: Context, tx: Executor, message: Message, at: Date): Promise<StoredMessage> {
   // Whether the message counted as unread for its recipient: columns the update leaves as they were.
-  const row = await updateMessage<{ counted: Flag }>(ctx, tx, message.id, sql`unsent_at = ${at}, content = '', reaction_count = 0`,
+  const row = await updateMessage<{ counted: Flag }>(ctx, tx, message.id, sql`unsent_at = ${at}, content = '', reaction_count = 0, attachment_count = 0`,
     sql`, (read_at IS NULL AND deleted_by_recipient = false) AS counted`)
   // A message never edited has no history to erase.
   if (message.editedAt !== null) await tx.execute(sql`DELETE FROM dm_message_edit WHERE message_id = ${message.id}`)
@@ -211,7 +211,7 @@ export async function removeReaction (ctx: Context, tx: Executor, message: Messa
 
 /** What deleting a message for one participant changed. */
 export type HideResult =
-  | { outcome: 'hidden', message: Message, partnerId: UserId }
+  | { outcome: 'hidden', message: Message, partnerId: UserId, detached: number }
   | { outcome: 'already-hidden' }
   | { outcome: 'not-found' }
 
@@ -225,7 +225,7 @@ export type HideResult =
  * that waited for the lock would still read the snapshot taken before it waited, and could pick a
  * message that a concurrent transaction hid meanwhile (READ COMMITTED).
  */
-export async function hideMessage (ctx: Context, tx: Executor, owner: UserId, id: number): Promise<HideResult> {
+export async function hideMessage (ctx: Context, tx: Executor, owner: UserId, id: number, attachments: { detach: (tx: Executor, id: number) => Promise<number> }): Promise<HideResult> {
   const { dialect } = ctx
   await tx.execute(lockUsers(dialect, owner))
   const hide = sql`
@@ -264,5 +264,12 @@ export async function hideMessage (ctx: Context, tx: Executor, owner: UserId, id
       UPDATE dm_conversation SET last_message_id = (${newestVisible(owner, low, high, sql`AND id < ${id}`)})
       WHERE owner_id = ${owner} AND partner_id = ${partner}`)
   }
-  return { outcome: 'hidden', message, partnerId: partner }
+  // Hidden by both participants now: nobody may read its files.
+  let detached = 0
+  if (message.attachmentCount > 0) {
+    const [{ gone } = { gone: 0 }] = await tx.query<{ gone: Flag }>(sql`
+      SELECT CASE WHEN deleted_by_sender = true AND deleted_by_recipient = true THEN 1 ELSE 0 END AS gone FROM dm_message WHERE id = ${id}`)
+    if (flagOf(gone)) detached = await attachments.detach(tx, id)
+  }
+  return { outcome: 'hidden', message, partnerId: partner, detached }
 }

@@ -5,7 +5,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
-import { InvalidReply } from '../../domain/errors.js'
+import { InvalidAttachment, InvalidReply } from '../../domain/errors.js'
+import { ATTACHMENT_ID, MAX_ATTACHMENTS } from '../attachments/service.js'
 import type { RouteContext, RouteInstance } from '../../http/index.js'
 import { envelope, toMessageResponse } from '../../http/responses.js'
 import { messageSchemas } from './schemas.js'
@@ -31,14 +32,14 @@ export async function messageRoutes (fastify: RouteInstance, { options, service,
     }
     both('/conversations/:id/', (url, opts) => sends.post(url, opts, async (request, reply) => {
       const me = caller(request)
-      await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request, replyTo: request.body.reply_to })
+      await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request, replyTo: request.body.reply_to, attachments: request.body.attachments })
       const page = await service.conversation(me, request.params.id, { pageSize: request.query.page_size })
       return reply.code(201).send(envelope(request, page, (message) => toMessageResponse(message, me)))
     }), { schema: schemas.replyInConversation, ...sendOptions })
 
     both('/send/:id/', (url, opts) => sends.post(url, opts, async (request, reply) => {
       const me = caller(request)
-      const message = await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request, replyTo: request.body.reply_to })
+      const message = await service.send(me, request.params.id, request.body.content, { idempotencyKey: request.headers['idempotency-key'], request, replyTo: request.body.reply_to, attachments: request.body.attachments })
       return reply.code(201).send(toMessageResponse(message, me))
     }), { schema: schemas.send, ...sendOptions })
   })
@@ -79,7 +80,16 @@ export async function messageRoutes (fastify: RouteInstance, { options, service,
  */
 async function checkReplyTo (request: FastifyRequest): Promise<void> {
   const body = request.body
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('reply_to' in body)) return
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return
+  // `attachments` that are not a list of 1 to 10 ids: its own 400, not a schema's.
+  if ('attachments' in body) {
+    const files = (body as { attachments: unknown }).attachments
+    if (files === null) delete (body as { attachments?: unknown }).attachments
+    else if (!Array.isArray(files) || files.length < 1 || files.length > MAX_ATTACHMENTS || !files.every((id) => typeof id === 'string' && ATTACHMENT_ID.test(id))) {
+      throw new InvalidAttachment(`attachments must be a list of 1 to ${MAX_ATTACHMENTS} attachment ids`)
+    }
+  }
+  if (!('reply_to' in body)) return
   const replyTo = (body as { reply_to: unknown }).reply_to
   if (replyTo === null) {
     delete (body as { reply_to?: unknown }).reply_to

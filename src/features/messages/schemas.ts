@@ -11,7 +11,8 @@ export function messageSchemas ({ body, editBody, UserIdParams, MessageResponse,
   const notSender = { 403: errorResponse('Only the sender may do this') }
   const sendErrors = {
     ...unauthorized,
-    400: { ...ErrorResponse, description: 'Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, or a reply_to that is not a message of this conversation you can see' },
+    400: { ...ErrorResponse, description: 'Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, a reply_to that is not a message of this conversation you can see, or attachments that are not uploads of yours ready to send (`FST_DM_INVALID_ATTACHMENT`, `FST_DM_ATTACHMENT_REJECTED`)' },
+    503: { ...ErrorResponse, description: 'The database or the storage of attachments cannot be reached; nothing was stored' },
     ...notFound,
     413: { ...ErrorResponse, description: 'The request body is over the size limit' },
     429: { ...ErrorResponse, description: 'Too many sends (only with the sendRateLimit option); see Retry-After' }

@@ -12,7 +12,8 @@ import {
 } from '../../domain/errors.js'
 import { IDEMPOTENCY_KEY, INVALID_TEXT } from '../../domain/ids.js'
 import type { Message, MessageEdit, Reaction, SendOptions, UserId } from '../../domain/types.js'
-import { pair, completeOne, type StoredMessage } from './message.js'
+import type { Attachments } from '../attachments/service.js'
+import { attachmentsOfMessage, pair, completeOne, type StoredMessage } from './message.js'
 import { checkPolicy, refuseBlocked } from './policy.js'
 import * as queries from './queries.js'
 
@@ -26,7 +27,7 @@ function updated<R> (result: R, message: Message, event?: Written<R>['emit']): W
   }
 }
 
-export function messagesService (ctx: Context) {
+export function messagesService (ctx: Context, attachments: Attachments) {
   const { options } = ctx
 
   /** What a send wrote, and, when it stored the message, its announcements (also for a late commit). */
@@ -41,13 +42,15 @@ export function messagesService (ctx: Context) {
   }
 
   /** A send with a key that was used before: the same message, or 409 when the request differs. */
-  const replayed = (earlier: Message, recipientId: UserId, content: string): Message => {
-    if (earlier.recipientId !== recipientId || earlier.content !== content) throw new IdempotencyConflict()
+  const replayed = (earlier: Message, recipientId: UserId, content: string, files: readonly string[]): Message => {
+    if (earlier.recipientId !== recipientId || earlier.content !== content ||
+      earlier.attachments.map((attachment) => attachment.id).join() !== files.join()) throw new IdempotencyConflict()
     return earlier
   }
 
-  const checkContent = (content: unknown): void => {
-    if (typeof content !== 'string' || content.trim() === '') throw new EmptyContent()
+  /** The content of a message: text, not empty unless the message carries files. */
+  const checkContent = (content: unknown, withFiles = false): void => {
+    if (typeof content !== 'string' || (!withFiles && content.trim() === '')) throw new EmptyContent()
     if (INVALID_TEXT.test(content)) throw new InvalidContent()
     const max = options.maxContentLength
     // Length in characters (code points), as the route schema counts it.
@@ -85,7 +88,8 @@ export function messagesService (ctx: Context) {
   }
 
   const send = async (senderId: UserId, recipientId: UserId, content: string, sendOptions: SendOptions): Promise<Message> => {
-    checkContent(content)
+    const files = sendOptions.attachments ?? null
+    checkContent(content, files !== null)
     if (senderId === recipientId) throw new SelfMessage()
     const key = sendOptions.idempotencyKey ?? null
     if (key !== null && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) throw new InvalidIdempotencyKey()
@@ -94,19 +98,25 @@ export function messagesService (ctx: Context) {
     if (key !== null) {
       // A retry answers what the first send created, even if the policy has changed since.
       const earlier = await queries.messageByIdempotencyKey(ctx, senderId, key)
-      if (earlier !== null) return replayed(earlier, recipientId, content)
+      if (earlier !== null) return replayed(earlier, recipientId, content, files ?? [])
     }
     await checkPolicy(ctx, senderId, recipientId, sendOptions.request)
     if (replyTo !== null && !(await queries.isReplyTarget(ctx, senderId, recipientId, replyTo))) throw new InvalidReply()
+    // The files' bytes are checked before the transaction (they may take a while), and claimed in it.
+    const ids = files === null ? [] : await attachments.prepare(senderId, files)
     const [low, high] = pair(senderId, recipientId)
     const input = { senderId, recipientId, low, high, content, sentAt: new Date(), idempotencyKey: key, replyTo }
     // Blocks are checked by the statement that stores the message; a participant that is no user
     // is refused by the database (classified by Callers.write).
     const sendStatement = ctx.dialect.sendStatement
-    const result = sendStatement !== undefined
+    const result = sendStatement !== undefined && ids.length === 0
       ? await ctx.writes.statement(sendStatement(input), (rows) => written(queries.sendOutcomeOf(ctx, rows)))
       : await ctx.writes.transaction(async (tx) => {
         const outcome = await queries.sendInTransaction(ctx, tx, input)
+        if (outcome.outcome === 'created' && ids.length > 0) {
+          await attachments.claim(tx, senderId, outcome.message.id, ids)
+          outcome.message.attachments = await attachmentsOfMessage(ctx, outcome.message.id, tx)
+        }
         return { ...written(outcome), changes: outcome.outcome === 'created' ? queries.bothParticipants(CHANGE.message, outcome.message) : [] }
       })
     if (result.outcome === 'blocked') return await refuseBlocked(ctx, senderId, recipientId)
@@ -115,7 +125,7 @@ export function messagesService (ctx: Context) {
       const earlier = await queries.messageByIdempotencyKey(ctx, senderId, key as string)
       // (Gone meanwhile: its sender was deleted, or the message with it.)
       if (earlier === null) throw new InternalError()
-      return replayed(earlier, recipientId, content)
+      return replayed(earlier, recipientId, content, ids)
     }
     return result.message
   }
@@ -128,7 +138,7 @@ export function messagesService (ctx: Context) {
     async deleteMessage (userId: UserId, messageId: number): Promise<void> {
       await ctx.callers.write(userId, async () => {
         const result = await ctx.writes.transaction(async (tx): Promise<Written<queries.HideResult>> => {
-          const hidden = await queries.hideMessage(ctx, tx, userId, messageId)
+          const hidden = await queries.hideMessage(ctx, tx, userId, messageId, attachments)
           if (hidden.outcome !== 'hidden') return { result: hidden }
           return {
             result: hidden,
@@ -137,6 +147,8 @@ export function messagesService (ctx: Context) {
           }
         })
         if (result.outcome === 'not-found') throw new MessageNotFound()
+        // Deleted by both participants: its files go.
+        if (result.outcome === 'hidden' && result.detached > 0) await attachments.sweepNow()
       })
     },
 
@@ -162,15 +174,19 @@ export function messagesService (ctx: Context) {
 
     async unsend (userId: UserId, messageId: number): Promise<void> {
       const at = new Date()
+      let detached = 0
       await ctx.callers.write(userId, () => ctx.writes.transaction(async (tx) => {
         const locked = await queries.lockMessage(ctx, tx, userId, messageId)
         // Unsent already: nothing changes.
         if (locked?.visible === true && locked.message.unsentAt !== null && locked.message.senderId === userId) return { result: undefined }
         const message = changeable(locked, userId, options.unsendWindow, UnsendWindowClosed)
-        // A tombstone answers nothing and has no reactions: completing it reads nothing.
+        // Its files: nobody may read them any more (deleted below, once this commits).
+        if (message.attachmentCount > 0) detached = await attachments.detach(tx, message.id)
+        // A tombstone answers nothing and has no reactions or files: completing it reads nothing.
         const tombstone = await completeOne(ctx, await queries.unsendMessage(ctx, tx, message, at), userId, tx)
         return updated(undefined, tombstone, [{ event: 'messageUnsent', payloads: [{ message: tombstone }] }])
       }))
+      if (detached > 0) await attachments.sweepNow()
     },
 
     async react (userId: UserId, messageId: number, emoji: string): Promise<Reaction[]> {

@@ -207,7 +207,8 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                               "edited_at",
                               "unsent_at",
                               "reply_to",
-                              "reactions"
+                              "reactions",
+                              "attachments"
                             ],
                             "properties": {
                               "id": {
@@ -306,6 +307,61 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                                     "me": {
                                       "description": "Whether the caller did",
                                       "type": "boolean"
+                                    }
+                                  }
+                                }
+                              },
+                              "attachments": {
+                                "description": "The files it carries, in the order sent; empty when none and once unsent",
+                                "type": "array",
+                                "items": {
+                                  "title": "Attachment",
+                                  "type": "object",
+                                  "required": [
+                                    "id",
+                                    "name",
+                                    "content_type",
+                                    "size",
+                                    "width",
+                                    "height",
+                                    "url",
+                                    "thumbnail_url"
+                                  ],
+                                  "properties": {
+                                    "id": {
+                                      "description": "The attachment id",
+                                      "type": "string"
+                                    },
+                                    "name": {
+                                      "description": "The file name the sender gave (display text, never a path)",
+                                      "type": "string"
+                                    },
+                                    "content_type": {
+                                      "description": "The stored media type",
+                                      "type": "string"
+                                    },
+                                    "size": {
+                                      "description": "Bytes",
+                                      "type": "integer"
+                                    },
+                                    "width": {
+                                      "type": "integer",
+                                      "description": "An image's width in pixels as displayed; null for other files",
+                                      "nullable": true
+                                    },
+                                    "height": {
+                                      "type": "integer",
+                                      "description": "An image's height in pixels as displayed; null for other files",
+                                      "nullable": true
+                                    },
+                                    "url": {
+                                      "description": "A signed URL of the bytes, issued for this read; it expires after the \`attachmentUrlTtl\` option's time",
+                                      "type": "string"
+                                    },
+                                    "thumbnail_url": {
+                                      "type": "string",
+                                      "description": "A signed URL of an image's thumbnail (longest side at most 320 px); null for other files",
+                                      "nullable": true
                                     }
                                   }
                                 }
@@ -564,7 +620,8 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                           "edited_at",
                           "unsent_at",
                           "reply_to",
-                          "reactions"
+                          "reactions",
+                          "attachments"
                         ],
                         "properties": {
                           "id": {
@@ -663,6 +720,61 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                                 "me": {
                                   "description": "Whether the caller did",
                                   "type": "boolean"
+                                }
+                              }
+                            }
+                          },
+                          "attachments": {
+                            "description": "The files it carries, in the order sent; empty when none and once unsent",
+                            "type": "array",
+                            "items": {
+                              "title": "Attachment",
+                              "type": "object",
+                              "required": [
+                                "id",
+                                "name",
+                                "content_type",
+                                "size",
+                                "width",
+                                "height",
+                                "url",
+                                "thumbnail_url"
+                              ],
+                              "properties": {
+                                "id": {
+                                  "description": "The attachment id",
+                                  "type": "string"
+                                },
+                                "name": {
+                                  "description": "The file name the sender gave (display text, never a path)",
+                                  "type": "string"
+                                },
+                                "content_type": {
+                                  "description": "The stored media type",
+                                  "type": "string"
+                                },
+                                "size": {
+                                  "description": "Bytes",
+                                  "type": "integer"
+                                },
+                                "width": {
+                                  "type": "integer",
+                                  "description": "An image's width in pixels as displayed; null for other files",
+                                  "nullable": true
+                                },
+                                "height": {
+                                  "type": "integer",
+                                  "description": "An image's height in pixels as displayed; null for other files",
+                                  "nullable": true
+                                },
+                                "url": {
+                                  "description": "A signed URL of the bytes, issued for this read; it expires after the \`attachmentUrlTtl\` option's time",
+                                  "type": "string"
+                                },
+                                "thumbnail_url": {
+                                  "type": "string",
+                                  "description": "A signed URL of an image's thumbnail (longest side at most 320 px); null for other files",
+                                  "nullable": true
                                 }
                               }
                             }
@@ -906,7 +1018,7 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                 "properties": {
                   "content": {
                     "maxLength": 10000,
-                    "description": "The message text, stored exactly as given; not empty or only white space",
+                    "description": "The message text, stored exactly as given; not empty or only white space, unless the message carries attachments",
                     "type": "string"
                   },
                   "reply_to": {
@@ -914,6 +1026,15 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                     "maximum": 9007199254740991,
                     "description": "The id of the message this one answers: a message of this conversation the sender can see",
                     "type": "integer"
+                  },
+                  "attachments": {
+                    "minItems": 1,
+                    "maxItems": 10,
+                    "description": "Ids of the sender's uploads (\`POST /attachments/\`) the message carries, in this order; with attachments \`content\` may be \`\\"\\"\`. Each is sent once.",
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    }
                   }
                 }
               }
@@ -1005,7 +1126,8 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                           "edited_at",
                           "unsent_at",
                           "reply_to",
-                          "reactions"
+                          "reactions",
+                          "attachments"
                         ],
                         "properties": {
                           "id": {
@@ -1107,6 +1229,61 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                                 }
                               }
                             }
+                          },
+                          "attachments": {
+                            "description": "The files it carries, in the order sent; empty when none and once unsent",
+                            "type": "array",
+                            "items": {
+                              "title": "Attachment",
+                              "type": "object",
+                              "required": [
+                                "id",
+                                "name",
+                                "content_type",
+                                "size",
+                                "width",
+                                "height",
+                                "url",
+                                "thumbnail_url"
+                              ],
+                              "properties": {
+                                "id": {
+                                  "description": "The attachment id",
+                                  "type": "string"
+                                },
+                                "name": {
+                                  "description": "The file name the sender gave (display text, never a path)",
+                                  "type": "string"
+                                },
+                                "content_type": {
+                                  "description": "The stored media type",
+                                  "type": "string"
+                                },
+                                "size": {
+                                  "description": "Bytes",
+                                  "type": "integer"
+                                },
+                                "width": {
+                                  "type": "integer",
+                                  "description": "An image's width in pixels as displayed; null for other files",
+                                  "nullable": true
+                                },
+                                "height": {
+                                  "type": "integer",
+                                  "description": "An image's height in pixels as displayed; null for other files",
+                                  "nullable": true
+                                },
+                                "url": {
+                                  "description": "A signed URL of the bytes, issued for this read; it expires after the \`attachmentUrlTtl\` option's time",
+                                  "type": "string"
+                                },
+                                "thumbnail_url": {
+                                  "type": "string",
+                                  "description": "A signed URL of an image's thumbnail (longest side at most 320 px); null for other files",
+                                  "nullable": true
+                                }
+                              }
+                            }
                           }
                         }
                       }
@@ -1117,12 +1294,12 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
             }
           },
           "400": {
-            "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, or a reply_to that is not a message of this conversation you can see",
+            "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, a reply_to that is not a message of this conversation you can see, or attachments that are not uploads of yours ready to send (\`FST_DM_INVALID_ATTACHMENT\`, \`FST_DM_ATTACHMENT_REJECTED\`)",
             "content": {
               "application/json": {
                 "schema": {
                   "title": "Error",
-                  "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, or a reply_to that is not a message of this conversation you can see",
+                  "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, a reply_to that is not a message of this conversation you can see, or attachments that are not uploads of yours ready to send (\`FST_DM_INVALID_ATTACHMENT\`, \`FST_DM_ATTACHMENT_REJECTED\`)",
                   "type": "object",
                   "required": [
                     "statusCode",
@@ -1278,6 +1455,37 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                 "schema": {
                   "title": "Error",
                   "description": "Too many sends (only with the sendRateLimit option); see Retry-After",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "The database or the storage of attachments cannot be reached; nothing was stored",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The database or the storage of attachments cannot be reached; nothing was stored",
                   "type": "object",
                   "required": [
                     "statusCode",
@@ -1956,7 +2164,7 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                 "properties": {
                   "content": {
                     "maxLength": 10000,
-                    "description": "The message text, stored exactly as given; not empty or only white space",
+                    "description": "The message text, stored exactly as given; not empty or only white space, unless the message carries attachments",
                     "type": "string"
                   },
                   "reply_to": {
@@ -1964,6 +2172,15 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                     "maximum": 9007199254740991,
                     "description": "The id of the message this one answers: a message of this conversation the sender can see",
                     "type": "integer"
+                  },
+                  "attachments": {
+                    "minItems": 1,
+                    "maxItems": 10,
+                    "description": "Ids of the sender's uploads (\`POST /attachments/\`) the message carries, in this order; with attachments \`content\` may be \`\\"\\"\`. Each is sent once.",
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    }
                   }
                 }
               }
@@ -2012,7 +2229,8 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                     "edited_at",
                     "unsent_at",
                     "reply_to",
-                    "reactions"
+                    "reactions",
+                    "attachments"
                   ],
                   "properties": {
                     "id": {
@@ -2114,6 +2332,61 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                           }
                         }
                       }
+                    },
+                    "attachments": {
+                      "description": "The files it carries, in the order sent; empty when none and once unsent",
+                      "type": "array",
+                      "items": {
+                        "title": "Attachment",
+                        "type": "object",
+                        "required": [
+                          "id",
+                          "name",
+                          "content_type",
+                          "size",
+                          "width",
+                          "height",
+                          "url",
+                          "thumbnail_url"
+                        ],
+                        "properties": {
+                          "id": {
+                            "description": "The attachment id",
+                            "type": "string"
+                          },
+                          "name": {
+                            "description": "The file name the sender gave (display text, never a path)",
+                            "type": "string"
+                          },
+                          "content_type": {
+                            "description": "The stored media type",
+                            "type": "string"
+                          },
+                          "size": {
+                            "description": "Bytes",
+                            "type": "integer"
+                          },
+                          "width": {
+                            "type": "integer",
+                            "description": "An image's width in pixels as displayed; null for other files",
+                            "nullable": true
+                          },
+                          "height": {
+                            "type": "integer",
+                            "description": "An image's height in pixels as displayed; null for other files",
+                            "nullable": true
+                          },
+                          "url": {
+                            "description": "A signed URL of the bytes, issued for this read; it expires after the \`attachmentUrlTtl\` option's time",
+                            "type": "string"
+                          },
+                          "thumbnail_url": {
+                            "type": "string",
+                            "description": "A signed URL of an image's thumbnail (longest side at most 320 px); null for other files",
+                            "nullable": true
+                          }
+                        }
+                      }
                     }
                   }
                 }
@@ -2121,12 +2394,12 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
             }
           },
           "400": {
-            "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, or a reply_to that is not a message of this conversation you can see",
+            "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, a reply_to that is not a message of this conversation you can see, or attachments that are not uploads of yours ready to send (\`FST_DM_INVALID_ATTACHMENT\`, \`FST_DM_ATTACHMENT_REJECTED\`)",
             "content": {
               "application/json": {
                 "schema": {
                   "title": "Error",
-                  "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, or a reply_to that is not a message of this conversation you can see",
+                  "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, a reply_to that is not a message of this conversation you can see, or attachments that are not uploads of yours ready to send (\`FST_DM_INVALID_ATTACHMENT\`, \`FST_DM_ATTACHMENT_REJECTED\`)",
                   "type": "object",
                   "required": [
                     "statusCode",
@@ -2282,6 +2555,37 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                 "schema": {
                   "title": "Error",
                   "description": "Too many sends (only with the sendRateLimit option); see Retry-After",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "The database or the storage of attachments cannot be reached; nothing was stored",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The database or the storage of attachments cannot be reached; nothing was stored",
                   "type": "object",
                   "required": [
                     "statusCode",
@@ -2486,7 +2790,8 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                     "edited_at",
                     "unsent_at",
                     "reply_to",
-                    "reactions"
+                    "reactions",
+                    "attachments"
                   ],
                   "properties": {
                     "id": {
@@ -2585,6 +2890,61 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
                           "me": {
                             "description": "Whether the caller did",
                             "type": "boolean"
+                          }
+                        }
+                      }
+                    },
+                    "attachments": {
+                      "description": "The files it carries, in the order sent; empty when none and once unsent",
+                      "type": "array",
+                      "items": {
+                        "title": "Attachment",
+                        "type": "object",
+                        "required": [
+                          "id",
+                          "name",
+                          "content_type",
+                          "size",
+                          "width",
+                          "height",
+                          "url",
+                          "thumbnail_url"
+                        ],
+                        "properties": {
+                          "id": {
+                            "description": "The attachment id",
+                            "type": "string"
+                          },
+                          "name": {
+                            "description": "The file name the sender gave (display text, never a path)",
+                            "type": "string"
+                          },
+                          "content_type": {
+                            "description": "The stored media type",
+                            "type": "string"
+                          },
+                          "size": {
+                            "description": "Bytes",
+                            "type": "integer"
+                          },
+                          "width": {
+                            "type": "integer",
+                            "description": "An image's width in pixels as displayed; null for other files",
+                            "nullable": true
+                          },
+                          "height": {
+                            "type": "integer",
+                            "description": "An image's height in pixels as displayed; null for other files",
+                            "nullable": true
+                          },
+                          "url": {
+                            "description": "A signed URL of the bytes, issued for this read; it expires after the \`attachmentUrlTtl\` option's time",
+                            "type": "string"
+                          },
+                          "thumbnail_url": {
+                            "type": "string",
+                            "description": "A signed URL of an image's thumbnail (longest side at most 320 px); null for other files",
+                            "nullable": true
                           }
                         }
                       }
@@ -4360,6 +4720,787 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (in
         }
       }
     },
+    "/api/dm/attachments/": {
+      "post": {
+        "summary": "Declare an upload",
+        "tags": [
+          "direct messages"
+        ],
+        "description": "Declares a file the caller will send in a message: its name, type and size in bytes. Answers the attachment id (what a send names in \`attachments\`) and the request that sends its bytes: \`upload.method\` to \`upload.url\` with exactly \`upload.headers\`, before \`expires_at\`. The bytes are checked when the attachment is first sent: their size must be the one declared, and the type sniffed from them must be allowed and agree with the declared one.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "name",
+                  "content_type",
+                  "size"
+                ],
+                "properties": {
+                  "name": {
+                    "description": "The file name, shown to the partner (1–255 characters, no control characters); never used as a path",
+                    "type": "string"
+                  },
+                  "content_type": {
+                    "description": "The media type, e.g. \`image/png\`; one the \`attachmentTypes\` option allows",
+                    "type": "string"
+                  },
+                  "size": {
+                    "description": "Bytes; at most the \`maxAttachmentSize\` option (default 25 MiB)",
+                    "type": "number"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Default Response",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "AttachmentUpload",
+                  "type": "object",
+                  "required": [
+                    "id",
+                    "upload",
+                    "expires_at"
+                  ],
+                  "properties": {
+                    "id": {
+                      "type": "string"
+                    },
+                    "upload": {
+                      "type": "object",
+                      "required": [
+                        "method",
+                        "url",
+                        "headers"
+                      ],
+                      "properties": {
+                        "method": {
+                          "type": "string",
+                          "enum": [
+                            "PUT"
+                          ]
+                        },
+                        "url": {
+                          "description": "Where to send the bytes: the plugin's own route, or a presigned URL of the storage",
+                          "type": "string"
+                        },
+                        "headers": {
+                          "description": "Headers the upload must carry",
+                          "type": "object",
+                          "additionalProperties": {
+                            "type": "string"
+                          }
+                        }
+                      }
+                    },
+                    "expires_at": {
+                      "format": "date-time",
+                      "description": "When the upload URL expires",
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "A name, type or size that is not one (\`FST_DM_INVALID_UPLOAD\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "A name, type or size that is not one (\`FST_DM_INVALID_UPLOAD\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "No authenticated user",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "No authenticated user",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Larger than the \`maxAttachmentSize\` option (\`FST_DM_ATTACHMENT_TOO_LARGE\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "Larger than the \`maxAttachmentSize\` option (\`FST_DM_ATTACHMENT_TOO_LARGE\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "A type the \`attachmentTypes\` option does not allow (\`FST_DM_ATTACHMENT_TYPE_NOT_ALLOWED\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "A type the \`attachmentTypes\` option does not allow (\`FST_DM_ATTACHMENT_TYPE_NOT_ALLOWED\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "The storage cannot be reached (\`FST_DM_STORAGE_UNAVAILABLE\`); nothing was stored",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The storage cannot be reached (\`FST_DM_STORAGE_UNAVAILABLE\`); nothing was stored",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/dm/attachments/{id}/": {
+      "get": {
+        "summary": "Read an attachment",
+        "tags": [
+          "direct messages"
+        ],
+        "description": "Redirects (302) to a fresh signed URL of the bytes of attachment \`id\`, for a participant who sees its message. Anyone else, an unknown id, an unsent message: 404, all alike.",
+        "parameters": [
+          {
+            "schema": {
+              "maxLength": 64,
+              "type": "string"
+            },
+            "in": "path",
+            "name": "id",
+            "required": true,
+            "description": "The attachment id"
+          }
+        ],
+        "responses": {
+          "302": {
+            "description": "Location: the signed URL"
+          },
+          "401": {
+            "description": "No authenticated user",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "No authenticated user",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "No attachment the caller may read has this id (\`FST_DM_ATTACHMENT_NOT_FOUND\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "No attachment the caller may read has this id (\`FST_DM_ATTACHMENT_NOT_FOUND\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/dm/attachments/{id}/upload": {
+      "put": {
+        "summary": "Upload the bytes of an attachment",
+        "tags": [
+          "direct messages"
+        ],
+        "description": "The signed upload URL of \`POST /attachments/\` with local storage: the body is the file's bytes, with the declared Content-Type. More bytes than declared are refused as they arrive (413); fewer: 400; a second upload: 409.",
+        "parameters": [
+          {
+            "schema": {
+              "maxLength": 16,
+              "type": "string"
+            },
+            "in": "query",
+            "name": "expires",
+            "required": false,
+            "description": "When the URL expires (Unix seconds), as signed"
+          },
+          {
+            "schema": {
+              "maxLength": 128,
+              "type": "string"
+            },
+            "in": "query",
+            "name": "signature",
+            "required": false,
+            "description": "The URL's signature"
+          },
+          {
+            "schema": {
+              "maxLength": 64,
+              "type": "string"
+            },
+            "in": "path",
+            "name": "id",
+            "required": true,
+            "description": "The attachment id"
+          }
+        ],
+        "security": [],
+        "responses": {
+          "204": {
+            "description": "Stored"
+          },
+          "400": {
+            "description": "Another Content-Type than declared (\`FST_DM_INVALID_UPLOAD\`), or fewer bytes than declared (\`FST_DM_INCOMPLETE_UPLOAD\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "Another Content-Type than declared (\`FST_DM_INVALID_UPLOAD\`), or fewer bytes than declared (\`FST_DM_INCOMPLETE_UPLOAD\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The URL is forged or has expired (whether the file exists is not said): ask for a fresh one",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The URL is forged or has expired (whether the file exists is not said): ask for a fresh one",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "The upload is gone (it expired)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The upload is gone (it expired)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "The bytes were uploaded already (\`FST_DM_ALREADY_UPLOADED\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The bytes were uploaded already (\`FST_DM_ALREADY_UPLOADED\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "More bytes than declared (\`FST_DM_ATTACHMENT_TOO_LARGE\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "More bytes than declared (\`FST_DM_ATTACHMENT_TOO_LARGE\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "The storage cannot be reached (\`FST_DM_STORAGE_UNAVAILABLE\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The storage cannot be reached (\`FST_DM_STORAGE_UNAVAILABLE\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/dm/attachments/{id}/file": {
+      "get": {
+        "summary": "The bytes of an attachment",
+        "tags": [
+          "direct messages"
+        ],
+        "description": "A signed URL of a message's file (or thumbnail), as messages carry them: the bytes with their stored type, \`X-Content-Type-Options: nosniff\`, \`Content-Security-Policy: sandbox\` and \`Content-Disposition: attachment\` (inline for images of safe types). Range requests are served (206). With a storage that serves files itself, a redirect (302) to its presigned URL.",
+        "parameters": [
+          {
+            "schema": {
+              "maxLength": 16,
+              "type": "string"
+            },
+            "in": "query",
+            "name": "expires",
+            "required": false,
+            "description": "When the URL expires (Unix seconds), as signed"
+          },
+          {
+            "schema": {
+              "maxLength": 128,
+              "type": "string"
+            },
+            "in": "query",
+            "name": "signature",
+            "required": false,
+            "description": "The URL's signature"
+          },
+          {
+            "schema": {
+              "maxLength": 64,
+              "type": "string"
+            },
+            "in": "path",
+            "name": "id",
+            "required": true,
+            "description": "The attachment id"
+          }
+        ],
+        "security": [],
+        "responses": {
+          "403": {
+            "description": "The URL is forged or has expired (whether the file exists is not said): ask for a fresh one",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The URL is forged or has expired (whether the file exists is not said): ask for a fresh one",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "The file is no message's any more (unsent, or deleted by both participants)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The file is no message's any more (unsent, or deleted by both participants)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/dm/attachments/{id}/thumbnail": {
+      "get": {
+        "summary": "The bytes of an attachment",
+        "tags": [
+          "direct messages"
+        ],
+        "description": "A signed URL of a message's file (or thumbnail), as messages carry them: the bytes with their stored type, \`X-Content-Type-Options: nosniff\`, \`Content-Security-Policy: sandbox\` and \`Content-Disposition: attachment\` (inline for images of safe types). Range requests are served (206). With a storage that serves files itself, a redirect (302) to its presigned URL.",
+        "parameters": [
+          {
+            "schema": {
+              "maxLength": 16,
+              "type": "string"
+            },
+            "in": "query",
+            "name": "expires",
+            "required": false,
+            "description": "When the URL expires (Unix seconds), as signed"
+          },
+          {
+            "schema": {
+              "maxLength": 128,
+              "type": "string"
+            },
+            "in": "query",
+            "name": "signature",
+            "required": false,
+            "description": "The URL's signature"
+          },
+          {
+            "schema": {
+              "maxLength": 64,
+              "type": "string"
+            },
+            "in": "path",
+            "name": "id",
+            "required": true,
+            "description": "The attachment id"
+          }
+        ],
+        "security": [],
+        "responses": {
+          "403": {
+            "description": "The URL is forged or has expired (whether the file exists is not said): ask for a fresh one",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The URL is forged or has expired (whether the file exists is not said): ask for a fresh one",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "The file is no message's any more (unsent, or deleted by both participants)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The file is no message's any more (unsent, or deleted by both participants)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
     "/users": {
       "post": {
         "summary": "Create a user",
@@ -4867,7 +6008,8 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                               "edited_at",
                               "unsent_at",
                               "reply_to",
-                              "reactions"
+                              "reactions",
+                              "attachments"
                             ],
                             "properties": {
                               "id": {
@@ -4966,6 +6108,61 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                                     "me": {
                                       "description": "Whether the caller did",
                                       "type": "boolean"
+                                    }
+                                  }
+                                }
+                              },
+                              "attachments": {
+                                "description": "The files it carries, in the order sent; empty when none and once unsent",
+                                "type": "array",
+                                "items": {
+                                  "title": "Attachment",
+                                  "type": "object",
+                                  "required": [
+                                    "id",
+                                    "name",
+                                    "content_type",
+                                    "size",
+                                    "width",
+                                    "height",
+                                    "url",
+                                    "thumbnail_url"
+                                  ],
+                                  "properties": {
+                                    "id": {
+                                      "description": "The attachment id",
+                                      "type": "string"
+                                    },
+                                    "name": {
+                                      "description": "The file name the sender gave (display text, never a path)",
+                                      "type": "string"
+                                    },
+                                    "content_type": {
+                                      "description": "The stored media type",
+                                      "type": "string"
+                                    },
+                                    "size": {
+                                      "description": "Bytes",
+                                      "type": "integer"
+                                    },
+                                    "width": {
+                                      "type": "integer",
+                                      "description": "An image's width in pixels as displayed; null for other files",
+                                      "nullable": true
+                                    },
+                                    "height": {
+                                      "type": "integer",
+                                      "description": "An image's height in pixels as displayed; null for other files",
+                                      "nullable": true
+                                    },
+                                    "url": {
+                                      "description": "A signed URL of the bytes, issued for this read; it expires after the \`attachmentUrlTtl\` option's time",
+                                      "type": "string"
+                                    },
+                                    "thumbnail_url": {
+                                      "type": "string",
+                                      "description": "A signed URL of an image's thumbnail (longest side at most 320 px); null for other files",
+                                      "nullable": true
                                     }
                                   }
                                 }
@@ -5223,7 +6420,8 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                           "edited_at",
                           "unsent_at",
                           "reply_to",
-                          "reactions"
+                          "reactions",
+                          "attachments"
                         ],
                         "properties": {
                           "id": {
@@ -5322,6 +6520,61 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                                 "me": {
                                   "description": "Whether the caller did",
                                   "type": "boolean"
+                                }
+                              }
+                            }
+                          },
+                          "attachments": {
+                            "description": "The files it carries, in the order sent; empty when none and once unsent",
+                            "type": "array",
+                            "items": {
+                              "title": "Attachment",
+                              "type": "object",
+                              "required": [
+                                "id",
+                                "name",
+                                "content_type",
+                                "size",
+                                "width",
+                                "height",
+                                "url",
+                                "thumbnail_url"
+                              ],
+                              "properties": {
+                                "id": {
+                                  "description": "The attachment id",
+                                  "type": "string"
+                                },
+                                "name": {
+                                  "description": "The file name the sender gave (display text, never a path)",
+                                  "type": "string"
+                                },
+                                "content_type": {
+                                  "description": "The stored media type",
+                                  "type": "string"
+                                },
+                                "size": {
+                                  "description": "Bytes",
+                                  "type": "integer"
+                                },
+                                "width": {
+                                  "type": "integer",
+                                  "description": "An image's width in pixels as displayed; null for other files",
+                                  "nullable": true
+                                },
+                                "height": {
+                                  "type": "integer",
+                                  "description": "An image's height in pixels as displayed; null for other files",
+                                  "nullable": true
+                                },
+                                "url": {
+                                  "description": "A signed URL of the bytes, issued for this read; it expires after the \`attachmentUrlTtl\` option's time",
+                                  "type": "string"
+                                },
+                                "thumbnail_url": {
+                                  "type": "string",
+                                  "description": "A signed URL of an image's thumbnail (longest side at most 320 px); null for other files",
+                                  "nullable": true
                                 }
                               }
                             }
@@ -5564,7 +6817,7 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                 "properties": {
                   "content": {
                     "maxLength": 10000,
-                    "description": "The message text, stored exactly as given; not empty or only white space",
+                    "description": "The message text, stored exactly as given; not empty or only white space, unless the message carries attachments",
                     "type": "string"
                   },
                   "reply_to": {
@@ -5572,6 +6825,15 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                     "maximum": 9007199254740991,
                     "description": "The id of the message this one answers: a message of this conversation the sender can see",
                     "type": "integer"
+                  },
+                  "attachments": {
+                    "minItems": 1,
+                    "maxItems": 10,
+                    "description": "Ids of the sender's uploads (\`POST /attachments/\`) the message carries, in this order; with attachments \`content\` may be \`\\"\\"\`. Each is sent once.",
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    }
                   }
                 }
               }
@@ -5662,7 +6924,8 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                           "edited_at",
                           "unsent_at",
                           "reply_to",
-                          "reactions"
+                          "reactions",
+                          "attachments"
                         ],
                         "properties": {
                           "id": {
@@ -5764,6 +7027,61 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                                 }
                               }
                             }
+                          },
+                          "attachments": {
+                            "description": "The files it carries, in the order sent; empty when none and once unsent",
+                            "type": "array",
+                            "items": {
+                              "title": "Attachment",
+                              "type": "object",
+                              "required": [
+                                "id",
+                                "name",
+                                "content_type",
+                                "size",
+                                "width",
+                                "height",
+                                "url",
+                                "thumbnail_url"
+                              ],
+                              "properties": {
+                                "id": {
+                                  "description": "The attachment id",
+                                  "type": "string"
+                                },
+                                "name": {
+                                  "description": "The file name the sender gave (display text, never a path)",
+                                  "type": "string"
+                                },
+                                "content_type": {
+                                  "description": "The stored media type",
+                                  "type": "string"
+                                },
+                                "size": {
+                                  "description": "Bytes",
+                                  "type": "integer"
+                                },
+                                "width": {
+                                  "type": "integer",
+                                  "description": "An image's width in pixels as displayed; null for other files",
+                                  "nullable": true
+                                },
+                                "height": {
+                                  "type": "integer",
+                                  "description": "An image's height in pixels as displayed; null for other files",
+                                  "nullable": true
+                                },
+                                "url": {
+                                  "description": "A signed URL of the bytes, issued for this read; it expires after the \`attachmentUrlTtl\` option's time",
+                                  "type": "string"
+                                },
+                                "thumbnail_url": {
+                                  "type": "string",
+                                  "description": "A signed URL of an image's thumbnail (longest side at most 320 px); null for other files",
+                                  "nullable": true
+                                }
+                              }
+                            }
                           }
                         }
                       }
@@ -5774,12 +7092,12 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
             }
           },
           "400": {
-            "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, or a reply_to that is not a message of this conversation you can see",
+            "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, a reply_to that is not a message of this conversation you can see, or attachments that are not uploads of yours ready to send (\`FST_DM_INVALID_ATTACHMENT\`, \`FST_DM_ATTACHMENT_REJECTED\`)",
             "content": {
               "application/json": {
                 "schema": {
                   "title": "Error",
-                  "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, or a reply_to that is not a message of this conversation you can see",
+                  "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, a reply_to that is not a message of this conversation you can see, or attachments that are not uploads of yours ready to send (\`FST_DM_INVALID_ATTACHMENT\`, \`FST_DM_ATTACHMENT_REJECTED\`)",
                   "type": "object",
                   "required": [
                     "statusCode",
@@ -5935,6 +7253,37 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                 "schema": {
                   "title": "Error",
                   "description": "Too many sends (only with the sendRateLimit option); see Retry-After",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "The database or the storage of attachments cannot be reached; nothing was stored",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The database or the storage of attachments cannot be reached; nothing was stored",
                   "type": "object",
                   "required": [
                     "statusCode",
@@ -6608,7 +7957,7 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                 "properties": {
                   "content": {
                     "maxLength": 10000,
-                    "description": "The message text, stored exactly as given; not empty or only white space",
+                    "description": "The message text, stored exactly as given; not empty or only white space, unless the message carries attachments",
                     "type": "string"
                   },
                   "reply_to": {
@@ -6616,6 +7965,15 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                     "maximum": 9007199254740991,
                     "description": "The id of the message this one answers: a message of this conversation the sender can see",
                     "type": "integer"
+                  },
+                  "attachments": {
+                    "minItems": 1,
+                    "maxItems": 10,
+                    "description": "Ids of the sender's uploads (\`POST /attachments/\`) the message carries, in this order; with attachments \`content\` may be \`\\"\\"\`. Each is sent once.",
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    }
                   }
                 }
               }
@@ -6663,7 +8021,8 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                     "edited_at",
                     "unsent_at",
                     "reply_to",
-                    "reactions"
+                    "reactions",
+                    "attachments"
                   ],
                   "properties": {
                     "id": {
@@ -6765,6 +8124,61 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                           }
                         }
                       }
+                    },
+                    "attachments": {
+                      "description": "The files it carries, in the order sent; empty when none and once unsent",
+                      "type": "array",
+                      "items": {
+                        "title": "Attachment",
+                        "type": "object",
+                        "required": [
+                          "id",
+                          "name",
+                          "content_type",
+                          "size",
+                          "width",
+                          "height",
+                          "url",
+                          "thumbnail_url"
+                        ],
+                        "properties": {
+                          "id": {
+                            "description": "The attachment id",
+                            "type": "string"
+                          },
+                          "name": {
+                            "description": "The file name the sender gave (display text, never a path)",
+                            "type": "string"
+                          },
+                          "content_type": {
+                            "description": "The stored media type",
+                            "type": "string"
+                          },
+                          "size": {
+                            "description": "Bytes",
+                            "type": "integer"
+                          },
+                          "width": {
+                            "type": "integer",
+                            "description": "An image's width in pixels as displayed; null for other files",
+                            "nullable": true
+                          },
+                          "height": {
+                            "type": "integer",
+                            "description": "An image's height in pixels as displayed; null for other files",
+                            "nullable": true
+                          },
+                          "url": {
+                            "description": "A signed URL of the bytes, issued for this read; it expires after the \`attachmentUrlTtl\` option's time",
+                            "type": "string"
+                          },
+                          "thumbnail_url": {
+                            "type": "string",
+                            "description": "A signed URL of an image's thumbnail (longest side at most 320 px); null for other files",
+                            "nullable": true
+                          }
+                        }
+                      }
                     }
                   }
                 }
@@ -6772,12 +8186,12 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
             }
           },
           "400": {
-            "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, or a reply_to that is not a message of this conversation you can see",
+            "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, a reply_to that is not a message of this conversation you can see, or attachments that are not uploads of yours ready to send (\`FST_DM_INVALID_ATTACHMENT\`, \`FST_DM_ATTACHMENT_REJECTED\`)",
             "content": {
               "application/json": {
                 "schema": {
                   "title": "Error",
-                  "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, or a reply_to that is not a message of this conversation you can see",
+                  "description": "Malformed id or body, empty or too long content, messaging yourself, a recipient you may not message, a reply_to that is not a message of this conversation you can see, or attachments that are not uploads of yours ready to send (\`FST_DM_INVALID_ATTACHMENT\`, \`FST_DM_ATTACHMENT_REJECTED\`)",
                   "type": "object",
                   "required": [
                     "statusCode",
@@ -6933,6 +8347,37 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                 "schema": {
                   "title": "Error",
                   "description": "Too many sends (only with the sendRateLimit option); see Retry-After",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "The database or the storage of attachments cannot be reached; nothing was stored",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The database or the storage of attachments cannot be reached; nothing was stored",
                   "type": "object",
                   "required": [
                     "statusCode",
@@ -7137,7 +8582,8 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                     "edited_at",
                     "unsent_at",
                     "reply_to",
-                    "reactions"
+                    "reactions",
+                    "attachments"
                   ],
                   "properties": {
                     "id": {
@@ -7236,6 +8682,61 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                           "me": {
                             "description": "Whether the caller did",
                             "type": "boolean"
+                          }
+                        }
+                      }
+                    },
+                    "attachments": {
+                      "description": "The files it carries, in the order sent; empty when none and once unsent",
+                      "type": "array",
+                      "items": {
+                        "title": "Attachment",
+                        "type": "object",
+                        "required": [
+                          "id",
+                          "name",
+                          "content_type",
+                          "size",
+                          "width",
+                          "height",
+                          "url",
+                          "thumbnail_url"
+                        ],
+                        "properties": {
+                          "id": {
+                            "description": "The attachment id",
+                            "type": "string"
+                          },
+                          "name": {
+                            "description": "The file name the sender gave (display text, never a path)",
+                            "type": "string"
+                          },
+                          "content_type": {
+                            "description": "The stored media type",
+                            "type": "string"
+                          },
+                          "size": {
+                            "description": "Bytes",
+                            "type": "integer"
+                          },
+                          "width": {
+                            "type": "integer",
+                            "description": "An image's width in pixels as displayed; null for other files",
+                            "nullable": true
+                          },
+                          "height": {
+                            "type": "integer",
+                            "description": "An image's height in pixels as displayed; null for other files",
+                            "nullable": true
+                          },
+                          "url": {
+                            "description": "A signed URL of the bytes, issued for this read; it expires after the \`attachmentUrlTtl\` option's time",
+                            "type": "string"
+                          },
+                          "thumbnail_url": {
+                            "type": "string",
+                            "description": "A signed URL of an image's thumbnail (longest side at most 320 px); null for other files",
+                            "nullable": true
                           }
                         }
                       }
@@ -8980,6 +10481,787 @@ exports[`test/host/openapi.test.ts > TAP > the OpenAPI document is unchanged (st
                 "schema": {
                   "title": "Error",
                   "description": "No authenticated user",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/dm/attachments/": {
+      "post": {
+        "summary": "Declare an upload",
+        "tags": [
+          "direct messages"
+        ],
+        "description": "Declares a file the caller will send in a message: its name, type and size in bytes. Answers the attachment id (what a send names in \`attachments\`) and the request that sends its bytes: \`upload.method\` to \`upload.url\` with exactly \`upload.headers\`, before \`expires_at\`. The bytes are checked when the attachment is first sent: their size must be the one declared, and the type sniffed from them must be allowed and agree with the declared one.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "name",
+                  "content_type",
+                  "size"
+                ],
+                "properties": {
+                  "name": {
+                    "description": "The file name, shown to the partner (1–255 characters, no control characters); never used as a path",
+                    "type": "string"
+                  },
+                  "content_type": {
+                    "description": "The media type, e.g. \`image/png\`; one the \`attachmentTypes\` option allows",
+                    "type": "string"
+                  },
+                  "size": {
+                    "description": "Bytes; at most the \`maxAttachmentSize\` option (default 25 MiB)",
+                    "type": "number"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Default Response",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "AttachmentUpload",
+                  "type": "object",
+                  "required": [
+                    "id",
+                    "upload",
+                    "expires_at"
+                  ],
+                  "properties": {
+                    "id": {
+                      "type": "string"
+                    },
+                    "upload": {
+                      "type": "object",
+                      "required": [
+                        "method",
+                        "url",
+                        "headers"
+                      ],
+                      "properties": {
+                        "method": {
+                          "type": "string",
+                          "enum": [
+                            "PUT"
+                          ]
+                        },
+                        "url": {
+                          "description": "Where to send the bytes: the plugin's own route, or a presigned URL of the storage",
+                          "type": "string"
+                        },
+                        "headers": {
+                          "description": "Headers the upload must carry",
+                          "type": "object",
+                          "additionalProperties": {
+                            "type": "string"
+                          }
+                        }
+                      }
+                    },
+                    "expires_at": {
+                      "format": "date-time",
+                      "description": "When the upload URL expires",
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "A name, type or size that is not one (\`FST_DM_INVALID_UPLOAD\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "A name, type or size that is not one (\`FST_DM_INVALID_UPLOAD\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "No authenticated user",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "No authenticated user",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Larger than the \`maxAttachmentSize\` option (\`FST_DM_ATTACHMENT_TOO_LARGE\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "Larger than the \`maxAttachmentSize\` option (\`FST_DM_ATTACHMENT_TOO_LARGE\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "A type the \`attachmentTypes\` option does not allow (\`FST_DM_ATTACHMENT_TYPE_NOT_ALLOWED\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "A type the \`attachmentTypes\` option does not allow (\`FST_DM_ATTACHMENT_TYPE_NOT_ALLOWED\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "The storage cannot be reached (\`FST_DM_STORAGE_UNAVAILABLE\`); nothing was stored",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The storage cannot be reached (\`FST_DM_STORAGE_UNAVAILABLE\`); nothing was stored",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/dm/attachments/{id}/": {
+      "get": {
+        "summary": "Read an attachment",
+        "tags": [
+          "direct messages"
+        ],
+        "description": "Redirects (302) to a fresh signed URL of the bytes of attachment \`id\`, for a participant who sees its message. Anyone else, an unknown id, an unsent message: 404, all alike.",
+        "parameters": [
+          {
+            "schema": {
+              "maxLength": 64,
+              "type": "string"
+            },
+            "in": "path",
+            "name": "id",
+            "required": true,
+            "description": "The attachment id"
+          }
+        ],
+        "responses": {
+          "302": {
+            "description": "Location: the signed URL"
+          },
+          "401": {
+            "description": "No authenticated user",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "No authenticated user",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "No attachment the caller may read has this id (\`FST_DM_ATTACHMENT_NOT_FOUND\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "No attachment the caller may read has this id (\`FST_DM_ATTACHMENT_NOT_FOUND\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/dm/attachments/{id}/upload": {
+      "put": {
+        "summary": "Upload the bytes of an attachment",
+        "tags": [
+          "direct messages"
+        ],
+        "description": "The signed upload URL of \`POST /attachments/\` with local storage: the body is the file's bytes, with the declared Content-Type. More bytes than declared are refused as they arrive (413); fewer: 400; a second upload: 409.",
+        "parameters": [
+          {
+            "schema": {
+              "maxLength": 16,
+              "type": "string"
+            },
+            "in": "query",
+            "name": "expires",
+            "required": false,
+            "description": "When the URL expires (Unix seconds), as signed"
+          },
+          {
+            "schema": {
+              "maxLength": 128,
+              "type": "string"
+            },
+            "in": "query",
+            "name": "signature",
+            "required": false,
+            "description": "The URL's signature"
+          },
+          {
+            "schema": {
+              "maxLength": 64,
+              "type": "string"
+            },
+            "in": "path",
+            "name": "id",
+            "required": true,
+            "description": "The attachment id"
+          }
+        ],
+        "security": [],
+        "responses": {
+          "204": {
+            "description": "Stored"
+          },
+          "400": {
+            "description": "Another Content-Type than declared (\`FST_DM_INVALID_UPLOAD\`), or fewer bytes than declared (\`FST_DM_INCOMPLETE_UPLOAD\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "Another Content-Type than declared (\`FST_DM_INVALID_UPLOAD\`), or fewer bytes than declared (\`FST_DM_INCOMPLETE_UPLOAD\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The URL is forged or has expired (whether the file exists is not said): ask for a fresh one",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The URL is forged or has expired (whether the file exists is not said): ask for a fresh one",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "The upload is gone (it expired)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The upload is gone (it expired)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "The bytes were uploaded already (\`FST_DM_ALREADY_UPLOADED\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The bytes were uploaded already (\`FST_DM_ALREADY_UPLOADED\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "More bytes than declared (\`FST_DM_ATTACHMENT_TOO_LARGE\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "More bytes than declared (\`FST_DM_ATTACHMENT_TOO_LARGE\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "The storage cannot be reached (\`FST_DM_STORAGE_UNAVAILABLE\`)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The storage cannot be reached (\`FST_DM_STORAGE_UNAVAILABLE\`)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/dm/attachments/{id}/file": {
+      "get": {
+        "summary": "The bytes of an attachment",
+        "tags": [
+          "direct messages"
+        ],
+        "description": "A signed URL of a message's file (or thumbnail), as messages carry them: the bytes with their stored type, \`X-Content-Type-Options: nosniff\`, \`Content-Security-Policy: sandbox\` and \`Content-Disposition: attachment\` (inline for images of safe types). Range requests are served (206). With a storage that serves files itself, a redirect (302) to its presigned URL.",
+        "parameters": [
+          {
+            "schema": {
+              "maxLength": 16,
+              "type": "string"
+            },
+            "in": "query",
+            "name": "expires",
+            "required": false,
+            "description": "When the URL expires (Unix seconds), as signed"
+          },
+          {
+            "schema": {
+              "maxLength": 128,
+              "type": "string"
+            },
+            "in": "query",
+            "name": "signature",
+            "required": false,
+            "description": "The URL's signature"
+          },
+          {
+            "schema": {
+              "maxLength": 64,
+              "type": "string"
+            },
+            "in": "path",
+            "name": "id",
+            "required": true,
+            "description": "The attachment id"
+          }
+        ],
+        "security": [],
+        "responses": {
+          "403": {
+            "description": "The URL is forged or has expired (whether the file exists is not said): ask for a fresh one",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The URL is forged or has expired (whether the file exists is not said): ask for a fresh one",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "The file is no message's any more (unsent, or deleted by both participants)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The file is no message's any more (unsent, or deleted by both participants)",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/dm/attachments/{id}/thumbnail": {
+      "get": {
+        "summary": "The bytes of an attachment",
+        "tags": [
+          "direct messages"
+        ],
+        "description": "A signed URL of a message's file (or thumbnail), as messages carry them: the bytes with their stored type, \`X-Content-Type-Options: nosniff\`, \`Content-Security-Policy: sandbox\` and \`Content-Disposition: attachment\` (inline for images of safe types). Range requests are served (206). With a storage that serves files itself, a redirect (302) to its presigned URL.",
+        "parameters": [
+          {
+            "schema": {
+              "maxLength": 16,
+              "type": "string"
+            },
+            "in": "query",
+            "name": "expires",
+            "required": false,
+            "description": "When the URL expires (Unix seconds), as signed"
+          },
+          {
+            "schema": {
+              "maxLength": 128,
+              "type": "string"
+            },
+            "in": "query",
+            "name": "signature",
+            "required": false,
+            "description": "The URL's signature"
+          },
+          {
+            "schema": {
+              "maxLength": 64,
+              "type": "string"
+            },
+            "in": "path",
+            "name": "id",
+            "required": true,
+            "description": "The attachment id"
+          }
+        ],
+        "security": [],
+        "responses": {
+          "403": {
+            "description": "The URL is forged or has expired (whether the file exists is not said): ask for a fresh one",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The URL is forged or has expired (whether the file exists is not said): ask for a fresh one",
+                  "type": "object",
+                  "required": [
+                    "statusCode",
+                    "error",
+                    "message"
+                  ],
+                  "properties": {
+                    "statusCode": {
+                      "type": "integer"
+                    },
+                    "code": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "The file is no message's any more (unsent, or deleted by both participants)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "title": "Error",
+                  "description": "The file is no message's any more (unsent, or deleted by both participants)",
                   "type": "object",
                   "required": [
                     "statusCode",
