@@ -12,7 +12,7 @@ import fastifyStatic from '@fastify/static'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import directMessages, { memoryBus, postgresBus, redisBus, type DirectMessagesBus, type DirectMessagesOptions, type UserId } from '../src/index.js'
+import directMessages, { memoryBus, postgresBus, redisBus, s3Storage, type DirectMessagesBus, type DirectMessagesOptions, type UserId } from '../src/index.js'
 import pg from 'pg'
 import type { ExampleDriver, ExamplePrisma, UserIdType } from './database.js'
 
@@ -208,6 +208,93 @@ export function busFromEnvironment (name: string | undefined, databaseUrl: strin
     default:
       throw new Error(`DM_BUS must be memory, postgres or redis, got "${name as string}"`)
   }
+}
+
+/** The environment variables {@link attachmentsFromEnvironment} reads. */
+export const ATTACHMENT_VARIABLES = [
+  'DM_STORAGE', 'DM_ATTACHMENTS_DIR', 'DM_ATTACHMENT_URL_TTL', 'DM_ATTACHMENT_UPLOAD_TTL', 'DM_ATTACHMENT_SECRET',
+  'DM_S3_ENDPOINT', 'DM_S3_BUCKET', 'DM_S3_REGION', 'DM_S3_ACCESS_KEY_ID', 'DM_S3_SECRET_ACCESS_KEY'
+] as const
+
+/** The plugin's attachment options from the environment, and what releases what they hold. */
+export interface AttachmentSettings {
+  options: Partial<DirectMessagesOptions>
+  /** Releases the S3 client's connections (call once the application closed); nothing for local files. */
+  close: () => void
+}
+
+/**
+ * The attachment options the environment asks for; a wrong value throws, naming its variable.
+ *
+ * - DM_STORAGE: `local` (default: files in DM_ATTACHMENTS_DIR, default ./dm-attachments, served by
+ *   the plugin) or `s3` (an S3 bucket; clients upload and download through presigned URLs).
+ * - DM_ATTACHMENT_URL_TTL, DM_ATTACHMENT_UPLOAD_TTL: `attachmentUrlTtl` and `attachmentUploadTtl`,
+ *   in milliseconds (at least 1000).
+ * - DM_ATTACHMENT_SECRET: `attachmentSecret`, at least 16 characters (set one shared by every
+ *   instance; by default each process signs with a random key of its own).
+ * - With DM_STORAGE=s3: DM_S3_BUCKET (required), DM_S3_ENDPOINT (an S3-compatible service, e.g.
+ *   MinIO's http://127.0.0.1:9000; default AWS), DM_S3_REGION (default us-east-1), and
+ *   DM_S3_ACCESS_KEY_ID with DM_S3_SECRET_ACCESS_KEY (both, or neither for the AWS SDK's own
+ *   credentials: environment, profile, instance role). Buckets are addressed path-style
+ *   (`<endpoint>/<bucket>/<key>`). For a browser to upload into the bucket, the bucket's CORS
+ *   rules must allow PUT from the page's origin.
+ */
+export async function attachmentsFromEnvironment (env: Record<string, string | undefined>): Promise<AttachmentSettings> {
+  const value = (name: typeof ATTACHMENT_VARIABLES[number]): string | undefined => env[name] === '' ? undefined : env[name]
+  const options: Partial<DirectMessagesOptions> = {}
+  for (const [name, option] of [['DM_ATTACHMENT_URL_TTL', 'attachmentUrlTtl'], ['DM_ATTACHMENT_UPLOAD_TTL', 'attachmentUploadTtl']] as const) {
+    const text = value(name)
+    if (text === undefined) continue
+    const ms = /^\d{1,10}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN
+    if (!(ms >= 1000 && ms <= 2 ** 31 - 1)) throw new Error(`${name} must be a number of milliseconds from 1000 to 2147483647, got "${text}"`)
+    options[option] = ms
+  }
+  const secret = value('DM_ATTACHMENT_SECRET')
+  if (secret !== undefined) {
+    // The value is not repeated: it is a secret.
+    if (secret.length < 16) throw new Error(`DM_ATTACHMENT_SECRET must be at least 16 characters (it has ${secret.length}); use a long random string`)
+    options.attachmentSecret = secret
+  }
+
+  const storage = value('DM_STORAGE') ?? 'local'
+  const s3Variables = ATTACHMENT_VARIABLES.filter((name) => name.startsWith('DM_S3_') && value(name) !== undefined)
+  if (storage === 'local') {
+    if (s3Variables.length > 0) throw new Error(`${s3Variables.join(', ')} ${s3Variables.length === 1 ? 'is' : 'are'} only read with DM_STORAGE=s3, and DM_STORAGE is local`)
+    const directory = value('DM_ATTACHMENTS_DIR')
+    if (directory !== undefined) options.attachmentsDirectory = directory
+    return { options, close: () => {} }
+  }
+  if (storage !== 's3') throw new Error(`DM_STORAGE must be local or s3, got "${storage}"`)
+  if (value('DM_ATTACHMENTS_DIR') !== undefined) throw new Error('DM_ATTACHMENTS_DIR is only read with DM_STORAGE=local: with DM_STORAGE=s3 the files are in DM_S3_BUCKET')
+
+  const bucket = value('DM_S3_BUCKET')
+  if (bucket === undefined) throw new Error('DM_STORAGE=s3 needs DM_S3_BUCKET, the name of the bucket (which must exist)')
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error(`DM_S3_BUCKET must be a bucket name (3 to 63 lowercase letters, digits, dots and hyphens), got "${bucket}"`)
+  const endpoint = value('DM_S3_ENDPOINT')
+  if (endpoint !== undefined && !/^https?:$/.test(URL.parse(endpoint)?.protocol ?? '')) {
+    throw new Error(`DM_S3_ENDPOINT must be an http:// or https:// URL (e.g. http://127.0.0.1:9000), got "${endpoint}"`)
+  }
+  const region = value('DM_S3_REGION') ?? 'us-east-1'
+  if (!/^[a-z0-9-]{1,64}$/.test(region)) throw new Error(`DM_S3_REGION must be a region name (e.g. us-east-1), got "${region}"`)
+  const accessKeyId = value('DM_S3_ACCESS_KEY_ID')
+  const secretAccessKey = value('DM_S3_SECRET_ACCESS_KEY')
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new Error(`${accessKeyId === undefined ? 'DM_S3_SECRET_ACCESS_KEY is set without DM_S3_ACCESS_KEY_ID' : 'DM_S3_ACCESS_KEY_ID is set without DM_S3_SECRET_ACCESS_KEY'}: ` +
+      'set both, or neither (for the AWS SDK\'s own credentials)')
+  }
+  // Loaded only here: an example on local files never loads the AWS SDK.
+  const { S3Client } = await import('@aws-sdk/client-s3')
+  const client = new S3Client({
+    region,
+    forcePathStyle: true,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(accessKeyId === undefined || secretAccessKey === undefined ? {} : { credentials: { accessKeyId, secretAccessKey } }),
+    // Checksums only where S3 requires them: several S3-compatible services refuse the SDK's default ones.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED'
+  })
+  options.storage = s3Storage({ client, bucket })
+  return { options, close: () => { client.destroy() } }
 }
 
 /** Parses DM_ALLOWED_RECIPIENTS ("1,2,3", or string ids); empty or unset: no restriction. */

@@ -6,11 +6,16 @@
  * HOST (default 127.0.0.1), PORT (default 3000), DM_ALLOWED_RECIPIENTS (e.g. 1,2,3),
  * DM_BUS (memory | postgres | redis), REDIS_URL (default redis://127.0.0.1:6379),
  * DM_PRESENCE_TIMEOUT (milliseconds, the `presenceTimeout` option),
- * DM_USER_ID_TYPE (integer | string: string cuids as user ids) and
- * DM_DRIVER (1: the plugin's `driver` option, the fast path, on the database's own driver).
+ * DM_USER_ID_TYPE (integer | string: string cuids as user ids),
+ * DM_DRIVER (1: the plugin's `driver` option, the fast path, on the database's own driver), and
+ * the attachments': DM_STORAGE (local | s3), DM_ATTACHMENTS_DIR (default ./dm-attachments),
+ * DM_ATTACHMENT_URL_TTL and DM_ATTACHMENT_UPLOAD_TTL (milliseconds), DM_ATTACHMENT_SECRET, and
+ * with DM_STORAGE=s3 DM_S3_BUCKET, DM_S3_ENDPOINT, DM_S3_REGION, DM_S3_ACCESS_KEY_ID and
+ * DM_S3_SECRET_ACCESS_KEY (see attachmentsFromEnvironment in app.ts). A wrong value stops the
+ * server before it starts, with a message naming the variable.
  */
 import closeWithGrace from 'close-with-grace'
-import { buildApp, busFromEnvironment, parseAllowedRecipients, parseUserIdType } from './app.js'
+import { attachmentsFromEnvironment, buildApp, busFromEnvironment, parseAllowedRecipients, parseUserIdType } from './app.js'
 import pg from 'pg'
 import { createDriver, createPrisma, DEFAULT_DATABASE_URL, migrate } from './database.js'
 
@@ -20,6 +25,9 @@ const port = Number(process.env.PORT ?? 3000)
 const userIdType = parseUserIdType(process.env.DM_USER_ID_TYPE)
 // Each kind of user id has its own schema: its own default SQLite file too.
 const databaseUrl = process.env.DATABASE_URL ?? (userIdType === 'string' ? 'file:./dev-string.db' : DEFAULT_DATABASE_URL)
+const allowedRecipients = parseAllowedRecipients(process.env.DM_ALLOWED_RECIPIENTS, userIdType)
+// Read before anything starts: a wrong value stops the server at once.
+const attachments = await attachmentsFromEnvironment(process.env)
 
 await migrate(databaseUrl, userIdType)
 // With DM_DRIVER=1, the Prisma adapter (on PostgreSQL) and the plugin share one pool; on MySQL
@@ -30,8 +38,9 @@ const app = await buildApp({
   prisma,
   ...(driver === undefined ? {} : { driver }),
   userIdType,
-  allowedRecipients: parseAllowedRecipients(process.env.DM_ALLOWED_RECIPIENTS, userIdType),
+  allowedRecipients,
   directMessages: {
+    ...attachments.options,
     bus: busFromEnvironment(process.env.DM_BUS, databaseUrl, process.env.REDIS_URL),
     ...(process.env.DM_PRESENCE_TIMEOUT === undefined ? {} : { presenceTimeout: Number(process.env.DM_PRESENCE_TIMEOUT) })
   },
@@ -44,6 +53,7 @@ app.addHook('onClose', async () => {
     if ('prepare' in driver) driver.close()
     else await driver.end()
   }
+  attachments.close()
 })
 
 // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (at most 10 s), end the event

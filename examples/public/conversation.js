@@ -1,11 +1,16 @@
-/* global document, location */
+/* global document, window, location, AbortController */
 /**
  * The open conversation: its header and controls, the message log (older pages on demand), and
- * the composer (send, edit, reply, typing). Messages are kept by id, so a message that arrives
- * twice (the send's answer and the stream, or a replay after a reconnection) shows once.
+ * the composer (send, edit, reply, typing, files). Messages are kept by id, so a message that
+ * arrives twice (the send's answer and the stream, or a replay after a reconnection) shows once.
+ *
+ * Files (Attach, dropped on the conversation, or pasted into the composer) upload as soon as they
+ * are chosen, each shown as a pending chip with its progress; Send sends the text with the files
+ * uploaded (waiting for those still uploading). A message shows its images as thumbnails linking
+ * to the full image, and its other files as links.
  */
 import { state, hooks, api, nameOf } from './state.js'
-import { $, el, button, showAlert, reportError, formatTime, newIdempotencyKey } from './dom.js'
+import { $, el, button, showAlert, reportError, formatTime, formatSize, messageOf, newIdempotencyKey } from './dom.js'
 import { renderList, noteMessage, entriesChanged, loadPresence, scheduleRefresh } from './list.js'
 
 const EMOJIS = ['👍', '❤️', '😂', '😮', '😢', '🙏']
@@ -15,6 +20,10 @@ const TYPING_INTERVAL = 2000
 /** How close to the top of the log (px) scrolling loads the older page. */
 const NEAR_TOP = 40
 const UNSENT = 'This message was unsent'
+/** Most files one message carries (the server's limit). */
+const MAX_FILES = 10
+/** The longest side of a thumbnail the server makes, in px. */
+const THUMBNAIL_SIDE = 320
 
 const log = $('messages')
 const items = $('message-items')
@@ -23,14 +32,23 @@ const typingLine = $('typing')
 const alertBox = $('conversation-error')
 const composer = /** @type {HTMLFormElement} */ ($('composer'))
 const textbox = /** @type {HTMLTextAreaElement} */ ($('message'))
+const pane = $('conversation')
+const pendingList = $('pending')
+const attachButton = $('attach')
+const fileInput = /** @type {HTMLInputElement} */ ($('attach-files'))
 
 /**
  * @typedef {import('./state.js').MessageBody} Message
+ * @typedef {Message['attachments'][number]} Attachment
+ * @typedef {{
+ *   key: number, file: File, name: string, sent: number, upload: 'uploading' | 'uploaded' | 'failed', error: string,
+ *   queued: boolean, controller: AbortController, done: Promise<string>
+ * }} PendingFile A file chosen for the next message: uploading, uploaded (`done` gives its id) or failed; `queued` once a send took it.
  * @typedef {{
  *   id: string, username: string, messages: Map<number, Message>, articles: Map<number, HTMLElement>,
  *   next: string | null, generation: number, loadingOlder: boolean, marking: boolean, markAgain: boolean,
  *   editing: number | null, replyTo: Message | null, picker: number | null,
- *   typingTimer: ReturnType<typeof setTimeout> | undefined, lastTypingAt: number
+ *   typingTimer: ReturnType<typeof setTimeout> | undefined, lastTypingAt: number, pending: PendingFile[]
  * }} Conversation
  */
 
@@ -67,7 +85,8 @@ export function openConversation (/** @type {string} */ id) {
     replyTo: null,
     picker: null,
     typingTimer: undefined,
-    lastTypingAt: 0
+    lastTypingAt: 0,
+    pending: []
   }
   state.open = conversation
   document.body.classList.add('has-open')
@@ -83,7 +102,10 @@ export function openConversation (/** @type {string} */ id) {
 export function closeConversation () {
   if (state.open === null) return
   clearTimeout(open().typingTimer)
+  // Files chosen for this conversation and not taken by a send yet: their uploads stop.
+  for (const file of open().pending) if (!file.queued) file.controller.abort()
   state.open = null
+  renderPending()
   items.replaceChildren()
   typingLine.textContent = ''
   textbox.value = ''
@@ -257,6 +279,8 @@ function renderComposer () {
   const { editing = null, replyTo = null } = state.open ?? {}
   $('send').textContent = editing !== null ? 'Save' : 'Send'
   $('cancel-edit').hidden = editing === null
+  // An edit changes the text only.
+  attachButton.hidden = editing !== null
   $('reply-bar').hidden = replyTo === null
   $('reply-text').textContent = replyTo !== null ? `Replying to ${nameOf(replyTo.sender)}` : ''
 }
@@ -281,8 +305,10 @@ function article (/** @type {Message} */ message) {
   const unsent = message.unsent_at !== null
   const picking = open().picker === id
   return el('article', { class: own ? 'message own' : 'message', 'aria-label': `Message from ${nameOf(message.sender)}`, 'data-id': id },
-    reply !== null && el('p', { class: 'reply-preview' }, `Replying to ${nameOf(reply.sender)}: ${reply.unsent ? UNSENT : reply.content}`),
-    el('p', { class: unsent ? 'content unsent' : 'content' }, unsent ? UNSENT : message.content),
+    reply !== null && el('p', { class: 'reply-preview' }, `Replying to ${nameOf(reply.sender)}: ${reply.unsent ? UNSENT : reply.content === '' ? '(files)' : reply.content}`),
+    (unsent || message.content !== '' || message.attachments.length === 0) && el('p', { class: unsent ? 'content unsent' : 'content' }, unsent ? UNSENT : message.content),
+    !unsent && message.attachments.length > 0 && el('ul', { class: 'attachments', 'aria-label': 'Attachments' },
+      message.attachments.map((attachment) => el('li', {}, attachmentView(attachment)))),
     el('p', { class: 'meta' },
       el('time', { datetime: message.sent_at }, formatTime(message.sent_at)),
       message.edited_at !== null && el('span', {}, '(edited)'),
@@ -297,6 +323,28 @@ function article (/** @type {Message} */ message) {
       own && !unsent && button('Unsend', () => act(() => unsend(id)))),
     picking && el('div', { class: 'picker', role: 'group', 'aria-label': 'Pick a reaction' },
       EMOJIS.map((emoji) => button(emoji, () => toggleReaction(id, emoji)))))
+}
+
+/**
+ * A file of a message: an image as its thumbnail (its `alt` the file's name) linking to the full
+ * image, any other file as a link named by its name and size. The URLs are signed and expire after
+ * an hour: a message drawn from a later page load has fresh ones.
+ */
+function attachmentView (/** @type {Attachment} */ attachment) {
+  const label = `${attachment.name} (${formatSize(attachment.size)})`
+  if (attachment.thumbnail_url === null) {
+    return el('a', { class: 'attachment-file', href: attachment.url, rel: 'noopener' }, label)
+  }
+  // The thumbnail's own size, so that the log does not jump as images load.
+  const { width, height } = attachment
+  const scale = width !== null && height !== null ? Math.min(1, THUMBNAIL_SIDE / Math.max(width, height, 1)) : null
+  return el('a', { class: 'attachment-image', href: attachment.url, target: '_blank', rel: 'noopener', title: label },
+    el('img', {
+      src: attachment.thumbnail_url,
+      alt: attachment.name,
+      width: scale === null ? undefined : Math.max(1, Math.round(/** @type {number} */ (width) * scale)),
+      height: scale === null ? undefined : Math.max(1, Math.round(/** @type {number} */ (height) * scale))
+    }))
 }
 
 // The actions on a message: each reads the message as it is now (it may have changed since drawn).
@@ -367,7 +415,7 @@ async function unsend (/** @type {number} */ id) {
   const message = conversation.messages.get(id)
   if (message === undefined || state.open !== conversation) return
   // The stream brings the tombstone too; show it now.
-  const tombstone = { ...message, content: '', unsent_at: new Date().toISOString(), reactions: [], reply_to: null }
+  const tombstone = { ...message, content: '', unsent_at: new Date().toISOString(), reactions: [], reply_to: null, attachments: [] }
   update(tombstone)
   noteMessage(tombstone, false)
 }
@@ -404,6 +452,111 @@ log.addEventListener('scroll', () => { if (log.scrollTop < NEAR_TOP) loadOlder()
 $('cancel-reply').addEventListener('click', () => { cancelReply(); textbox.focus() })
 $('cancel-edit').addEventListener('click', () => { stopEditing(); textbox.focus() })
 
+// Files for the next message: uploaded as soon as they are chosen.
+
+let fileKeys = 0
+
+/** Starts uploading `files` for the open conversation's next message, each shown as a pending chip. */
+export function addFiles (/** @type {Iterable<File>} */ files) {
+  const conversation = state.open
+  if (conversation === null) return
+  const chosen = [...files]
+  const room = MAX_FILES - conversation.pending.filter((pending) => !pending.queued).length
+  if (chosen.length > room) showAlert(alertBox, `A message carries at most ${MAX_FILES} files`)
+  for (const file of chosen.slice(0, Math.max(0, room))) {
+    const controller = new AbortController()
+    // A pasted image may come without a name.
+    const name = file.name !== '' ? file.name : `pasted.${file.type.split('/')[1] ?? 'bin'}`
+    /** @type {PendingFile} */
+    const pending = { key: ++fileKeys, file, name, sent: 0, upload: 'uploading', error: '', queued: false, controller, done: Promise.resolve('') }
+    pending.done = api().uploadAttachment(file, {
+      name,
+      signal: controller.signal,
+      onProgress: (sent) => {
+        pending.sent = sent
+        const bar = pendingList.querySelector(`[data-key="${pending.key}"] progress`)
+        if (bar instanceof window.HTMLProgressElement) bar.value = sent
+      }
+    }).then((uploaded) => {
+      pending.upload = 'uploaded'
+      if (state.open === conversation) renderPending()
+      return uploaded.id
+    }, (error) => {
+      if (!controller.signal.aborted) {
+        pending.upload = 'failed'
+        pending.error = messageOf(error)
+        if (state.open === conversation) {
+          renderPending()
+          report(error)
+        }
+      }
+      throw error
+    })
+    // Its failure shows on its chip; a send waiting on it hears of it too.
+    pending.done.catch(() => {})
+    conversation.pending.push(pending)
+  }
+  renderPending()
+}
+
+/** Takes a file back before it is sent (stopping its upload). */
+function removeFile (/** @type {PendingFile} */ pending) {
+  const conversation = state.open
+  if (conversation === null) return
+  pending.controller.abort()
+  conversation.pending = conversation.pending.filter((other) => other !== pending)
+  renderPending()
+  textbox.focus()
+}
+
+/** The pending chips: each file's name and size, its progress while it uploads, a button to take it back. */
+function renderPending () {
+  const files = state.open?.pending ?? []
+  pendingList.replaceChildren(...files.map((pending) => el('li', { class: `chip ${pending.upload}`, 'data-key': pending.key },
+    el('span', { class: 'chip-name' }, `${pending.name} (${formatSize(pending.file.size)})`),
+    pending.upload === 'uploading' && el('progress', { max: Math.max(pending.file.size, 1), value: pending.sent, 'aria-label': `Uploading ${pending.name}` }),
+    pending.upload === 'uploaded' && el('span', { class: 'chip-state' }, pending.queued ? 'Sending…' : 'Uploaded'),
+    pending.upload === 'failed' && el('span', { class: 'chip-error' }, `Not uploaded: ${pending.error}`),
+    !pending.queued && button('×', () => removeFile(pending), { 'aria-label': `Remove ${pending.name}`, class: 'chip-remove' }))))
+  pendingList.hidden = files.length === 0
+}
+
+attachButton.addEventListener('click', () => fileInput.click())
+fileInput.addEventListener('change', () => {
+  addFiles(fileInput.files ?? [])
+  // The same file may be chosen again.
+  fileInput.value = ''
+  textbox.focus()
+})
+
+// Files dropped on the conversation; anywhere else on the page they are ignored, rather than opened in place of it.
+const carriesFiles = (/** @type {DragEvent} */ event) => event.dataTransfer?.types.includes('Files') === true
+pane.addEventListener('dragover', (event) => {
+  if (!carriesFiles(event) || state.open === null || state.open.editing !== null) return
+  event.preventDefault()
+  if (event.dataTransfer !== null) event.dataTransfer.dropEffect = 'copy'
+  pane.classList.add('dropping')
+})
+pane.addEventListener('dragleave', (event) => {
+  if (!(event.relatedTarget instanceof window.Node) || !pane.contains(event.relatedTarget)) pane.classList.remove('dropping')
+})
+pane.addEventListener('drop', (event) => {
+  pane.classList.remove('dropping')
+  if (!carriesFiles(event) || state.open === null) return
+  event.preventDefault()
+  addFiles(event.dataTransfer?.files ?? [])
+})
+window.addEventListener('dragover', (event) => { if (carriesFiles(event)) event.preventDefault() })
+window.addEventListener('drop', (event) => { if (carriesFiles(event)) event.preventDefault() })
+
+// Files pasted into the composer (a screenshot, say); text pasted with them still goes in as text.
+textbox.addEventListener('paste', (event) => {
+  const files = event.clipboardData?.files
+  if (files === undefined || files.length === 0 || state.open === null || state.open.editing !== null) return
+  if (!event.clipboardData?.types.includes('text/plain')) event.preventDefault()
+  addFiles(files)
+})
+
 // The composer. Sends go one after another, so that messages keep the order they were written in.
 
 let sending = Promise.resolve()
@@ -412,8 +565,13 @@ composer.addEventListener('submit', (event) => {
   event.preventDefault()
   const conversation = state.open
   const content = textbox.value
-  if (conversation === null || content.trim() === '') return
+  if (conversation === null) return
   const editing = conversation.editing
+  const files = editing !== null ? [] : conversation.pending.filter((pending) => !pending.queued)
+  if (content.trim() === '' && files.length === 0) return
+  if (files.some((pending) => pending.upload === 'failed')) {
+    return showAlert(alertBox, 'Some files could not be uploaded: remove them, then send again')
+  }
   if (editing !== null) {
     return act(async () => {
       const message = await api().edit(editing, content)
@@ -426,14 +584,25 @@ composer.addEventListener('submit', (event) => {
   const options = { replyTo: conversation.replyTo?.id, idempotencyKey: newIdempotencyKey() }
   textbox.value = ''
   cancelReply()
+  for (const pending of files) pending.queued = true
+  renderPending()
   sending = sending.then(() => act(async () => {
     try {
-      const message = await api().send(conversation.id, content, options)
+      // The files still uploading are waited for.
+      const attachments = await Promise.all(files.map((pending) => pending.done))
+      // Files alone: no text (white space alone is no text either).
+      const message = await api().send(conversation.id, content.trim() === '' ? '' : content, { ...options, attachments })
+      conversation.pending = conversation.pending.filter((pending) => !files.includes(pending))
+      if (state.open === conversation) renderPending()
       noteMessage(message, false)
       if (state.open === conversation) receive(message)
     } catch (error) {
-      // Give the text back, so that nothing typed is lost.
-      if (state.open === conversation && textbox.value === '') textbox.value = content
+      // Give the text and the files back, so that nothing is lost.
+      for (const pending of files) pending.queued = false
+      if (state.open === conversation) {
+        renderPending()
+        if (textbox.value === '') textbox.value = content
+      }
       throw error
     }
   }))

@@ -54,6 +54,19 @@ export function formatTime (/** @type {string} */ iso) {
   return today ? time : `${date.toLocaleDateString()} ${time}`
 }
 
+/** A size in bytes as people read it: `812 B`, `1.2 KB`, `34 MB`. */
+export function formatSize (/** @type {number} */ bytes) {
+  if (bytes < 1024) return `${bytes} B`
+  const units = ['KB', 'MB', 'GB']
+  let value = bytes / 1024
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`
+}
+
 /** A key that makes a send safe to retry (randomUUID needs a secure context: fall back on random bytes). */
 export function newIdempotencyKey () {
   if (typeof crypto.randomUUID === 'function') return crypto.randomUUID()

@@ -48,7 +48,13 @@ function item (/** @type {import('./state.js').ConversationBody} */ entry) {
     el('span', { class: online ? 'dot online' : 'dot' }, el('span', { class: 'visually-hidden' }, online ? 'online' : 'offline')),
     entry.muted && el('span', { class: 'muted-flag' }, 'Muted'),
     unread > 0 && el('span', { class: 'badge', 'aria-label': `${unread} unread` }, String(unread)),
-    el('span', { class: 'entry-last' }, last === null ? '' : last.unsent_at !== null ? 'This message was unsent' : last.content)))
+    el('span', { class: 'entry-last' }, last === null ? '' : last.unsent_at !== null ? 'This message was unsent' : preview(last))))
+}
+
+/** The text of a last message; one that is only files shows their names. */
+function preview (/** @type {import('./state.js').MessageBody} */ message) {
+  if (message.content !== '' || message.attachments.length === 0) return message.content
+  return `📎 ${message.attachments.map((attachment) => attachment.name).join(', ')}`
 }
 
 /**

@@ -8,13 +8,16 @@
  * import { createClient } from 'fastify-directmessages/client'
  * const dm = createClient({ baseUrl: 'https://example.com/api/dm', authorization: () => `Bearer ${jwt()}` })
  * const message = await dm.send(2, 'Hello!')
+ * // A file: declared, then its bytes sent where the server says; then sent in a message.
+ * const photo = await dm.uploadAttachment(input.files[0], { onProgress: (sent, total) => bar.value = sent / total })
+ * await dm.send(2, '', { attachments: [photo.id] })
  * ```
  */
 import { DirectMessagesError, errorOf } from './errors.js'
 import { openSubscription, type EventHandlers, type SubscribeOptions, type Subscription } from './stream.js'
 import type {
-  ConversationPageBody, EditBody, MarkedReadBody, MessageBody, MessagePageBody, Page, PartnerBody, PartnerPageBody,
-  PresenceBody, ReactionsBody, UnreadBody, UnreadConversationBody, UserId
+  AttachmentDeclaration, AttachmentUpload, ConversationPageBody, EditBody, MarkedReadBody, MessageBody, MessagePageBody, Page, PartnerBody,
+  PartnerPageBody, PresenceBody, ReactionsBody, UnreadBody, UnreadConversationBody, UserId
 } from './types.js'
 
 export { DirectMessagesError }
@@ -77,6 +80,12 @@ export interface MarkReadOptions extends CallOptions {
 export interface SendOptions extends CallOptions {
   /** The id of the message this one answers. */
   replyTo?: number
+  /**
+   * Ids of the caller's uploads the message carries, in this order (1 to 10; see
+   * {@link DirectMessagesClient.uploadAttachment}); with attachments the content may be `""`. An
+   * empty list is the same as none. Each upload is sent once: a second message cannot carry it.
+   */
+  attachments?: readonly string[]
   /** Makes the send safe to retry: the same key answers the message the first send created (e.g. `crypto.randomUUID()`). */
   idempotencyKey?: string
 }
@@ -84,6 +93,40 @@ export interface SendOptions extends CallOptions {
 export interface SendInConversationOptions extends SendOptions {
   /** The size of the page answered. */
   pageSize?: number
+}
+
+/** Options of {@link DirectMessagesClient.uploadAttachment}. */
+export interface UploadAttachmentOptions extends CallOptions {
+  /**
+   * The file name shown to the partner (1 to 255 characters, no control characters). Default: the
+   * `name` of a `File`; a Blob that is not a File needs one.
+   */
+  name?: string
+  /**
+   * The media type to declare. Default: the Blob's `type` (`application/octet-stream` when it has
+   * none). The server refuses a type its `attachmentTypes` option does not allow, and, when the
+   * file is sent, bytes that are not of the declared type.
+   */
+  contentType?: string
+  /**
+   * Called with the bytes sent so far and the file's size. In a browser the bytes then go through
+   * XMLHttpRequest (fetch cannot report an upload's progress, and the `fetch` option is not used
+   * for them), and it is called as they go, the last call being `(size, size)`; elsewhere (Node)
+   * they go through `fetch`, and it is called once, `(size, size)`, when the upload is complete.
+   */
+  onProgress?: (sent: number, total: number) => void
+}
+
+/** An uploaded attachment: name its `id` in a send's `attachments` to send it (before the upload expires, 24 h by default). */
+export interface UploadedAttachment {
+  /** The attachment id. */
+  id: string
+  /** The name declared. */
+  name: string
+  /** The media type declared. */
+  content_type: string
+  /** Bytes. */
+  size: number
 }
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -96,6 +139,8 @@ interface RequestOptions extends CallOptions {
 }
 
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i
+/** A URL naming its own host: with a scheme, or scheme-relative (`//host/...`). */
+const ELSEWHERE = /^(?:[a-z][a-z0-9+.-]*:|[\\/]{2})/i
 const id = (value: UserId | number): string => encodeURIComponent(String(value))
 
 /**
@@ -199,6 +244,54 @@ export class DirectMessagesClient {
     return this.#request('DELETE', `/messages/${id(messageId)}/reactions/${encodeURIComponent(emoji)}/`, options)
   }
 
+  /**
+   * `POST /attachments/`: declares a file to send (its name, media type and size in bytes);
+   * resolves with the attachment's id and the request that sends its bytes. Most callers want
+   * {@link uploadAttachment}, which sends them too.
+   */
+  createAttachment (declaration: AttachmentDeclaration, options?: CallOptions): Promise<AttachmentUpload> {
+    return this.#request('POST', '/attachments/', { ...options, body: declaration })
+  }
+
+  /**
+   * Uploads a file to send in a message: declares it (`POST /attachments/`, with the name of a
+   * `File`, the Blob's type and size), then sends its bytes as the server says, to a path of the
+   * plugin's own (resolved against `baseUrl`) or straight to the storage's presigned URL. Neither
+   * the `Authorization` header nor the `headers` option goes with the bytes: the upload URL is
+   * signed, and a storage's is another origin (its bucket must allow the page's origin by CORS for
+   * a browser to upload there); to a storage's URL no cookie goes either. Resolves with the
+   * attachment; send it with `send(partner, text, { attachments: [id] })`.
+   *
+   * Rejects with {@link DirectMessagesError} for a refusal, with the server's code (e.g.
+   * `FST_DM_ATTACHMENT_TYPE_NOT_ALLOWED` (415), `FST_DM_ATTACHMENT_TOO_LARGE` (413),
+   * `FST_DM_STORAGE_UNAVAILABLE` (503)); a storage's own refusal has its XML body as `body` and no
+   * `code`. A network failure rejects with a `TypeError`, an aborted upload with `signal`'s reason
+   * (an `AbortError`).
+   *
+   * @example
+   * ```ts
+   * const uploaded = await dm.uploadAttachment(file, { onProgress: (sent, total) => { bar.value = sent / total } })
+   * await dm.send(partnerId, 'The photos', { attachments: [uploaded.id] })
+   * ```
+   */
+  async uploadAttachment (file: Blob, options: UploadAttachmentOptions = {}): Promise<UploadedAttachment> {
+    if (file === null || typeof file !== 'object' || typeof file.size !== 'number' || typeof file.slice !== 'function') {
+      throw new TypeError('uploadAttachment: `file` must be a Blob or a File')
+    }
+    const ownName = (file as { name?: unknown }).name
+    const name = options.name ?? (typeof ownName === 'string' ? ownName : '')
+    if (name === '') throw new TypeError('uploadAttachment: this Blob has no name: pass the `name` option')
+    const declaration: AttachmentDeclaration = {
+      name,
+      content_type: options.contentType ?? (file.type === '' ? 'application/octet-stream' : file.type),
+      size: file.size
+    }
+    const { signal, onProgress } = options
+    const { id, upload } = await this.createAttachment(declaration, signal === undefined ? undefined : { signal })
+    await this.#sendBytes(upload, file, onProgress, signal)
+    return { id, ...declaration }
+  }
+
   /** `POST /blocks/<id>/`: blocks the user; resolves with their partner object. */
   block (userId: UserId, options?: CallOptions): Promise<PartnerBody> {
     return this.#request('POST', `/blocks/${id(userId)}/`, options)
@@ -291,6 +384,29 @@ export class DirectMessagesClient {
     }, handlers, options)
   }
 
+  /** Sends an upload's bytes as the server said: through XMLHttpRequest in a browser for progress, else fetch. */
+  async #sendBytes (upload: AttachmentUpload['upload'], file: Blob, onProgress: UploadAttachmentOptions['onProgress'], signal: AbortSignal | undefined): Promise<void> {
+    // The plugin's own upload route answers a path: it is at baseUrl's origin. An absolute URL is
+    // the storage's: another origin, which gets nothing of the caller's credentials.
+    const own = !ELSEWHERE.test(upload.url)
+    const url = own && ABSOLUTE.test(this.#base) ? new URL(upload.url, this.#base).href : upload.url
+    const headers: HeaderRecord = { ...upload.headers }
+    const credentials = own ? this.#options.credentials : 'omit'
+    const total = file.size
+    const Xhr = (globalThis as { XMLHttpRequest?: XhrConstructor }).XMLHttpRequest
+    if (onProgress !== undefined && typeof Xhr === 'function') {
+      await xhrUpload(new Xhr(), { method: upload.method, url, headers, file, withCredentials: credentials === 'include', onProgress, signal })
+      return
+    }
+    const init: RequestInit = { method: upload.method, headers, body: file }
+    if (credentials !== undefined) init.credentials = credentials
+    if (signal !== undefined) init.signal = signal
+    const response = await this.#fetch(url, init)
+    if (!response.ok) throw await errorOf(response)
+    await response.arrayBuffer()
+    onProgress?.(total, total)
+  }
+
   #linkUrl (link: string): string {
     if (!ABSOLUTE.test(link)) return link
     const target = new URL(link)
@@ -342,7 +458,10 @@ function pageQuery (options: PageOptions): Query {
 }
 
 function sendRequest (content: string, options: SendOptions): RequestOptions {
-  const request: RequestOptions = { signal: options.signal, body: options.replyTo === undefined ? { content } : { content, reply_to: options.replyTo } }
+  const body: { content: string, reply_to?: number, attachments?: string[] } = { content }
+  if (options.replyTo !== undefined) body.reply_to = options.replyTo
+  if (options.attachments !== undefined && options.attachments.length > 0) body.attachments = [...options.attachments]
+  const request: RequestOptions = { signal: options.signal, body }
   if (options.idempotencyKey !== undefined) request.headers = { 'idempotency-key': options.idempotencyKey }
   return request
 }
@@ -353,4 +472,89 @@ function queryString (query: Query | undefined): string {
   for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value))
   const text = params.toString()
   return text === '' ? '' : '?' + text
+}
+
+/** The part of XMLHttpRequest an upload uses (the client compiles without the DOM's types). */
+interface XhrLike {
+  open (method: string, url: string): void
+  setRequestHeader (name: string, value: string): void
+  getResponseHeader (name: string): string | null
+  send (body: Blob): void
+  abort (): void
+  withCredentials: boolean
+  readonly status: number
+  readonly responseText: string
+  readonly upload: { onprogress: ((event: { loaded: number }) => void) | null }
+  onload: (() => void) | null
+  onerror: (() => void) | null
+  onabort: (() => void) | null
+  ontimeout: (() => void) | null
+}
+type XhrConstructor = new () => XhrLike
+
+/** The error an aborted request rejects with, as fetch's. */
+function abortReason (signal: AbortSignal | undefined): unknown {
+  return signal?.reason ?? new DOMException('This operation was aborted', 'AbortError')
+}
+
+/** An upload through XMLHttpRequest. */
+interface XhrRequest {
+  method: string
+  url: string
+  headers: HeaderRecord
+  file: Blob
+  withCredentials: boolean
+  onProgress: (sent: number, total: number) => void
+  signal: AbortSignal | undefined
+}
+
+/**
+ * Sends `file` with `xhr`, reporting the upload's progress (never the same count twice, ending
+ * with the total); rejects as `fetch` would (a TypeError for a network failure, the signal's
+ * reason when aborted) or with the DirectMessagesError of an HTTP error.
+ */
+function xhrUpload (xhr: XhrLike, request: XhrRequest): Promise<void> {
+  const { file, onProgress, signal } = request
+  const total = file.size
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(abortReason(signal))
+      return
+    }
+    let reported = -1
+    const progress = (sent: number): void => {
+      if (sent <= reported) return
+      reported = sent
+      try {
+        onProgress(sent, total)
+      } catch { /* a throwing callback does not stop the upload */ }
+    }
+    const onAbort = (): void => { xhr.abort() }
+    const settle = (): void => { signal?.removeEventListener('abort', onAbort) }
+    xhr.open(request.method, request.url)
+    xhr.withCredentials = request.withCredentials
+    for (const [name, value] of Object.entries(request.headers)) xhr.setRequestHeader(name, value)
+    xhr.upload.onprogress = (event) => { progress(Math.min(event.loaded, total)) }
+    xhr.onload = () => {
+      settle()
+      const status = xhr.status
+      if (status >= 200 && status < 300) {
+        progress(total)
+        resolve()
+        return
+      }
+      const retryAfter = xhr.getResponseHeader('retry-after')
+      const response = new Response([204, 205, 304].includes(status) ? null : xhr.responseText, {
+        status,
+        headers: retryAfter === null ? {} : { 'retry-after': retryAfter }
+      })
+      errorOf(response).then(reject, reject)
+    }
+    xhr.onerror = () => { settle(); reject(new TypeError('Failed to fetch: the upload did not reach the server')) }
+    xhr.ontimeout = xhr.onerror
+    xhr.onabort = () => { settle(); reject(abortReason(signal)) }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    progress(0)
+    xhr.send(file)
+  })
 }

@@ -18,6 +18,39 @@ export type UserId = MessageBody['sender']
 /** One reaction entry of a message: `{emoji, count, me}`. */
 export type ReactionBody = ReactionsBody['reactions'][number]
 
+/**
+ * A file a message carries (`message.attachments[i]`): `{id, name, content_type, size, width,
+ * height, url, thumbnail_url}`. `url` and `thumbnail_url` are signed paths (relative to the
+ * server's origin, under the plugin's prefix) issued for the read that answered the message; they
+ * expire (one hour by default): read the message again for fresh ones. `width`, `height` and
+ * `thumbnail_url` are those of an image (PNG, JPEG, GIF, WebP, AVIF), null for other files; the
+ * thumbnail is a WebP whose longest side is at most 320 px.
+ */
+export type Attachment = MessageBody['attachments'][number]
+
+/**
+ * `POST /attachments/`'s answer: the new attachment's `id` (what a send names in `attachments`)
+ * and the request that sends its bytes: `upload.method` to `upload.url` (a path of the plugin's
+ * own, or an absolute presigned URL of the storage) with exactly `upload.headers`, before
+ * `expires_at`. The client's `uploadAttachment` does all of it.
+ */
+export interface AttachmentUpload {
+  id: string
+  upload: {
+    method: 'PUT'
+    url: string
+    headers: Record<string, string>
+  }
+  expires_at: string
+}
+
+/** What `POST /attachments/` declares: the file's name (shown to the partner), media type and size in bytes. */
+export interface AttachmentDeclaration {
+  name: string
+  content_type: string
+  size: number
+}
+
 /** A page of any list: `next` (older) and `previous` (newer) are absolute URLs, null at the ends. */
 export interface Page<T> {
   next: string | null

@@ -1,9 +1,15 @@
 // The chat page of the example application in a real browser: two people, each in a browser context
-// of their own, signing up, talking and watching each other live, by the accessible names and texts
-// the page promises. Every wait is on what a page shows; a failed one saves screenshots and says where.
+// of their own, signing up, talking and watching each other live, files included, by the accessible
+// names and texts the page promises. Every wait is on what a page shows; a failed one saves
+// screenshots and says where.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { Locator } from 'playwright-core'
 import { RecipientNotAllowed } from '../../src/domain/errors.js'
+import type { ExampleAppOptions } from '../../examples/app.js'
+import { pdf, png } from '../helpers/attachments.js'
 import {
   browserFor, chatPage, literal, scenario, Scene, signUp, startExample, type ChatPage, type Checks, type SignedUpUser
 } from '../helpers/browser.js'
@@ -16,8 +22,8 @@ const browser = await browserFor(t)
 
 /** A scenario that says every page of the group behaved: no uncaught error, no dialog. */
 /** The example on a fresh database and a scene of browser contexts on it, both closed at the end of `t`. */
-async function stage (t: Test, chromium: NonNullable<typeof browser>): Promise<{ server: Awaited<ReturnType<typeof startExample>>, scene: Scene }> {
-  const server = await startExample()
+async function stage (t: Test, chromium: NonNullable<typeof browser>, options: Omit<ExampleAppOptions, 'prisma'> = {}): Promise<{ server: Awaited<ReturnType<typeof startExample>>, scene: Scene }> {
+  const server = await startExample(options)
   const scene = new Scene(chromium, server.base)
   t.teardown(async () => {
     await scene.close()
@@ -489,6 +495,114 @@ if (browser !== null) {
       const numbers = shown.map((text) => /Older message (\d{3})/.exec(text)?.[1]).filter((n) => n !== undefined)
       await check.ok(shown.length === total && new Set(numbers).size === total, `all ${total} messages, none twice`, { articles: shown.length, distinct: new Set(numbers).size })
       await check.ok(numbers.every((n, index) => Number(n) === index + 1), 'oldest at the top, newest at the bottom', numbers.slice(0, 5))
+    })
+
+    await noStrayEvents(t, scene)
+  })
+
+  t.test('files in messages', async (t) => {
+    const directory = await mkdtemp(join(tmpdir(), 'dm-browser-attachments-'))
+    t.teardown(() => rm(directory, { recursive: true, force: true }))
+    const { scene } = await stage(t, browser, { directMessages: { attachmentsDirectory: directory } })
+    const a = chatPage(await scene.open('alice'))
+    const b = chatPage(await scene.open('bob'))
+    const image = await png(120, 80)
+    const report = pdf()
+    const pending = (p: ChatPage) => p.page.getByRole('list', { name: 'Files to send', exact: true })
+    /** The `<img>` named `name` in `scope` has loaded: its pixels are there. */
+    const loaded = (check: Checks, scope: Locator, name: string, message: string) => check.until(message,
+      () => scope.getByRole('img', { name, exact: true }).first().evaluate((img) => (img as unknown as { complete: boolean, naturalWidth: number }).naturalWidth),
+      (width) => width > 0)
+
+    const ready = await scenario(t, scene, 'two people in a conversation', async (check) => {
+      await signUp(a.page, 'alice')
+      await signUp(b.page, 'bob')
+      await start(a, 'bob')
+      await check.visible(a.heading('bob'), 'alice opens a conversation with bob')
+      await check.visible(a.button('Attach'), 'an Attach button next to the composer')
+    })
+    if (!ready) return
+
+    await scenario(t, scene, 'Attach: a PNG and a PDF upload with progress, are sent, and show on both sides', async (check) => {
+      // The uploads wait at the network until the progress bars were seen: no race with a fast upload.
+      let release = (): void => {}
+      const gate = new Promise<void>((resolve) => { release = resolve })
+      await a.page.route('**/api/dm/attachments/*/upload*', async (route) => {
+        await gate
+        await route.continue()
+      })
+      await a.page.locator('input[type="file"]').setInputFiles([
+        { name: 'photo.png', mimeType: 'image/png', buffer: image },
+        { name: 'report.pdf', mimeType: 'application/pdf', buffer: report }
+      ])
+      await check.visible(pending(a).getByRole('listitem').filter({ hasText: 'photo.png' }), 'a pending chip for photo.png')
+      await check.visible(pending(a).getByRole('listitem').filter({ hasText: 'report.pdf' }), 'and one for report.pdf')
+      await check.visible(a.page.getByRole('progressbar', { name: 'Uploading photo.png', exact: true }), 'photo.png shows its upload\'s progress')
+      await check.visible(a.page.getByRole('progressbar', { name: 'Uploading report.pdf', exact: true }), 'so does report.pdf')
+      release()
+      await check.count(a.page.getByRole('progressbar'), 0, 'the uploads complete: no progress bar left')
+      await check.count(pending(a).getByText('Uploaded', { exact: true }), 2, 'both chips say Uploaded')
+      await a.page.unroute('**/api/dm/attachments/*/upload*')
+
+      await check.until('the composer is empty', () => a.composer.inputValue(), (value) => value === '')
+      await a.sendButton.click()
+      const mine = a.log.getByRole('article', { name: 'Message from alice', exact: true })
+      await check.visible(mine.getByRole('img', { name: 'photo.png', exact: true }), 'Send with no text: alice\'s message shows the image')
+      await check.hidden(pending(a), 'the chips are gone once sent')
+
+      await check.visible(b.item('alice'), 'bob\'s list gets alice, live')
+      await check.visible(b.item('alice').filter({ hasText: 'photo.png, report.pdf' }), 'with the files\' names as the last message')
+      await b.itemButton('alice').click()
+      const theirs = b.message('alice', /report\.pdf/)
+      await check.visible(theirs.getByRole('img', { name: 'photo.png', exact: true }), 'bob sees the image inline')
+      await loaded(check, theirs, 'photo.png', 'bob\'s image has loaded (naturalWidth > 0)')
+      const pdfLink = theirs.getByRole('link', { name: /^report\.pdf \(\d+(\.\d)? (B|KB)\)$/ })
+      await check.visible(pdfLink, 'and the PDF as a link named by its name and size')
+
+      const imageLink = theirs.getByRole('link', { name: 'photo.png', exact: true })
+      const imageHref = await imageLink.evaluate((link) => (link as unknown as { href: string }).href)
+      const full = await b.page.request.get(imageHref)
+      await check.ok(full.status() === 200 && full.headers()['content-type'] === 'image/png', 'the image\'s link answers 200 image/png', { status: full.status(), headers: full.headers() })
+      await check.ok(Buffer.from(await full.body()).equals(image), 'with the bytes alice chose')
+      const pdfHref = await pdfLink.evaluate((link) => (link as unknown as { href: string }).href)
+      const file = await b.page.request.get(pdfHref)
+      await check.ok(file.status() === 200 && file.headers()['content-type'] === 'application/pdf', 'the PDF link answers 200 application/pdf', { status: file.status(), headers: file.headers() })
+      await check.ok(/^attachment\b/.test(file.headers()['content-disposition'] ?? ''), 'as a download (Content-Disposition: attachment)', file.headers())
+      await check.ok(Buffer.from(await file.body()).equals(report), 'with the bytes alice chose')
+      const download = b.page.waitForEvent('download')
+      await pdfLink.click()
+      await check.ok((await download).suggestedFilename() === 'report.pdf', 'clicking the link downloads report.pdf')
+
+      await loaded(check, mine, 'photo.png', 'alice\'s own image has loaded')
+      await check.visible(mine.getByRole('link', { name: /^report\.pdf \(/ }), 'and alice sees the PDF link')
+    })
+
+    await scenario(t, scene, 'drop on the conversation, paste into the composer; the partner sees them live', async (check) => {
+      // What a drop and a paste hand the page: events carrying files (a test cannot drive the OS's own).
+      // (Page scripts are strings here: the tests compile without the DOM's types.)
+      await a.page.evaluate(`(() => {
+        const dropped = new DataTransfer()
+        dropped.items.add(new File(['dropped notes'], 'dropped.txt', { type: 'text/plain' }))
+        const log = document.querySelector('[role="log"]')
+        for (const type of ['dragenter', 'dragover', 'drop']) log.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dropped }))
+        const pasted = new DataTransfer()
+        pasted.items.add(new File(['pasted notes'], 'pasted.txt', { type: 'text/plain' }))
+        document.querySelector('textarea').dispatchEvent(new ClipboardEvent('paste', { bubbles: true, cancelable: true, clipboardData: pasted }))
+      })()`)
+      await check.visible(pending(a).getByRole('listitem').filter({ hasText: 'dropped.txt' }), 'a file dropped on the conversation becomes a pending chip')
+      await check.visible(pending(a).getByRole('listitem').filter({ hasText: 'pasted.txt' }), 'so does a file pasted into the composer')
+      await check.count(pending(a).getByText('Uploaded', { exact: true }), 2, 'both upload')
+      await send(a, 'Two notes')
+      const live = b.message('alice', 'Two notes')
+      await check.visible(live.getByRole('link', { name: 'dropped.txt (13 B)', exact: true }), 'bob gets the message live, with the dropped file')
+      await check.visible(live.getByRole('link', { name: 'pasted.txt (12 B)', exact: true }), 'and the pasted one')
+    })
+
+    await scenario(t, scene, 'a reload shows the files again, with fresh URLs', async (check) => {
+      await b.page.reload()
+      await check.visible(b.heading('alice'), 'bob\'s conversation with alice is open again')
+      await loaded(check, b.message('alice', /report\.pdf/), 'photo.png', 'the image loads again')
+      await check.visible(b.message('alice', 'Two notes').getByRole('link', { name: 'pasted.txt (12 B)', exact: true }), 'and the other files are there')
     })
 
     await noStrayEvents(t, scene)

@@ -2,8 +2,9 @@
 // against a small server of this test's own (`retry:`, 503 + Retry-After, 401, an idle connection,
 // close()); every method against the example application over real HTTP (SQLite, PostgreSQL and MariaDB),
 // with its errors; the pagination helpers; live events, connection states, and a resume with
-// Last-Event-ID after the server dropped the connection; and the built dist/client, which must
-// load with nothing but its own files.
+// Last-Event-ID after the server dropped the connection; attachments (uploadAttachment through
+// fetch, and through a stand-in XMLHttpRequest as in a browser; local storage and S3 on s3rver);
+// and the built dist/client, which must load with nothing but its own files.
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -15,11 +16,17 @@ import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import {
   createClient, DirectMessagesClient, DirectMessagesError, SseParser,
-  type ConnectionState, type ConnectionStateInfo, type MessageBody, type MessagePageBody, type PresenceBody, type SseEvent, type StreamEvents, type Subscription
+  type Attachment, type AttachmentUpload, type ConnectionState, type ConnectionStateInfo, type MessageBody, type MessagePageBody, type PresenceBody,
+  type SseEvent, type StreamEvents, type Subscription
 } from '../../src/client/index.js'
+import type { AttachmentsSchema } from '../../src/http/message.js'
+import type { attachmentSchemas } from '../../src/features/attachments/schemas.js'
 import type { presenceSchemas } from '../../src/features/presence/schemas.js'
-import { forEachDatabase } from '../helpers/databases.js'
+import { s3Storage } from '../../src/index.js'
+import { forEachDatabase, openDatabase } from '../helpers/databases.js'
 import { createUsers, startApp } from '../helpers/app.js'
+import { pdf, png } from '../helpers/attachments.js'
+import { listObjects, startS3 } from '../helpers/s3.js'
 import { eventually } from '../helpers/wait.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -28,6 +35,11 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
 type SchemaPresence = Static<ReturnType<typeof presenceSchemas>['presence']['response'][200]>[number]
 const presenceTypeAgrees: Equal<PresenceBody, SchemaPresence> = true
+// So is AttachmentUpload (the schema of POST /attachments/ is internal too); Attachment is the message schema's.
+type SchemaUpload = Static<ReturnType<typeof attachmentSchemas>['create']['response'][201]>
+const uploadTypeAgrees: Equal<AttachmentUpload, SchemaUpload> = true
+const attachmentTypeAgrees: Equal<Attachment, Static<typeof AttachmentsSchema>[number]> = true
+const messageHasAttachments: Equal<MessageBody['attachments'], Attachment[]> = true
 
 /** A subscription's states and events, as they arrive. */
 function recorder () {
@@ -78,6 +90,8 @@ const eventStream = { 'content-type': 'text/event-stream', 'cache-control': 'no-
 
 t.test('the types of the client are the routes\' schemas', async (t) => {
   t.equal(presenceTypeAgrees, true, 'PresenceBody is the type of presenceSchemas\' response (checked by tsc)')
+  t.equal(uploadTypeAgrees, true, 'AttachmentUpload is the type of POST /attachments/\' 201 (checked by tsc)')
+  t.equal(attachmentTypeAgrees && messageHasAttachments, true, 'MessageBody.attachments is Attachment[], the schema\'s (checked by tsc)')
 })
 
 t.test('SseParser', async (t) => {
@@ -234,6 +248,136 @@ t.test('subscribe against a scripted server', async (t) => {
     controller.abort()
     await early.closed
     t.equal(early.state, 'closed', 'the signal closes it')
+  })
+})
+
+/** What a stand-in XMLHttpRequest was asked to send. */
+interface XhrSent {
+  method: string
+  url: string
+  headers: Record<string, string>
+  withCredentials: boolean
+  size: number
+}
+
+/**
+ * A stand-in for a browser's XMLHttpRequest, installed as the global one until `t` ends: it
+ * records each request, reports the upload's progress at half and at the whole, then answers the
+ * next of `answers` (the last one repeats); `abort()` before that answers nothing.
+ */
+function fakeXhr (t: Test, answers: Array<{ status: number, body: string, headers?: Record<string, string> }>): XhrSent[] {
+  const sent: XhrSent[] = []
+  class FakeXhr {
+    withCredentials = false
+    status = 0
+    responseText = ''
+    readonly upload: { onprogress: ((event: { loaded: number }) => void) | null } = { onprogress: null }
+    onload: (() => void) | null = null
+    onerror: (() => void) | null = null
+    onabort: (() => void) | null = null
+    ontimeout: (() => void) | null = null
+    #request = { method: '', url: '', headers: {} as Record<string, string> }
+    #answer: { status: number, body: string, headers?: Record<string, string> } | undefined
+    #timer: ReturnType<typeof setTimeout> | undefined
+    open (method: string, url: string): void { this.#request = { method, url, headers: {} } }
+    setRequestHeader (name: string, value: string): void { this.#request.headers[name.toLowerCase()] = value }
+    getResponseHeader (name: string): string | null { return this.#answer?.headers?.[name.toLowerCase()] ?? null }
+    abort (): void {
+      clearTimeout(this.#timer)
+      this.onabort?.()
+    }
+
+    send (body: Blob): void {
+      sent.push({ ...this.#request, withCredentials: this.withCredentials, size: body.size })
+      const answer = answers[Math.min(sent.length, answers.length) - 1] as { status: number, body: string, headers?: Record<string, string> }
+      this.#timer = setTimeout(() => {
+        for (const loaded of [Math.floor(body.size / 2), body.size]) this.upload.onprogress?.({ loaded })
+        this.#answer = answer
+        this.status = answer.status
+        this.responseText = answer.body
+        this.onload?.()
+      }, 20)
+    }
+  }
+  const global = globalThis as { XMLHttpRequest?: unknown }
+  const before = global.XMLHttpRequest
+  global.XMLHttpRequest = FakeXhr
+  t.teardown(() => { global.XMLHttpRequest = before })
+  return sent
+}
+
+t.test('uploadAttachment as in a browser (XMLHttpRequest), against a scripted server', async (t) => {
+  const storageUrl = 'https://storage.example/bucket/u/abc?X-Amz-Signature=0123'
+  const ownPath = '/api/dm/attachments/abc/upload?expires=1&signature=s'
+  const declared = (url: string) => (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(201, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ id: 'abc', upload: { method: 'PUT', url, headers: { 'content-type': 'image/png' } }, expires_at: new Date().toISOString() }))
+  }
+  const bytes = new File([new Uint8Array(1000)], 'photo.png', { type: 'image/png' })
+
+  await t.test('to a storage\'s URL: no Authorization, no headers option, no cookies; progress up to the total', async (t) => {
+    const server = await scriptedServer(t, [declared(storageUrl)])
+    const sent = fakeXhr(t, [{ status: 200, body: '' }])
+    const client = createClient({ baseUrl: `${server.base}/api/dm`, token: 'secret', headers: { 'x-trace': 't1' }, credentials: 'include' })
+    const progress: Array<[number, number]> = []
+    const uploaded = await client.uploadAttachment(bytes, { onProgress: (sentBytes, total) => progress.push([sentBytes, total]) })
+    t.same(uploaded, { id: 'abc', name: 'photo.png', content_type: 'image/png', size: 1000 }, 'the declared attachment')
+    t.equal(server.requests[0]?.headers.authorization, 'Token secret', 'the declaration is authenticated')
+    t.same(sent, [{ method: 'PUT', url: storageUrl, headers: { 'content-type': 'image/png' }, withCredentials: false, size: 1000 }],
+      'the bytes go to the storage\'s URL with exactly upload.headers, without credentials')
+    t.same(progress, [[0, 1000], [500, 1000], [1000, 1000]], 'onProgress from 0 to the total')
+  })
+
+  await t.test('to the plugin\'s own path: resolved against baseUrl; an error answer rejects with its code', async (t) => {
+    const server = await scriptedServer(t, [declared(ownPath)])
+    const sent = fakeXhr(t, [{
+      status: 413,
+      body: JSON.stringify({ statusCode: 413, code: 'FST_DM_ATTACHMENT_TOO_LARGE', error: 'Payload Too Large', message: 'too large' }),
+      headers: { 'content-type': 'application/json' }
+    }])
+    const client = createClient({ baseUrl: `${server.base}/api/dm/`, token: 'secret', credentials: 'include' })
+    const error = await failure(client.uploadAttachment(bytes, { onProgress: () => {} }))
+    t.match(error, { statusCode: 413, code: 'FST_DM_ATTACHMENT_TOO_LARGE', message: 'too large' })
+    t.same(sent.map((request) => [request.url, request.headers, request.withCredentials]),
+      [[server.base + ownPath, { 'content-type': 'image/png' }, true]], 'at baseUrl\'s origin, cookies as the client\'s credentials say, no Authorization')
+  })
+
+  await t.test('a storage\'s refusal, a network failure, an abort', async (t) => {
+    const server = await scriptedServer(t, [declared(storageUrl)])
+    fakeXhr(t, [{ status: 403, body: '<?xml version="1.0"?><Error><Code>AccessDenied</Code></Error>' }])
+    const client = createClient({ baseUrl: server.base })
+    const refused = await failure(client.uploadAttachment(bytes, { onProgress: () => {} }))
+    t.match(refused, { statusCode: 403, code: undefined, body: /AccessDenied/ }, 'a DirectMessagesError with the XML as body')
+
+    const controller = new AbortController()
+    const aborted = client.uploadAttachment(bytes, { onProgress: (sentBytes) => { if (sentBytes === 0) setTimeout(() => controller.abort(), 5) }, signal: controller.signal })
+    t.match(await aborted.then(() => null, (err: unknown) => err), { name: 'AbortError' }, 'aborted during the upload: AbortError')
+    const nameless = await client.uploadAttachment(new Blob(['x'], { type: 'text/plain' })).then(() => null, (err: unknown) => err)
+    t.ok(nameless instanceof TypeError && /name/.test(nameless.message), 'a Blob without a name, and no name option: a TypeError')
+    t.equal(server.requests.length, 2, 'and nothing was declared for it')
+  })
+
+  await t.test('without onProgress the bytes go through fetch (the fetch option), with no credentials to a storage', async (t) => {
+    const server = await scriptedServer(t, [declared(storageUrl)])
+    const sent = fakeXhr(t, [{ status: 500, body: '' }])
+    const puts: Array<{ url: string, init: RequestInit | undefined }> = []
+    const client = createClient({
+      baseUrl: server.base,
+      token: 'secret',
+      credentials: 'include',
+      fetch: async (input, init) => {
+        if (String(input).startsWith('https://storage.example/')) {
+          puts.push({ url: String(input), init })
+          return new Response(null, { status: 200 })
+        }
+        return await fetch(input, init)
+      }
+    })
+    const uploaded = await client.uploadAttachment(bytes, { name: 'renamed.png' })
+    t.equal(uploaded.name, 'renamed.png', 'the name option wins over the File\'s')
+    t.equal(sent.length, 0, 'XMLHttpRequest is not used')
+    t.same(puts.map((put) => [put.url, put.init?.method, put.init?.headers, put.init?.credentials, (put.init?.body as Blob).size]),
+      [[storageUrl, 'PUT', { 'content-type': 'image/png' }, 'omit', 1000]])
   })
 })
 
@@ -402,6 +546,69 @@ forEachDatabase(t, 'client', async (t, db) => {
     t.match(await failure(asDave.presence([])), { statusCode: 400, code: 'FST_DM_INVALID_IDS' })
   })
 
+  await t.test('attachments: uploadAttachment with progress, send with attachments, the partner\'s page, the bytes', async (t) => {
+    const [x, y] = await createUsers(app, `ax-${db.provider}`, `ay-${db.provider}`)
+    if (x === undefined || y === undefined) throw new Error('users')
+    const requests: Array<{ url: string, method: string, authorization: string | null }> = []
+    const asX = createClient({
+      baseUrl,
+      token: x.token,
+      fetch: (input, init) => {
+        requests.push({ url: String(input), method: init?.method ?? 'GET', authorization: new Headers(init?.headers).get('authorization') })
+        return fetch(input, init)
+      }
+    })
+    const asY = createClient({ baseUrl, token: y.token })
+    const image = await png(64, 48)
+    const document = pdf()
+    const progress: Array<[number, number]> = []
+    const onProgress = (sent: number, total: number): void => { progress.push([sent, total]) }
+
+    const photo = await asX.uploadAttachment(new File([image], 'photo.png', { type: 'image/png' }), { onProgress })
+    t.match(photo, { id: /^[a-z2-7]{26}$/, name: 'photo.png', content_type: 'image/png', size: image.length }, 'a File: its name, type and size')
+    t.same(progress, [[image.length, image.length]], 'onProgress reaches the total (once, through fetch)')
+    const upload = requests.find((request) => request.method === 'PUT')
+    t.match(upload?.url, new RegExp(`^${origin}/api/dm/attachments/${photo.id}/upload\\?`), 'the upload path, resolved against baseUrl')
+    t.equal(upload?.authorization, null, 'the upload carries no Authorization')
+    progress.length = 0
+    const report = await asX.uploadAttachment(new Blob([document], { type: 'application/pdf' }), { name: 'report.pdf', onProgress })
+    t.match(report, { name: 'report.pdf', content_type: 'application/pdf', size: document.length }, 'a Blob with the name option')
+    t.same(progress, [[document.length, document.length]])
+
+    const sent = await asX.send(y.id, '', { attachments: [photo.id, report.id] })
+    t.match(sent, { content: '', direction: 'out' }, 'with attachments the content may be empty')
+    t.match(sent.attachments, [
+      { id: photo.id, name: 'photo.png', content_type: 'image/png', size: image.length, width: 64, height: 48, url: /^\/api\/dm\//, thumbnail_url: /^\/api\/dm\// },
+      { id: report.id, name: 'report.pdf', content_type: 'application/pdf', size: document.length, width: null, height: null, url: /^\/api\/dm\//, thumbnail_url: null }
+    ], 'the send answers the message with its attachments, in order')
+
+    const seen = (await asY.conversation(x.id)).results.find((message) => message.id === sent.id)
+    t.same(seen?.attachments.map((attachment) => [attachment.id, attachment.name]), [[photo.id, 'photo.png'], [report.id, 'report.pdf']], 'the partner\'s page shows them')
+    const [shownPhoto, shownReport] = seen?.attachments ?? []
+    const photoFile = await fetch(origin + (shownPhoto?.url ?? ''))
+    t.equal(photoFile.status, 200)
+    t.equal(photoFile.headers.get('content-type'), 'image/png')
+    t.ok(Buffer.from(await photoFile.arrayBuffer()).equals(image), 'fetching the image\'s url gives its bytes')
+    const thumbnail = await fetch(origin + (shownPhoto?.thumbnail_url ?? ''))
+    t.equal(thumbnail.headers.get('content-type'), 'image/webp', 'the thumbnail is WebP')
+    await thumbnail.arrayBuffer()
+    const reportFile = await fetch(origin + (shownReport?.url ?? ''))
+    t.equal(reportFile.headers.get('content-type'), 'application/pdf')
+    t.match(reportFile.headers.get('content-disposition'), /^attachment/, 'a PDF is served as a download')
+    t.ok(Buffer.from(await reportFile.arrayBuffer()).equals(document), 'fetching the PDF\'s url gives its bytes')
+
+    const again = await asX.uploadAttachment(new File([await png(10, 10)], 'small.png', { type: 'image/png' }))
+    const page = await asX.sendInConversation(y.id, 'one more', { attachments: [again.id], pageSize: 1 })
+    t.match(page.results, [{ content: 'one more', attachments: [{ id: again.id, width: 10, height: 10 }] }], 'sendInConversation takes attachments too')
+    t.match(await failure(asX.send(y.id, 'reused', { attachments: [again.id] })), { statusCode: 400, code: 'FST_DM_INVALID_ATTACHMENT' }, 'an upload is sent once')
+    t.match((await asX.send(y.id, 'none', { attachments: [] })).attachments, [], 'an empty list is no attachment')
+  })
+
+  await t.test('attachments: an upload of a type not allowed rejects with the server\'s code', async (t) => {
+    const refused = await failure(asAlice.uploadAttachment(new File(['<p>hi</p>'], 'page.html', { type: 'text/html' }), { onProgress: () => t.fail('no bytes sent') }))
+    t.match(refused, { name: 'DirectMessagesError', statusCode: 415, code: 'FST_DM_ATTACHMENT_TYPE_NOT_ALLOWED', error: 'Unsupported Media Type' })
+  })
+
   await t.test('pagination: pages() and items() follow next and previous; follow() stays at baseUrl\'s origin', async (t) => {
     const [x, y] = await createUsers(app, `px-${db.provider}`, `py-${db.provider}`)
     if (x === undefined || y === undefined) throw new Error('users')
@@ -533,6 +740,56 @@ forEachDatabase(t, 'client', async (t, db) => {
     t.same(rec.states.map((s) => s.state), ['connecting', 'closed'])
     t.match(rec.errors, [{ statusCode: 401, code: 'FST_DM_UNAUTHORIZED' }])
   })
+})
+
+t.test('attachments through an app whose storage is S3 (s3Storage on s3rver): presigned upload and download', async (t) => {
+  const s3 = await startS3()
+  t.teardown(() => s3.close())
+  const db = await openDatabase('sqlite', 'client-s3')
+  t.teardown(() => db.close())
+  const app = await startApp(db, { directMessages: { storage: s3Storage({ client: s3.client, bucket: s3.bucket }) } })
+  t.teardown(() => app.close())
+  const origin = await listen(app)
+  const [x, y] = await createUsers(app, 'sx', 'sy')
+  if (x === undefined || y === undefined) throw new Error('users')
+  const puts: Array<{ url: string, authorization: string | null, credentials: RequestInit['credentials'] }> = []
+  const asX = createClient({
+    baseUrl: `${origin}/api/dm`,
+    token: x.token,
+    fetch: (input, init) => {
+      if (init?.method === 'PUT') puts.push({ url: String(input), authorization: new Headers(init.headers).get('authorization'), credentials: init.credentials })
+      return fetch(input, init)
+    }
+  })
+  const asY = createClient({ baseUrl: `${origin}/api/dm`, token: y.token })
+  const image = await png(40, 30)
+  const document = pdf()
+  const progress: number[] = []
+  const photo = await asX.uploadAttachment(new File([image], 'photo.png', { type: 'image/png' }), { onProgress: (sent) => progress.push(sent) })
+  const report = await asX.uploadAttachment(new File([document], 'report.pdf', { type: 'application/pdf' }))
+  t.same(progress, [image.length], 'onProgress reaches the total')
+  t.equal(puts.length, 2)
+  for (const put of puts) {
+    t.ok(put.url.startsWith(`${s3.endpoint}/${s3.bucket}/`), `the bytes go straight to the S3 server (${put.url.slice(0, 60)}…)`)
+    t.match(put.url, /X-Amz-Signature=/, 'through a presigned URL')
+    t.equal(put.authorization, null, 'without the Authorization header')
+    t.equal(put.credentials, 'omit', 'nor cookies')
+  }
+  t.ok((await listObjects(s3.directory)).includes(`u/${photo.id}`), 'the S3 server holds the upload')
+
+  const sent = await asX.send(y.id, 'from S3', { attachments: [photo.id, report.id] })
+  t.same(sent.attachments.map((attachment) => attachment.name), ['photo.png', 'report.pdf'])
+  const seen = (await asY.conversation(x.id)).results.find((message) => message.id === sent.id)
+  for (const [attachment, bytes] of [[seen?.attachments[0], image], [seen?.attachments[1], document]] as const) {
+    const redirect = await fetch(origin + (attachment?.url ?? ''), { redirect: 'manual' })
+    t.equal(redirect.status, 302, `${attachment?.name ?? ''}: the message's url answers 302`)
+    const location = redirect.headers.get('location') ?? ''
+    t.ok(location.startsWith(`${s3.endpoint}/${s3.bucket}/`), 'to the S3 server')
+    const file = await fetch(location)
+    t.equal(file.status, 200)
+    t.equal(file.headers.get('content-type'), attachment?.content_type)
+    t.ok(Buffer.from(await file.arrayBuffer()).equals(bytes), 'whose bytes equal the upload')
+  }
 })
 
 t.test('dist/client loads without anything outside it', async (t) => {

@@ -1,5 +1,6 @@
 // The example application (examples/): its own routes in-process, and the real server started the
-// way `npm start` starts it (migrations, HOST/PORT, DATABASE_URL, DM_ALLOWED_RECIPIENTS, SIGTERM).
+// way `npm start` starts it (migrations, HOST/PORT, DATABASE_URL, DM_ALLOWED_RECIPIENTS, SIGTERM,
+// the attachments' DM_STORAGE with DM_S3_* on a real S3 server).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -8,7 +9,9 @@ import { fileURLToPath } from 'node:url'
 import mariadb from 'mariadb'
 import pg from 'pg'
 import t, { type Test } from 'tap'
-import { busFromEnvironment, parseAllowedRecipients, parseUserIdType } from '../../examples/app.js'
+import { attachmentsFromEnvironment, busFromEnvironment, parseAllowedRecipients, parseUserIdType } from '../../examples/app.js'
+import { pdf } from '../helpers/attachments.js'
+import { listObjects, S3RVER_CREDENTIALS, startS3 } from '../helpers/s3.js'
 import { openStream } from '../helpers/sse.js'
 import { forEachDatabase, MYSQL_ADMIN_URL, mysqlReachable, PG_ADMIN_URL, postgresReachable } from '../helpers/databases.js'
 import { createUser, startApp } from '../helpers/app.js'
@@ -120,6 +123,106 @@ t.test('DM_BUS picks the bus', async (t) => {
   t.throws(() => busFromEnvironment('postgres', 'mysql://root@127.0.0.1:3306/dm', undefined), /DM_BUS=postgres needs a PostgreSQL database .* use DM_BUS=redis/)
   t.throws(() => busFromEnvironment('kafka', 'file:./x.db', undefined), /DM_BUS must be memory, postgres or redis/)
 })
+
+t.test('the attachments\' environment: DM_STORAGE, DM_ATTACHMENTS_DIR, the TTLs, the secret, DM_S3_*', async (t) => {
+  t.same((await attachmentsFromEnvironment({})).options, {}, 'nothing set: the plugin\'s defaults (local files in ./dm-attachments)')
+  t.same((await attachmentsFromEnvironment({
+    DM_STORAGE: 'local', DM_ATTACHMENTS_DIR: '/var/dm', DM_ATTACHMENT_URL_TTL: '60000', DM_ATTACHMENT_UPLOAD_TTL: '7200000', DM_ATTACHMENT_SECRET: 'a'.repeat(32)
+  })).options, { attachmentsDirectory: '/var/dm', attachmentUrlTtl: 60_000, attachmentUploadTtl: 7_200_000, attachmentSecret: 'a'.repeat(32) })
+  const s3 = await attachmentsFromEnvironment({ DM_STORAGE: 's3', DM_S3_BUCKET: 'files', DM_S3_ENDPOINT: 'http://127.0.0.1:9000', DM_S3_ACCESS_KEY_ID: 'k', DM_S3_SECRET_ACCESS_KEY: 's' })
+  t.equal(s3.options.storage?.name, 's3', 'DM_STORAGE=s3: s3Storage')
+  s3.close()
+  const refusals: Array<[Record<string, string>, RegExp]> = [
+    [{ DM_STORAGE: 'ftp' }, /^DM_STORAGE must be local or s3, got "ftp"$/],
+    [{ DM_ATTACHMENT_URL_TTL: '1h' }, /^DM_ATTACHMENT_URL_TTL must be a number of milliseconds/],
+    [{ DM_ATTACHMENT_UPLOAD_TTL: '999' }, /^DM_ATTACHMENT_UPLOAD_TTL must be a number of milliseconds from 1000/],
+    [{ DM_ATTACHMENT_SECRET: 'short' }, /^DM_ATTACHMENT_SECRET must be at least 16 characters/],
+    [{ DM_S3_BUCKET: 'files' }, /^DM_S3_BUCKET is only read with DM_STORAGE=s3/],
+    [{ DM_STORAGE: 's3' }, /^DM_STORAGE=s3 needs DM_S3_BUCKET/],
+    [{ DM_STORAGE: 's3', DM_S3_BUCKET: 'files', DM_ATTACHMENTS_DIR: '/var/dm' }, /^DM_ATTACHMENTS_DIR is only read with DM_STORAGE=local/],
+    [{ DM_STORAGE: 's3', DM_S3_BUCKET: 'Not_A_Bucket' }, /^DM_S3_BUCKET must be a bucket name/],
+    [{ DM_STORAGE: 's3', DM_S3_BUCKET: 'files', DM_S3_ENDPOINT: '127.0.0.1:9000' }, /^DM_S3_ENDPOINT must be an http:\/\/ or https:\/\/ URL/],
+    [{ DM_STORAGE: 's3', DM_S3_BUCKET: 'files', DM_S3_REGION: 'Europe West' }, /^DM_S3_REGION must be a region name/],
+    [{ DM_STORAGE: 's3', DM_S3_BUCKET: 'files', DM_S3_ACCESS_KEY_ID: 'k' }, /^DM_S3_ACCESS_KEY_ID is set without DM_S3_SECRET_ACCESS_KEY/]
+  ]
+  for (const [env, message] of refusals) await t.rejects(attachmentsFromEnvironment(env), { message }, JSON.stringify(env))
+  await t.rejects(attachmentsFromEnvironment({ DM_ATTACHMENT_SECRET: 'not-long-enough' }), { message: /^(?!.*not-long-enough)/ }, 'a short secret is not repeated in the message')
+})
+
+t.test('DM_STORAGE=s3 with DM_S3_* on an S3 server: files go through presigned URLs, straight to S3', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dm-server-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const s3 = await startS3()
+  t.teardown(() => s3.close())
+  const { child, base, exited } = await startServer({
+    DATABASE_URL: `file:${join(dir, 's3.db')}`,
+    DM_STORAGE: 's3',
+    DM_S3_ENDPOINT: s3.endpoint,
+    DM_S3_BUCKET: s3.bucket,
+    DM_S3_REGION: 'us-east-1',
+    DM_S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    DM_S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    DM_ATTACHMENT_SECRET: 'a secret of the example server'
+  })
+  t.teardown(() => { child.kill('SIGKILL') })
+  const post = async (path: string, body: unknown, token?: string): Promise<Response> => await fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Token ${token}` }) },
+    body: JSON.stringify(body)
+  })
+  const ann = await (await post('/users', { username: 'ann' })).json() as { id: number, token: string }
+  const ben = await (await post('/users', { username: 'ben' })).json() as { id: number, token: string }
+  const bytes = pdf()
+  const declared = await post('/api/dm/attachments/', { name: 'minutes.pdf', content_type: 'application/pdf', size: bytes.length }, ann.token)
+  t.equal(declared.status, 201, 'POST /api/dm/attachments/')
+  const { id, upload } = await declared.json() as { id: string, upload: { method: string, url: string, headers: Record<string, string> } }
+  t.ok(upload.url.startsWith(`${s3.endpoint}/${s3.bucket}/`), 'the upload URL is the S3 server\'s')
+  t.match(upload.url, /X-Amz-Signature=/, 'presigned')
+  const put = await fetch(upload.url, { method: upload.method, headers: upload.headers, body: bytes })
+  t.equal(put.status, 200, 'the S3 server takes the bytes')
+  t.same(await listObjects(s3.directory), [`u/${id}`], 'and holds them')
+
+  const sent = await post(`/api/dm/send/${ben.id}/`, { content: 'the minutes', attachments: [id] }, ann.token)
+  t.equal(sent.status, 201, 'a message carries the file')
+  const page = await (await fetch(`${base}/api/dm/conversations/${ann.id}/`, { headers: { authorization: `Token ${ben.token}` } })).json() as {
+    results: Array<{ attachments: Array<{ id: string, name: string, url: string }> }>
+  }
+  const attachment = page.results[0]?.attachments[0]
+  t.match(attachment, { id, name: 'minutes.pdf' }, 'the partner sees it')
+  const redirect = await fetch(base + (attachment?.url ?? ''), { redirect: 'manual' })
+  t.equal(redirect.status, 302, 'its url redirects')
+  const location = redirect.headers.get('location') ?? ''
+  t.ok(location.startsWith(`${s3.endpoint}/${s3.bucket}/`), 'to the S3 server')
+  const file = await fetch(location)
+  t.equal(file.status, 200)
+  t.ok(Buffer.from(await file.arrayBuffer()).equals(bytes), 'which serves the bytes sent')
+  t.same(await listObjects(s3.directory), [`f/${id}`], 'the checked file, and nothing else, is in the bucket')
+  child.kill('SIGTERM')
+  t.equal(await exited, 0, 'exits 0')
+})
+
+t.test('a wrong DM_STORAGE stops the server at start, naming the variable', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dm-server-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const { status, output } = await runToExit({ DATABASE_URL: `file:${join(dir, 'ftp.db')}`, DM_STORAGE: 'ftp' })
+  t.not(status, 0, 'the server does not start')
+  t.match(output, /DM_STORAGE must be local or s3, got "ftp"/, 'and says which variable is wrong')
+  t.notMatch(output, /Server listening/)
+})
+
+/** Runs `tsx examples/server.ts` with `env` until it exits by itself (a server that fails to start). */
+async function runToExit (env: Record<string, string>): Promise<{ status: number | null, output: string }> {
+  const child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), 'examples/server.ts'], {
+    cwd: root, env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+  const status = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  clearTimeout(timer)
+  return { status, output }
+}
 
 /** Starts `tsx examples/server.ts` (what `npm start` runs) and resolves with its base URL. */
 function startServer (env: Record<string, string>): Promise<{ child: ChildProcess, base: string, exited: Promise<number | null> }> {
