@@ -107,7 +107,7 @@ export default directMessages
 export { directMessages }
 export type { DirectMessagesOptions, ScannedAttachment, UserFieldsOption } from './options.js'
 export { localStorage } from './attachments/local-storage.js'
-export { s3Storage } from './attachments/s3-storage.js'
+export { s3Storage, type S3ClientLike, type S3StorageOptions } from './attachments/s3-storage.js'
 export type { AttachmentStorage, ByteRange, DownloadOptions, UploadRequest } from './attachments/storage.js'
 export { DEFAULT_ATTACHMENT_TYPES } from './attachments/files.js'
 export type { PrismaClientLike, RawSqlClient } from './db/prisma.js'

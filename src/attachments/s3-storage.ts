@@ -10,10 +10,21 @@ import type * as Presigner from '@aws-sdk/s3-request-presigner'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { STORAGE_KEY, type AttachmentStorage } from './storage.js'
 
+/**
+ * An `S3Client` of `@aws-sdk/client-s3` (v3), as the plugin's types describe it: by its shape,
+ * so that the plugin's declarations name no module a host without the SDK lacks.
+ */
+export interface S3ClientLike {
+  send: (command: never, options?: never) => Promise<unknown>
+  config: object
+  middlewareStack: object
+  destroy: () => void
+}
+
 /** Where {@link s3Storage} keeps the objects. */
 export interface S3StorageOptions {
-  /** The client to send requests with (its region, endpoint, credentials, retries, timeouts). */
-  client: S3Client
+  /** The client to send requests with (its region, endpoint, credentials, retries, timeouts): an `S3Client`. */
+  client: S3ClientLike
   /** The bucket, which must exist. */
   bucket: string
   /**
@@ -59,7 +70,9 @@ const MAX_EXPIRES_IN = 604_800
  * of one key are a bug, not a race.
  */
 export function s3Storage (options: S3StorageOptions): AttachmentStorage {
-  const { client, bucket } = options
+  const { bucket } = options
+  // Typed by its shape in the options (see S3ClientLike): the SDK's client it is.
+  const client = options.client as unknown as S3Client
   const prefix = options.prefix ?? ''
 
   /** The object key in the bucket of `key`, once checked to be one of the plugin's keys. */

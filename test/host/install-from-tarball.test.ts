@@ -502,7 +502,7 @@ async function adopt (t: Test, host: Host): Promise<Record<string, number>> {
  * connector (`migrate diff` and `deploy` cannot run against MySQL): this is the example's MySQL
  * migration (which test/host/migrations.test.ts checks against what Prisma builds from the same
  * models), its guards left out for the command to add, with this host's user table (model Account,
- * as Prisma writes it) in place of the example's. The test applies it with a connection of its own.
+ * as Prisma writes it) in place of the example's, then the example's later migrations. The test applies it with a connection of its own.
  */
 function mysqlMigration (): string {
   const example = readFileSync(join(root, 'prisma/mysql/migrations/20261207120000_init/migration.sql'), 'utf8')
@@ -523,7 +523,10 @@ function mysqlMigration (): string {
     ') DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;',
     ''
   ].join('\n')
-  return unguarded.replace(exampleUsers, accounts).replaceAll('REFERENCES `app_user`(`id`)', 'REFERENCES `accounts`(`id`)')
+  // The example's later migrations, in order (they name no user table).
+  const later = readdirSync(join(root, 'prisma/mysql/migrations')).filter((name) => /^\d+_/.test(name) && name !== '20261207120000_init').sort()
+    .map((name) => readFileSync(join(root, 'prisma/mysql/migrations', name, 'migration.sql'), 'utf8'))
+  return [unguarded.replace(exampleUsers, accounts).replaceAll('REFERENCES `app_user`(`id`)', 'REFERENCES `accounts`(`id`)'), ...later].join('\n')
 }
 
 // ---------------------------------------------------------------------------------------------
