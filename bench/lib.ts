@@ -1154,3 +1154,10 @@ export const DERIVE_CONVERSATIONS_MYSQL = `  INSERT INTO dm_conversation (owner_
     SELECT recipient_id, sender_id, id, read_at, true, deleted_by_recipient FROM dm_message
   ) sides
   GROUP BY owner_id, partner_id`
+
+// ---------------------------------------------------------------------------------------------
+// The floor's pieces, for floors built elsewhere (bench/attachments.ts) to answer as this one does.
+// ---------------------------------------------------------------------------------------------
+
+export { HttpError as FloorHttpError, MESSAGE_COLUMNS as FLOOR_MESSAGE_COLUMNS, envelope, idParam, paginate, position, toMessageJson }
+export type { MessageJson as FloorMessageJson, MessageRow as FloorMessageRow, Position as FloorPosition }
