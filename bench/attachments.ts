@@ -62,7 +62,7 @@ import { DEFAULT_ATTACHMENT_TYPES, isImageType, processImage, SNIFF_BYTES, sniff
 import {
   DERIVE_CONVERSATIONS, ENGINE, FLOOR_MESSAGE_COLUMNS, FloorHttpError, authHeaders, closeAgent, createBenchPrisma, envelope, floorPool, idParam, load,
   machineNote, paginate, pgFloorStore, position, progress, recreateDatabase, round, table, timed, timedRequest, toMessageJson, withClient,
-  type FloorMessageJson, type FloorMessageRow, type FloorPosition, type LoadResult, type RequestSpec, type Role, type Server
+  type FloorMessageJson, type FloorMessageRow, type LoadResult, type RequestSpec, type Role, type Server
 } from './lib.js'
 import { pdf } from '../test/helpers/attachments.js'
 
@@ -224,15 +224,15 @@ class Uploads {
 // ---------------------------------------------------------------------------------------------
 
 const ATTACHMENT_ID = /^[a-z2-7]{26}$/
-const PAGE_COLUMNS = `${FLOOR_MESSAGE_COLUMNS}, attachment_count`
+const PAGE_COLUMNS = FLOOR_MESSAGE_COLUMNS
 const ATTACHMENT_COLUMNS = 'id, message_id, name, content_type, size, width, height, thumbnail'
 const UPLOAD_COLUMNS = 'id, uploader_id, name, content_type, size, created_at, checked_at, attached_at, message_id, thumbnail'
 
-type PageRow = FloorMessageRow & { attachment_count: number }
+type PageRow = FloorMessageRow
 interface AttachmentRow { id: string, message_id: string, name: string, content_type: string, size: number, width: number | null, height: number | null, thumbnail: boolean }
 interface UploadRow { id: string, uploader_id: number, name: string, content_type: string, size: number, created_at: Date, checked_at: Date | null, attached_at: Date | null, message_id: string | null, thumbnail: boolean }
 interface AttachmentJson { id: string, name: string, content_type: string, size: number, width: number | null, height: number | null, url: string, thumbnail_url: string | null }
-type MessageWithFiles = FloorMessageJson & { attachments: AttachmentJson[] }
+type MessageWithFiles = Omit<FloorMessageJson, 'attachments'> & { attachments: AttachmentJson[] }
 
 function attachmentFloor (pool: pg.Pool, directory: string): FastifyInstance {
   // The token lookup, mark-read and the user check as bench/lib.ts's floor does them.
@@ -282,29 +282,13 @@ function attachmentFloor (pool: pg.Pool, directory: string): FastifyInstance {
     return found
   }
 
-  /** The page and the reader's conversation row in one statement, as bench/lib.ts's floor (and the plugin) read them, with attachment_count. */
-  async function messagePage (me: number, partner: number, at: FloorPosition): Promise<{ rows: PageRow[], unreadCount: number, lastMessageId: number }> {
-    const [low, high] = me < partner ? [me, partner] : [partner, me]
-    const page = `SELECT ${PAGE_COLUMNS} FROM dm_message
-         WHERE user_low_id = $1 AND user_high_id = $2 AND id ${at.direction === 'older' ? '<' : '>'} $3
-           AND ((sender_id = $4 AND deleted_by_sender = false) OR (recipient_id = $4 AND deleted_by_recipient = false))
-         ORDER BY id ${at.direction === 'older' ? 'DESC' : 'ASC'} LIMIT $5`
-    const result = await pool.query<PageRow & { kind: number, unread_count: number | null, last_message_id: string | null }>(
-      `SELECT 0 AS kind, ${PAGE_COLUMNS}, NULL AS unread_count, NULL AS last_message_id FROM (${page}) page
-       UNION ALL
-       SELECT 1, ${PAGE_COLUMNS.split(', ').map(() => 'NULL').join(', ')}, unread_count, last_message_id FROM dm_conversation WHERE owner_id = $4 AND partner_id = $6`,
-      [low, high, at.key, me, at.size + 1, partner])
-    const conversation = result.rows.find((row) => row.kind === 1)
-    return { rows: result.rows.filter((row) => row.kind === 0), unreadCount: conversation?.unread_count ?? 0, lastMessageId: Number(conversation?.last_message_id ?? 0) }
-  }
-
   app.get(`${PREFIX}/conversations/:id/`, async (request) => {
     const me = await caller(request)
     const partner = idParam(request)
     const query = request.query as { cursor?: string, page_size?: string, mark_read?: string }
     const scope = `${me}|messages|${partner}`
     const at = position(scope, query)
-    const page = await messagePage(me, partner, at)
+    const page = await store.messagePage(me, partner, at)
     let rows = page.rows.sort(at.direction === 'older' ? (a, b) => Number(b.id) - Number(a.id) : (a, b) => Number(a.id) - Number(b.id))
     if (query.mark_read !== 'false' && page.unreadCount > 0) {
       const marked = await store.markRead(me, partner, page.lastMessageId, new Date())

@@ -190,6 +190,7 @@ interface MessageRow {
   unsent_at: Date | null
   reply_to_id: string | null
   reaction_count: number
+  attachment_count: number
 }
 
 interface MessageJson {
@@ -204,6 +205,8 @@ interface MessageJson {
   unsent_at: string | null
   reply_to: { id: number, sender: number, content: string, unsent: boolean } | null
   reactions: Array<{ emoji: string, count: number, me: boolean }>
+  /** The floor serves no files (bench/attachments.ts adds them): `[]`, as the plugin answers a message without any. */
+  attachments: unknown[]
 }
 
 /** What the plugin adds to a page's messages: the previews they answer and their reactions (only queried when some have them). */
@@ -236,7 +239,8 @@ function toMessageJson (row: MessageRow, me: number, extras: Extras = NO_EXTRAS)
     edited_at: row.edited_at === null ? null : row.edited_at.toISOString(),
     unsent_at: unsent ? (row.unsent_at as Date).toISOString() : null,
     reply_to: unsent || row.reply_to_id === null ? null : extras.previews.get(row.reply_to_id) ?? null,
-    reactions: unsent || row.reaction_count === 0 ? [] : extras.reactions.get(row.id) ?? []
+    reactions: unsent || row.reaction_count === 0 ? [] : extras.reactions.get(row.id) ?? [],
+    attachments: []
   }
 }
 
@@ -345,7 +349,7 @@ export function floorPool (url: string, max: number): pg.Pool {
   return new pg.Pool({ connectionString: url, max, types: floorTypes })
 }
 
-const MESSAGE_COLUMNS = 'id, sender_id, recipient_id, content, sent_at, read_at, edited_at, unsent_at, reply_to_id, reaction_count'
+const MESSAGE_COLUMNS = 'id, sender_id, recipient_id, content, sent_at, read_at, edited_at, unsent_at, reply_to_id, reaction_count, attachment_count'
 const M_MESSAGE_COLUMNS = MESSAGE_COLUMNS.split(', ').map((column) => `m.${column}`).join(', ')
 
 export function pgFloorStore (pool: pg.Pool): FloorStore {
@@ -514,7 +518,8 @@ function mysqlMessage (row: RawRow): MessageRow {
     edited_at: utc(row.edited_at),
     unsent_at: utc(row.unsent_at),
     reply_to_id: row.reply_to_id === null ? null : String(row.reply_to_id),
-    reaction_count: Number(row.reaction_count)
+    reaction_count: Number(row.reaction_count),
+    attachment_count: Number(row.attachment_count)
   }
 }
 
