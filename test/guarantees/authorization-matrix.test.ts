@@ -1,6 +1,6 @@
 // Authorization: every route, called by each user with every other user's ids, message ids and
 // cursors, shows nothing of a conversation the caller is not part of, changes nothing of anyone
-// else's, and answers "exists but not yours" exactly as "does not exist". SQLite, PostgreSQL and MariaDB.
+// else's, and answers "exists but not yours" exactly as "does not exist" (attachments included). SQLite, PostgreSQL and MariaDB.
 //
 // Five users: alice and bob converse, carol and dave converse, each of those four also exchanges
 // two messages with the two of the other pair; some messages are read, some hidden by one side,
@@ -25,6 +25,7 @@ import { as, createUsers, getJson, pathOf, send, startApp, type MessageJson, typ
 import { openStream, type SseFrame } from '../helpers/sse.js'
 import { eventually } from '../helpers/wait.js'
 import { jsonOf, messageUrl, NOT_FOUND, reactionUrl, richScene, slashless, UNKNOWN_ID } from '../helpers/rich-messages.js'
+import { fetchSigned, png, sendWith, uploaded, type AttachmentJson } from '../helpers/attachments.js'
 
 type App = Awaited<ReturnType<typeof startApp>>
 
@@ -808,5 +809,43 @@ forEachDatabase(t, 'rich-message routes', async (t, db) => {
     }
     t.same(await c.view(alice, bob, message.id), before, 'unchanged')
     t.same((await events.settled(mark)).map((e) => e.name), [], 'no event')
+  })
+})
+
+forEachPath(t, 'attachment routes', async (t, db) => {
+  const { app, c, alice, bob, mallory } = await richScene(t, db)
+  const photo = await png(40, 30)
+
+  await t.test('another pair\'s attachment reads exactly as an unknown one; another user\'s upload cannot be sent; nothing of theirs changes', async (t) => {
+    const sentId = await uploaded(app, alice, 'private.png', 'image/png', photo)
+    const sent = (await sendWith(app, alice, bob, 'private photo', [sentId])).json<{ id: number, attachments: AttachmentJson[] }>()
+    const pendingId = await uploaded(app, alice, 'draft.png', 'image/png', photo)
+    const unknownId = 'aaaaaaaaaaaaaaaaaaaaaaaaaa'
+    const rows = async (): Promise<unknown[]> => await query(db, 'SELECT id, uploader_id, message_id, checked_at, attached_at FROM dm_attachment ORDER BY id')
+    const before = await rows()
+    const bobsView = await c.view(bob, alice, sent.id)
+
+    for (const path of [`${API}/attachments/${sentId}/`, `${API}/attachments/${sentId}`]) {
+      const anonymous = await c.request(null, { method: 'GET', url: path })
+      t.equal(anonymous.statusCode, 401, `GET ${path} anonymous`)
+      const foreign = await c.request(mallory, { method: 'GET', url: path })
+      const unknown = await c.request(mallory, { method: 'GET', url: path.replace(sentId, unknownId) })
+      t.equal(foreign.statusCode, 404, `GET ${path} as mallory`)
+      t.same(jsonOf(foreign), jsonOf(unknown), `GET ${path}: the same answer as an unknown id`)
+      t.notOk(foreign.body.includes('private'), 'nothing of the file in the answer')
+    }
+    t.equal((await c.request(null, { method: 'POST', url: `${API}/attachments/`, payload: { name: 'a.png', content_type: 'image/png', size: 10 } })).statusCode, 401, 'POST /attachments/ anonymous')
+
+    for (const id of [sentId, pendingId]) {
+      const theirs = await sendWith(app, mallory, bob, 'look', [id])
+      const unknown = await sendWith(app, mallory, bob, 'look', [unknownId])
+      t.equal(theirs.statusCode, 400, 'mallory cannot send alice\'s upload')
+      t.same(jsonOf(theirs), JSON.parse(JSON.stringify(jsonOf(unknown)).replace(unknownId, id)), 'and is told exactly what an unknown id gets')
+    }
+    const unsend = await c.request(mallory, { method: 'POST', url: messageUrl(sent.id, 'unsend/') })
+    t.equal(unsend.statusCode, 404, 'nor unsend the message that carries one')
+    t.same(await rows(), before, 'no attachment row changed')
+    t.same(await c.view(bob, alice, sent.id), bobsView, 'bob still sees the message and its file')
+    t.equal((await fetchSigned(app, sent.attachments[0]?.url as string)).statusCode, 200, 'whose bytes are still served')
   })
 })

@@ -505,3 +505,57 @@ for (const userIdType of ['integer', 'string'] as const) {
     t.equal(await count(), stored, 'nothing was stored')
   }, { userIdType })
 }
+
+// Attachments: every part a client sends — the declaration, the upload's URL and bytes, the ids a
+// send names, the id in a path — answered with a 4xx and a code, never a 500, nothing stored.
+forEachPath(t, 'bad input to attachments', async (t, db) => {
+  const app = await startApp(db)
+  t.teardown(() => app.close())
+  const [alice, bob] = await createUsers(app, 'alice', 'bob') as [TestUser, TestUser]
+  const rows = async (): Promise<number> => Number((await query<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM dm_attachment'))[0]?.n)
+  const messages = async (): Promise<number> => Number((await query<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM dm_message'))[0]?.n)
+  const clear = (res: LightMyRequestResponse, label: string): void => {
+    t.ok(res.statusCode >= 400 && res.statusCode < 500, `${label}: a 4xx (${res.statusCode} ${res.body.slice(0, 120)})`)
+    t.match(res.json(), { code: String, message: String }, `${label}: a code and a message`)
+  }
+
+  await t.test('declarations of every wrong shape', async (t) => {
+    const before = await rows()
+    const bodies: unknown[] = [
+      {}, [], null, 'a.png', { name: 'a.png' }, { name: 1, content_type: 'image/png', size: 10 }, { name: ['a'], content_type: 'image/png', size: 10 },
+      { name: 'a.png', content_type: 5, size: 10 }, { name: 'a.png', content_type: 'image/png', size: '10' }, { name: 'a.png', content_type: 'image/png', size: null },
+      { name: 'a.png', content_type: 'image/png', size: 1e300 }, { name: 'a.png', content_type: 'image/png', size: Number.MAX_SAFE_INTEGER + 2 },
+      { name: 'a.png', content_type: 'image/png\r\nx-evil: 1', size: 10 },
+      { name: 'a.png', content_type: 'x'.repeat(300) + '/png', size: 10 }, { name: '\ud800.png', content_type: 'image/png', size: 10 },
+      { name: ' ', content_type: 'image/png', size: 10 }, { name: 'a.png', content_type: '*/*', size: 10 }
+    ]
+    for (const payload of bodies) clear(await as(app, alice, { method: 'POST', url: '/api/dm/attachments/', payload: payload as object }), `POST /attachments/ ${JSON.stringify(payload)?.slice(0, 60)}`)
+    t.equal(await rows(), before, 'no row stored')
+  })
+
+  await t.test('upload URLs and ids in paths of every wrong shape', async (t) => {
+    const declared = (await as(app, alice, { method: 'POST', url: '/api/dm/attachments/', payload: { name: 'a.txt', content_type: 'text/plain', size: 5 } })).json<{ id: string, upload: { url: string } }>()
+    const path = `/api/dm/attachments/${declared.id}/upload`
+    const queries = ['', '?expires=', '?expires=abc&signature=x', '?expires=99999999999999999999&signature=x', '?expires=1&expires=2&signature=x', `?${'x'.repeat(5000)}=1`]
+    for (const query of queries) clear(await app.inject({ method: 'PUT', url: `${path}${query}`, headers: { 'content-type': 'text/plain' }, payload: 'hello' }), `PUT upload ${query.slice(0, 40)}`)
+    for (const id of ['x', '../../etc/passwd', '%00', 'A'.repeat(26), 'é'.repeat(26), '1'.repeat(64)]) {
+      const encoded = encodeURIComponent(id)
+      clear(await as(app, alice, { method: 'GET', url: `/api/dm/attachments/${encoded}/` }), `GET /attachments/${id.slice(0, 20)}/`)
+      clear(await app.inject({ method: 'GET', url: `/api/dm/attachments/${encoded}/file?expires=9999999999&signature=x` }), `GET /attachments/${id.slice(0, 20)}/file`)
+      clear(await app.inject({ method: 'PUT', url: `/api/dm/attachments/${encoded}/upload?expires=9999999999&signature=x`, payload: 'x' }), `PUT /attachments/${id.slice(0, 20)}/upload`)
+    }
+  })
+
+  await t.test('sends naming attachments of every wrong shape: 400 FST_DM_INVALID_ATTACHMENT, no message', async (t) => {
+    const before = await messages()
+    const values: unknown[] = [{}, 'abc', 1, true, [null], [[]], [{}], [1], ['x'.repeat(10_000)], Array.from({ length: 1000 }, () => 'aaaaaaaaaaaaaaaaaaaaaaaaaa')]
+    for (const attachments of values) {
+      for (const url of [`/api/dm/send/${bob.id}/`, `/api/dm/conversations/${bob.id}/`]) {
+        const res = await as(app, alice, { method: 'POST', url, payload: { content: 'x', attachments } })
+        t.equal(res.statusCode, 400, `${url} attachments ${JSON.stringify(attachments).slice(0, 40)}`)
+        t.equal(res.json<{ code: string }>().code, 'FST_DM_INVALID_ATTACHMENT')
+      }
+    }
+    t.equal(await messages(), before, 'no message stored')
+  })
+})
