@@ -61,7 +61,7 @@ import { buildApp } from '../examples/app.js'
 import { DEFAULT_ATTACHMENT_TYPES, isImageType, processImage, SNIFF_BYTES, sniff, typeAgrees, typeAllowed } from '../src/attachments/files.js'
 import {
   DERIVE_CONVERSATIONS, ENGINE, FLOOR_MESSAGE_COLUMNS, FloorHttpError, authHeaders, closeAgent, createBenchPrisma, envelope, floorPool, idParam, load,
-  machineNote, paginate, pgFloorStore, position, progress, recreateDatabase, round, table, timed, timedRequest, toMessageJson, withClient,
+  floorConversationPage, machineNote, pgFloorStore, progress, recreateDatabase, round, table, timed, timedRequest, toMessageJson, withClient,
   type FloorMessageJson, type FloorMessageRow, type LoadResult, type RequestSpec, type Role, type Server
 } from './lib.js'
 import { pdf } from '../test/helpers/attachments.js'
@@ -284,19 +284,7 @@ function attachmentFloor (pool: pg.Pool, directory: string): FastifyInstance {
 
   app.get(`${PREFIX}/conversations/:id/`, async (request) => {
     const me = await caller(request)
-    const partner = idParam(request)
-    const query = request.query as { cursor?: string, page_size?: string, mark_read?: string }
-    const scope = `${me}|messages|${partner}`
-    const at = position(scope, query)
-    const page = await store.messagePage(me, partner, at)
-    let rows = page.rows.sort(at.direction === 'older' ? (a, b) => Number(b.id) - Number(a.id) : (a, b) => Number(a.id) - Number(b.id))
-    if (query.mark_read !== 'false' && page.unreadCount > 0) {
-      const marked = await store.markRead(me, partner, page.lastMessageId, new Date())
-      const readAt = new Map(marked.map((row) => [row.id, row.read_at]))
-      rows = rows.map((row) => readAt.has(row.id) ? { ...row, read_at: readAt.get(row.id) ?? null } : row)
-    }
-    if (rows.length === 0 && me !== partner && !(await store.userExists(partner))) throw new FloorHttpError(404, 'User not found')
-    const pageOf = paginate(scope, at, rows, (row) => Number(row.id))
+    const pageOf = await floorConversationPage(store, request, me)
     // (This data has no replies or reactions: the plugin reads no previews or reactions for it either.)
     if (pageOf.items.some((row) => row.reply_to_id !== null || row.reaction_count > 0)) throw new Error('the attachments floor reads no replies or reactions')
     const files = await attachmentsOf(pool, pageOf.items.filter((row) => row.unsent_at === null && row.attachment_count > 0).map((row) => row.id))

@@ -267,6 +267,27 @@ function position (scope: string, query: { cursor?: string, page_size?: string }
 }
 
 /** `size + 1` rows in the page's direction to a newest-first page, as the plugin's service does. */
+/**
+ * The floor's page of `me`'s conversation with the request's partner, as the plugin answers it: the
+ * page and the caller's conversation row in one statement, the page marked read (unless
+ * `mark_read=false`), a partner that does not exist a 404, and the page's links.
+ */
+async function conversationPage (store: FloorStore, request: FastifyRequest, me: number): Promise<Page<MessageRow>> {
+  const partner = idParam(request)
+  const query = request.query as { cursor?: string, page_size?: string, mark_read?: string }
+  const scope = `${me}|messages|${partner}`
+  const at = position(scope, query)
+  const page = await store.messagePage(me, partner, at)
+  let rows = page.rows.sort(at.direction === 'older' ? (a, b) => Number(b.id) - Number(a.id) : (a, b) => Number(a.id) - Number(b.id))
+  if (query.mark_read !== 'false' && page.unreadCount > 0) {
+    const marked = await store.markRead(me, partner, page.lastMessageId, new Date())
+    const readAt = new Map(marked.map((row) => [row.id, row.read_at]))
+    rows = rows.map((row) => readAt.has(row.id) ? { ...row, read_at: readAt.get(row.id) ?? null } : row)
+  }
+  if (rows.length === 0 && me !== partner && !(await store.userExists(partner))) throw new HttpError(404, 'User not found')
+  return paginate(scope, at, rows, (row) => Number(row.id))
+}
+
 function paginate<T> (scope: string, at: Position, rows: T[], keyOf: (item: T) => number): Page<T> {
   const more = rows.length > at.size
   const items = rows.slice(0, at.size)
@@ -762,19 +783,7 @@ export function buildFloor (store: FloorStore): FastifyInstance {
 
   app.get('/api/dm/conversations/:id/', async (request) => {
     const me = await caller(request)
-    const partner = idParam(request)
-    const query = request.query as { cursor?: string, page_size?: string, mark_read?: string }
-    const scope = `${me}|messages|${partner}`
-    const at = position(scope, query)
-    const page = await store.messagePage(me, partner, at)
-    let rows = page.rows.sort(at.direction === 'older' ? (a, b) => Number(b.id) - Number(a.id) : (a, b) => Number(a.id) - Number(b.id))
-    if (query.mark_read !== 'false' && page.unreadCount > 0) {
-      const marked = await store.markRead(me, partner, page.lastMessageId, new Date())
-      const readAt = new Map(marked.map((row) => [row.id, row.read_at]))
-      rows = rows.map((row) => readAt.has(row.id) ? { ...row, read_at: readAt.get(row.id) ?? null } : row)
-    }
-    if (rows.length === 0 && me !== partner && !(await store.userExists(partner))) throw new HttpError(404, 'User not found')
-    const pageOf = paginate(scope, at, rows, (row) => Number(row.id))
+    const pageOf = await conversationPage(store, request, me)
     const more = await extras(pageOf.items, me)
     return envelope(request, pageOf, (row) => toMessageJson(row, me, more))
   })
@@ -1164,5 +1173,5 @@ export const DERIVE_CONVERSATIONS_MYSQL = `  INSERT INTO dm_conversation (owner_
 // The floor's pieces, for floors built elsewhere (bench/attachments.ts) to answer as this one does.
 // ---------------------------------------------------------------------------------------------
 
-export { HttpError as FloorHttpError, MESSAGE_COLUMNS as FLOOR_MESSAGE_COLUMNS, envelope, idParam, paginate, position, toMessageJson }
+export { HttpError as FloorHttpError, MESSAGE_COLUMNS as FLOOR_MESSAGE_COLUMNS, conversationPage as floorConversationPage, envelope, idParam, paginate, position, toMessageJson }
 export type { MessageJson as FloorMessageJson, MessageRow as FloorMessageRow, Position as FloorPosition }
